@@ -1,0 +1,58 @@
+import { docker, dockerError, dockerOk } from "./run.ts";
+import { OperationError } from "../errors.ts";
+
+/** Fails early, with one clear message, when the daemon cannot be reached. */
+export async function checkDaemon(): Promise<void> {
+  const r = await docker(["version", "--format", "{{.Server.Version}}"]);
+  if (r.code !== 0) throw dockerError("docker", r.stderr);
+}
+
+export async function volumeExists(name: string): Promise<boolean> {
+  const r = await docker(["volume", "inspect", "--format", "{{.Name}}", name]);
+  if (r.code === 0) return true;
+  if (/no such volume/i.test(r.stderr)) return false;
+  throw dockerError(`inspecting volume ${name}`, r.stderr);
+}
+
+export async function createVolume(name: string): Promise<void> {
+  await dockerOk(["volume", "create", name], `creating volume ${name}`);
+}
+
+export interface ContainerState {
+  name: string;
+  exists: boolean;
+  running: boolean;
+}
+
+export async function containerState(name: string): Promise<ContainerState> {
+  const r = await docker(["container", "inspect", "--format", "{{.State.Running}}", name]);
+  if (r.code === 0) return { name, exists: true, running: r.stdout.trim() === "true" };
+  if (/no such (container|object)/i.test(r.stderr)) return { name, exists: false, running: false };
+  throw dockerError(`inspecting container ${name}`, r.stderr);
+}
+
+/** Names of running containers that mount the volume (any container, declared or not). */
+export async function runningContainersUsing(volume: string): Promise<string[]> {
+  const out = await dockerOk(["ps", "--filter", `volume=${volume}`, "--format", "{{.Names}}"], `listing containers using ${volume}`);
+  return out.split("\n").map((s) => s.trim()).filter(Boolean);
+}
+
+/** Stop timeout in seconds; services that flush slowly get the Docker default of 10 s. */
+export const STOP_TIMEOUT = Number(process.env.TOOLS_BACKUP_STOP_TIMEOUT ?? 10);
+
+export async function stopContainer(name: string): Promise<void> {
+  await dockerOk(["stop", "--time", String(STOP_TIMEOUT), name], `stopping container ${name}`);
+}
+
+export async function startContainer(name: string): Promise<void> {
+  await dockerOk(["start", name], `starting container ${name}`);
+}
+
+export async function removeContainer(name: string): Promise<void> {
+  const r = await docker(["rm", "--force", "--volumes=false", name]);
+  if (r.code !== 0 && !/no such container/i.test(r.stderr)) throw dockerError(`removing helper ${name}`, r.stderr);
+}
+
+export function assertExists(state: ContainerState): void {
+  if (!state.exists) throw new OperationError(`container ${state.name} does not exist`);
+}

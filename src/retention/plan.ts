@@ -1,0 +1,102 @@
+/**
+ * Pure retention planner: decides which complete backups this machine may delete.
+ * No I/O here so the rules can be tested exhaustively and the caller can show a dry run.
+ */
+export type BackupKind = "manual" | "scheduled" | "pre-restore";
+
+/** One complete backup: archive + manifest, as the catalog lists it. */
+export interface RetentionEntry {
+  id: string;
+  service: string;
+  host: string;
+  createdAt: Date;
+  kind: BackupKind;
+  /** Absolute archive path. */
+  file: string;
+  /** Absolute manifest path. */
+  manifestFile: string;
+  bytes: number;
+}
+
+export interface RetentionPolicy {
+  retentionDays: number;
+  keepLast: number;
+}
+
+export interface RetentionPlan {
+  keep: RetentionEntry[];
+  remove: RetentionEntry[];
+  /** Why each id was kept or removed, for logs and dry runs. */
+  reasons: Map<string, string>;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Newest first; the id breaks ties so the plan never depends on input order. */
+function newestFirst(a: RetentionEntry, b: RetentionEntry): number {
+  const diff = b.createdAt.getTime() - a.createdAt.getTime();
+  if (diff !== 0) return diff;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function days(n: number): string {
+  return `${n} day${n === 1 ? "" : "s"}`;
+}
+
+export function planRetention(
+  entries: RetentionEntry[],
+  policy: RetentionPolicy,
+  host: string,
+  now: Date,
+): RetentionPlan {
+  const keep: RetentionEntry[] = [];
+  const remove: RetentionEntry[] = [];
+  const reasons = new Map<string, string>();
+  // A negative or fractional keep_last must not turn into "remove everything" by accident.
+  const keepLast = Math.max(0, Math.floor(policy.keepLast));
+  const maxAgeMs = policy.retentionDays * DAY_MS;
+  const nowMs = now.getTime();
+
+  // Group this host's entries per service; other hosts' backups belong to them (shared Drive folder).
+  const byService = new Map<string, RetentionEntry[]>();
+  for (const entry of entries) {
+    if (entry.host !== host) {
+      keep.push(entry);
+      reasons.set(entry.id, "made on another host");
+      continue;
+    }
+    const list = byService.get(entry.service);
+    if (list) list.push(entry);
+    else byService.set(entry.service, [entry]);
+  }
+
+  for (const list of byService.values()) {
+    list.sort(newestFirst);
+    list.forEach((entry, index) => {
+      if (index < keepLast) {
+        keep.push(entry);
+        reasons.set(entry.id, `one of the newest ${keepLast}`);
+        return;
+      }
+      const ageMs = nowMs - entry.createdAt.getTime();
+      // An unparsable date (NaN) is never "old": deleting on bad data is the worse mistake.
+      if (ageMs > maxAgeMs) {
+        remove.push(entry);
+        reasons.set(entry.id, `older than ${days(policy.retentionDays)}`);
+        return;
+      }
+      // Pre-restore backups are the way back from a bad restore, so say explicitly why they stay.
+      keep.push(entry);
+      reasons.set(
+        entry.id,
+        entry.kind === "pre-restore"
+          ? `pre-restore safety backup younger than ${days(policy.retentionDays)}`
+          : `younger than ${days(policy.retentionDays)}`,
+      );
+    });
+  }
+
+  keep.sort(newestFirst);
+  remove.sort(newestFirst);
+  return { keep, remove, reasons };
+}
