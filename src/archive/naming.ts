@@ -4,6 +4,9 @@
  */
 export type Compression = "zstd" | "gzip";
 
+export const KINDS = ["manual", "scheduled", "pre-restore"] as const;
+export type BackupKind = (typeof KINDS)[number];
+
 export const EXTENSION: Record<Compression, string> = { zstd: ".tar.zst", gzip: ".tar.gz" };
 export const MANIFEST_SUFFIX = ".json";
 /** Files being written carry this prefix until they are complete. */

@@ -2,7 +2,7 @@
  * Pure retention planner: decides which complete backups this machine may delete.
  * No I/O here so the rules can be tested exhaustively and the caller can show a dry run.
  */
-export type BackupKind = "manual" | "scheduled" | "pre-restore";
+import type { BackupKind } from "../archive/naming.ts";
 
 /** One complete backup: archive + manifest, as the catalog lists it. */
 export interface RetentionEntry {
@@ -23,9 +23,9 @@ export interface RetentionPolicy {
   keepLast: number;
 }
 
-export interface RetentionPlan {
-  keep: RetentionEntry[];
-  remove: RetentionEntry[];
+export interface RetentionPlan<T extends RetentionEntry = RetentionEntry> {
+  keep: T[];
+  remove: T[];
   /** Why each id was kept or removed, for logs and dry runs. */
   reasons: Map<string, string>;
 }
@@ -43,14 +43,14 @@ function days(n: number): string {
   return `${n} day${n === 1 ? "" : "s"}`;
 }
 
-export function planRetention(
-  entries: RetentionEntry[],
+export function planRetention<T extends RetentionEntry>(
+  entries: T[],
   policy: RetentionPolicy,
   host: string,
   now: Date,
-): RetentionPlan {
-  const keep: RetentionEntry[] = [];
-  const remove: RetentionEntry[] = [];
+): RetentionPlan<T> {
+  const keep: T[] = [];
+  const remove: T[] = [];
   const reasons = new Map<string, string>();
   // A negative or fractional keep_last must not turn into "remove everything" by accident.
   const keepLast = Math.max(0, Math.floor(policy.keepLast));
@@ -58,7 +58,7 @@ export function planRetention(
   const nowMs = now.getTime();
 
   // Group this host's entries per service; other hosts' backups belong to them (shared Drive folder).
-  const byService = new Map<string, RetentionEntry[]>();
+  const byService = new Map<string, T[]>();
   for (const entry of entries) {
     if (entry.host !== host) {
       keep.push(entry);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { planRetention, type BackupKind, type RetentionEntry } from "../../src/retention/plan.ts";
+import { planRetention, type RetentionEntry } from "../../src/retention/plan.ts";
+import type { BackupKind } from "../../src/archive/naming.ts";
 import { staleTempFiles } from "../../src/retention/temp-files.ts";
 import { backupId } from "../../src/archive/naming.ts";
 

@@ -1,0 +1,20 @@
+/**
+ * Builds the single executable dist/tools-backup with `bun build --compile`: minified, with an
+ * inline source map so a crash still points at src/, and the version fixed at build time.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+const commit = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).stdout?.trim();
+const version = commit ? `${pkg.version}+${commit}` : pkg.version;
+const outfile = process.env.TOOLS_BACKUP_OUTFILE ?? "dist/tools-backup";
+
+mkdirSync("dist", { recursive: true });
+const args = [
+  "build", "src/cli.ts", "--compile", "--minify", "--sourcemap=inline",
+  `--define=TOOLS_BACKUP_VERSION=${JSON.stringify(version)}`, "--outfile", outfile,
+];
+const r = spawnSync(process.execPath, args, { stdio: "inherit" });
+if (r.status !== 0) process.exit(r.status ?? 1);
+console.error(`built ${outfile} (version ${version})`);

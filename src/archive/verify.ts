@@ -1,0 +1,72 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { Transform, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { decompressor } from "./compress.ts";
+import { TarWalker } from "./tar-walker.ts";
+import { volumeOfEntry } from "./entry-rules.ts";
+import type { Manifest } from "./manifest.ts";
+import type { TarHeader } from "./tar-header.ts";
+import { messageOf } from "../errors.ts";
+
+export interface VerifyResult {
+  ok: boolean;
+  problems: string[];
+}
+
+export interface VerifyOptions {
+  signal?: AbortSignal;
+  onBytes?: (bytes: number) => void;
+  /** Further checks per entry (restore adds its own); throw to reject. */
+  onEntry?: (entry: TarHeader, volume: string) => void;
+}
+
+/**
+ * Reads an archive to its end: sha256 and size against the manifest, a decompressor that
+ * fails on truncation or corruption, every tar header checked, every entry inside its volume,
+ * and the counts per volume equal to what the manifest says was written.
+ */
+export async function verifyArchive(file: string, manifest: Manifest, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  const problems: string[] = [];
+  const hash = createHash("sha256");
+  let bytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _e, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      opts.onBytes?.(bytes);
+      done(null, chunk);
+    },
+  });
+  const volumes = new Set(manifest.volumes.map((v) => v.name));
+  const counts = new Map<string, { files: number; bytes: number }>();
+  const walker = new TarWalker({
+    onEntry(entry) {
+      const volume = volumeOfEntry(entry, volumes);
+      const c = counts.get(volume) ?? { files: 0, bytes: 0 };
+      if (entry.type === "file") {
+        c.files++;
+        c.bytes += entry.size;
+      }
+      counts.set(volume, c);
+      opts.onEntry?.(entry, volume);
+    },
+  });
+  const sink = new Writable({ write: (_c, _e, done) => done() });
+  try {
+    await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), tap, decompressor(manifest.archive.compression), walker, sink, { signal: opts.signal });
+  } catch (e) {
+    if (opts.signal?.aborted) throw e;
+    problems.push(`unreadable: ${messageOf(e)}`);
+  }
+  if (bytes !== manifest.archive.bytes) problems.push(`size is ${bytes} bytes, the manifest says ${manifest.archive.bytes} (incomplete download or truncated file?)`);
+  const sha = hash.digest("hex");
+  if (sha !== manifest.archive.sha256) problems.push(`sha256 is ${sha}, the manifest says ${manifest.archive.sha256}`);
+  if (problems.length === 0) {
+    for (const v of manifest.volumes) {
+      const c = counts.get(v.name) ?? { files: 0, bytes: 0 };
+      if (c.files !== v.files || c.bytes !== v.bytes) problems.push(`volume ${v.name}: ${c.files} files / ${c.bytes} bytes in the archive, the manifest says ${v.files} / ${v.bytes}`);
+    }
+  }
+  return { ok: problems.length === 0, problems };
+}

@@ -1,0 +1,52 @@
+import { createConsola, type ConsolaInstance, type LogObject } from "consola";
+import { isFancy } from "./terminal.ts";
+import type { Reporter } from "../engine/context.ts";
+import { formatBytes } from "../util/format.ts";
+
+/** Plain, timestamped lines for pipes and cron: one per step, no colour, no spinner. */
+const plainReporter = {
+  log(obj: LogObject) {
+    const text = obj.args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ");
+    const level = obj.type === "log" || obj.type === "info" || obj.type === "success" ? "" : `${obj.type}: `;
+    process.stderr.write(`${new Date().toISOString()} ${level}${text}\n`);
+  },
+};
+
+/** Messages go to stderr, always: stdout carries only data (`--json`, tables). */
+export const logger: ConsolaInstance = isFancy()
+  ? createConsola({ stdout: process.stderr, stderr: process.stderr, formatOptions: { date: false } })
+  : createConsola({ reporters: [plainReporter] });
+
+let live = false;
+
+function clearLive(): void {
+  if (live) process.stderr.write("\r\x1b[K");
+  live = false;
+}
+
+/** The core's events, rendered: a live byte/throughput line on a terminal, plain steps elsewhere. */
+export function cliReporter(): Reporter {
+  const fancy = isFancy();
+  let lastDraw = 0;
+  return {
+    step(service, message) {
+      clearLive();
+      logger.info(`${service}: ${message}`);
+    },
+    warn(service, message) {
+      clearLive();
+      logger.warn(`${service}: ${message}`);
+    },
+    progress(service, bytes, elapsedMs) {
+      if (!fancy || Date.now() - lastDraw < 100) return;
+      lastDraw = Date.now();
+      const rate = elapsedMs > 0 ? (bytes / elapsedMs) * 1000 : 0;
+      process.stderr.write(`\r\x1b[K  ${service}: ${formatBytes(bytes)} read, ${formatBytes(rate)}/s`);
+      live = true;
+    },
+  };
+}
+
+export function endLive(): void {
+  clearLive();
+}

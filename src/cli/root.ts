@@ -1,0 +1,14 @@
+import { defineCommand } from "citty";
+import { VERSION } from "../version.ts";
+
+/** The command tree; each command file is loaded only when it runs. */
+export const root = defineCommand({
+  meta: { name: "tools-backup", version: VERSION, description: "Back up and restore the Docker volumes of your self-hosted services" },
+  subCommands: {
+    backup: () => import("../commands/backup.ts").then((m) => m.default),
+    list: () => import("../commands/list.ts").then((m) => m.default),
+    verify: () => import("../commands/verify.ts").then((m) => m.default),
+    prune: () => import("../commands/prune.ts").then((m) => m.default),
+    services: () => import("../commands/services.ts").then((m) => m.default),
+  },
+});

@@ -1,0 +1,9 @@
+/** A terminal is there only when both ends are: never prompt into a pipe or cron. */
+export function isInteractive(): boolean {
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY) && process.env.CI !== "true" && process.env.TERM !== "dumb";
+}
+
+/** Live progress lines and colour only on a terminal that wants them. */
+export function isFancy(): boolean {
+  return Boolean(process.stderr.isTTY) && !process.env.NO_COLOR && process.env.TERM !== "dumb";
+}

@@ -1,0 +1,59 @@
+import type { ArgsDef } from "citty";
+import { loadBackupConfig, type BackupConfig } from "../config/backup-config.ts";
+import { locateConfig, locateRoot } from "../config/locate.ts";
+import { loadService, loadServices, type Service } from "../config/service-config.ts";
+import { UsageError } from "../errors.ts";
+import { hostName, stateDir, type RunContext } from "../engine/context.ts";
+import { interrupt } from "../cli/interrupt.ts";
+import { cliReporter } from "../cli/log.ts";
+
+export const configArgs = {
+  config: { type: "string", description: "backup.yaml to use (default: ./backup.yaml, then ~/.config/tools/backup.yaml)", valueHint: "FILE" },
+  root: { type: "string", description: "folder holding services/ (default: next to backup.yaml, else the current folder)", valueHint: "DIR" },
+  debug: { type: "boolean", description: "show stack traces of unexpected errors" },
+} as const satisfies ArgsDef;
+
+export const jsonArg = {
+  json: { type: "boolean", description: "print JSON on stdout (messages stay on stderr)" },
+} as const satisfies ArgsDef;
+
+export interface Loaded {
+  config: BackupConfig;
+  root: string;
+}
+
+export function loadConfig(args: { config?: string; root?: string }): Loaded {
+  const { configFile, found } = locateConfig(args);
+  if (!found) {
+    throw new UsageError(`no backup.yaml found (looked at ${configFile} and the usual places); copy backup.yaml.example to backup.yaml, or pass --config FILE`);
+  }
+  const config = loadBackupConfig(configFile);
+  return { config, root: locateRoot(args, configFile) };
+}
+
+export function context(loaded: Loaded): RunContext {
+  return { ...loaded, host: hostName(), stateDir: stateDir(), signal: interrupt.signal, reporter: cliReporter() };
+}
+
+/** The named services, or every enabled one; names are checked before anything runs. */
+export function selectServices(loaded: Loaded, names: string[]): Service[] {
+  if (names.length > 0) return [...new Set(names)].map((n) => loadService(loaded.root, n));
+  const enabled = Object.entries(loaded.config.services).filter(([, on]) => on).map(([n]) => n);
+  if (enabled.length === 0) {
+    throw new UsageError(`no service is enabled in ${loaded.config.file} (add "services: { name: true }") and none was named`);
+  }
+  return enabled.map((n) => loadService(loaded.root, n));
+}
+
+export function allServices(loaded: Loaded): Service[] {
+  return loadServices(loaded.root);
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
+}
+
+/** Positional words after the command (citty keeps them in `_`). */
+export function positionals(args: { _: string[] }): string[] {
+  return args._.map(String);
+}

@@ -1,0 +1,30 @@
+import { defineCommand } from "citty";
+import { configArgs, context, jsonArg, loadConfig, positionals, printJson, selectServices } from "./_shared.ts";
+import { runBackups } from "../engine/run-backups.ts";
+import { logger } from "../cli/log.ts";
+import { formatBytes, formatDuration } from "../util/format.ts";
+import { OperationError } from "../errors.ts";
+
+export default defineCommand({
+  meta: { name: "backup", description: "Back up services now: stop their containers, archive their volumes, start them again" },
+  args: {
+    service: { type: "positional", required: false, description: "services to back up (default: every service enabled in backup.yaml)", valueHint: "SERVICE..." },
+    ...configArgs,
+    ...jsonArg,
+  },
+  async run({ args }) {
+    const loaded = loadConfig(args);
+    const names = positionals(args);
+    const services = selectServices(loaded, names);
+    const ctx = context(loaded);
+    const run = await runBackups(ctx, services, names.length > 0 ? "manual" : "scheduled");
+    for (const r of run.results) {
+      if (r.ok) logger.success(`${r.service}: ${r.file} (${formatBytes(r.bytes)}, ${formatDuration(r.durationMs)}, down ${formatDuration(r.downtimeMs)})`);
+      else logger.error(`${r.service}: ${r.error}`);
+    }
+    for (const id of run.pruned) logger.info(`retention: removed ${id}`);
+    if (args.json) printJson(run);
+    const failed = run.results.filter((r) => !r.ok);
+    if (failed.length > 0) throw new OperationError(`${failed.length} of ${run.results.length} backups failed: ${failed.map((f) => f.service).join(", ")}`);
+  },
+});

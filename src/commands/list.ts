@@ -1,0 +1,37 @@
+import { defineCommand } from "citty";
+import { configArgs, jsonArg, loadConfig, positionals, printJson } from "./_shared.ts";
+import { readCatalog, type Backup } from "../engine/catalog.ts";
+import { SERVICE_NAME } from "../archive/naming.ts";
+import { UsageError } from "../errors.ts";
+import { logger } from "../cli/log.ts";
+import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
+
+export function backupJson(b: Backup) {
+  return {
+    id: b.id, service: b.service, created_at: b.createdAt.toISOString(), host: b.host, bytes: b.bytes, file: b.file,
+    manifest: b.manifestFile, volumes: b.manifest.volumes.map((v) => v.name), kind: b.kind, complete: b.complete,
+  };
+}
+
+export default defineCommand({
+  meta: { name: "list", description: "List backups in backup_dir, newest first (every host's)" },
+  args: {
+    service: { type: "positional", required: false, description: "only this service's backups", valueHint: "SERVICE" },
+    ...configArgs,
+    ...jsonArg,
+  },
+  async run({ args }) {
+    const { config } = loadConfig(args);
+    const [service] = positionals(args);
+    if (service !== undefined && !SERVICE_NAME.test(service)) throw new UsageError(`invalid service name "${service}"`);
+    const { backups, problems } = await readCatalog(config.backupDir, service);
+    for (const p of problems) logger.warn(p);
+    if (args.json) return printJson(backups.map(backupJson));
+    if (backups.length === 0) return logger.info(`no backups in ${config.backupDir}${service ? ` for ${service}` : ""}`);
+    const rows = backups.map((b) => [
+      b.id, b.service, `${formatLocal(b.createdAt)} (${formatAge(b.createdAt)})`, b.host,
+      formatBytes(b.bytes) + (b.complete ? "" : " (incomplete)"), b.manifest.volumes.map((v) => v.name).join(","), b.kind,
+    ]);
+    process.stdout.write(table([["ID", "SERVICE", "CREATED", "HOST", "SIZE", "VOLUMES", "KIND"], ...rows]) + "\n");
+  },
+});

@@ -1,0 +1,27 @@
+import { defineCommand } from "citty";
+import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
+import { prune } from "../engine/prune.ts";
+import { hostName } from "../engine/context.ts";
+import { logger } from "../cli/log.ts";
+
+export default defineCommand({
+  meta: { name: "prune", description: "Delete this host's backups older than retention_days, keeping the newest keep_last per service" },
+  args: {
+    "dry-run": { type: "boolean", description: "show what would be deleted, delete nothing" },
+    ...configArgs,
+    ...jsonArg,
+  },
+  async run({ args }) {
+    const { config } = loadConfig(args);
+    const dryRun = Boolean(args["dry-run"]);
+    const { plan, staleTemp } = await prune(config, hostName(), { dryRun });
+    const verb = dryRun ? "would remove" : "removed";
+    for (const b of plan.remove) logger.info(`${verb} ${b.id} (${plan.reasons.get(b.id)})`);
+    for (const f of staleTemp) logger.info(`${verb} leftover temporary file ${f}`);
+    logger.info(`${plan.remove.length} backups ${verb}, ${plan.keep.length} kept`);
+    if (args.json) {
+      const row = (b: (typeof plan.keep)[number]) => ({ id: b.id, service: b.service, host: b.host, file: b.file, reason: plan.reasons.get(b.id) });
+      printJson({ dry_run: dryRun, removed: plan.remove.map(row), kept: plan.keep.map(row), temp_files: staleTemp });
+    }
+  },
+});

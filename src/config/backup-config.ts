@@ -1,0 +1,74 @@
+import os from "node:os";
+import path from "node:path";
+import process from "node:process";
+import * as v from "valibot";
+import { SERVICE_NAME, type Compression } from "../archive/naming.ts";
+import { configErrorAt, configErrorFromIssues, mappingCheck, mismatch, strictMapping } from "./config-error.ts";
+import { expandPath } from "./expand-path.ts";
+import { parseYamlFile } from "./yaml-source.ts";
+
+export interface BackupConfig {
+  file: string; // absolute path of backup.yaml
+  backupDir: string; // absolute, expanded
+  retentionDays: number;
+  keepLast: number;
+  compression: Compression;
+  services: Record<string, boolean>; // null prototype: a service called "constructor" must not hit Object's
+}
+
+const FOLDER = "a folder path";
+// Reject blank paths here: path.resolve("") would quietly mean "next to backup.yaml".
+const folderPath = v.pipe(v.string(FOLDER), v.check((s) => s.trim() !== "" && !s.includes("\0"), FOLDER));
+
+function wholeNumber(max: number) {
+  const expected = `a whole number from 1 to ${max}`;
+  return v.pipe(v.number(expected), v.integer(expected), v.minValue(1, expected), v.maxValue(max, expected));
+}
+
+const SERVICES = "a mapping of service names to true or false";
+
+const schema = strictMapping({
+  backup_dir: folderPath,
+  retention_days: v.optional(wholeNumber(36500), 7),
+  keep_last: v.optional(wholeNumber(10000), 3),
+  compression: v.optional(v.picklist(["zstd", "gzip"], '"zstd" or "gzip"'), "zstd"),
+  // Entries are checked by hand below: valibot's record() silently drops keys like "constructor".
+  services: v.nullish(mappingCheck(SERVICES)),
+});
+
+export function loadBackupConfig(
+  file: string,
+  env: Record<string, string | undefined> = process.env,
+  home: string = os.homedir(),
+): BackupConfig {
+  const src = parseYamlFile(file);
+  const parsed = v.safeParse(schema, src.data);
+  if (!parsed.success) throw configErrorFromIssues(src, parsed.issues);
+  const raw = parsed.output;
+
+  const services: Record<string, boolean> = Object.create(null);
+  for (const [name, enabled] of Object.entries(raw.services ?? {})) {
+    if (!SERVICE_NAME.test(name)) {
+      const text = `invalid service name ${JSON.stringify(name)} (lowercase letters, digits, "_", "." and "-")`;
+      throw configErrorAt(src, ["services", name], text, { at: "key" });
+    }
+    if (typeof enabled !== "boolean") throw mismatch(src, ["services", name], "true or false", enabled);
+    services[name] = enabled;
+  }
+
+  let backupDir: string;
+  try {
+    backupDir = expandPath(raw.backup_dir, env, home, path.dirname(src.file));
+  } catch (error) {
+    throw configErrorAt(src, ["backup_dir"], error instanceof Error ? error.message : String(error));
+  }
+
+  return {
+    file: src.file,
+    backupDir,
+    retentionDays: raw.retention_days,
+    keepLast: raw.keep_last,
+    compression: raw.compression,
+    services,
+  };
+}

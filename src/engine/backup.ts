@@ -1,0 +1,122 @@
+import { join } from "node:path";
+import { access, constants, stat } from "node:fs/promises";
+import type { Service } from "../config/service-config.ts";
+import { OperationError, messageOf } from "../errors.ts";
+import { checkDaemon, volumeExists } from "../docker/engine.ts";
+import { createHelper, removeStaleHelpers } from "../docker/helper.ts";
+import { volumesTar, type VolumeStats } from "../docker/volume-stream.ts";
+import { writeArchive } from "../archive/writer.ts";
+import { archiveName, backupId, manifestName, type BackupKind } from "../archive/naming.ts";
+import { MANIFEST_FORMAT, type Manifest } from "../archive/manifest.ts";
+import { ensurePrivateDir, writeFileAtomic } from "../util/fs-safe.ts";
+import { VERSION } from "../version.ts";
+import { planContainers, startAll, stopAll } from "./containers.ts";
+import { clearJournal, writeJournal } from "./journal.ts";
+import { recoverInterrupted } from "./recover.ts";
+import type { RunContext } from "./context.ts";
+
+export interface BackupResult {
+  service: string;
+  manifest: Manifest;
+  file: string;
+  manifestFile: string;
+}
+
+/** Stop the declared containers, stream every volume into one archive, start them again. */
+export async function backupService(ctx: RunContext, service: Service, kind: BackupKind): Promise<BackupResult> {
+  const { reporter, signal } = ctx;
+  if (!service.hasData) throw new OperationError(`${service.name} declares no data (no data.volumes in ${service.file}): nothing to back up`);
+  const started = Date.now();
+  const folder = await prepareFolder(ctx.config.backupDir, service.name);
+  await checkDaemon();
+  await recoverInterrupted(ctx, service.name);
+  for (const v of service.volumes) {
+    if (!(await volumeExists(v.name))) throw new OperationError(`volume ${v.name} of ${service.name} does not exist`);
+  }
+  const plan = await planContainers(service.volumes);
+  const warnings = [
+    ...plan.missing.map((c) => `declared container ${c} does not exist; its volumes were read without stopping anything`),
+    ...plan.undeclared.map((c) => `container ${c} uses a volume of ${service.name} but is not declared; it kept running, so its writes may make the archive inconsistent`),
+  ];
+  warnings.forEach((w) => reporter.warn(service.name, w));
+
+  const { id, created } = await freeName(folder, service.name, ctx.host, ctx.config.compression);
+  await removeStaleHelpers(service.name);
+  const helper = await createHelper(service.name, service.volumes.map((v) => v.name), true);
+  const stopped: string[] = [];
+  let downStart = 0;
+  let downtime = 0;
+  let restart: Promise<string[]> | undefined;
+  const restartOnce = () =>
+    (restart ??= (async () => {
+      if (stopped.length === 0) return [];
+      reporter.step(service.name, `starting ${stopped.join(", ")}`);
+      const failures = await startAll(stopped, plan.declared);
+      downtime = Date.now() - downStart;
+      return failures;
+    })());
+  const stats: VolumeStats[] = [];
+  let written;
+  try {
+    if (plan.running.length > 0) {
+      await writeJournal(ctx.stateDir, { service: service.name, pid: process.pid, operation: "backup", started_at: new Date().toISOString(), stopped: plan.running });
+      reporter.step(service.name, `stopping ${plan.running.join(", ")}`);
+      downStart = Date.now();
+      await stopAll(plan.running, stopped);
+    }
+    signal.throwIfAborted();
+    reporter.step(service.name, `archiving ${service.volumes.map((v) => v.name).join(", ")}`);
+    let bytes = 0;
+    const tar = volumesTar(helper, service.volumes.map((v) => v.name), stats, signal, () => void restartOnce());
+    tar.on("data", (b: Buffer) => reporter.progress(service.name, (bytes += b.length), Date.now() - started));
+    written = await writeArchive(tar, join(folder, archiveName(id, ctx.config.compression)), ctx.config.compression, signal);
+  } finally {
+    const failures = await restartOnce();
+    await helper.remove().catch(() => undefined);
+    if (failures.length === 0) await clearJournal(ctx.stateDir, service.name);
+    if (failures.length > 0 && written) {
+      // The archive is good; the failure to start is still this run's failure.
+      await writeManifestFor();
+      throw new OperationError(`${service.name} was backed up, but ${failures.join("; ")}`);
+    }
+    if (failures.length > 0) reporter.warn(service.name, failures.join("; "));
+  }
+  return await writeManifestFor();
+
+  async function writeManifestFor(): Promise<BackupResult> {
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT, id, service: service.name, host: ctx.host, created_at: created.toISOString(), kind,
+      tool_version: VERSION, volumes: stats,
+      archive: { file: archiveName(id, ctx.config.compression), bytes: written!.bytes, sha256: written!.sha256, compression: ctx.config.compression },
+      duration_ms: Date.now() - started, downtime_ms: downtime, containers_stopped: stopped, warnings, custom_script: false,
+    };
+    const manifestFile = join(folder, manifestName(id));
+    await writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + "\n");
+    return { service: service.name, manifest, file: written!.file, manifestFile };
+  }
+}
+
+/** Checked before any container is stopped: a backup that cannot be written must not cost downtime. */
+async function prepareFolder(backupDir: string, service: string): Promise<string> {
+  const s = await stat(backupDir).catch(() => undefined);
+  if (s && !s.isDirectory()) throw new OperationError(`backup_dir ${backupDir} is not a folder`);
+  const folder = join(backupDir, service);
+  try {
+    await ensurePrivateDir(folder);
+    await access(folder, constants.W_OK);
+  } catch (e) {
+    throw new OperationError(`cannot write to ${folder}: ${messageOf(e)}`);
+  }
+  return folder;
+}
+
+/** Ids have one-second resolution; a second backup within the same second takes the next one. */
+async function freeName(folder: string, service: string, host: string, compression: RunContext["config"]["compression"]) {
+  for (let t = Math.floor(Date.now() / 1000) * 1000; ; t += 1000) {
+    const id = backupId(service, new Date(t), host);
+    const taken = (p: string) => stat(join(folder, p)).then(() => true, () => false);
+    if (!(await taken(archiveName(id, compression))) && !(await taken(manifestName(id)))) {
+      return { id, created: new Date(Math.max(t, Date.now())) };
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { MANIFEST_SUFFIX, SERVICE_NAME, TEMP_PREFIX, archiveName, parseId } from "../archive/naming.ts";
+import { readManifest, type Manifest } from "../archive/manifest.ts";
+
+export interface Backup {
+  id: string;
+  service: string;
+  host: string;
+  createdAt: Date;
+  kind: Manifest["kind"];
+  file: string;
+  manifestFile: string;
+  bytes: number;
+  /** False while the archive's size differs from its manifest (a sync client still downloading). */
+  complete: boolean;
+  manifest: Manifest;
+}
+
+export interface Catalog {
+  backups: Backup[];
+  /** Files that look like ours but cannot be used, with the reason; shown, never deleted. */
+  problems: string[];
+}
+
+async function names(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw e;
+  }
+}
+
+/**
+ * Every complete backup in backup_dir, newest first. A backup counts only with its manifest,
+ * which is written last: temporary files and archives without a manifest are never listed.
+ */
+export async function readCatalog(backupDir: string, service?: string): Promise<Catalog> {
+  const services = service ? [service] : (await names(backupDir)).filter((n) => SERVICE_NAME.test(n));
+  const catalog: Catalog = { backups: [], problems: [] };
+  await Promise.all(services.map((s) => readService(backupDir, s, catalog)));
+  catalog.backups.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id));
+  return catalog;
+}
+
+async function readService(backupDir: string, service: string, catalog: Catalog): Promise<void> {
+  const folder = join(backupDir, service);
+  const manifests = (await names(folder)).filter((n) => n.endsWith(MANIFEST_SUFFIX) && !n.startsWith(TEMP_PREFIX));
+  await Promise.all(
+    manifests.map(async (name) => {
+      const parsed = parseId(name.slice(0, -MANIFEST_SUFFIX.length));
+      if (!parsed || parsed.service !== service) return;
+      const manifestFile = join(folder, name);
+      const m = await readManifest(manifestFile);
+      if (typeof m === "string") return void catalog.problems.push(`${manifestFile}: ${m}`);
+      if (m.id !== parsed.id || m.service !== service || m.archive.file !== archiveName(parsed.id, m.archive.compression)) {
+        return void catalog.problems.push(`${manifestFile}: manifest does not match its file name`);
+      }
+      const file = join(folder, m.archive.file);
+      const size = await stat(file).then((s) => s.size, () => undefined);
+      if (size === undefined) return void catalog.problems.push(`${manifestFile}: its archive ${m.archive.file} is missing`);
+      catalog.backups.push({
+        id: m.id, service, host: m.host, createdAt: new Date(m.created_at), kind: m.kind,
+        file, manifestFile, bytes: m.archive.bytes, complete: size === m.archive.bytes, manifest: m,
+      });
+    }),
+  );
+}

@@ -1,0 +1,53 @@
+import { containerState, runningContainersUsing, startContainer, stopContainer } from "../docker/engine.ts";
+import type { VolumeSpec } from "../config/service-config.ts";
+import { messageOf } from "../errors.ts";
+
+export interface ContainerPlan {
+  /** Declared containers that exist, in declared order. */
+  declared: string[];
+  /** Declared containers that are running now, so the ones to stop and start again. */
+  running: string[];
+  missing: string[];
+  /** Running containers that use a volume without being declared: their writes may go on. */
+  undeclared: string[];
+}
+
+export async function planContainers(volumes: VolumeSpec[]): Promise<ContainerPlan> {
+  const declared = [...new Set(volumes.flatMap((v) => (v.container ? [v.container] : [])))];
+  const plan: ContainerPlan = { declared: [], running: [], missing: [], undeclared: [] };
+  for (const name of declared) {
+    const state = await containerState(name);
+    if (!state.exists) plan.missing.push(name);
+    else plan.declared.push(name);
+    if (state.running) plan.running.push(name);
+  }
+  const others = new Set<string>();
+  for (const v of volumes) for (const c of await runningContainersUsing(v.name)) if (!declared.includes(c)) others.add(c);
+  plan.undeclared = [...others].sort();
+  return plan;
+}
+
+/**
+ * Stops in reverse declared order. Each name is recorded before its stop is asked for,
+ * so whatever happens next, the caller knows to start it again.
+ */
+export async function stopAll(running: string[], stopped: string[]): Promise<void> {
+  for (const name of [...running].reverse()) {
+    stopped.push(name);
+    await stopContainer(name);
+  }
+}
+
+/** Starts in declared order; tries every container even when one fails, then reports all. */
+export async function startAll(stopped: string[], declaredOrder: string[]): Promise<string[]> {
+  const order = [...stopped].sort((a, b) => declaredOrder.indexOf(a) - declaredOrder.indexOf(b));
+  const failures: string[] = [];
+  for (const name of order) {
+    try {
+      await startContainer(name);
+    } catch (e) {
+      failures.push(messageOf(e));
+    }
+  }
+  return failures;
+}

@@ -1,0 +1,32 @@
+import { hostname } from "node:os";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { BackupConfig } from "../config/backup-config.ts";
+
+/** What the core tells whoever drives it; the CLI and the interactive screens render it. */
+export interface Reporter {
+  step(service: string, message: string): void;
+  warn(service: string, message: string): void;
+  progress(service: string, bytes: number, elapsedMs: number): void;
+}
+
+export const silentReporter: Reporter = { step() {}, warn() {}, progress() {} };
+
+export interface RunContext {
+  config: BackupConfig;
+  root: string;
+  host: string;
+  stateDir: string;
+  signal: AbortSignal;
+  reporter: Reporter;
+}
+
+/** The machine's name as written into file names; overridable so two "machines" can share a folder in tests. */
+export function hostName(env = process.env): string {
+  return env.TOOLS_BACKUP_HOST || hostname();
+}
+
+/** Locks, journals and run status live per user and machine, never in the (synced) backup_dir. */
+export function stateDir(env = process.env): string {
+  return join(env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "tools-backup");
+}

@@ -1,0 +1,47 @@
+import { readdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { planRetention, type RetentionPlan } from "../retention/plan.ts";
+import { staleTempFiles } from "../retention/temp-files.ts";
+import { safeHost } from "../archive/naming.ts";
+import type { BackupConfig } from "../config/backup-config.ts";
+import { readCatalog, type Backup } from "./catalog.ts";
+
+export interface PruneResult {
+  plan: RetentionPlan<Backup & { host: string }>;
+  staleTemp: string[];
+}
+
+/**
+ * Applies retention to this host's backups only: backup_dir may be shared by several
+ * machines through a sync client, and only files this tool wrote on this host are touched.
+ * The manifest goes first, so an interrupted prune never leaves a listed backup without data.
+ */
+export async function prune(config: BackupConfig, host: string, opts: { dryRun: boolean; service?: string; now?: Date }): Promise<PruneResult> {
+  const now = opts.now ?? new Date();
+  const { backups } = await readCatalog(config.backupDir, opts.service);
+  const entries = backups.map((b) => ({ ...b, host: safeHost(b.host) }));
+  const plan = planRetention(entries, { retentionDays: config.retentionDays, keepLast: config.keepLast }, safeHost(host), now);
+  const staleTemp = await findStaleTemp(config.backupDir, host, now, opts.service);
+  if (!opts.dryRun) {
+    for (const b of plan.remove) {
+      await rm(b.manifestFile, { force: true });
+      await rm(b.file, { force: true });
+    }
+    for (const f of staleTemp) await rm(f, { force: true });
+  }
+  return { plan, staleTemp };
+}
+
+async function findStaleTemp(backupDir: string, host: string, now: Date, service?: string): Promise<string[]> {
+  const folders = service ? [service] : await readdir(backupDir).catch(() => []);
+  const found: { path: string; mtimeMs: number }[] = [];
+  for (const folder of folders) {
+    const dir = join(backupDir, folder);
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const path = join(dir, name);
+      const s = await stat(path).catch(() => undefined);
+      if (s?.isFile()) found.push({ path, mtimeMs: s.mtimeMs });
+    }
+  }
+  return staleTempFiles(found, host, now);
+}

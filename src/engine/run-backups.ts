@@ -1,0 +1,50 @@
+import type { Service } from "../config/service-config.ts";
+import { messageOf } from "../errors.ts";
+import type { BackupKind } from "../archive/naming.ts";
+import { backupService } from "./backup.ts";
+import { prune } from "./prune.ts";
+import type { RunContext } from "./context.ts";
+
+export interface ServiceOutcome {
+  service: string;
+  ok: boolean;
+  error?: string;
+  id?: string;
+  file?: string;
+  bytes: number;
+  durationMs: number;
+  downtimeMs: number;
+}
+
+export interface BackupRun {
+  started_at: string;
+  finished_at: string;
+  results: ServiceOutcome[];
+  pruned: string[];
+}
+
+/**
+ * Backs up each service in turn; one failing service does not stop the others.
+ * An interruption stops the loop (after that service's own cleanup) and is rethrown.
+ */
+export async function runBackups(ctx: RunContext, services: Service[], kind: BackupKind): Promise<BackupRun> {
+  const started = new Date();
+  const results: ServiceOutcome[] = [];
+  for (const service of services) {
+    const t0 = Date.now();
+    try {
+      const r = await backupService(ctx, service, kind);
+      const m = r.manifest;
+      results.push({ service: service.name, ok: true, id: m.id, file: r.file, bytes: m.archive.bytes, durationMs: m.duration_ms, downtimeMs: m.downtime_ms });
+    } catch (e) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      results.push({ service: service.name, ok: false, error: messageOf(e), bytes: 0, durationMs: Date.now() - t0, downtimeMs: 0 });
+    }
+  }
+  const pruned: string[] = [];
+  for (const service of services) {
+    const { plan } = await prune(ctx.config, ctx.host, { dryRun: false, service: service.name });
+    pruned.push(...plan.remove.map((b) => b.id));
+  }
+  return { started_at: started.toISOString(), finished_at: new Date().toISOString(), results, pruned };
+}

@@ -1,0 +1,41 @@
+import { mkdir, open, rename, rm, chmod } from "node:fs/promises";
+import { dirname, join, basename } from "node:path";
+import { TEMP_PREFIX } from "../archive/naming.ts";
+
+/** Backups hold secrets and may land in a cloud-synced folder: folders 0700, files 0600. */
+export const DIR_MODE = 0o700;
+export const FILE_MODE = 0o600;
+
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: DIR_MODE });
+  await chmod(dir, DIR_MODE);
+}
+
+export function tempPathFor(finalPath: string): string {
+  return join(dirname(finalPath), `${TEMP_PREFIX}${basename(finalPath)}.${process.pid}`);
+}
+
+/** Writes a small file completely under a temporary name, then renames it into place. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = tempPathFor(file);
+  try {
+    const fh = await open(tmp, "w", FILE_MODE);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r").catch(() => undefined);
+  if (!fh) return;
+  await fh.sync().catch(() => undefined);
+  await fh.close();
+}
