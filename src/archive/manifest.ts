@@ -16,7 +16,12 @@ const ManifestSchema = v.object({
   created_at: v.pipe(v.string(), v.isoTimestamp()),
   kind: Kind,
   tool_version: v.string(),
-  volumes: v.array(v.object({ name: v.string(), bytes: Count, files: Count, entries: v.optional(Count) })),
+  volumes: v.array(
+    v.object({
+      name: v.string(), bytes: Count, files: Count,
+      entries: v.optional(Count, 0), devices: v.optional(Count, 0), setuid: v.optional(Count, 0),
+    }),
+  ),
   archive: v.object({
     file: v.string(),
     bytes: Count,

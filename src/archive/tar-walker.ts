@@ -5,6 +5,9 @@ export interface WalkStats {
   entries: number;
   files: number;
   bytes: number;
+  /** Device nodes and setuid/setgid files: recorded so a restore can refuse ones the data never had. */
+  devices: number;
+  setuid: number;
   ended: boolean;
 }
 
@@ -20,7 +23,7 @@ export interface WalkerOptions {
  * checks header checksums, finds the end marker. Data blocks are never copied.
  */
 export class TarWalker extends Transform {
-  readonly stats: WalkStats = { entries: 0, files: 0, bytes: 0, ended: false };
+  readonly stats: WalkStats = { entries: 0, files: 0, bytes: 0, devices: 0, setuid: 0, ended: false };
   private remaining = 0;
   private header = Buffer.alloc(BLOCK);
   private headerFill = 0;
@@ -114,6 +117,8 @@ export class TarWalker extends Transform {
       this.stats.files++;
       this.stats.bytes += entry.size;
     }
+    if (entry.type === "char" || entry.type === "block") this.stats.devices++;
+    if ((entry.mode & 0o6000) !== 0 && entry.type !== "directory") this.stats.setuid++;
     this.options.onEntry?.(entry);
   }
 

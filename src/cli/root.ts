@@ -7,6 +7,7 @@ export const root = defineCommand({
   subCommands: {
     backup: () => import("../commands/backup.ts").then((m) => m.default),
     list: () => import("../commands/list.ts").then((m) => m.default),
+    restore: () => import("../commands/restore.ts").then((m) => m.default),
     verify: () => import("../commands/verify.ts").then((m) => m.default),
     prune: () => import("../commands/prune.ts").then((m) => m.default),
     services: () => import("../commands/services.ts").then((m) => m.default),

@@ -9,6 +9,7 @@ export default defineCommand({
   meta: { name: "backup", description: "Back up services now: stop their containers, archive their volumes, start them again" },
   args: {
     service: { type: "positional", required: false, description: "services to back up (default: every service enabled in backup.yaml)", valueHint: "SERVICE..." },
+    wait: { type: "boolean", description: "wait for a running backup or restore of the same service instead of failing" },
     ...configArgs,
     ...jsonArg,
   },
@@ -17,7 +18,7 @@ export default defineCommand({
     const names = positionals(args);
     const services = selectServices(loaded, names);
     const ctx = context(loaded);
-    const run = await runBackups(ctx, services, names.length > 0 ? "manual" : "scheduled");
+    const run = await runBackups(ctx, services, names.length > 0 ? "manual" : "scheduled", { wait: Boolean(args.wait) });
     for (const r of run.results) {
       if (r.ok) logger.success(`${r.service}: ${r.file} (${formatBytes(r.bytes)}, ${formatDuration(r.durationMs)}, down ${formatDuration(r.downtimeMs)})`);
       else logger.error(`${r.service}: ${r.error}`);

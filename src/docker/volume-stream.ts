@@ -9,6 +9,8 @@ export interface VolumeStats {
   bytes: number;
   files: number;
   entries: number;
+  devices: number;
+  setuid: number;
 }
 
 /**
@@ -34,7 +36,7 @@ export function volumesTar(helper: Helper, volumes: string[], stats: VolumeStats
 }
 
 function pick(s: WalkStats) {
-  return { bytes: s.bytes, files: s.files, entries: s.entries };
+  return { bytes: s.bytes, files: s.files, entries: s.entries, devices: s.devices, setuid: s.setuid };
 }
 
 async function* copyOut(helper: Helper, volume: string, walker: TarWalker, signal: AbortSignal): AsyncGenerator<Buffer> {

@@ -51,3 +51,17 @@ export async function startAll(stopped: string[], declaredOrder: string[]): Prom
   }
   return failures;
 }
+
+export interface RestoreUsers {
+  /** Running containers that use any of the volumes, declared or not. */
+  running: string[];
+  /** Start order: declared containers first, in declared order, then the others. */
+  order: string[];
+}
+
+/** A restore stops every container that uses the volumes, not only the declared ones. */
+export async function restoreUsers(volumes: VolumeSpec[]): Promise<RestoreUsers> {
+  const plan = await planContainers(volumes);
+  const running = [...plan.running, ...plan.undeclared];
+  return { running, order: [...plan.declared, ...plan.undeclared] };
+}

@@ -30,3 +30,12 @@ export function hostName(env = process.env): string {
 export function stateDir(env = process.env): string {
   return join(env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "tools-backup");
 }
+
+/** How the engine waits for another run's lock, told through the reporter. */
+export function lockOptions(ctx: RunContext, service: string, wait: boolean) {
+  return {
+    wait,
+    signal: ctx.signal,
+    onWait: (h: { pid: number; command: string }) => ctx.reporter.step(service, `waiting for pid ${h.pid} (${h.command}) to finish`),
+  };
+}

@@ -1,16 +1,8 @@
 import { containerState, startContainer } from "../docker/engine.ts";
 import { messageOf } from "../errors.ts";
 import { clearJournal, readJournal } from "./journal.ts";
+import { isAlive } from "../util/process.ts";
 import type { RunContext } from "./context.ts";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * A journal left by a run that is no longer alive means that run was killed while containers
@@ -18,11 +10,14 @@ function alive(pid: number): boolean {
  */
 export async function recoverInterrupted(ctx: RunContext, service: string): Promise<void> {
   const journal = await readJournal(ctx.stateDir, service);
-  if (!journal || journal.pid === process.pid || alive(journal.pid)) return;
+  if (!journal || journal.pid === process.pid || isAlive(journal.pid)) return;
   const { reporter } = ctx;
   reporter.warn(service, `a ${journal.operation} started ${journal.started_at} (pid ${journal.pid}) was killed while containers were stopped; recovering`);
   if (journal.operation === "restore") {
-    reporter.warn(service, "that restore may have left its volumes partly written: check the data, or restore the pre-restore safety backup (tools-backup list " + service + ")");
+    const back = journal.safety_backup
+      ? `tools-backup restore ${service} --from ${journal.safety_backup}`
+      : `tools-backup restore ${service} --from <id> (see tools-backup list ${service})`;
+    reporter.warn(service, `that restore may have left its volumes partly written; to go back to the data from before it: ${back}`);
   }
   for (const name of journal.stopped) {
     try {

@@ -3,7 +3,8 @@ import { messageOf } from "../errors.ts";
 import type { BackupKind } from "../archive/naming.ts";
 import { backupService } from "./backup.ts";
 import { prune } from "./prune.ts";
-import type { RunContext } from "./context.ts";
+import { lockOptions, type RunContext } from "./context.ts";
+import { withServiceLock } from "./lock.ts";
 
 export interface ServiceOutcome {
   service: string;
@@ -27,13 +28,13 @@ export interface BackupRun {
  * Backs up each service in turn; one failing service does not stop the others.
  * An interruption stops the loop (after that service's own cleanup) and is rethrown.
  */
-export async function runBackups(ctx: RunContext, services: Service[], kind: BackupKind): Promise<BackupRun> {
+export async function runBackups(ctx: RunContext, services: Service[], kind: BackupKind, opts: { wait: boolean }): Promise<BackupRun> {
   const started = new Date();
   const results: ServiceOutcome[] = [];
   for (const service of services) {
     const t0 = Date.now();
     try {
-      const r = await backupService(ctx, service, kind);
+      const r = await withServiceLock(ctx.stateDir, service.name, lockOptions(ctx, service.name, opts.wait), () => backupService(ctx, service, kind));
       const m = r.manifest;
       results.push({ service: service.name, ok: true, id: m.id, file: r.file, bytes: m.archive.bytes, durationMs: m.duration_ms, downtimeMs: m.downtime_ms });
     } catch (e) {

@@ -1,0 +1,98 @@
+import type { Service } from "../config/service-config.ts";
+import { OperationError, messageOf } from "../errors.ts";
+import { checkDaemon, createVolume, volumeExists } from "../docker/engine.ts";
+import { replaceVolumes } from "../docker/volume-restore.ts";
+import { verifyArchive } from "../archive/verify.ts";
+import { restoreEntryCheck } from "../archive/restore-rules.ts";
+import { backupService, type BackupResult } from "./backup.ts";
+import type { Backup } from "./catalog.ts";
+import { restoreUsers, startAll, stopAll } from "./containers.ts";
+import { clearJournal, writeJournal } from "./journal.ts";
+import { recoverInterrupted } from "./recover.ts";
+import type { RunContext } from "./context.ts";
+
+/** Refuses, before anything is touched, an archive that is damaged or not this service's. */
+export async function checkRestorable(ctx: RunContext, service: Service, backup: Backup): Promise<void> {
+  if (service.lifecycle.backup && !service.lifecycle.restore) {
+    throw new OperationError(`${service.name} is backed up by its own script (lifecycle.backup) but has no lifecycle.restore, so tools-backup cannot restore it`);
+  }
+  if (backup.manifest.service !== service.name) throw new OperationError(`${backup.id} is a backup of ${backup.manifest.service}, not ${service.name}`);
+  if (!service.lifecycle.restore) {
+    const declared = service.volumes.map((v) => v.name).sort();
+    const archived = backup.manifest.volumes.map((v) => v.name).sort();
+    if (declared.join("\0") !== archived.join("\0")) {
+      throw new OperationError(`${backup.id} holds volumes ${archived.join(", ")} but ${service.name} declares ${declared.join(", ")}; refusing a partial or foreign restore`);
+    }
+  }
+  ctx.reporter.step(service.name, `verifying ${backup.file}`);
+  const result = await verifyArchive(backup.file, backup.manifest, { signal: ctx.signal, onEntry: restoreEntryCheck(backup.manifest) });
+  if (!result.ok) throw new OperationError(`${backup.file} cannot be restored: ${result.problems.join("; ")}`);
+}
+
+export interface RestoreResult {
+  safety?: BackupResult;
+  restarted: string[];
+}
+
+/**
+ * Verify, keep a safety backup of the current data, stop every container using the volumes,
+ * replace their content, start again what was running. A failed or interrupted replacement
+ * puts the safety backup back before the containers start.
+ */
+export async function restoreService(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean }): Promise<RestoreResult> {
+  const { reporter } = ctx;
+  await checkDaemon();
+  await recoverInterrupted(ctx, service.name);
+  await checkRestorable(ctx, service, backup);
+  const volumes = service.volumes.map((v) => v.name);
+  for (const v of volumes) {
+    if (!(await volumeExists(v))) {
+      reporter.step(service.name, `creating missing volume ${v}`);
+      await createVolume(v);
+    }
+  }
+  const safety = opts.safetyBackup ? await backupService(ctx, service, "pre-restore") : undefined;
+  if (safety) reporter.step(service.name, `safety backup of the current data: ${safety.file}`);
+  ctx.signal.throwIfAborted();
+
+  const users = await restoreUsers(service.volumes);
+  const stopped: string[] = [];
+  await writeJournal(ctx.stateDir, { service: service.name, pid: process.pid, operation: "restore", started_at: new Date().toISOString(), stopped: users.running, safety_backup: safety?.manifest.id });
+  let failures: string[] = [];
+  try {
+    if (users.running.length > 0) reporter.step(service.name, `stopping ${users.running.join(", ")}`);
+    await stopAll(users.running, stopped);
+    reporter.step(service.name, `replacing the content of ${volumes.join(", ")} with ${backup.id}`);
+    const t0 = Date.now();
+    try {
+      await replaceVolumes(service.name, backup.file, backup.manifest.archive.compression, volumes, {
+        signal: ctx.signal,
+        onBytes: (n) => reporter.progress(service.name, n, Date.now() - t0),
+      });
+    } catch (e) {
+      await rollBack(ctx, service, volumes, safety, e);
+      throw e;
+    }
+  } finally {
+    failures = await startAll(stopped, users.order);
+    if (failures.length === 0) await clearJournal(ctx.stateDir, service.name);
+  }
+  if (failures.length > 0) throw new OperationError(`${service.name} was restored, but ${failures.join("; ")}`);
+  return { safety, restarted: stopped };
+}
+
+async function rollBack(ctx: RunContext, service: Service, volumes: string[], safety: BackupResult | undefined, cause: unknown): Promise<void> {
+  const why = ctx.signal.aborted ? "the restore was interrupted" : `the restore failed (${messageOf(cause)})`;
+  if (!safety) {
+    ctx.reporter.warn(service.name, `${why}; there is no safety backup (--no-safety-backup), so ${volumes.join(", ")} may be partly written`);
+    return;
+  }
+  ctx.reporter.warn(service.name, `${why}; putting back the data from before the restore (${safety.file})`);
+  try {
+    // Not abortable: a second Ctrl-C must not leave the volumes half rolled back.
+    await replaceVolumes(service.name, safety.file, safety.manifest.archive.compression, volumes);
+    ctx.reporter.warn(service.name, `rolled back: ${service.name} has its previous data again; the safety backup stays at ${safety.file}`);
+  } catch (e) {
+    ctx.reporter.warn(service.name, `ROLLBACK FAILED (${messageOf(e)}): restore by hand with tools-backup restore ${service.name} --from ${safety.manifest.id}`);
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * A throwaway tools root: services/<name>/service.yaml and backup.yaml, written from objects
+ * or raw strings, plus a backup_dir and a state folder of its own.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import YAML from "yaml";
+import { tempDir } from "./cli.ts";
+
+export interface VolumeDecl {
+  name: string;
+  container?: string;
+}
+
+/** A service: its volumes, a raw service.yaml text, or null for a service with no data section. */
+export type ServiceDecl = VolumeDecl[] | string | null;
+
+export interface ProjectSpec {
+  services?: Record<string, ServiceDecl>;
+  /** backup.yaml as an object (backup_dir defaults to <root>/backups) or as raw text. */
+  config?: Record<string, unknown> | string;
+}
+
+export interface Project {
+  root: string;
+  config: string;
+  backupDir: string;
+  stateHome: string;
+  /** `--config <file>`, ready to spread into args. */
+  args: string[];
+  serviceFolder(service: string): string;
+  writeConfig(config: Record<string, unknown> | string, file?: string): string;
+  writeService(name: string, decl: ServiceDecl): string;
+}
+
+export function makeProject(spec: ProjectSpec = {}): Project {
+  const root = tempDir("tbtest-project-");
+  const backupDir = path.join(root, "backups");
+  const stateHome = path.join(root, "state");
+  fs.mkdirSync(path.join(root, "services"), { recursive: true });
+
+  const writeService = (name: string, decl: ServiceDecl): string => {
+    const dir = path.join(root, "services", name);
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, "service.yaml");
+    const text =
+      typeof decl === "string"
+        ? decl
+        : YAML.stringify({ name, description: `test service ${name}`, ...(decl ? { data: { volumes: decl } } : {}) });
+    fs.writeFileSync(file, text);
+    return file;
+  };
+
+  const writeConfig = (config: Record<string, unknown> | string, file = path.join(root, "backup.yaml")): string => {
+    fs.writeFileSync(file, typeof config === "string" ? config : YAML.stringify({ backup_dir: backupDir, ...config }));
+    return file;
+  };
+
+  for (const [name, decl] of Object.entries(spec.services ?? {})) writeService(name, decl);
+  const enabledAll = Object.fromEntries(Object.keys(spec.services ?? {}).map((n) => [n, true]));
+  const config = writeConfig(spec.config ?? { services: enabledAll });
+
+  return {
+    root, config, backupDir, stateHome, args: ["--config", config],
+    serviceFolder: (service) => path.join(backupDir, service),
+    writeConfig, writeService,
+  };
+}
+
+/** Names in a folder, or [] when it does not exist. */
+export function filesIn(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
+export function mode(file: string): number {
+  return fs.statSync(file).mode & 0o777;
+}
+
+export function readJson<T = any>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+}
+
+/** The id a backup of `service` made now on `host` gets: service_yyyymmddThhmmssZ_host. */
+export function idPattern(service: string, host: string): RegExp {
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${esc(service)}_(\\d{8}T\\d{6}Z)_${esc(host)}$`);
+}
+
+export function stampToDate(stamp: string): Date {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp)!;
+  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
+}
