@@ -13,6 +13,7 @@ import { VERSION } from "../version.ts";
 import { planContainers, startAll, stopAll } from "./containers.ts";
 import { clearJournal, writeJournal } from "./journal.ts";
 import { recoverInterrupted } from "./recover.ts";
+import { scriptBackup } from "./lifecycle.ts";
 import type { RunContext } from "./context.ts";
 
 export interface BackupResult {
@@ -28,6 +29,7 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   if (!service.hasData) throw new OperationError(`${service.name} declares no data (no data.volumes in ${service.file}): nothing to back up`);
   const started = Date.now();
   const folder = await prepareFolder(ctx.config.backupDir, service.name);
+  if (service.lifecycle.backup) return customBackup(ctx, service, kind, folder, started);
   await checkDaemon();
   await recoverInterrupted(ctx, service.name);
   for (const v of service.volumes) {
@@ -83,17 +85,32 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   }
   return await writeManifestFor();
 
-  async function writeManifestFor(): Promise<BackupResult> {
-    const manifest: Manifest = {
+  function writeManifestFor(): Promise<BackupResult> {
+    return saveManifest(folder, {
       format: MANIFEST_FORMAT, id, service: service.name, host: ctx.host, created_at: created.toISOString(), kind,
-      tool_version: VERSION, volumes: stats,
+      tool_version: VERSION, volumes: stats.map((s) => ({ ...s })),
       archive: { file: archiveName(id, ctx.config.compression), bytes: written!.bytes, sha256: written!.sha256, compression: ctx.config.compression },
       duration_ms: Date.now() - started, downtime_ms: downtime, containers_stopped: stopped, warnings, custom_script: false,
-    };
-    const manifestFile = join(folder, manifestName(id));
-    await writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + "\n");
-    return { service: service.name, manifest, file: written!.file, manifestFile };
+    });
   }
+}
+
+/** The manifest is written last: its presence is what makes the archive a listed backup. */
+async function saveManifest(folder: string, manifest: Manifest): Promise<BackupResult> {
+  const manifestFile = join(folder, manifestName(manifest.id));
+  await writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + "\n");
+  return { service: manifest.service, manifest, file: join(folder, manifest.archive.file), manifestFile };
+}
+
+async function customBackup(ctx: RunContext, service: Service, kind: BackupKind, folder: string, started: number): Promise<BackupResult> {
+  const { id, created } = await freeName(folder, service.name, ctx.host, ctx.config.compression);
+  ctx.reporter.step(service.name, `running ${service.lifecycle.backup}`);
+  const written = await scriptBackup(ctx, service, join(folder, archiveName(id, ctx.config.compression)));
+  return saveManifest(folder, {
+    format: MANIFEST_FORMAT, id, service: service.name, host: ctx.host, created_at: created.toISOString(), kind, tool_version: VERSION,
+    volumes: [], archive: { file: archiveName(id, ctx.config.compression), bytes: written.bytes, sha256: written.sha256, compression: ctx.config.compression },
+    duration_ms: Date.now() - started, downtime_ms: 0, containers_stopped: [], warnings: [], custom_script: true,
+  });
 }
 
 /** Checked before any container is stopped: a backup that cannot be written must not cost downtime. */

@@ -10,6 +10,7 @@ import { restoreUsers, startAll, stopAll } from "./containers.ts";
 import { clearJournal, writeJournal } from "./journal.ts";
 import { recoverInterrupted } from "./recover.ts";
 import type { RunContext } from "./context.ts";
+import { runScript } from "./lifecycle.ts";
 
 /** Refuses, before anything is touched, an archive that is damaged or not this service's. */
 export async function checkRestorable(ctx: RunContext, service: Service, backup: Backup): Promise<void> {
@@ -44,6 +45,7 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
   await checkDaemon();
   await recoverInterrupted(ctx, service.name);
   await checkRestorable(ctx, service, backup);
+  if (service.lifecycle.restore) return customRestore(ctx, service, backup, opts);
   const volumes = service.volumes.map((v) => v.name);
   for (const v of volumes) {
     if (!(await volumeExists(v))) {
@@ -95,4 +97,21 @@ async function rollBack(ctx: RunContext, service: Service, volumes: string[], sa
   } catch (e) {
     ctx.reporter.warn(service.name, `ROLLBACK FAILED (${messageOf(e)}): restore by hand with tools-backup restore ${service.name} --from ${safety.manifest.id}`);
   }
+}
+
+/** lifecycle.restore reads BACKUP_FILE itself; a failure runs it again on the safety backup. */
+async function customRestore(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean }): Promise<RestoreResult> {
+  const script = service.lifecycle.restore!;
+  const safety = opts.safetyBackup ? await backupService(ctx, service, "pre-restore") : undefined;
+  ctx.reporter.step(service.name, `running ${script}`);
+  try {
+    await runScript(ctx, service, script, { BACKUP_FILE: backup.file });
+  } catch (e) {
+    if (safety) {
+      ctx.reporter.warn(service.name, `${script} failed (${messageOf(e)}); running it on the safety backup ${safety.file}`);
+      await runScript({ ...ctx, signal: new AbortController().signal }, service, script, { BACKUP_FILE: safety.file });
+    }
+    throw e;
+  }
+  return { safety, restarted: [] };
 }

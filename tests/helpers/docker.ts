@@ -49,10 +49,12 @@ export function volumeExists(name: string): boolean {
 }
 
 /** A long-running container mounting `vols` at /data (first) or /data<i>; `--init` so `docker stop` is instant. */
-export function runContainer(name: string, vols: string[], opts: { stopped?: boolean } = {}): string {
+export function runContainer(name: string, vols: string[], opts: { stopped?: boolean; init?: boolean } = {}): string {
   containers.add(name);
   const mounts = vols.flatMap((v, i) => ["-v", `${v}:/data${i === 0 ? "" : i}`]);
-  dockerOk(["run", "-d", "--init", "--name", name, ...mounts, IMAGE, "sleep", "100000"]);
+  // Without --init, sleep is PID 1 and ignores SIGTERM: `docker stop` then waits its full timeout.
+  const init = opts.init === false ? [] : ["--init"];
+  dockerOk(["run", "-d", ...init, "--name", name, ...mounts, IMAGE, "sleep", "100000"]);
   if (opts.stopped) dockerOk(["stop", "--time", "1", name]);
   return name;
 }

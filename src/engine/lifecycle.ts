@@ -1,0 +1,54 @@
+import { spawn } from "node:child_process";
+import { createReadStream } from "node:fs";
+import { rename, rm, stat } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { dirname } from "node:path";
+import { pipeline } from "node:stream/promises";
+import type { Service } from "../config/service-config.ts";
+import { OperationError } from "../errors.ts";
+import { syncDir, tempPathFor } from "../util/fs-safe.ts";
+import type { WrittenArchive } from "../archive/writer.ts";
+import type { RunContext } from "./context.ts";
+
+/**
+ * Runs a service's own lifecycle script (spec: "a custom script via lifecycle.backup") with the
+ * service folder as working directory. Its output goes to our stderr, never to stdout (data).
+ */
+export async function runScript(ctx: RunContext, service: Service, script: string, env: Record<string, string>): Promise<void> {
+  const child = spawn(script, [], {
+    cwd: service.dir,
+    env: { ...process.env, SERVICE: service.name, BACKUP_DIR: ctx.config.backupDir, ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+    detached: true,
+  });
+  const kill = () => child.kill("SIGTERM");
+  ctx.signal.addEventListener("abort", kill, { once: true });
+  try {
+    const code = await new Promise<number>((resolve, reject) => {
+      child.once("error", reject);
+      child.once("close", (c, s) => resolve(c ?? (s ? 128 : 1)));
+    });
+    ctx.signal.throwIfAborted();
+    if (code !== 0) throw new OperationError(`${script} exited with code ${code}`);
+  } finally {
+    ctx.signal.removeEventListener("abort", kill);
+  }
+}
+
+/** lifecycle.backup writes BACKUP_FILE itself; we only hash it and give it its final name. */
+export async function scriptBackup(ctx: RunContext, service: Service, file: string): Promise<WrittenArchive> {
+  const tmp = tempPathFor(file);
+  try {
+    await runScript(ctx, service, service.lifecycle.backup!, { BACKUP_FILE: tmp });
+    const s = await stat(tmp).catch(() => undefined);
+    if (!s?.isFile()) throw new OperationError(`${service.lifecycle.backup} succeeded but wrote no file at BACKUP_FILE`);
+    const hash = createHash("sha256");
+    await pipeline(createReadStream(tmp), hash);
+    await rename(tmp, file);
+    await syncDir(dirname(file));
+    return { file, bytes: s.size, sha256: hash.digest("hex") };
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
