@@ -10,6 +10,8 @@ export const root = defineCommand({
     restore: () => import("../commands/restore.ts").then((m) => m.default),
     verify: () => import("../commands/verify.ts").then((m) => m.default),
     prune: () => import("../commands/prune.ts").then((m) => m.default),
+    status: () => import("../commands/status.ts").then((m) => m.default),
+    cron: () => import("../commands/cron.ts").then((m) => m.default),
     services: () => import("../commands/services.ts").then((m) => m.default),
   },
 });

@@ -4,21 +4,26 @@ import { runBackups } from "../engine/run-backups.ts";
 import { logger } from "../cli/log.ts";
 import { formatBytes, formatDuration } from "../util/format.ts";
 import { OperationError } from "../errors.ts";
+import { recordRun } from "../engine/run-status.ts";
+import { VERSION } from "../version.ts";
 
 export default defineCommand({
   meta: { name: "backup", description: "Back up services now: stop their containers, archive their volumes, start them again" },
   args: {
     service: { type: "positional", required: false, description: "services to back up (default: every service enabled in backup.yaml)", valueHint: "SERVICE..." },
     wait: { type: "boolean", description: "wait for a running backup or restore of the same service instead of failing" },
+    cron: { type: "boolean", description: "the scheduled run: every enabled service, never prompts, records its outcome for `status`" },
     ...configArgs,
     ...jsonArg,
   },
   async run({ args }) {
     const loaded = loadConfig(args);
-    const names = positionals(args);
+    const names = args.cron ? [] : positionals(args);
     const services = selectServices(loaded, names);
     const ctx = context(loaded);
-    const run = await runBackups(ctx, services, names.length > 0 ? "manual" : "scheduled", { wait: Boolean(args.wait) });
+    if (args.cron) logger.info(`scheduled backup of ${services.map((s) => s.name).join(", ")} (tools-backup ${VERSION})`);
+    const run = await runBackups(ctx, services, names.length > 0 ? "manual" : "scheduled", { wait: Boolean(args.wait) || Boolean(args.cron) });
+    await recordRun(ctx.stateDir, run, Boolean(args.cron));
     for (const r of run.results) {
       if (r.ok) logger.success(`${r.service}: ${r.file} (${formatBytes(r.bytes)}, ${formatDuration(r.durationMs)}, down ${formatDuration(r.downtimeMs)})`);
       else logger.error(`${r.service}: ${r.error}`);

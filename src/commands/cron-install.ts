@@ -1,0 +1,28 @@
+import { defineCommand } from "citty";
+import { join } from "node:path";
+import { configArgs, loadConfig } from "./_shared.ts";
+import { DEFAULT_SCHEDULE, describeSchedule, nextRuns, validateSchedule } from "../cron/schedule.ts";
+import { buildCronLine, installEntry } from "../cron/entry.ts";
+import { stateDir } from "../engine/context.ts";
+import { ensurePrivateDir } from "../util/fs-safe.ts";
+import { logger } from "../cli/log.ts";
+import { formatLocal } from "../util/format.ts";
+
+export default defineCommand({
+  meta: { name: "install", description: "Add (or replace) the scheduled backup in your crontab" },
+  args: {
+    schedule: { type: "string", default: DEFAULT_SCHEDULE, description: "when to run, as a crontab schedule", valueHint: "CRON" },
+    ...configArgs,
+  },
+  async run({ args }) {
+    const schedule = validateSchedule(args.schedule ?? DEFAULT_SCHEDULE);
+    const { config } = loadConfig(args);
+    const state = stateDir();
+    await ensurePrivateDir(state);
+    const line = buildCronLine(schedule, config.file, join(state, "cron.log"));
+    const { replaced } = installEntry(line);
+    logger.success(`${replaced ? "replaced" : "installed"} the scheduled backup: ${describeSchedule(schedule)}`);
+    logger.info(`next runs: ${nextRuns(schedule, 3).map(formatLocal).join(", ")}`);
+    logger.info(`it runs ${line.command.join(" ")}; output goes to ${line.log}`);
+  },
+});

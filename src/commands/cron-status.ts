@@ -1,0 +1,44 @@
+import { defineCommand } from "citty";
+import { join } from "node:path";
+import { jsonArg, printJson } from "./_shared.ts";
+import { installedEntry } from "../cron/entry.ts";
+import { describeSchedule, nextRuns } from "../cron/schedule.ts";
+import { readRunStatus } from "../engine/run-status.ts";
+import { stateDir } from "../engine/context.ts";
+import { logger } from "../cli/log.ts";
+import { OperationError } from "../errors.ts";
+import { formatLocal } from "../util/format.ts";
+
+export default defineCommand({
+  meta: { name: "status", description: "Is the scheduled backup installed, when does it run next, how did the last run go" },
+  args: { ...jsonArg, debug: { type: "boolean", description: "show stack traces of unexpected errors" } },
+  async run({ args }) {
+    const entry = installedEntry();
+    const state = stateDir();
+    const { last_run } = await readRunStatus(state);
+    const schedule = entry?.line?.schedule;
+    const report = {
+      installed: Boolean(entry),
+      schedule: schedule ?? null,
+      description: schedule ? describeSchedule(schedule) : null,
+      next_run: schedule ? nextRuns(schedule, 1)[0]!.toISOString() : null,
+      line: entry?.text ?? null,
+      executable: entry?.executable ?? null,
+      executable_exists: entry ? entry.executableExists : null,
+      log: entry?.line?.log ?? join(state, "cron.log"),
+      last_run: last_run ?? null,
+    };
+    if (args.json) printJson(report);
+    if (!entry) return logger.info("no scheduled backup installed (tools-backup cron install)");
+    logger.info(`installed: ${report.description}; next run ${formatLocal(new Date(report.next_run!))}`);
+    logger.info(`line: ${entry.text}`);
+    logger.info(`log: ${report.log}`);
+    if (last_run) {
+      logger.info(`last run ${last_run.finished_at}${last_run.cron ? " (scheduled)" : ""}:`);
+      for (const r of last_run.results) (r.ok ? logger.success : logger.error)(`  ${r.service}: ${r.ok ? r.file : r.error}`);
+    } else logger.info("no run recorded yet");
+    if (!entry.executableExists) {
+      throw new OperationError(`the scheduled line runs ${entry.executable}, which no longer exists: scheduled backups are FAILING; run \`tools-backup cron install\` again from the binary's new place`);
+    }
+  },
+});

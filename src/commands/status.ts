@@ -1,0 +1,58 @@
+import { defineCommand } from "citty";
+import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
+import { readCatalog } from "../engine/catalog.ts";
+import { readRunStatus } from "../engine/run-status.ts";
+import { defaultMaxAgeMs, serviceHealth } from "../engine/health.ts";
+import { hostName, stateDir } from "../engine/context.ts";
+import { installedEntry } from "../cron/entry.ts";
+import { describeSchedule, longestIntervalMs, nextRuns } from "../cron/schedule.ts";
+import { OperationError, UsageError } from "../errors.ts";
+import { formatAge, formatBytes, table } from "../util/format.ts";
+import { logger } from "../cli/log.ts";
+
+export default defineCommand({
+  meta: { name: "status", description: "Is every enabled service backed up recently? Exit 1 if not (for monitoring)" },
+  args: {
+    "max-age": { type: "string", description: "hours a newest backup may be old (default: twice the schedule's interval, at least 26)", valueHint: "HOURS" },
+    ...configArgs,
+    ...jsonArg,
+  },
+  async run({ args }) {
+    const { config } = loadConfig(args);
+    const cron = safeInstalledEntry();
+    const schedule = cron?.line?.schedule;
+    const maxAgeMs = maxAge(args["max-age"], schedule);
+    const enabled = Object.entries(config.services).filter(([, on]) => on).map(([n]) => n);
+    const [{ backups }, status] = await Promise.all([readCatalog(config.backupDir), readRunStatus(stateDir())]);
+    const rows = serviceHealth(enabled, backups, status, hostName(), maxAgeMs);
+    const scheduleInfo = schedule ? { schedule, description: describeSchedule(schedule), next_run: nextRuns(schedule, 1)[0]!.toISOString() } : null;
+    if (args.json) printJson({ max_age_hours: maxAgeMs / 3_600_000, schedule: scheduleInfo, services: rows });
+    else {
+      const text = rows.map((r) => [
+        r.stale ? "STALE" : "ok", r.service,
+        r.newest ? `${formatAge(new Date(r.newest.created_at))} (${formatBytes(r.newest.bytes)})` : "no backup",
+        r.last_attempt ? `${r.last_attempt.ok ? "ok" : "FAILED"} ${formatAge(new Date(r.last_attempt.at))}${r.last_attempt.error ? `: ${r.last_attempt.error}` : ""}` : "-",
+      ]);
+      process.stdout.write(table([["STATE", "SERVICE", "NEWEST BACKUP", "LAST ATTEMPT"], ...text]) + "\n");
+      logger.info(scheduleInfo ? `schedule: ${scheduleInfo.description}` : "no schedule installed (tools-backup cron install)");
+    }
+    const stale = rows.filter((r) => r.stale);
+    if (stale.length > 0) throw new OperationError(`no backup newer than ${maxAgeMs / 3_600_000} hours for ${stale.map((r) => r.service).join(", ")}`);
+  },
+});
+
+/** Without crontab on the machine, status still reports the backups themselves. */
+function safeInstalledEntry() {
+  try {
+    return installedEntry();
+  } catch {
+    return undefined;
+  }
+}
+
+function maxAge(hours: string | undefined, schedule: string | undefined): number {
+  if (hours === undefined) return defaultMaxAgeMs(schedule ? longestIntervalMs(schedule) : undefined);
+  const h = Number(hours);
+  if (!Number.isFinite(h) || h <= 0) throw new UsageError(`--max-age takes a number of hours > 0, not "${hours}"`);
+  return h * 3_600_000;
+}

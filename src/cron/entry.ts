@@ -1,0 +1,65 @@
+import { accessSync, constants, existsSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
+import { OperationError } from "../errors.ts";
+import { selfCommand } from "../runtime.ts";
+import { DOCKER } from "../docker/run.ts";
+import { findEntry, withEntry, withoutEntry } from "./crontab-text.ts";
+import { readCrontab, writeCrontab } from "./crontab-io.ts";
+import { formatCronLine, parseCronLine, type CronLine } from "./line.ts";
+
+/** Cron starts jobs with PATH=/usr/bin:/bin and little else: carry what a backup needs. */
+const CARRIED = ["DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "XDG_STATE_HOME", "TOOLS_BACKUP_HOST"];
+
+function findOnPath(cmd: string, path = process.env.PATH ?? ""): string | undefined {
+  if (cmd.includes("/")) return existsSync(cmd) ? cmd : undefined;
+  for (const dir of path.split(delimiter).filter(Boolean)) {
+    const full = join(dir, cmd);
+    try {
+      accessSync(full, constants.X_OK);
+      return full;
+    } catch {
+      // not in this folder
+    }
+  }
+  return undefined;
+}
+
+export function buildCronLine(schedule: string, configFile: string, logFile: string, env = process.env): CronLine {
+  const docker = findOnPath(DOCKER);
+  if (!docker) throw new OperationError(`the docker CLI ("${DOCKER}") is not on PATH; the scheduled backup would not find it either`);
+  const path = [...new Set([dirname(docker), "/usr/local/bin", "/usr/bin", "/bin"])].join(":");
+  const carried = Object.fromEntries(CARRIED.flatMap((k) => (env[k] ? [[k, env[k]!]] : [])));
+  return { schedule, env: { PATH: path, ...carried }, command: [...selfCommand(), "backup", "--cron", "--config", configFile], log: logFile };
+}
+
+export function installEntry(line: CronLine): { replaced: boolean } {
+  const current = readCrontab();
+  const replaced = findEntry(current) !== undefined;
+  writeCrontab(withEntry(current, formatCronLine(line)));
+  return { replaced };
+}
+
+export function uninstallEntry(): boolean {
+  const current = readCrontab();
+  if (!findEntry(current)) return false;
+  writeCrontab(withoutEntry(current));
+  return true;
+}
+
+export interface InstalledEntry {
+  text: string;
+  line: CronLine | undefined;
+  /** The program the line starts: a moved or deleted binary is the classic silent failure. */
+  executable: string | undefined;
+  executableExists: boolean;
+}
+
+export function installedEntry(): InstalledEntry | undefined {
+  const found = findEntry(readCrontab());
+  if (!found) return undefined;
+  const line = parseCronLine(found.line);
+  const executable = line?.command[0];
+  const scriptArg = line?.command.find((w, i) => i > 0 && /\.(ts|js)$/.test(w));
+  const exists = Boolean(executable && existsSync(executable) && (!scriptArg || existsSync(scriptArg)));
+  return { text: found.line, line, executable, executableExists: exists };
+}

@@ -1,0 +1,34 @@
+import { safeHost } from "../archive/naming.ts";
+import type { Backup } from "./catalog.ts";
+import type { RunStatus } from "./run-status.ts";
+
+export interface ServiceHealth {
+  service: string;
+  newest: { id: string; created_at: string; age_hours: number; bytes: number } | null;
+  last_attempt: { at: string; ok: boolean; error: string | null } | null;
+  /** No complete backup of this host newer than the allowed age. */
+  stale: boolean;
+}
+
+const HOUR = 3_600_000;
+
+/** Twice the schedule's longest gap, never under 26 hours (a nightly run may be late). */
+export function defaultMaxAgeMs(intervalMs: number | undefined): number {
+  return Math.max(26 * HOUR, 2 * (intervalMs ?? 24 * HOUR));
+}
+
+/** Per enabled service: is there a recent, complete backup made by this machine? */
+export function serviceHealth(enabled: string[], backups: Backup[], status: RunStatus, host: string, maxAgeMs: number, now = new Date()): ServiceHealth[] {
+  const me = safeHost(host);
+  return enabled.map((service) => {
+    const newest = backups.find((b) => b.service === service && b.complete && safeHost(b.host) === me);
+    const last = status.services[service];
+    const age = newest ? now.getTime() - newest.createdAt.getTime() : Infinity;
+    return {
+      service,
+      newest: newest ? { id: newest.id, created_at: newest.createdAt.toISOString(), age_hours: Math.round((age / HOUR) * 10) / 10, bytes: newest.bytes } : null,
+      last_attempt: last ? { at: last.at, ok: last.ok, error: last.error ?? null } : null,
+      stale: age > maxAgeMs,
+    };
+  });
+}
