@@ -12,9 +12,9 @@ export interface ServiceHealth {
 
 const HOUR = 3_600_000;
 
-/** Twice the schedule's longest gap, never under 26 hours (a nightly run may be late). */
+/** Twice the schedule's longest gap, never under 26 hours (a nightly run may be late); 26 hours without a schedule. */
 export function defaultMaxAgeMs(intervalMs: number | undefined): number {
-  return Math.max(26 * HOUR, 2 * (intervalMs ?? 24 * HOUR));
+  return Math.max(26 * HOUR, 2 * (intervalMs ?? 0));
 }
 
 /** Per enabled service: is there a recent, complete backup made by this machine? */

@@ -31,6 +31,10 @@ echo run > script.sh && chmod 0755 script.sh
 mkdir -p private && chown 1000:1000 private && chmod 0700 private
 dd if=/dev/urandom of=big.bin bs=1M count=50 2>/dev/null
 touch -d '2021-06-07 08:09:10' a/b/c/deep.txt owned.txt 'ünïcode ñame.txt'
+mkfifo a-fifo
+L=$(printf '%0120d' 7) && mkdir -p "long/$L/$L" && echo long > "long/$L/$L/$L-name-longer-than-100-bytes.txt"
+printf 'b' > 'back\\slash' && printf 't' > "$(printf 'tab\tname')"
+touch -d '1970-01-01 00:00:00' epoch
 touch -d '2019-01-02 03:04:05' a/b/c a/b empty
 `;
 
@@ -84,6 +88,9 @@ describe("round trip through plain tar", () => {
       expect(byPath.get("./empty")).toMatchObject({ type: "directory" });
       expect(byPath.get("./big.bin")).toMatchObject({ size: 50 << 20 });
       expect(byPath.get("./ünïcode dïr/日本語.txt")).toBeDefined();
+      expect(byPath.get("./a-fifo")).toMatchObject({ type: "fifo" });
+      expect(byPath.get("./epoch")).toMatchObject({ mtime: 0 });
+      expect(restored.entries.some((e) => e.path.endsWith("-name-longer-than-100-bytes.txt"))).toBe(true);
       expect(leftoverHelpers(svc)).toEqual([]);
     });
   }

@@ -1,0 +1,108 @@
+/** Less common situations of `backup`: empty volumes, undeclared users of a volume, odd host names, relative paths. */
+import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
+import { cleanupCliTemp, run } from "../helpers/cli.ts";
+import { cleanupDocker, createVolume, fillVolume, isRunning, runContainer, startedAt, uniqueName } from "../helpers/docker.ts";
+import { extract, topLevel } from "../helpers/archive.ts";
+import { filesIn, idPattern, makeProject, readJson } from "../helpers/project.ts";
+
+setDefaultTimeout(120_000);
+afterEach(cleanupDocker);
+afterAll(cleanupCliTemp);
+
+const svcName = (what: string) => uniqueName(what).replace(/-/g, "");
+const manifests = (dir: string) => filesIn(dir).filter((n) => n.endsWith(".json")).map((n) => readJson(path.join(dir, n)));
+
+test("an empty volume gives a valid archive holding just its folder; verify passes", () => {
+  const svc = svcName("empty");
+  const vol = createVolume();
+  const p = makeProject({ services: { [svc]: [{ name: vol }] } });
+  const r = run(["backup", svc, ...p.args], { stateHome: p.stateHome });
+  expect(r.code).toBe(0);
+  const [m] = manifests(p.serviceFolder(svc));
+  expect(m.volumes).toEqual([expect.objectContaining({ name: vol, files: 0, bytes: 0 })]);
+  const archive = path.join(p.serviceFolder(svc), m.archive.file);
+  expect(topLevel(archive, "zstd")).toEqual([vol]);
+  expect(fs.readdirSync(path.join(extract(archive, "zstd"), vol))).toEqual([]);
+  expect(run(["verify", ...p.args]).code).toBe(0);
+});
+
+test("an undeclared running container is warned about, recorded, and left running untouched", () => {
+  const svc = svcName("undecl");
+  const vol = createVolume();
+  fillVolume(vol, "echo a > a");
+  const other = runContainer(uniqueName("other"), [vol]);
+  const before = startedAt(other);
+  const ghost = uniqueName("ghost");
+  const p = makeProject({ services: { [svc]: [{ name: vol, container: ghost }] } });
+
+  const r = run(["backup", svc, ...p.args], { stateHome: p.stateHome });
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain(other);
+  expect(r.stderr).toContain(ghost); // the declared container that does not exist
+  expect(isRunning(other)).toBe(true);
+  expect(startedAt(other)).toBe(before);
+  const [m] = manifests(p.serviceFolder(svc));
+  expect(m.warnings.some((w: string) => w.includes(other))).toBe(true);
+  expect(m.warnings.some((w: string) => w.includes(ghost))).toBe(true);
+  expect(m.containers_stopped).toEqual([]);
+});
+
+test("TOOLS_BACKUP_HOST with odd characters: a safe file name, and prune still knows its own backups", () => {
+  const svc = svcName("host");
+  const vol = createVolume();
+  fillVolume(vol, "echo a > a");
+  const p = makeProject({ services: { [svc]: [{ name: vol }] } });
+  const env = { TOOLS_BACKUP_HOST: "Bob's Laptop_1" };
+  for (let i = 0; i < 2; i++) expect(run(["backup", svc, ...p.args], { stateHome: p.stateHome, env }).code).toBe(0);
+  const folder = p.serviceFolder(svc);
+  const ids = filesIn(folder).filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -5));
+  expect(ids).toHaveLength(2);
+  for (const id of ids) expect(id).toMatch(idPattern(svc, "Bob-s-Laptop-1"));
+
+  const oldest = path.join(folder, `${ids[0]}.json`);
+  fs.writeFileSync(oldest, JSON.stringify({ ...readJson(oldest), created_at: "2020-01-01T00:00:00.000Z" }));
+  const cfg = p.writeConfig({ keep_last: 1, retention_days: 1 }, path.join(p.root, "prune.yaml"));
+  const plan = JSON.parse(run(["prune", "--dry-run", "--json", "--config", cfg], { env }).stdout);
+  expect(plan.removed.map((b: { id: string }) => b.id)).toEqual([ids[0]]);
+  const stranger = JSON.parse(run(["prune", "--dry-run", "--json", "--config", cfg], { env: { TOOLS_BACKUP_HOST: "someone-else" } }).stdout);
+  expect(stranger.removed).toEqual([]);
+});
+
+test("a relative backup_dir is relative to backup.yaml, not to the working folder", () => {
+  const svc = svcName("rel");
+  const vol = createVolume();
+  fillVolume(vol, "echo a > a");
+  const p = makeProject({ services: { [svc]: [{ name: vol }] }, config: `backup_dir: ./rel-out\nservices:\n  ${svc}: true\n` });
+  const elsewhere = fs.mkdtempSync(path.join(p.root, "cwd-"));
+  const r = run(["backup", ...p.args], { cwd: elsewhere, stateHome: p.stateHome });
+  expect(r.code).toBe(0);
+  expect(filesIn(path.join(p.root, "rel-out", svc)).filter((n) => n.endsWith(".tar.zst"))).toHaveLength(1);
+  expect(filesIn(elsewhere)).toEqual([]);
+});
+
+test("backup --json prints the run on stdout, messages stay on stderr", () => {
+  const svc = svcName("json");
+  const vol = createVolume();
+  fillVolume(vol, "echo a > a");
+  const p = makeProject({ services: { [svc]: [{ name: vol }] } });
+  const r = run(["backup", svc, "--json", ...p.args], { stateHome: p.stateHome });
+  expect(r.code).toBe(0);
+  const out = JSON.parse(r.stdout);
+  expect(out.results).toEqual([expect.objectContaining({ service: svc, ok: true, file: expect.stringContaining(p.serviceFolder(svc)) })]);
+  expect(fs.existsSync(out.results[0].file)).toBe(true);
+});
+
+test("a service with no data section: backing it up by name fails with exit 1, other services still run", () => {
+  const nodata = svcName("nodata");
+  const good = svcName("good");
+  const vol = createVolume();
+  fillVolume(vol, "echo a > a");
+  const p = makeProject({ services: { [nodata]: null, [good]: [{ name: vol }] } });
+  const r = run(["backup", nodata, good, ...p.args], { stateHome: p.stateHome });
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(nodata);
+  expect(r.stderr).not.toMatch(/^\s+at /m);
+  expect(filesIn(p.serviceFolder(good)).filter((n) => n.endsWith(".tar.zst"))).toHaveLength(1);
+});

@@ -1,0 +1,99 @@
+/** `cron install|uninstall|status` against the real crontab, and one run by the real cron daemon. */
+import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
+import { BIN, cleanupCliTemp, run, tempDir, waitFor } from "../helpers/cli.ts";
+import { cleanupDocker, createVolume, fillVolume, isRunning, runContainer, uniqueName } from "../helpers/docker.ts";
+import { makeProject, readJson } from "../helpers/project.ts";
+import { crontabText, ensureCronDaemon, saveCrontab, setCrontab } from "../helpers/cron.ts";
+
+setDefaultTimeout(200_000);
+let restoreCrontab: () => void;
+beforeAll(() => (restoreCrontab = saveCrontab()));
+afterEach(cleanupDocker);
+afterAll(() => {
+  restoreCrontab();
+  cleanupCliTemp();
+});
+
+const OTHERS = "# the user's own jobs\nMAILTO=\"\"\n\n17 4 * * 0 /usr/local/bin/rotate-photos --keep 30 # weekly\n";
+
+test("install keeps every other line, re-install replaces, uninstall restores byte for byte", () => {
+  setCrontab(OTHERS);
+  const p = makeProject({ services: { app: [{ name: "unused-volume" }] } });
+  const a = run(["cron", "install", ...p.args], { stateHome: p.stateHome });
+  expect(a.code).toBe(0);
+  expect(a.stderr).toContain("every day at 03:00");
+  const once = crontabText();
+  expect(once.startsWith(OTHERS)).toBe(true);
+  expect(once.split("\n").filter((l) => l.includes("backup' '--cron'"))).toHaveLength(1);
+  expect(run(["cron", "install", "--schedule", "30 2 * * 1", ...p.args], { stateHome: p.stateHome }).code).toBe(0);
+  const twice = crontabText();
+  expect(twice.split("\n").filter((l) => l.includes("backup' '--cron'"))).toEqual([expect.stringMatching(/^30 2 \* \* 1 /)]);
+  const status = run(["cron", "status", "--json"], { stateHome: p.stateHome });
+  const s = JSON.parse(status.stdout);
+  expect(s).toMatchObject({ installed: true, schedule: "30 2 * * 1", executable: BIN, executable_exists: true });
+  expect(run(["cron", "uninstall"], { stateHome: p.stateHome }).code).toBe(0);
+  expect(crontabText()).toBe(OTHERS);
+});
+
+test("a bad schedule is a usage error with the reason, crontab untouched", () => {
+  setCrontab(OTHERS);
+  const p = makeProject({ services: { app: [{ name: "unused-volume" }] } });
+  const r = run(["cron", "install", "--schedule", "99 3 * * *", ...p.args], { stateHome: p.stateHome });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/invalid schedule "99 3 \* \* \*"/);
+  expect(crontabText()).toBe(OTHERS);
+});
+
+test("status warns loudly when the binary the line points to is gone", () => {
+  const dir = tempDir("tbtest-moved-");
+  const moved = path.join(dir, "tools-backup");
+  fs.copyFileSync(BIN, moved);
+  fs.chmodSync(moved, 0o755);
+  const p = makeProject({ services: { app: [{ name: "unused-volume" }] } });
+  const env = { XDG_STATE_HOME: p.stateHome, PATH: process.env.PATH! };
+  expect(Bun.spawnSync([moved, "cron", "install", ...p.args], { env }).exitCode).toBe(0);
+  fs.rmSync(moved);
+  const r = run(["cron", "status"], { stateHome: p.stateHome });
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain("no longer exists");
+  run(["cron", "uninstall"], { stateHome: p.stateHome });
+});
+
+test("the installed line runs under the real cron daemon and makes a good backup", async () => {
+  ensureCronDaemon();
+  // Spaces everywhere a user might have them: the binary's folder and a Google Drive backup_dir.
+  const home = tempDir("tbtest-cron home-");
+  const bin = path.join(home, "My Tools", "tools-backup");
+  fs.mkdirSync(path.dirname(bin), { recursive: true });
+  fs.copyFileSync(BIN, bin);
+  fs.chmodSync(bin, 0o755);
+  const volume = createVolume();
+  const container = uniqueName("ctr");
+  fillVolume(volume, "echo nightly > note.txt && dd if=/dev/urandom of=blob bs=64k count=32 2>/dev/null");
+  runContainer(container, [volume]);
+  const backupDir = path.join(home, "Google Drive", "Backups", "tools");
+  const p = makeProject({ services: { app: [{ name: volume, container }] }, config: { backup_dir: backupDir, services: { app: true } } });
+  const env = { XDG_STATE_HOME: p.stateHome, PATH: process.env.PATH!, HOME: home };
+  const install = Bun.spawnSync([bin, "cron", "install", "--schedule", "* * * * *", ...p.args], { env, stderr: "pipe" });
+  expect(install.exitCode).toBe(0);
+  try {
+    const folder = path.join(backupDir, "app");
+    const made = await waitFor(() => fs.existsSync(folder) && fs.readdirSync(folder).some((n) => n.endsWith(".json")), 150_000, 1000);
+    expect(made).toBe(true);
+    await waitFor(() => fs.existsSync(path.join(p.stateHome, "tools-backup", "status.json")), 30_000, 500);
+  } finally {
+    expect(Bun.spawnSync([bin, "cron", "uninstall"], { env }).exitCode).toBe(0);
+  }
+  const listed = JSON.parse(run(["list", "app", "--json", ...p.args], { stateHome: p.stateHome }).stdout);
+  expect(listed[0].kind).toBe("scheduled");
+  expect(run(["verify", "app", ...p.args], { stateHome: p.stateHome }).code).toBe(0);
+  expect(isRunning(container)).toBe(true);
+  const status = readJson(path.join(p.stateHome, "tools-backup", "status.json"));
+  expect(status.last_run.cron).toBe(true);
+  expect(status.services.app.ok).toBe(true);
+  const log = fs.readFileSync(path.join(p.stateHome, "tools-backup", "cron.log"), "utf8");
+  expect(log).toContain("scheduled backup of app");
+  expect(log).not.toContain(process.env.PATH!);
+});

@@ -1,0 +1,58 @@
+/** `status` exit codes for monitoring: fresh backups 0, stale or failed ones 1. */
+import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
+import { cleanupCliTemp, run } from "../helpers/cli.ts";
+import { cleanupDocker, createVolume, fillVolume, removeVolume } from "../helpers/docker.ts";
+import { makeProject, readJson } from "../helpers/project.ts";
+
+setDefaultTimeout(120_000);
+afterEach(cleanupDocker);
+afterAll(cleanupCliTemp);
+
+function project() {
+  const volume = createVolume();
+  fillVolume(volume, "echo data > f");
+  const p = makeProject({ services: { app: [{ name: volume }] } });
+  return { p, volume, status: (...extra: string[]) => run(["status", "--json", ...extra, ...p.args], { stateHome: p.stateHome }) };
+}
+
+test("no backup yet: exit 1, the service is stale", () => {
+  const { status } = project();
+  const r = status();
+  expect(r.code).toBe(1);
+  expect(JSON.parse(r.stdout).services[0]).toMatchObject({ service: "app", newest: null, stale: true });
+  expect(r.stderr).toContain("no backup newer than");
+});
+
+test("a fresh backup: exit 0; the same backup aged past --max-age: exit 1", () => {
+  const { p, status } = project();
+  expect(run(["backup", "--cron", ...p.args], { stateHome: p.stateHome }).code).toBe(0);
+  const fresh = status();
+  expect(fresh.code).toBe(0);
+  const row = JSON.parse(fresh.stdout).services[0];
+  expect(row).toMatchObject({ service: "app", stale: false, last_attempt: { ok: true, error: null } });
+  expect(JSON.parse(fresh.stdout).max_age_hours).toBeGreaterThanOrEqual(26);
+
+  const folder = p.serviceFolder("app");
+  const manifestFile = path.join(folder, fs.readdirSync(folder).find((n) => n.endsWith(".json"))!);
+  const m = readJson(manifestFile);
+  // Older than the default (26 h, or 48 h with a nightly schedule installed).
+  m.created_at = new Date(Date.now() - 50 * 3_600_000).toISOString();
+  fs.writeFileSync(manifestFile, JSON.stringify(m));
+  expect(status().code).toBe(1);
+  expect(status("--max-age", "72").code).toBe(0);
+  expect(run(["status", "--max-age", "soon", ...p.args], { stateHome: p.stateHome }).code).toBe(2);
+});
+
+test("a failed last attempt is shown with its error", () => {
+  const { p, volume, status } = project();
+  removeVolume(volume);
+  const r = run(["backup", "--cron", ...p.args], { stateHome: p.stateHome });
+  expect(r.code).toBe(1);
+  const s = status();
+  expect(s.code).toBe(1);
+  const row = JSON.parse(s.stdout).services[0];
+  expect(row.last_attempt.ok).toBe(false);
+  expect(row.last_attempt.error).toContain(volume);
+});
