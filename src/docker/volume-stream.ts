@@ -1,4 +1,4 @@
-import { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { TarWalker, type WalkStats } from "../archive/tar-walker.ts";
 import { dockerError, exitOf, spawnDocker } from "./run.ts";
@@ -13,47 +13,60 @@ export interface VolumeStats {
   setuid: number;
 }
 
+export interface VolumesTarOptions {
+  signal: AbortSignal;
+  /** Fires as soon as the last byte has left Docker, so containers can start while compression finishes. */
+  onEnd: () => void;
+  onBytes?: (bytes: number) => void;
+}
+
 /**
  * One tar stream holding every volume under a top-level folder of its name: each volume is
- * read with `docker cp` (the Docker API's own fast path), end markers between them dropped.
- * `onEnd` fires as soon as the last byte has left Docker, so containers can start again
- * while compression and hashing finish.
+ * read with `docker cp` (the Docker API's own fast path) and piped straight through, the
+ * end-of-archive blocks between volumes dropped. Stats land in `stats` as each volume ends.
  */
-export function volumesTar(helper: Helper, volumes: string[], stats: VolumeStats[], signal: AbortSignal, onEnd: () => void): Readable {
-  async function* generate(): AsyncGenerator<Buffer> {
+export function volumesTar(helper: Helper, volumes: string[], stats: VolumeStats[], opts: VolumesTarOptions): Readable {
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  let bytes = 0;
+  const count = (chunk: Buffer) => opts.onBytes?.((bytes += chunk.length));
+  (async () => {
     try {
       for (const volume of volumes) {
         const walker = new TarWalker({ stripEnd: true });
-        yield* copyOut(helper, volume, walker, signal);
+        if (opts.onBytes) walker.on("data", count);
+        await copyOut(helper, volume, walker, out, opts.signal);
         stats.push({ name: volume, ...pick(walker.stats) });
       }
-    } finally {
-      onEnd();
+      opts.onEnd();
+      out.end(Buffer.alloc(1024));
+    } catch (e) {
+      opts.onEnd();
+      out.destroy(e as Error);
     }
-    yield Buffer.alloc(1024);
-  }
-  return Readable.from(generate(), { objectMode: false, highWaterMark: 1 << 20 });
+  })();
+  return out;
 }
 
 function pick(s: WalkStats) {
   return { bytes: s.bytes, files: s.files, entries: s.entries, devices: s.devices, setuid: s.setuid };
 }
 
-async function* copyOut(helper: Helper, volume: string, walker: TarWalker, signal: AbortSignal): AsyncGenerator<Buffer> {
+async function copyOut(helper: Helper, volume: string, walker: TarWalker, out: PassThrough, signal: AbortSignal): Promise<void> {
   const child = spawnDocker(["cp", `${helper.name}:${helper.pathOf(volume)}`, "-"]);
   const stderr: Buffer[] = [];
   child.stderr?.on("data", (b: Buffer) => stderr.push(b));
   const kill = () => child.kill("SIGTERM");
   signal.addEventListener("abort", kill, { once: true });
   const exited = exitOf(child);
-  const piped = pipeline(child.stdout!, walker);
-  // Its failure surfaces through the iteration below or the awaited promise, never unhandled.
-  piped.catch(() => undefined);
   try {
-    for await (const chunk of walker) yield chunk as Buffer;
+    await pipeline(child.stdout!, walker, out, { end: false, signal });
     const code = await exited;
     if (code !== 0) throw dockerError(`reading volume ${volume}`, Buffer.concat(stderr).toString());
-    await piped;
+  } catch (e) {
+    const code = child.exitCode ?? (await Promise.race([exited, new Promise<number>((r) => setTimeout(() => r(0), 1000))]));
+    // docker's own message explains more than a broken pipe does.
+    if (code !== 0 && stderr.length > 0 && !signal.aborted) throw dockerError(`reading volume ${volume}`, Buffer.concat(stderr).toString());
+    throw e;
   } finally {
     signal.removeEventListener("abort", kill);
     if (child.exitCode === null) child.kill("SIGTERM");

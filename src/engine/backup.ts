@@ -68,9 +68,11 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
     }
     signal.throwIfAborted();
     reporter.step(service.name, `archiving ${service.volumes.map((v) => v.name).join(", ")}`);
-    let bytes = 0;
-    const tar = volumesTar(helper, service.volumes.map((v) => v.name), stats, signal, () => void restartOnce());
-    tar.on("data", (b: Buffer) => reporter.progress(service.name, (bytes += b.length), Date.now() - started));
+    const tar = volumesTar(helper, service.volumes.map((v) => v.name), stats, {
+      signal,
+      onEnd: () => void restartOnce(),
+      onBytes: (n) => reporter.progress(service.name, n, Date.now() - started),
+    });
     written = await writeArchive(tar, join(folder, archiveName(id, ctx.config.compression)), ctx.config.compression, signal);
   } finally {
     const failures = await restartOnce();
