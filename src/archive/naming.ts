@@ -27,7 +27,8 @@ export function dateOfStamp(stamp: string): Date | undefined {
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
   const date = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  // Date.UTC rolls month 13 or 30 February over; such a name is not one we wrote.
+  return !Number.isNaN(date.getTime()) && stampOf(date) === stamp ? date : undefined;
 }
 
 /** Host names go into file names: keep letters, digits, dots and dashes. */

@@ -1,0 +1,60 @@
+import { describe, expect, test } from "bun:test";
+import { archiveName, backupId, dateOfStamp, manifestName, parseArchiveName, parseId, safeHost, stampOf } from "../../src/archive/naming.ts";
+import { selectBackup } from "../../src/engine/select-backup.ts";
+import type { Backup } from "../../src/engine/catalog.ts";
+import { UsageError } from "../../src/errors.ts";
+
+describe("naming", () => {
+  const when = new Date(Date.UTC(2026, 0, 15, 3, 0, 7, 450));
+  test("ids are <service>_<UTC stamp>_<host> and parse back", () => {
+    const id = backupId("openmemory", when, "my-nas.local");
+    expect(id).toBe("openmemory_20260115T030007Z_my-nas.local");
+    expect(parseId(id)).toMatchObject({ service: "openmemory", stamp: "20260115T030007Z", host: "my-nas.local" });
+    expect(parseId(id)!.created.toISOString()).toBe("2026-01-15T03:00:07.000Z");
+    expect(archiveName(id, "zstd")).toBe(`${id}.tar.zst`);
+    expect(archiveName(id, "gzip")).toBe(`${id}.tar.gz`);
+    expect(manifestName(id)).toBe(`${id}.json`);
+    expect(parseArchiveName(`${id}.tar.gz`)?.compression).toBe("gzip");
+  });
+  test("host names are made safe for file names", () => {
+    expect(safeHost("Sasha's MacBook Pro")).toBe("Sasha-s-MacBook-Pro");
+    expect(safeHost("--")).toBe("host");
+    expect(safeHost("_x")).toBe("x");
+  });
+  test("foreign names are not ours", () => {
+    for (const name of ["notes.txt", "openmemory_2026_x.tar.zst", "Open_20260115T030007Z_h.tar.zst", "a_20261315T030007Z_h.tar.zst", "a_20260115T030007Z_h.tar.xz"]) {
+      expect(parseArchiveName(name)).toBeUndefined();
+    }
+    expect(dateOfStamp("20260230T000000Z")).toBeUndefined();
+    expect(dateOfStamp("20260115T246000Z")).toBeUndefined();
+    expect(stampOf(when)).toBe("20260115T030007Z");
+  });
+});
+
+function backup(id: string): Backup {
+  const p = parseId(id)!;
+  return { id, service: p.service, host: p.host, createdAt: p.created, kind: "scheduled" } as Backup;
+}
+
+describe("--from", () => {
+  // Newest first, as the catalog returns them.
+  const list = ["app_20260116T030000Z_a", "app_20260115T230000Z_b", "app_20260115T030000Z_a", "other_20260117T030000Z_a"].map(backup);
+  test("latest, an exact id, a unique prefix", () => {
+    expect(selectBackup(list, "app", "latest").id).toBe("app_20260116T030000Z_a");
+    expect(selectBackup(list, "app", "app_20260115T030000Z_a").id).toBe("app_20260115T030000Z_a");
+    expect(selectBackup(list, "app", "app_20260115T23").id).toBe("app_20260115T230000Z_b");
+  });
+  test("a date picks that local day's newest", () => {
+    const local = list[2]!.createdAt;
+    const day = `${local.getFullYear()}-${String(local.getMonth() + 1).padStart(2, "0")}-${String(local.getDate()).padStart(2, "0")}`;
+    const chosen = selectBackup(list, "app", day);
+    expect(chosen.service).toBe("app");
+    expect(chosen.createdAt.getTime()).toBeGreaterThanOrEqual(local.getTime());
+  });
+  test("nothing, several, or another service's backup: usage errors", () => {
+    expect(() => selectBackup(list, "app", "2020-01-01")).toThrow(UsageError);
+    expect(() => selectBackup(list, "app", "app_202601")).toThrow(/matches 3 backups/);
+    expect(() => selectBackup(list, "app", "other_20260117T030000Z_a")).toThrow(UsageError);
+    expect(() => selectBackup(list, "nothing", "latest")).toThrow(/no backups of nothing/);
+  });
+});
