@@ -1,5 +1,5 @@
 /** Exit codes, one contract for every command. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, sigint: 130, sigterm: 143 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, sighup: 129, sigint: 130, sigterm: 143 } as const;
 
 /** A mistake in how the tool was called or configured: message shown, no stack, exit 2. */
 export class UsageError extends Error {
@@ -16,11 +16,11 @@ export class OperationError extends Error {
 /** The run was stopped by SIGINT or SIGTERM; cleanup has already happened when this surfaces. */
 export class InterruptedError extends Error {
   override name = "InterruptedError";
-  constructor(readonly signal: "SIGINT" | "SIGTERM") {
+  constructor(readonly signal: "SIGHUP" | "SIGINT" | "SIGTERM") {
     super(`interrupted by ${signal}`);
   }
   get exitCode(): number {
-    return this.signal === "SIGINT" ? EXIT.sigint : EXIT.sigterm;
+    return { SIGHUP: EXIT.sighup, SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm }[this.signal];
   }
 }
 

@@ -12,7 +12,8 @@ let installed = false;
 export function installInterruptHandlers(): void {
   if (installed) return;
   installed = true;
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  // SIGHUP too: a dropped ssh session must not leave a container stopped.
+  for (const sig of ["SIGHUP", "SIGINT", "SIGTERM"] as const) {
     process.on(sig, () => {
       if (!interrupt.signal.aborted) {
         logger.warn(`${sig} received: stopping, and starting again any container this run stopped`);

@@ -13,5 +13,6 @@ export const root = defineCommand({
     status: () => import("../commands/status.ts").then((m) => m.default),
     cron: () => import("../commands/cron.ts").then((m) => m.default),
     services: () => import("../commands/services.ts").then((m) => m.default),
+    settings: () => import("../commands/settings.ts").then((m) => m.default),
   },
 });

@@ -1,9 +1,10 @@
-import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { parseArgs, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { EXIT, UsageError, exitCodeOf, isUserFacing, messageOf } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { installInterruptHandlers, interruptedBy } from "./interrupt.ts";
 import { endLive, logger } from "./log.ts";
 import { root } from "./root.ts";
+import { isInteractive } from "./terminal.ts";
 
 type Resolvable<T> = T | Promise<T> | (() => T | Promise<T>);
 const resolve = async <T>(v: Resolvable<T>): Promise<T> => (typeof v === "function" ? await (v as () => T | Promise<T>)() : await v);
@@ -51,6 +52,15 @@ export async function runCli(rawArgs: string[]): Promise<number> {
     const { chain, rest } = await resolveCommand(rawArgs);
     const cmd = chain[chain.length - 1]!;
     usageFor = cmd;
+    if (chain.length === 1 && !rest.includes("--help") && !rest.includes("-h") && isInteractive()) {
+      // No command on a terminal: the menu (with --config/--root if given). Never into a pipe or cron.
+      const { configArgs } = await import("../commands/_shared.ts");
+      rejectUnknownFlags(configArgs, rest);
+      installInterruptHandlers();
+      const { mainMenu } = await import("../tui/menu.ts");
+      const { config, root } = parseArgs(rest, configArgs) as { config?: string; root?: string };
+      return await mainMenu({ config, root });
+    }
     if (rest.includes("--help") || rest.includes("-h") || (!cmd.run && rest.length === 0)) {
       const usage = await renderUsage(cmd, chain[chain.length - 2]);
       process.stdout.write((process.stdout.isTTY && !process.env.NO_COLOR ? usage : stripAnsi(usage)) + "\n");

@@ -18,7 +18,7 @@ export default defineCommand({
     const verb = dryRun ? "would remove" : "removed";
     for (const b of plan.remove) logger.info(`${verb} ${b.id} (${plan.reasons.get(b.id)})`);
     for (const f of staleTemp) logger.info(`${verb} leftover temporary file ${f}`);
-    logger.info(`${plan.remove.length} backups ${verb}, ${plan.keep.length} kept`);
+    logger.info(`${dryRun ? "would remove" : "removed"} ${plan.remove.length} backup${plan.remove.length === 1 ? "" : "s"}, kept ${plan.keep.length}`);
     if (args.json) {
       const row = (b: (typeof plan.keep)[number]) => ({ id: b.id, service: b.service, host: b.host, file: b.file, reason: plan.reasons.get(b.id) });
       printJson({ dry_run: dryRun, removed: plan.remove.map(row), kept: plan.keep.map(row), temp_files: staleTemp });

@@ -25,8 +25,9 @@ export interface ContainerState {
 }
 
 export async function containerState(name: string): Promise<ContainerState> {
-  const r = await docker(["container", "inspect", "--format", "{{.State.Running}}", name]);
-  if (r.code === 0) return { name, exists: true, running: r.stdout.trim() === "true" };
+  // A paused container reports Running=true; it is frozen already, and must stay paused afterwards.
+  const r = await docker(["container", "inspect", "--format", "{{.State.Status}}", name]);
+  if (r.code === 0) return { name, exists: true, running: r.stdout.trim() === "running" };
   if (/no such (container|object)/i.test(r.stderr)) return { name, exists: false, running: false };
   throw dockerError(`inspecting container ${name}`, r.stderr);
 }

@@ -2,6 +2,7 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { MANIFEST_SUFFIX, SERVICE_NAME, TEMP_PREFIX, archiveName, parseId } from "../archive/naming.ts";
 import { readManifest, type Manifest } from "../archive/manifest.ts";
+import { OperationError } from "../errors.ts";
 
 export interface Backup {
   id: string;
@@ -23,11 +24,14 @@ export interface Catalog {
   problems: string[];
 }
 
-async function names(dir: string): Promise<string[]> {
+/** Names in a folder; a missing one (or a file where a folder was expected) holds no backups. */
+async function names(dir: string, only: "all" | "folders" = "all"): Promise<string[]> {
   try {
-    return await readdir(dir);
+    const entries = await readdir(dir, { withFileTypes: true });
+    return entries.filter((e) => only === "all" || e.isDirectory()).map((e) => e.name);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
     throw e;
   }
 }
@@ -37,7 +41,9 @@ async function names(dir: string): Promise<string[]> {
  * which is written last: temporary files and archives without a manifest are never listed.
  */
 export async function readCatalog(backupDir: string, service?: string): Promise<Catalog> {
-  const services = service ? [service] : (await names(backupDir)).filter((n) => SERVICE_NAME.test(n));
+  const kind = await stat(backupDir).then((s) => (s.isDirectory() ? "folder" : "other"), () => "missing");
+  if (kind === "other") throw new OperationError(`backup_dir ${backupDir} is not a folder`);
+  const services = service ? [service] : (await names(backupDir, "folders")).filter((n) => SERVICE_NAME.test(n));
   const catalog: Catalog = { backups: [], problems: [] };
   await Promise.all(services.map((s) => readService(backupDir, s, catalog)));
   catalog.backups.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id));

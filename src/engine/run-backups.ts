@@ -44,8 +44,13 @@ export async function runBackups(ctx: RunContext, services: Service[], kind: Bac
   }
   const pruned: string[] = [];
   for (const service of services) {
-    const { plan } = await prune(ctx.config, ctx.host, { dryRun: false, service: service.name });
-    pruned.push(...plan.remove.map((b) => b.id));
+    try {
+      const { plan } = await prune(ctx.config, ctx.host, { dryRun: false, service: service.name });
+      pruned.push(...plan.remove.map((b) => b.id));
+    } catch (e) {
+      // Retention is housekeeping: its failure must not hide what the backups did.
+      ctx.reporter.warn(service.name, `retention skipped: ${messageOf(e)}`);
+    }
   }
   return { started_at: started.toISOString(), finished_at: new Date().toISOString(), results, pruned };
 }

@@ -3,7 +3,7 @@ import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, fillVolume, isRunning, runContainer, startedAt, uniqueName } from "../helpers/docker.ts";
+import { cleanupDocker, createVolume, dockerOk, fillVolume, IMAGE, isRunning, runContainer, startedAt, uniqueName } from "../helpers/docker.ts";
 import { extract, topLevel } from "../helpers/archive.ts";
 import { filesIn, idPattern, makeProject, readJson } from "../helpers/project.ts";
 
@@ -105,4 +105,59 @@ test("a service with no data section: backing it up by name fails with exit 1, o
   expect(r.stderr).toContain(nodata);
   expect(r.stderr).not.toMatch(/^\s+at /m);
   expect(filesIn(p.serviceFolder(good)).filter((n) => n.endsWith(".tar.zst"))).toHaveLength(1);
+});
+
+test("backup_dir is a file: a clear 'not a folder' error, exit 1, containers never stopped", () => {
+  const svc = svcName("notdir");
+  const vol = createVolume();
+  const app = runContainer(uniqueName("app"), [vol]);
+  const before = startedAt(app);
+  const p = makeProject({ services: { [svc]: [{ name: vol, container: app }] } });
+  fs.writeFileSync(p.backupDir, "I am a file\n");
+
+  const r = run(["backup", svc, ...p.args], { stateHome: p.stateHome });
+  expect(r.code).toBe(1);
+  expect(startedAt(app)).toBe(before);
+  expect(isRunning(app)).toBe(true);
+  expect(r.stderr).toContain(`backup_dir ${p.backupDir} is not a folder`);
+  expect(r.stderr).not.toContain("unexpected error");
+
+  const list = run(["list", ...p.args]);
+  expect(list.code).not.toBe(0);
+  expect(list.stderr).toContain(p.backupDir);
+  expect(list.stderr).not.toContain("unexpected error");
+});
+
+test("one service's folder in backup_dir is a file: that service fails clearly, the others are still reported", () => {
+  const [blocked, good] = [svcName("blocked"), svcName("good")];
+  const vol = createVolume();
+  fillVolume(vol, "echo a > a");
+  const p = makeProject({ services: { [blocked]: [{ name: vol }], [good]: [{ name: vol }] } });
+  fs.mkdirSync(p.backupDir, { recursive: true });
+  fs.writeFileSync(p.serviceFolder(blocked), "a stray file where the service folder goes\n");
+
+  const r = run(["backup", "--json", ...p.args], { stateHome: p.stateHome });
+  expect(r.code).toBe(1);
+  expect(filesIn(p.serviceFolder(good)).filter((n) => n.endsWith(".tar.zst"))).toHaveLength(1);
+  expect(r.stderr).toContain(`cannot write to ${p.serviceFolder(blocked)}`);
+  expect(r.stderr).not.toContain("unexpected error");
+  const out = JSON.parse(r.stdout || "null");
+  expect(out?.results?.map((x: { service: string; ok: boolean }) => [x.service, x.ok])).toEqual([[blocked, false], [good, true]]);
+});
+
+test("file names with newlines, control characters, leading dashes and 255 bytes survive", () => {
+  const svc = svcName("names");
+  const vol = createVolume();
+  const names: Record<string, string> = { "new\nline": "a", "--": "b", "--help": "c", [`${"n".repeat(254)}1`]: "d", "\x01ctl\x1b[31m": "e", " lead": "f", "trail ": "g" };
+  // Each name is passed as an argument ($1, $2...), so no quoting of odd bytes is needed.
+  const script = Object.keys(names).map((_, i) => `printf '%s' '${String.fromCharCode(97 + i)}' > "$${i + 1}"`).join(" && ");
+  dockerOk(["run", "--rm", "--network", "none", "-v", `${vol}:/d`, "-w", "/d", IMAGE, "sh", "-c", script, "sh", ...Object.keys(names)]);
+  const p = makeProject({ services: { [svc]: [{ name: vol }] } });
+  expect(run(["backup", svc, ...p.args], { stateHome: p.stateHome }).code).toBe(0);
+  const folder = p.serviceFolder(svc);
+  const archive = path.join(folder, filesIn(folder).find((n) => n.endsWith(".tar.zst"))!);
+  const out = path.join(extract(archive, "zstd"), vol);
+  expect(fs.readdirSync(out).sort()).toEqual(Object.keys(names).sort());
+  for (const [name, content] of Object.entries(names)) expect(fs.readFileSync(path.join(out, name), "utf8")).toBe(content);
+  expect(run(["verify", ...p.args]).code).toBe(0);
 });

@@ -30,6 +30,9 @@ describe("backup.yaml mistakes name file:line:col", () => {
     { name: "number out of range", yaml: (d) => `backup_dir: ${d}\nkeep_last: 0\n`, line: 2, col: 12, says: [/keep_last/, /found 0/] },
     { name: "bad compression", yaml: (d) => `backup_dir: ${d}\ncompression: xz\n`, line: 2, col: 14, says: [/compression/, /"zstd" or "gzip"/, /"xz"/] },
     { name: "missing backup_dir", yaml: () => `retention_days: 7\n`, line: 1, col: 1, says: [/backup_dir/, /found nothing/] },
+    { name: "unset variable in backup_dir", yaml: () => `backup_dir: $TBTEST_UNSET_VARIABLE/x\n`, line: 1, col: 13, says: [/TBTEST_UNSET_VARIABLE is not set/] },
+    { name: "duplicate key", yaml: (d) => `backup_dir: ${d}\nbackup_dir: ${d}\n`, line: 2, col: 1, says: [/unique/] },
+    { name: "a list instead of a mapping", yaml: () => `- a\n- b\n`, line: 1, col: 1, says: [/expected a mapping, found a list/] },
     { name: "service value not a boolean", yaml: (d) => `backup_dir: ${d}\nservices:\n  demo: yes\n`, line: 3, col: 9, says: [/services\.demo/, /true or false/] },
   ];
   for (const c of cases) {

@@ -144,11 +144,21 @@ export function hardLinkGroups(entries: Entry[]): string[][] {
 /** Removes every container and volume this process created (containers first: they hold volumes). */
 export function cleanupDocker(): void {
   for (const c of [...containers]) removeContainer(c);
-  for (const v of [...volumes]) removeVolume(v);
+  for (const v of [...volumes]) {
+    // A helper container a killed run of the tool left behind still references the volume.
+    const users = docker(["ps", "-a", "--filter", `volume=${v}`, "--format", "{{.Names}}"]).stdout.split("\n").filter(Boolean);
+    for (const c of users) docker(["rm", "--force", c]);
+    removeVolume(v);
+  }
 }
 
 /** Helper containers the tool left behind for a service (it should remove its own). */
 export function leftoverHelpers(service: string): string[] {
   const out = dockerOk(["ps", "-a", "--filter", `label=io.tools-backup.helper=${service}`, "--format", "{{.Names}}"]);
   return out.split("\n").filter(Boolean);
+}
+
+/** Removes helpers a killed run of the tool left behind (the next run of that service would too). */
+export function removeLeftoverHelpers(service: string): void {
+  for (const name of leftoverHelpers(service)) docker(["rm", "--force", name]);
 }

@@ -1,0 +1,61 @@
+import type { Service } from "../config/service-config.ts";
+import type { Backup } from "../engine/catalog.ts";
+import { lockOptions, type RunContext } from "../engine/context.ts";
+import { withServiceLock } from "../engine/lock.ts";
+import { planRestore, type RestorePlan } from "../engine/restore-plan.ts";
+import { checkRestorable, restoreService } from "../engine/restore.ts";
+import { formatAge, formatBytes, formatLocal } from "../util/format.ts";
+import { typedConfirmation } from "./confirm.ts";
+import { logger } from "./log.ts";
+
+/** What a restore will overwrite, shown before the typed confirmation by `restore` and the wizard alike. */
+export function describeRestore(plan: RestorePlan, safety: boolean): string {
+  const b = plan.backup;
+  const lines = [
+    `Restore ${b.service} from ${b.id}`,
+    `  backup:   ${formatLocal(b.createdAt)} (${formatAge(b.createdAt)}), host ${b.host}, ${formatBytes(b.bytes)}, ${b.kind}`,
+    `  volumes:  ${b.manifest.volumes.map((v) => `${v.name} (${v.files} files, ${formatBytes(v.bytes)})`).join(", ")}`,
+    "Will be overwritten:",
+    ...plan.current.map((v) => `  ${v.name}: ${formatBytes(v.kib * 1024)}, last changed ${v.newestMtime ? `${formatLocal(v.newestMtime)} (${formatAge(v.newestMtime)})` : "never"}`),
+    ...plan.missing.map((v) => `  ${v}: does not exist, will be created`),
+    `Containers stopped and started again: ${plan.stop.join(", ") || "none running"}`,
+    safety ? "The current data is backed up first (kind pre-restore) and put back if the restore fails." : "WARNING: --no-safety-backup: the current data will be gone for good.",
+  ];
+  return lines.join("\n");
+}
+
+export interface RestoreOptions {
+  safetyBackup: boolean;
+  /** Queue behind a running backup or restore of the service instead of failing. */
+  wait: boolean;
+  /** Skip the typed confirmation (`--yes`). */
+  yes?: boolean;
+  /** Show the plan and run the checks only. */
+  dryRun?: boolean;
+  /** Where the summary goes: the command logs it, the wizard puts it in a note. */
+  show?: (summary: string) => void;
+  /** Where the outcome goes. */
+  say?: { success(message: string): void; info(message: string): void };
+}
+
+/**
+ * The one restore sequence, for the command and the wizard: plan, summary, typed RESTORE
+ * (anything else: false, nothing changed), then restoreService under the service's lock.
+ */
+export async function confirmAndRestore(ctx: RunContext, service: Service, backup: Backup, opts: RestoreOptions): Promise<boolean> {
+  const say = opts.say ?? { success: (m: string) => logger.success(m), info: (m: string) => logger.info(m) };
+  const plan = await planRestore(service, backup);
+  (opts.show ?? ((s: string) => logger.log(s)))(describeRestore(plan, opts.safetyBackup));
+  if (opts.dryRun) {
+    await checkRestorable(ctx, service, backup);
+    say.success(`dry run: ${backup.id} passed every check; nothing was changed`);
+    return true;
+  }
+  if (!opts.yes && !(await typedConfirmation(`This replaces ALL current data of ${service.name}.`))) return false;
+  const result = await withServiceLock(ctx.stateDir, service.name, lockOptions(ctx, service.name, opts.wait), () =>
+    restoreService(ctx, service, backup, { safetyBackup: opts.safetyBackup }),
+  );
+  say.success(`${service.name} restored from ${backup.id}${result.restarted.length ? `; started ${result.restarted.join(", ")}` : ""}`);
+  if (result.safety) say.info(`the data from before the restore is kept as ${result.safety.manifest.id} (${result.safety.file})`);
+  return true;
+}

@@ -1,0 +1,50 @@
+import { select } from "@clack/prompts";
+import type { Loaded } from "../commands/_shared.ts";
+import { loadServices } from "../config/service-config.ts";
+import { runBackups } from "../engine/run-backups.ts";
+import { recordRun } from "../engine/run-status.ts";
+import { formatBytes, formatDuration } from "../util/format.ts";
+import { ask, out, say } from "./io.ts";
+import { tuiReporter } from "./progress.ts";
+import { tuiContext } from "./session.ts";
+
+/** Not a valid service name (those start with a letter or digit), so it cannot collide with one. */
+const ALL = "*all";
+
+/**
+ * Pick one service (enabled or not: a one-off backup is always allowed) or all enabled ones,
+ * then the same runBackups + recordRun as `tools-backup backup`, with live progress.
+ */
+export async function backupNow(loaded: Loaded): Promise<void> {
+  const services = loadServices(loaded.root);
+  const on = (name: string) => loaded.config.services[name] === true;
+  const enabled = services.filter((s) => s.hasData && on(s.name));
+  const choice = await ask(
+    select({
+      ...out, message: "Back up which service?",
+      options: [
+        ...(enabled.length > 0 ? [{ value: ALL, label: `All enabled services (${enabled.map((s) => s.name).join(", ")})` }] : []),
+        ...services.map((s) => ({
+          value: s.name, label: s.name, disabled: !s.hasData,
+          hint: !s.hasData ? "no data declared in service.yaml" : on(s.name) ? "enabled" : "not enabled; backed up once anyway",
+        })),
+      ],
+    }),
+  );
+  if (choice === undefined) return;
+  const chosen = choice === ALL ? enabled : services.filter((s) => s.name === choice);
+  const reporter = tuiReporter();
+  const ctx = tuiContext(loaded, reporter);
+  let run;
+  try {
+    run = await runBackups(ctx, chosen, "manual", { wait: false });
+  } finally {
+    reporter.end();
+  }
+  await recordRun(ctx.stateDir, run, false);
+  for (const r of run.results) {
+    if (r.ok) say.success(`${r.service}: ${r.file} (${formatBytes(r.bytes)}, ${formatDuration(r.durationMs)}, containers down ${formatDuration(r.downtimeMs)})`);
+    else say.error(`${r.service}: ${r.error}`);
+  }
+  for (const id of run.pruned) say.info(`retention: removed ${id}`);
+}

@@ -1,0 +1,21 @@
+import { isCancel, log } from "@clack/prompts";
+
+/**
+ * Every screen writes to stderr, like the typed confirmation and every message: stdout stays
+ * for data, and a terminal is "there" when stdin and stderr are (cli/terminal.ts).
+ */
+export const out = { output: process.stderr } as const;
+
+/** A prompt's answer, or undefined when it was cancelled (Esc, Ctrl-C): callers go back one step. */
+export async function ask<T>(prompt: Promise<T>): Promise<Exclude<T, symbol> | undefined> {
+  const answer = await prompt;
+  return isCancel(answer) ? undefined : (answer as Exclude<T, symbol>);
+}
+
+export const say = {
+  info: (m: string) => log.info(m, out),
+  success: (m: string) => log.success(m, out),
+  warn: (m: string) => log.warn(m, out),
+  error: (m: string) => log.error(m, out),
+  message: (m: string) => log.message(m, out),
+};

@@ -1,0 +1,89 @@
+import { intro, note, outro, select, unicodeOr } from "@clack/prompts";
+import type { Loaded } from "../commands/_shared.ts";
+import { readCatalog } from "../engine/catalog.ts";
+import { hostName, stateDir } from "../engine/context.ts";
+import { serviceHealth } from "../engine/health.ts";
+import { readRunStatus } from "../engine/run-status.ts";
+import { EXIT, isUserFacing, messageOf } from "../errors.ts";
+import { interrupt } from "../cli/interrupt.ts";
+import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
+import { VERSION } from "../version.ts";
+import { backupNow } from "./backup-now.ts";
+import { ask, out, say } from "./io.ts";
+import { restoreWizard } from "./restore-wizard.ts";
+import { scheduleLine } from "./schedule.ts";
+import { openSession, type ConfigArgs } from "./session.ts";
+import { settingsScreen } from "./settings.ts";
+
+/** Older than this, or a failed last attempt, earns the warning mark. */
+const STALE_MS = 2 * 24 * 3_600_000;
+
+/** The status header: where backups go, and per enabled service how recent its newest backup from this machine is. */
+async function header(loaded: Loaded): Promise<string> {
+  const { config } = loaded;
+  const enabled = Object.keys(config.services).filter((n) => config.services[n]).sort();
+  const { backups } = await readCatalog(config.backupDir);
+  const health = serviceHealth(enabled, backups, await readRunStatus(stateDir()), hostName(), STALE_MS);
+  const width = Math.max(0, ...enabled.map((n) => n.length));
+  const lines = [`backup_dir: ${config.backupDir}`, `schedule:   ${scheduleLine(loaded)}`, ""];
+  if (enabled.length === 0) lines.push("No service is enabled yet: Settings > Services.");
+  for (const h of health) {
+    const failed = h.last_attempt && !h.last_attempt.ok;
+    const mark = h.stale || failed ? unicodeOr("⚠", "!") : unicodeOr("✔", "+");
+    const newest = h.newest ? `newest ${formatAge(new Date(h.newest.created_at))}, ${formatBytes(h.newest.bytes)}` : "no backup from this machine yet";
+    lines.push(`${mark} ${h.service.padEnd(width)}  ${newest}${failed ? `; last attempt FAILED: ${h.last_attempt!.error}` : ""}`);
+  }
+  return lines.join("\n");
+}
+
+async function listBackups(loaded: Loaded): Promise<void> {
+  const { backups, problems } = await readCatalog(loaded.config.backupDir);
+  if (backups.length === 0) say.info(`no backups in ${loaded.config.backupDir} yet`);
+  else {
+    const rows = backups.map((b) => [b.id, formatLocal(b.createdAt), formatAge(b.createdAt), b.host, formatBytes(b.bytes), b.kind + (b.complete ? "" : " (incomplete)")]);
+    say.message(table([["id", "created", "age", "host", "size", "kind"], ...rows]));
+  }
+  for (const p of problems) say.warn(p);
+}
+
+/**
+ * `tools-backup` on a terminal. Esc or Ctrl-C at a prompt goes back here, and here it quits
+ * (exit 0); only Ctrl-C while a backup or restore runs is a SIGINT, which ends with 130 after cleanup.
+ */
+export async function mainMenu(args: ConfigArgs): Promise<number> {
+  intro(`tools-backup ${VERSION}`, out);
+  let loaded = await openSession(args);
+  if (!loaded) {
+    outro("nothing was changed", out);
+    return EXIT.ok;
+  }
+  for (;;) {
+    note(await header(loaded), "Status", out);
+    const choice = await ask(
+      select({
+        ...out, message: "What would you like to do?",
+        options: [
+          { value: "backup", label: "Back up a service now" },
+          { value: "restore", label: "Restore a service", hint: "pick a backup, then type RESTORE" },
+          { value: "settings", label: "Settings", hint: "backup folder, retention, services, schedule" },
+          { value: "list", label: "List backups" },
+          { value: "quit", label: "Quit" },
+        ],
+      }),
+    );
+    if (choice === undefined || choice === "quit") {
+      outro("bye", out);
+      return EXIT.ok;
+    }
+    try {
+      if (choice === "backup") await backupNow(loaded);
+      if (choice === "restore" && !(await restoreWizard(loaded, undefined, { safetyBackup: true, wait: false }))) say.warn("restore aborted: nothing was changed");
+      if (choice === "settings") loaded = await settingsScreen(loaded);
+      if (choice === "list") await listBackups(loaded);
+    } catch (e) {
+      // An interrupted operation has cleaned up; the run ends with 130. Bugs keep their stack.
+      if (interrupt.signal.aborted || !isUserFacing(e)) throw e;
+      say.error(messageOf(e));
+    }
+  }
+}

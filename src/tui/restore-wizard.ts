@@ -1,0 +1,76 @@
+import { intro, note, select } from "@clack/prompts";
+import type { Loaded } from "../commands/_shared.ts";
+import { loadService, loadServices, type Service } from "../config/service-config.ts";
+import { readCatalog, type Backup } from "../engine/catalog.ts";
+import { UsageError } from "../errors.ts";
+import { confirmAndRestore } from "../cli/restore-summary.ts";
+import { formatAge, formatBytes, formatLocal } from "../util/format.ts";
+import { ask, out, say } from "./io.ts";
+import { tuiReporter } from "./progress.ts";
+import { tuiContext } from "./session.ts";
+
+/** One line per backup: what tells two backups apart when choosing. */
+function backupLabel(b: Backup): string {
+  return `${formatLocal(b.createdAt)}  ${formatAge(b.createdAt).padEnd(8)}  ${b.host}  ${formatBytes(b.bytes).padStart(9)}  ${b.kind}`;
+}
+
+async function pickService(loaded: Loaded, backups: Backup[]): Promise<Service | undefined> {
+  const services = loadServices(loaded.root).filter((s) => backups.some((b) => b.service === s.name));
+  if (services.length === 0) {
+    say.warn(`no backups in ${loaded.config.backupDir} of any service in ${loaded.root}/services`);
+    return undefined;
+  }
+  const name = await ask(
+    select({
+      ...out, message: "Restore which service?",
+      options: services.map((s) => {
+        const mine = backups.filter((b) => b.service === s.name);
+        return { value: s.name, label: s.name, hint: `${mine.length} backup${mine.length === 1 ? "" : "s"}, newest ${formatAge(mine[0]!.createdAt)}` };
+      }),
+    }),
+  );
+  return services.find((s) => s.name === name);
+}
+
+async function pickBackup(service: string, mine: Backup[]): Promise<Backup | undefined> {
+  if (mine.length === 1) {
+    // Nothing to choose between; the summary and the typed RESTORE still come.
+    say.info(`the only backup of ${service}: ${backupLabel(mine[0]!)}`);
+    return mine[0];
+  }
+  const id = await ask(
+    select({
+      ...out, message: `Restore ${service} from which backup? (newest first)`, maxItems: 12,
+      options: mine.map((b) => ({
+        value: b.id, label: backupLabel(b), disabled: !b.complete,
+        hint: b.complete ? b.id : "incomplete: its size differs from the manifest (a sync still running?)",
+      })),
+    }),
+  );
+  return mine.find((b) => b.id === id);
+}
+
+/**
+ * The spec's restore flow: service (only those with backups), backup (newest first), the same
+ * summary and typed RESTORE as the command, then the same restore. False: nothing was changed.
+ */
+export async function restoreWizard(loaded: Loaded, serviceName: string | undefined, opts: { safetyBackup: boolean; wait: boolean }): Promise<boolean> {
+  if (serviceName) intro(`tools-backup restore ${serviceName}`, out);
+  const { backups } = await readCatalog(loaded.config.backupDir, serviceName);
+  const service = serviceName ? loadService(loaded.root, serviceName) : await pickService(loaded, backups);
+  if (!service) return false;
+  const mine = backups.filter((b) => b.service === service.name);
+  if (mine.length === 0) throw new UsageError(`no backups of ${service.name} found; see \`tools-backup list\``);
+  const backup = await pickBackup(service.name, mine);
+  if (!backup) return false;
+  const reporter = tuiReporter();
+  try {
+    // The live progress line is cleared before the outcome is printed under it.
+    const after = (f: (m: string) => void) => (m: string) => (reporter.end(), f(m));
+    return await confirmAndRestore(tuiContext(loaded, reporter), service, backup, {
+      ...opts, show: (summary) => note(summary, "Restore", out), say: { success: after(say.success), info: after(say.info) },
+    });
+  } finally {
+    reporter.end();
+  }
+}

@@ -1,0 +1,107 @@
+import os from "node:os";
+import path from "node:path";
+import { confirm, note, select, text } from "@clack/prompts";
+import type { Loaded } from "../commands/_shared.ts";
+import { locateRoot } from "../config/locate.ts";
+import { buildCronLine, installEntry, installedEntry, uninstallEntry, type InstalledEntry } from "../cron/entry.ts";
+import { DEFAULT_SCHEDULE, describeSchedule, nextRuns, validateSchedule } from "../cron/schedule.ts";
+import { stateDir } from "../engine/context.ts";
+import { readRunStatus } from "../engine/run-status.ts";
+import { messageOf } from "../errors.ts";
+import { ensurePrivateDir } from "../util/fs-safe.ts";
+import { formatLocal } from "../util/format.ts";
+import { ask, out, say } from "./io.ts";
+
+/** The crontab entry, or a reason it cannot be read (no cron installed). */
+export function readEntry(): { entry?: InstalledEntry; error?: string } {
+  try {
+    return { entry: installedEntry() };
+  } catch (e) {
+    return { error: messageOf(e) };
+  }
+}
+
+/** One line for headers: installed or not, when next, and whatever would make it fail. */
+export function scheduleLine(loaded: Loaded): string {
+  const { entry, error } = readEntry();
+  if (error) return `unknown (${error})`;
+  if (!entry) return "not installed";
+  const schedule = entry.line?.schedule;
+  const when = schedule ? `${describeSchedule(schedule)}, next ${formatLocal(nextRuns(schedule, 1)[0]!)}` : entry.text;
+  const config = entry.line?.command[entry.line.command.indexOf("--config") + 1];
+  const problems = [
+    ...(!entry.executableExists ? [`FAILING: ${entry.executable} no longer exists`] : []),
+    ...(config && config !== loaded.config.file ? [`uses another backup.yaml: ${config}`] : []),
+  ];
+  return [when, ...problems].join("; ");
+}
+
+/**
+ * The crontab line carries --config but not --root: the scheduled run finds services/ next to
+ * backup.yaml, else in cron's working folder (home). Say so before installing something that would fail.
+ */
+export function rootProblem(loaded: Loaded): string | undefined {
+  const cronRoot = locateRoot({}, loaded.config.file, {}, os.homedir());
+  if (path.resolve(cronRoot) === path.resolve(loaded.root)) return undefined;
+  return `the scheduled run looks for services/ next to ${loaded.config.file} (or in your home folder), not in ${loaded.root}; keep backup.yaml next to services/ for it to work`;
+}
+
+export async function installSchedule(loaded: Loaded, schedule: string): Promise<void> {
+  const state = stateDir();
+  await ensurePrivateDir(state);
+  const line = buildCronLine(schedule, loaded.config.file, path.join(state, "cron.log"));
+  const { replaced } = installEntry(line);
+  say.success(`${replaced ? "replaced" : "installed"} the scheduled backup: ${describeSchedule(schedule)}; next runs ${nextRuns(schedule, 3).map(formatLocal).join(", ")}`);
+  say.info(`output goes to ${line.log}`);
+}
+
+/** First-run setup's last step: the nightly run, default yes unless it could not find the services. */
+export async function offerSchedule(loaded: Loaded): Promise<void> {
+  const problem = rootProblem(loaded);
+  if (problem) say.warn(problem);
+  const yes = await ask(confirm({ ...out, message: `Install the nightly backup in your crontab (${describeSchedule(DEFAULT_SCHEDULE)})?`, initialValue: !problem }));
+  if (yes) await installSchedule(loaded, DEFAULT_SCHEDULE);
+  else say.info("no schedule installed; Settings > Schedule, or `tools-backup cron install`, adds it later");
+}
+
+/** Settings > Schedule: status, then install, replace or remove. The crontab is changed only after a choice. */
+export async function scheduleScreen(loaded: Loaded): Promise<void> {
+  const { entry, error } = readEntry();
+  if (error) return say.error(error);
+  const { last_run } = await readRunStatus(stateDir());
+  const lines = [`Status: ${scheduleLine(loaded)}`];
+  if (entry) lines.push(`Line: ${entry.text}`);
+  if (last_run) lines.push(`Last run (${last_run.cron ? "scheduled" : "by hand"}): ${formatLocal(new Date(last_run.finished_at))}, ${last_run.results.map((r) => `${r.service} ${r.ok ? "ok" : `FAILED (${r.error})`}`).join(", ") || "nothing to do"}`);
+  const problem = rootProblem(loaded);
+  if (problem) lines.push(`Warning: ${problem}`);
+  note(lines.join("\n"), "Scheduled backup", out);
+  const choice = await ask(
+    select({
+      ...out, message: "Schedule",
+      options: [
+        { value: "default", label: `${entry ? "Reinstall" : "Install"}: ${describeSchedule(DEFAULT_SCHEDULE)} (${DEFAULT_SCHEDULE})`, hint: "runs this program with this backup.yaml" },
+        { value: "custom", label: `${entry ? "Reinstall" : "Install"} with another schedule...` },
+        ...(entry ? [{ value: "remove", label: "Uninstall", hint: "removes only this tool's line from your crontab" }] : []),
+        { value: "back", label: "Back" },
+      ],
+    }),
+  );
+  if (choice === "default") await installSchedule(loaded, DEFAULT_SCHEDULE);
+  if (choice === "remove") say.success(uninstallEntry() ? "removed the scheduled backup from your crontab" : "no scheduled backup was installed");
+  if (choice === "custom") {
+    const schedule = await ask(
+      text({
+        ...out, message: "Crontab schedule (minute hour day-of-month month day-of-week)", initialValue: entry?.line?.schedule ?? DEFAULT_SCHEDULE,
+        validate: (v) => {
+          try {
+            validateSchedule(v ?? "");
+            return undefined;
+          } catch (e) {
+            return messageOf(e);
+          }
+        },
+      }),
+    );
+    if (schedule !== undefined) await installSchedule(loaded, validateSchedule(schedule));
+  }
+}

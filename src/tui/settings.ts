@@ -1,0 +1,116 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { confirm, multiselect, note, select } from "@clack/prompts";
+import type { Loaded } from "../commands/_shared.ts";
+import { currentValues, describeEdits, editConfigText, saveConfigText, type ConfigEdits } from "../config/edit-config.ts";
+import { loadServices, type Service } from "../config/service-config.ts";
+import { askBackupDir, askWholeNumber } from "./backup-dir.ts";
+import { backupNow } from "./backup-now.ts";
+import { ask, out, say } from "./io.ts";
+import { scheduleLine, scheduleScreen } from "./schedule.ts";
+
+type Action = "backup_dir" | "retention_days" | "keep_last" | "compression" | "services" | "backup" | "schedule" | "save" | "back";
+
+/** The values as they would be saved: the file's, with the pending edits on top. */
+function shown(text: string, edits: ConfigEdits) {
+  const cur = currentValues(text);
+  return { ...cur, ...edits, services: { ...cur.services, ...edits.services } };
+}
+
+/** The spec's settings box: what is configured, what is pending, and the schedule. */
+function overview(loaded: Loaded, services: Service[], text: string, edits: ConfigEdits): string {
+  const v = shown(text, edits);
+  return [
+    `Backup directory:  ${v.backup_dir}  (${loaded.config.backupDir})`,
+    `Retention:         ${v.retention_days} days, always the newest ${v.keep_last} per service`,
+    `Compression:       ${v.compression}`,
+    "Services:",
+    ...services.map((s) => `  [${!s.hasData ? "-" : v.services[s.name] ? "x" : " "}] ${s.name}${s.hasData ? "" : "   (no data to back up)"}`),
+    `Schedule:          ${scheduleLine(loaded)}`,
+  ].join("\n");
+}
+
+/** A multiselect of every service; those without data are shown but cannot be chosen. */
+async function chooseServices(services: Service[], on: Record<string, boolean>): Promise<Record<string, boolean> | undefined> {
+  const selectable = services.filter((s) => s.hasData);
+  const chosen = await ask(
+    multiselect({
+      ...out, message: "Services in the scheduled backup (Space to toggle, Enter to keep)", required: false,
+      initialValues: selectable.filter((s) => on[s.name]).map((s) => s.name),
+      options: services.map((s) => ({
+        value: s.name, label: s.name, disabled: !s.hasData,
+        hint: s.hasData ? s.volumes.map((v) => v.name).join(", ") || "its own backup script" : "no data: service.yaml declares no data.volumes",
+      })),
+    }),
+  );
+  return chosen && Object.fromEntries(selectable.map((s) => [s.name, chosen.includes(s.name)]));
+}
+
+/**
+ * Settings: edits collect in memory and are written to backup.yaml only after their summary is
+ * confirmed; the edit keeps the user's comments and order, and the file is written atomically
+ * and loaded again. Backing up and the schedule act at once and use the saved file.
+ */
+export async function settingsScreen(loaded: Loaded): Promise<Loaded> {
+  let current = loaded;
+  const file = loaded.config.file;
+  let text = await readFile(file, "utf8");
+  let edits: ConfigEdits = {};
+  let last: Action = "backup_dir";
+  const services = loadServices(current.root);
+  note(overview(current, services, text, edits), `Backup settings: ${file}`, out);
+  for (;;) {
+    const v = shown(text, edits);
+    const pending = describeEdits(text, edits);
+    const mark = (changed: boolean) => (changed ? "changed, not saved yet" : undefined);
+    const e = new Set(Object.keys(edits));
+    const on = services.filter((s) => s.hasData && v.services[s.name]).map((s) => s.name);
+    const choice: Action | undefined = await ask(
+      select<Action>({
+        ...out, message: pending.length > 0 ? `Settings (${pending.length} unsaved)` : "Settings", initialValue: last,
+        options: [
+          { value: "backup_dir", label: `Backup folder:   ${v.backup_dir}`, hint: mark(e.has("backup_dir")) },
+          { value: "retention_days", label: `Retention:       ${v.retention_days} days`, hint: mark(e.has("retention_days")) },
+          { value: "keep_last", label: `Keep at least:   ${v.keep_last} backups per service`, hint: mark(e.has("keep_last")) },
+          { value: "compression", label: `Compression:     ${v.compression}`, hint: mark(e.has("compression")) },
+          { value: "services", label: `Services:        ${on.join(", ") || "none enabled"}`, hint: mark(e.has("services")) },
+          { value: "backup", label: "Back up a service now", hint: "uses the saved settings" },
+          { value: "schedule", label: `Schedule:        ${scheduleLine(current)}` },
+          ...(pending.length > 0 ? [{ value: "save" as const, label: `Save ${pending.length} change${pending.length === 1 ? "" : "s"} to backup.yaml` }] : []),
+          { value: "back", label: pending.length > 0 ? "Back, discarding the changes" : "Back" },
+        ],
+      }),
+    );
+    if (choice === undefined || choice === "back") {
+      if (pending.length > 0) say.info(`${pending.length} unsaved change${pending.length === 1 ? "" : "s"} discarded; ${file} is unchanged`);
+      return current;
+    }
+    last = choice;
+    if (choice === "backup_dir") {
+      const value = await askBackupDir({ message: "Backup folder (backup_dir)", initial: v.backup_dir ?? "", baseDir: path.dirname(file) });
+      if (value !== undefined) edits.backup_dir = value;
+    } else if (choice === "retention_days" || choice === "keep_last") {
+      const label = choice === "retention_days" ? "Delete this machine's backups after how many days? (retention_days)" : "Always keep how many newest backups per service? (keep_last)";
+      const n = await askWholeNumber(label, v[choice], choice === "retention_days" ? 36500 : 10000);
+      if (n !== undefined) edits[choice] = n;
+    } else if (choice === "compression") {
+      const c = await ask(select({ ...out, message: "Compression", initialValue: v.compression, options: [{ value: "zstd" as const, hint: "fast and small" }, { value: "gzip" as const, hint: "for machines whose tar has no zstd" }] }));
+      if (c !== undefined) edits.compression = c;
+    } else if (choice === "services") {
+      const chosen = await chooseServices(services, v.services);
+      if (chosen) edits.services = { ...edits.services, ...chosen };
+    } else if (choice === "backup") await backupNow(current);
+    else if (choice === "schedule") await scheduleScreen(current);
+    else if (choice === "save") {
+      note(pending.join("\n"), `Changes to ${file}`, out);
+      if (await ask(confirm({ ...out, message: "Write these changes?" }))) {
+        const next = editConfigText(text, edits);
+        current = { config: await saveConfigText(file, next), root: current.root };
+        text = next;
+        edits = {};
+        last = "back";
+        say.success(`saved ${file}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import os from "node:os";
+import path from "node:path";
+import { confirm, multiselect, note, select } from "@clack/prompts";
+import type { Loaded } from "../commands/_shared.ts";
+import { DEFAULTS, newConfigText, saveConfigText } from "../config/edit-config.ts";
+import { locateRoot } from "../config/locate.ts";
+import { loadServices } from "../config/service-config.ts";
+import { askBackupDir, askWholeNumber } from "./backup-dir.ts";
+import { suggestBackupDir } from "./cloud-folders.ts";
+import { ask, out, say } from "./io.ts";
+import { offerSchedule } from "./schedule.ts";
+import type { ConfigArgs } from "./session.ts";
+
+function cancelled(): undefined {
+  say.info("setup cancelled: nothing was written");
+  return undefined;
+}
+
+/**
+ * No backup.yaml yet: where it lives, backup_dir, retention, which services (default none),
+ * a summary, and only then the file; finally the offer of the nightly schedule.
+ */
+export async function firstRunSetup(args: ConfigArgs, xdgFile: string): Promise<Loaded | undefined> {
+  const root = locateRoot(args, undefined);
+  const services = loadServices(root); // no services/ here: its UsageError says where it looked
+  say.info(`First-run setup: no backup.yaml found yet. Services are read from ${path.join(root, "services")}.`);
+  const beside = path.join(root, "backup.yaml");
+  const file = await ask(
+    select({
+      ...out, message: "Where should backup.yaml live?",
+      options: [
+        { value: beside, label: beside, hint: "next to services/; recommended" },
+        { value: xdgFile, label: xdgFile, hint: "your config folder; found from any folder" },
+      ],
+    }),
+  );
+  if (file === undefined) return cancelled();
+
+  const suggestion = suggestBackupDir(os.homedir());
+  if (suggestion.cloud) say.info(`${suggestion.cloud} looks cloud-synced: backups there reach your other machines`);
+  const backupDir = await askBackupDir({ message: "Where should the backups go? (backup_dir)", initial: suggestion.value, baseDir: path.dirname(file) });
+  if (backupDir === undefined) return cancelled();
+  const retention = await askWholeNumber("Delete this machine's backups after how many days? (retention_days)", DEFAULTS.retention_days, 36500);
+  if (retention === undefined) return cancelled();
+
+  let enabled: string[] = [];
+  if (services.some((s) => s.hasData)) {
+    const chosen = await ask(
+      multiselect({
+        ...out, message: "Which services should the scheduled backup include? (Space to toggle, Enter to go on)", required: false, initialValues: [],
+        options: services.map((s) => ({
+          value: s.name, label: s.name, disabled: !s.hasData,
+          hint: s.hasData ? s.volumes.map((v) => v.name).join(", ") || "its own backup script" : "no data declared in service.yaml",
+        })),
+      }),
+    );
+    if (chosen === undefined) return cancelled();
+    enabled = chosen;
+  } else say.warn(`no service in ${path.join(root, "services")} declares data (data.volumes), so there is nothing to enable yet`);
+
+  const text = newConfigText({ ...DEFAULTS, backup_dir: backupDir, retention_days: retention, services: Object.fromEntries(enabled.map((n) => [n, true])) });
+  const summary = [
+    `file:            ${file}`,
+    `backup_dir:      ${backupDir}`,
+    `retention_days:  ${retention} (and always the newest ${DEFAULTS.keep_last} per service)`,
+    `compression:     ${DEFAULTS.compression}`,
+    `services:        ${enabled.join(", ") || "none yet"}`,
+  ];
+  note(summary.join("\n"), "New backup.yaml (with comments explaining each key)", out);
+  const write = await ask(confirm({ ...out, message: `Write ${file}?` }));
+  if (!write) return cancelled();
+  const config = await saveConfigText(file, text);
+  say.success(`wrote ${file}`);
+  const loaded = { config, root };
+  if (enabled.length > 0) await offerSchedule(loaded);
+  else say.info("enable services in Settings, then install the schedule there");
+  return loaded;
+}
