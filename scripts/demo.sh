@@ -19,7 +19,7 @@ if [ "$(docker container inspect --format '{{.State.Running}}' "$container" 2>/d
   docker run -d --init --name "$container" -v "$volume:/data" "$image" sleep 2147483647 >/dev/null
 fi
 
-mkdir -p "$work"
+mkdir -p "$work/backups"
 cat > "$work/backup.yaml" <<YAML
 backup_dir: ./backups
 retention_days: 7

@@ -75,6 +75,7 @@ test("a relative backup_dir is relative to backup.yaml, not to the working folde
   const vol = createVolume();
   fillVolume(vol, "echo a > a");
   const p = makeProject({ services: { [svc]: [{ name: vol }] }, config: `backup_dir: ./rel-out\nservices:\n  ${svc}: true\n` });
+  fs.mkdirSync(path.join(p.root, "rel-out"));
   const elsewhere = fs.mkdtempSync(path.join(p.root, "cwd-"));
   const r = run(["backup", ...p.args], { cwd: elsewhere, stateHome: p.stateHome });
   expect(r.code).toBe(0);
@@ -107,12 +108,28 @@ test("a service with no data section: backing it up by name fails with exit 1, o
   expect(filesIn(p.serviceFolder(good)).filter((n) => n.endsWith(".tar.zst"))).toHaveLength(1);
 });
 
+test("backup_dir missing (a cloud drive not mounted): a clear error, exit 1, nothing created, containers never stopped", () => {
+  const svc = svcName("nodir");
+  const vol = createVolume();
+  const app = runContainer(uniqueName("app"), [vol]);
+  const before = startedAt(app);
+  const p = makeProject({ services: { [svc]: [{ name: vol, container: app }] } });
+  fs.rmdirSync(p.backupDir);
+  const r = run(["backup", svc, ...p.args], { stateHome: p.stateHome });
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`backup_dir ${p.backupDir} does not exist`);
+  expect(fs.existsSync(p.backupDir)).toBe(false);
+  expect(startedAt(app)).toBe(before);
+  expect(isRunning(app)).toBe(true);
+});
+
 test("backup_dir is a file: a clear 'not a folder' error, exit 1, containers never stopped", () => {
   const svc = svcName("notdir");
   const vol = createVolume();
   const app = runContainer(uniqueName("app"), [vol]);
   const before = startedAt(app);
   const p = makeProject({ services: { [svc]: [{ name: vol, container: app }] } });
+  fs.rmdirSync(p.backupDir);
   fs.writeFileSync(p.backupDir, "I am a file\n");
 
   const r = run(["backup", svc, ...p.args], { stateHome: p.stateHome });

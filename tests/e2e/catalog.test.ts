@@ -12,6 +12,7 @@ afterAll(cleanupCliTemp);
 
 test("no backup_dir yet: list, verify, prune and services succeed with nothing to show", () => {
   const p = makeProject({ services: { alpha: [{ name: uniqueName("v") }] } });
+  fs.rmdirSync(p.backupDir);
   const list = run(["list", "--json", ...p.args]);
   expect(list.code).toBe(0);
   expect(JSON.parse(list.stdout)).toEqual([]);

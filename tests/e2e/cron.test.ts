@@ -74,6 +74,7 @@ test("the installed line runs under the real cron daemon and makes a good backup
   fillVolume(volume, "echo nightly > note.txt && dd if=/dev/urandom of=blob bs=64k count=32 2>/dev/null");
   runContainer(container, [volume]);
   const backupDir = path.join(home, "Google Drive", "Backups", "tools");
+  fs.mkdirSync(backupDir, { recursive: true });
   const p = makeProject({ services: { app: [{ name: volume, container }] }, config: { backup_dir: backupDir, services: { app: true } } });
   const env = { XDG_STATE_HOME: p.stateHome, PATH: process.env.PATH!, HOME: home };
   const install = Bun.spawnSync([bin, "cron", "install", "--schedule", "* * * * *", ...p.args], { env, stderr: "pipe" });

@@ -38,6 +38,7 @@ export function makeProject(spec: ProjectSpec = {}): Project {
   const backupDir = path.join(root, "backups");
   const stateHome = path.join(root, "state");
   fs.mkdirSync(path.join(root, "services"), { recursive: true });
+  fs.mkdirSync(backupDir, { recursive: true });
 
   const writeService = (name: string, decl: ServiceDecl): string => {
     const dir = path.join(root, "services", name);
