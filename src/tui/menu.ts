@@ -52,13 +52,14 @@ async function listBackups(loaded: Loaded): Promise<void> {
  */
 export async function mainMenu(args: ConfigArgs): Promise<number> {
   intro(`tools-backup ${VERSION}`, out);
-  let loaded = await openSession(args);
-  if (!loaded) {
+  const opened = await openSession(args);
+  if (!opened) {
     outro("nothing was changed", out);
     return EXIT.ok;
   }
+  let loaded: Loaded = opened;
   for (;;) {
-    note(await header(loaded), "Status", out);
+    note(await header(loaded).catch((e: unknown) => `backup_dir: ${loaded.config.backupDir}\ncannot read the backups: ${messageOf(e)}`), "Status", out);
     const choice = await ask(
       select({
         ...out, message: "What would you like to do?",

@@ -104,7 +104,10 @@ export async function settingsScreen(loaded: Loaded): Promise<Loaded> {
     else if (choice === "save") {
       note(pending.join("\n"), `Changes to ${file}`, out);
       if (await ask(confirm({ ...out, message: "Write these changes?" }))) {
-        const next = editConfigText(text, edits);
+        // Edits are values, not text: if the file was changed meanwhile, they go onto that version.
+        const fresh = await readFile(file, "utf8");
+        if (fresh !== text) say.warn(`${file} changed on disk since this screen read it; the edits are applied to its new content`);
+        const next = editConfigText(fresh, edits);
         current = { config: await saveConfigText(file, next), root: current.root };
         text = next;
         edits = {};

@@ -3,7 +3,7 @@ import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp } from "../helpers/cli.ts";
-import { cleanupDocker, docker, fillVolume, isRunning, leftoverHelpers, startedAt, volumeExists } from "../helpers/docker.ts";
+import { cleanupDocker, createVolume, docker, fillVolume, isRunning, leftoverHelpers, runContainer, startedAt, uniqueName, volumeExists } from "../helpers/docker.ts";
 import { extract } from "../helpers/archive.ts";
 import { HOST, backupOk, exists, fileInfo, listed, restamp, service, state, tb } from "../helpers/restore-kit.ts";
 
@@ -108,6 +108,39 @@ test("--dry-run: exit 0, prints the plan, changes nothing, makes no pre-restore 
   expect(startedAt(s.container!)).toBe(before);
   expect(isRunning(s.container!)).toBe(true);
   expect(listed(s).map((x) => x.id)).toEqual([b.id]);
+});
+
+test("every running container using the volume is stopped and started again; a stopped declared one stays stopped", () => {
+  const s = service({ container: false });
+  const declared = runContainer(uniqueName("decl"), [s.vol], { stopped: true });
+  const other = runContainer(uniqueName("other"), [s.vol]);
+  s.p.writeService(s.name, [{ name: s.vol, container: declared }]);
+  backupOk(s);
+  fillVolume(s.vol, "echo added > added.txt");
+  const [declaredStart, otherStart] = [startedAt(declared), startedAt(other)];
+
+  const r = tb(s, ["restore", s.name, "--yes"]);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain(`stopping ${other}`);
+  expect(exists(s.vol, "added.txt")).toBe(false);
+  expect(isRunning(other)).toBe(true);
+  expect(startedAt(other)).not.toBe(otherStart);
+  expect(isRunning(declared)).toBe(false);
+  expect(startedAt(declared)).toBe(declaredStart);
+});
+
+test("a backup whose volumes differ from the declared ones is refused: exit 1, nothing changed", () => {
+  const s = service();
+  backupOk(s);
+  const extra = createVolume();
+  s.p.writeService(s.name, [{ name: s.vol, container: s.container! }, { name: extra }]);
+  fillVolume(s.vol, "echo added > added.txt");
+  const current = state(s.vol);
+  const r = tb(s, ["restore", s.name, "--yes"]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/partial or foreign/);
+  expect(state(s.vol)).toEqual(current);
+  expect(listed(s).filter((x) => x.kind === "pre-restore")).toEqual([]);
 });
 
 describe("--from", () => {
