@@ -1,0 +1,125 @@
+/**
+ * The results as Markdown tables (printed, and saved beside a JSON file with every raw sample).
+ * Ratios are ours ÷ the other method: below 1 means tools-backup is faster, smaller or shorter.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { fmtBytes, fmtKiB, fmtMs, fmtRate, fmtRatio } from "./format.ts";
+import type { Machine } from "./machine.ts";
+import type { StartupResult } from "./measure-startup.ts";
+import { ratio, type MethodResult } from "./stats.ts";
+import type { ShapeResult } from "./suite.ts";
+
+export interface BenchResult {
+  machine: Machine;
+  options: { quick: boolean; reps: number; only: string[] };
+  memMethod: string;
+  notes: string[];
+  shapes: ShapeResult[];
+  /** Points run only for the scaling tables (a, b and c are reused from `shapes`). */
+  scalingPoints: ShapeResult[];
+  scaling?: { size: string[]; count: string[] };
+  startup?: StartupResult;
+  durationMs: number;
+}
+
+const row = (cells: string[]) => `| ${cells.join(" | ")} |`;
+const table = (head: string[], rows: string[][]) => [row(head), row(head.map(() => "---")), ...rows.map(row)].join("\n");
+const find = (ms: MethodResult[] | undefined, id: string) => ms?.find((m) => m.id === id);
+const dataBytes = (s: ShapeResult) => s.generated.bytes;
+
+function backupTable(s: ShapeResult, ms: MethodResult[]): string {
+  const ours = find(ms, "ours")!.median;
+  return table(
+    ["method", "wall", "throughput", "downtime", "archive", "peak memory", "ours ÷ this (wall)", "ours ÷ this (downtime)", "ours ÷ this (size)"],
+    ms.map((m) => [
+      m.label, fmtMs(m.median.wallMs), fmtRate(dataBytes(s), m.median.wallMs), fmtMs(m.median.downtimeMs), fmtBytes(m.median.archiveBytes),
+      fmtKiB(m.median.peakKiB), fmtRatio(ratio(ours.wallMs, m.median.wallMs)), fmtRatio(ratio(ours.downtimeMs, m.median.downtimeMs)),
+      fmtRatio(ratio(ours.archiveBytes, m.median.archiveBytes)),
+    ]),
+  );
+}
+
+function restoreTable(s: ShapeResult, ms: MethodResult[]): string {
+  const ours = find(ms, "ours")!.median;
+  const bare = find(ms, "ours-no-safety")!.median;
+  return table(
+    ["method", "wall", "throughput", "downtime", "peak memory", "ours ÷ this (wall)", "ours --no-safety-backup ÷ this (wall)", "ours ÷ this (downtime)"],
+    ms.map((m) => [
+      m.label, fmtMs(m.median.wallMs), fmtRate(dataBytes(s), m.median.wallMs), fmtMs(m.median.downtimeMs), fmtKiB(m.median.peakKiB),
+      fmtRatio(ratio(ours.wallMs, m.median.wallMs)), fmtRatio(ratio(bare.wallMs, m.median.wallMs)), fmtRatio(ratio(ours.downtimeMs, m.median.downtimeMs)),
+    ]),
+  );
+}
+
+function shapeSection(s: ShapeResult): string {
+  const g = s.generated;
+  const out = [`## Shape ${s.spec.key}: ${s.spec.label}`, "", `${fmtBytes(g.bytes)} in ${g.files.toLocaleString("en-US")} files and ${g.dirs} folders; median of ${s.reps}.`];
+  if (s.backup) {
+    const self = find(s.backup, "ours")!.median.selfDowntimeMs;
+    out.push("", "### Backup", "", backupTable(s, s.backup));
+    if (self !== undefined) out.push("", `tools-backup's own manifest says downtime_ms = ${fmtMs(self)} (stop request to start returned; the table uses the engine's die → start).`);
+  }
+  if (s.restore) out.push("", "### Restore", "", restoreTable(s, s.restore));
+  return out.join("\n");
+}
+
+type Rate = (s: ShapeResult, ms: number | undefined) => string;
+const bytesRate: Rate = (s, ms) => fmtRate(dataBytes(s), ms);
+/** With 1-8 KiB files the per-file cost dominates: files per second says more than MiB/s. */
+const filesRate: Rate = (s, ms) => (ms ? `${Math.round(s.generated.files / (ms / 1000)).toLocaleString("en-US")} files/s` : "–");
+
+function scalingTable(r: BenchResult, keys: string[], first: string, firstOf: (s: ShapeResult) => string, rate: Rate): string {
+  const all = [...r.shapes, ...r.scalingPoints];
+  const rows = keys.flatMap((k) => {
+    const s = all.find((x) => x.spec.key === k && x.backup);
+    if (!s) return [];
+    const ours = find(s.backup, "ours")!.median;
+    const recipe = find(s.backup, "recipe")?.median;
+    const limit = find(s.backup, "limit")?.median;
+    return [[
+      firstOf(s), fmtMs(ours.wallMs), rate(s, ours.wallMs), fmtKiB(ours.peakKiB), fmtMs(recipe?.wallMs), fmtMs(limit?.wallMs),
+      fmtRatio(ratio(ours.wallMs, recipe?.wallMs)), fmtRatio(ratio(ours.wallMs, limit?.wallMs)),
+    ]];
+  });
+  return table([first, "ours wall", "ours throughput", "ours peak memory", "recipe wall", "docker cp wall", "ours ÷ recipe", "ours ÷ docker cp"], rows);
+}
+
+function startupSection(st: StartupResult): string {
+  const rows = st.methods.map((m) => {
+    const walls = m.samples.map((x) => x.wallMs);
+    return [m.label, fmtMs(m.median.wallMs), fmtMs(Math.min(...walls)), fmtMs(Math.max(...walls)), fmtKiB(m.median.peakKiB)];
+  });
+  return [`## Start-up (${st.version}), median of ${st.runs} runs`, "", table(["command", "median wall", "min", "max", "peak memory"], rows)].join("\n");
+}
+
+export function markdown(r: BenchResult): string {
+  const m = r.machine;
+  const out = [
+    `# tools-backup benchmark${r.options.quick ? " (quick)" : ""}`,
+    "",
+    `${m.date} · ${m.toolsBackup} · ${m.cores} cores (${m.cpuModel}) · ${fmtBytes(m.memoryBytes)} RAM · ${m.os} · Docker ${m.dockerServer} (${m.storageDriver}) · Bun ${m.bun} · load ${m.loadAverage.join(" ")} at start · ${fmtMs(r.durationMs)} total`,
+    "",
+    `Options: reps ${r.options.reps}${r.options.only.length ? `, only ${r.options.only.join(",")}` : ""}. Peak memory: ${r.memMethod}.`,
+  ];
+  for (const s of r.shapes) out.push("", shapeSection(s));
+  if (r.scaling) {
+    out.push("", "## Scaling", "", "### Against volume size (mixed data)", "", scalingTable(r, r.scaling.size, "volume", (s) => `${fmtBytes(dataBytes(s))} (${s.generated.files} files)`, bytesRate));
+    out.push("", "### Against file count (1-8 KiB files)", "", scalingTable(r, r.scaling.count, "files", (s) => `${s.generated.files.toLocaleString("en-US")} (${fmtBytes(dataBytes(s))})`, filesRate));
+  }
+  if (r.startup) out.push("", startupSection(r.startup));
+  if (r.notes.length) out.push("", "## Notes", "", ...r.notes.map((n) => `- ${n}`));
+  return out.join("\n") + "\n";
+}
+
+/** Written under a .tmp name first (ignored by git), so a killed run never leaves half a file. */
+export function save(dir: string, base: string, r: BenchResult, md: string): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  const files: [string, string][] = [[`${base}.md`, md], [`${base}.json`, JSON.stringify(r, null, 2) + "\n"]];
+  return files.map(([name, text]) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(`${file}.tmp`, text);
+    fs.renameSync(`${file}.tmp`, file);
+    return file;
+  });
+}

@@ -1,0 +1,106 @@
+/**
+ * `npm run bench [-- --quick | --reps N | --only a|b|c|restore|startup|scaling | --bin PATH]`
+ * Builds the binary from src/ into a private folder (so a concurrent `npm test` rebuilding
+ * dist/ cannot swap it mid-run), runs the plan, writes bench/results/ and prints the tables.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { cleanup, tempDir } from "./docker.ts";
+import { machine } from "./machine.ts";
+import { measureStartup } from "./measure-startup.ts";
+import { parseArgs, planOf, SCALING } from "./options.ts";
+import { memMethod, memMethodText } from "./peak-memory.ts";
+import { killAll, ok, run } from "./proc.ts";
+import { markdown, save, type BenchResult } from "./report.ts";
+import { runShape, type ShapeResult } from "./suite.ts";
+
+const REPO = path.resolve(import.meta.dir, "..");
+const t0 = performance.now();
+const opts = parseArgs(process.argv.slice(2));
+const plan = planOf(opts);
+
+let cleaning: Promise<void> | undefined;
+const cleanOnce = () => (cleaning ??= cleanup());
+let interrupted = false;
+
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  process.on(signal, () => {
+    interrupted = true;
+    console.error(`\n${signal}: stopping what runs and removing what the benchmark created`);
+    void killAll().then(cleanOnce).finally(() => process.exit(code));
+  });
+}
+
+async function preflight(): Promise<void> {
+  const v = await run("docker", ["version", "--format", "{{.Server.Version}}"]);
+  if (v.code !== 0) throw new Error(`the Docker engine is not reachable: ${v.stderr.trim()}`);
+  const img = await run("docker", ["image", "inspect", "--format", "{{.Id}}", "busybox:stable"]);
+  if (img.code !== 0) throw new Error("busybox:stable is not on this machine; the benchmark never pulls, so load or build it first");
+}
+
+/** The binary under test, in a folder of this run. */
+async function binary(): Promise<string> {
+  const out = path.join(tempDir("bin"), "tools-backup");
+  if (opts.bin) {
+    fs.copyFileSync(opts.bin, out);
+    fs.chmodSync(out, 0o755);
+    return out;
+  }
+  const r = await run(process.execPath, ["scripts/build.ts"], { cwd: REPO, env: { ...(process.env as Record<string, string>), TOOLS_BACKUP_OUTFILE: out } });
+  if (r.code !== 0) throw new Error(`building the binary failed (pass --bin dist/tools-backup to benchmark an existing one):\n${r.stderr.trim()}`);
+  return out;
+}
+
+const NOTES = [
+  "Every method reads the same volume, generated once per shape from a fixed seed; repetitions interleave the methods so load on the machine hits them alike.",
+  "The data is in the page cache (just written): this measures CPU and Docker API cost, not the disk.",
+  "Downtime is the app container's `die` → `start` in `docker events` (timeNano), summed when a run stops it twice (restore with safety backup).",
+  "Floor: `tar cf - DIR | cat > /dev/null` on the host. Written as `tar cf - DIR > /dev/null`, GNU tar sees /dev/null as its archive and skips reading file contents, which would make the floor meaningless.",
+  "Restores: ours empties the volume and extracts (`docker cp -a`), so the result equals the archive; the recipe and the limit extract over the existing files. Every restore is checked afterwards (file count and bytes on the host).",
+  "Recipe archives are gzip -6 (busybox tar czf); ours are zstd -3 with sha256 and a manifest.",
+];
+
+async function main(): Promise<void> {
+  await preflight();
+  const bin = await binary();
+  const version = (await ok(bin, ["--version"])).stdout.trim();
+  const info = await machine(version);
+  console.error(`benchmarking ${version} (${bin}); peak memory by ${memMethod}`);
+  const shapes: ShapeResult[] = [];
+  for (const job of plan.jobs) shapes.push(await runShape(job, bin, opts.reps));
+  const scalingPoints: ShapeResult[] = [];
+  if (plan.scaling) {
+    for (const spec of [...SCALING.size, ...SCALING.count]) {
+      if (shapes.some((s) => s.spec.key === spec.key && s.backup)) continue;
+      scalingPoints.push(await runShape({ spec, backup: true, restore: false }, bin, opts.reps));
+    }
+  }
+  const startup = plan.startup ? await measureStartup(bin, plan.startupRuns) : undefined;
+  const result: BenchResult = {
+    machine: info,
+    options: { quick: opts.quick, reps: opts.reps, only: [...opts.only] },
+    memMethod: memMethodText[memMethod],
+    notes: shapes.length + scalingPoints.length > 0 ? NOTES : [],
+    shapes,
+    scalingPoints,
+    scaling: plan.scaling ? { size: SCALING.size.map((s) => s.key), count: SCALING.count.map((s) => s.key) } : undefined,
+    startup,
+    durationMs: performance.now() - t0,
+  };
+  const md = markdown(result);
+  // Only a complete run is "latest": a quick or partial one must not overwrite the full results.
+  const base = opts.quick ? "quick" : opts.only.size > 0 ? `only-${[...opts.only].sort().join("-")}` : "latest";
+  const files = save(path.join(REPO, "bench", "results"), base, result, md);
+  process.stdout.write(md);
+  console.error(`\nwritten: ${files.map((f) => path.relative(REPO, f)).join(", ")}`);
+}
+
+try {
+  await main();
+} catch (e) {
+  // After a signal the failing measurement is only the echo of the interruption.
+  if (!interrupted) console.error(`benchmark failed: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
+} finally {
+  await cleanOnce();
+}
