@@ -16,10 +16,10 @@ export default defineCommand({
   },
   async run({ args }) {
     const schedule = validateSchedule(args.schedule ?? DEFAULT_SCHEDULE);
-    const { config } = loadConfig(args);
+    const { config, root } = loadConfig(args);
     const state = stateDir();
     await ensurePrivateDir(state);
-    const line = buildCronLine(schedule, config.file, join(state, "cron.log"));
+    const line = buildCronLine(schedule, config.file, root, join(state, "cron.log"));
     const { replaced } = installEntry(line);
     logger.success(`${replaced ? "replaced" : "installed"} the scheduled backup: ${describeSchedule(schedule)}`);
     logger.info(`next runs: ${nextRuns(schedule, 3).map(formatLocal).join(", ")}`);

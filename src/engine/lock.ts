@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { OperationError } from "../errors.ts";
 import { ensurePrivateDir } from "../util/fs-safe.ts";
 import { isAlive } from "../util/process.ts";
+import { selfCommand } from "../runtime.ts";
 
 export interface LockHolder {
   pid: number;
@@ -22,7 +23,7 @@ export async function acquireLock(stateDir: string, service: string, opts: { wai
   const dir = join(stateDir, "locks");
   await ensurePrivateDir(dir);
   const file = join(dir, `${service}.lock`);
-  const me: LockHolder = { pid: process.pid, command: process.argv.slice(1).join(" "), since: new Date().toISOString() };
+  const me: LockHolder = { pid: process.pid, command: [...selfCommand(), ...process.argv.slice(2)].join(" "), since: new Date().toISOString() };
   let told = false;
   for (;;) {
     try {

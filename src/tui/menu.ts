@@ -31,7 +31,8 @@ async function header(loaded: Loaded): Promise<string> {
     const failed = h.last_attempt && !h.last_attempt.ok;
     const mark = h.stale || failed ? unicodeOr("⚠", "!") : unicodeOr("✔", "+");
     const newest = h.newest ? `newest ${formatAge(new Date(h.newest.created_at))}, ${formatBytes(h.newest.bytes)}` : "no backup from this machine yet";
-    lines.push(`${mark} ${h.service.padEnd(width)}  ${newest}${failed ? `; last attempt FAILED: ${h.last_attempt!.error}` : ""}`);
+    const why = failed ? `; last attempt FAILED: ${h.last_attempt!.error}` : h.stale && h.newest ? "  (older than 2 days)" : "";
+    lines.push(`${mark} ${h.service.padEnd(width)}  ${newest}${why}`);
   }
   return lines.join("\n");
 }

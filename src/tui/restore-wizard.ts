@@ -10,8 +10,8 @@ import { tuiReporter } from "./progress.ts";
 import { tuiContext } from "./session.ts";
 
 /** One line per backup: what tells two backups apart when choosing. */
-function backupLabel(b: Backup): string {
-  return `${formatLocal(b.createdAt)}  ${formatAge(b.createdAt).padEnd(8)}  ${b.host}  ${formatBytes(b.bytes).padStart(9)}  ${b.kind}`;
+function backupLabel(b: Backup, hostWidth = 0): string {
+  return `${formatLocal(b.createdAt)}  ${formatAge(b.createdAt).padEnd(8)}  ${b.host.padEnd(hostWidth)}  ${formatBytes(b.bytes).padStart(9)}  ${b.kind}`;
 }
 
 async function pickService(loaded: Loaded, backups: Backup[]): Promise<Service | undefined> {
@@ -42,7 +42,7 @@ async function pickBackup(service: string, mine: Backup[]): Promise<Backup | und
     select({
       ...out, message: `Restore ${service} from which backup? (newest first)`, maxItems: 12,
       options: mine.map((b) => ({
-        value: b.id, label: backupLabel(b), disabled: !b.complete,
+        value: b.id, label: backupLabel(b, Math.max(...mine.map((x) => x.host.length))), disabled: !b.complete,
         hint: b.complete ? b.id : "incomplete: its size differs from the manifest (a sync still running?)",
       })),
     }),

@@ -1,8 +1,6 @@
-import os from "node:os";
 import path from "node:path";
 import { confirm, note, select, text } from "@clack/prompts";
 import type { Loaded } from "../commands/_shared.ts";
-import { locateRoot } from "../config/locate.ts";
 import { buildCronLine, installEntry, installedEntry, uninstallEntry, type InstalledEntry } from "../cron/entry.ts";
 import { DEFAULT_SCHEDULE, describeSchedule, nextRuns, validateSchedule } from "../cron/schedule.ts";
 import { stateDir } from "../engine/context.ts";
@@ -36,30 +34,18 @@ export function scheduleLine(loaded: Loaded): string {
   return [when, ...problems].join("; ");
 }
 
-/**
- * The crontab line carries --config but not --root: the scheduled run finds services/ next to
- * backup.yaml, else in cron's working folder (home). Say so before installing something that would fail.
- */
-export function rootProblem(loaded: Loaded): string | undefined {
-  const cronRoot = locateRoot({}, loaded.config.file, {}, os.homedir());
-  if (path.resolve(cronRoot) === path.resolve(loaded.root)) return undefined;
-  return `the scheduled run looks for services/ next to ${loaded.config.file} (or in your home folder), not in ${loaded.root}; keep backup.yaml next to services/ for it to work`;
-}
-
 export async function installSchedule(loaded: Loaded, schedule: string): Promise<void> {
   const state = stateDir();
   await ensurePrivateDir(state);
-  const line = buildCronLine(schedule, loaded.config.file, path.join(state, "cron.log"));
+  const line = buildCronLine(schedule, loaded.config.file, loaded.root, path.join(state, "cron.log"));
   const { replaced } = installEntry(line);
   say.success(`${replaced ? "replaced" : "installed"} the scheduled backup: ${describeSchedule(schedule)}; next runs ${nextRuns(schedule, 3).map(formatLocal).join(", ")}`);
   say.info(`output goes to ${line.log}`);
 }
 
-/** First-run setup's last step: the nightly run, default yes unless it could not find the services. */
+/** First-run setup's last step: the nightly run, offered with yes as the default. */
 export async function offerSchedule(loaded: Loaded): Promise<void> {
-  const problem = rootProblem(loaded);
-  if (problem) say.warn(problem);
-  const yes = await ask(confirm({ ...out, message: `Install the nightly backup in your crontab (${describeSchedule(DEFAULT_SCHEDULE)})?`, initialValue: !problem }));
+  const yes = await ask(confirm({ ...out, message: `Install the nightly backup in your crontab (${describeSchedule(DEFAULT_SCHEDULE)})?`, initialValue: true }));
   if (yes) await installSchedule(loaded, DEFAULT_SCHEDULE);
   else say.info("no schedule installed; Settings > Schedule, or `tools-backup cron install`, adds it later");
 }
@@ -72,8 +58,6 @@ export async function scheduleScreen(loaded: Loaded): Promise<void> {
   const lines = [`Status: ${scheduleLine(loaded)}`];
   if (entry) lines.push(`Line: ${entry.text}`);
   if (last_run) lines.push(`Last run (${last_run.cron ? "scheduled" : "by hand"}): ${formatLocal(new Date(last_run.finished_at))}, ${last_run.results.map((r) => `${r.service} ${r.ok ? "ok" : `FAILED (${r.error})`}`).join(", ") || "nothing to do"}`);
-  const problem = rootProblem(loaded);
-  if (problem) lines.push(`Warning: ${problem}`);
   note(lines.join("\n"), "Scheduled backup", out);
   const choice = await ask(
     select({

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { confirm, multiselect, note, select } from "@clack/prompts";
 import type { Loaded } from "../commands/_shared.ts";
-import { currentValues, describeEdits, editConfigText, saveConfigText, type ConfigEdits } from "../config/edit-config.ts";
+import { currentValues, describeEdits, editConfigText, effectiveEdits, saveConfigText, type ConfigEdits } from "../config/edit-config.ts";
 import { loadServices, type Service } from "../config/service-config.ts";
 import { askBackupDir, askWholeNumber } from "./backup-dir.ts";
 import { backupNow } from "./backup-now.ts";
@@ -63,7 +63,7 @@ export async function settingsScreen(loaded: Loaded): Promise<Loaded> {
     const v = shown(text, edits);
     const pending = describeEdits(text, edits);
     const mark = (changed: boolean) => (changed ? "changed, not saved yet" : undefined);
-    const e = new Set(Object.keys(edits));
+    const e = new Set(Object.keys(effectiveEdits(text, edits)));
     const on = services.filter((s) => s.hasData && v.services[s.name]).map((s) => s.name);
     const choice: Action | undefined = await ask(
       select<Action>({

@@ -1,0 +1,101 @@
+/** Editing backup.yaml: only the edited values change, comments, order and spacing stay byte for byte. */
+import { afterAll, describe, expect, test } from "bun:test";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parse } from "yaml";
+import { describeEdits, editConfigText, effectiveEdits, newConfigText, saveConfigText } from "../../src/config/edit-config.ts";
+import { loadBackupConfig } from "../../src/config/backup-config.ts";
+
+const EXAMPLE = fs.readFileSync(path.join(import.meta.dir, "..", "..", "backup.yaml.example"), "utf8");
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tools-backup-edit-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** The lines of `after` that differ from `before`, compared line by line (same line count expected). */
+function changedLines(before: string, after: string): string[] {
+  const a = before.split("\n");
+  const b = after.split("\n");
+  expect(b.length).toBe(a.length);
+  return b.filter((line, i) => line !== a[i]);
+}
+
+describe("editConfigText", () => {
+  test("toggling a service changes that one line, its comment and spacing kept", () => {
+    const out = editConfigText(EXAMPLE, { services: { langfuse: true } });
+    expect(changedLines(EXAMPLE, out)).toEqual(["  langfuse: true     # too large: its ClickHouse data grows by gigabytes"]);
+    expect(parse(out).services.langfuse).toBe(true);
+  });
+
+  test("scalars are replaced in place: numbers, a path with spaces, compression", () => {
+    const out = editConfigText(EXAMPLE, { retention_days: 14, keep_last: 5, compression: "gzip", backup_dir: "~/Dropbox/Backups/tools" });
+    expect(changedLines(EXAMPLE, out)).toEqual(["backup_dir: ~/Dropbox/Backups/tools", "retention_days: 14", "keep_last: 5", "compression: gzip"]);
+  });
+
+  test("a value that needs quotes gets them; a quoted value keeps its quote style", () => {
+    const quoted = 'backup_dir: "/srv/backups"  # where\nservices:\n  a: true\n';
+    const out = editConfigText(quoted, { backup_dir: "/srv/other: place" });
+    expect(out).toBe('backup_dir: "/srv/other: place"  # where\nservices:\n  a: true\n');
+    const plain = editConfigText("backup_dir: /x\n", { backup_dir: "#not a comment" });
+    expect(parse(plain).backup_dir).toBe("#not a comment");
+  });
+
+  test("a new service is added as one line at the end of its block, indented like the others", () => {
+    const text = "backup_dir: /b\nservices:\n    a: true   # keep me\n    b: false\n# trailing comment\n";
+    const out = editConfigText(text, { services: { c: true } });
+    expect(out).toBe("backup_dir: /b\nservices:\n    a: true   # keep me\n    b: false\n    c: true\n# trailing comment\n");
+  });
+
+  test("turning off a service that is not listed adds nothing", () => {
+    expect(editConfigText(EXAMPLE, { services: { nothere: false } })).toBe(EXAMPLE);
+    expect(editConfigText(EXAMPLE, { services: { openmemory: true } })).toBe(EXAMPLE);
+  });
+
+  test("a missing optional key is added, without a trailing newline too", () => {
+    expect(editConfigText("backup_dir: /b # c\nservices:\n  a: true", { keep_last: 9 })).toBe("backup_dir: /b # c\nservices:\n  a: true\nkeep_last: 9\n");
+    const both = editConfigText("backup_dir: /b # c\nservices:\n  a: true   # x\n", { keep_last: 9, services: { b: true } });
+    expect(both).toBe("backup_dir: /b # c\nservices:\n  a: true   # x\n  b: true\nkeep_last: 9\n");
+  });
+
+  test("structure the text cannot be patched in place falls back to the yaml Document, comments kept", () => {
+    const empty = "# my comment\nbackup_dir: /b\nservices:\n";
+    const out = editConfigText(empty, { services: { a: true, b: true } });
+    expect(parse(out)).toEqual({ backup_dir: "/b", services: { a: true, b: true } });
+    expect(out).toContain("# my comment");
+    const flow = editConfigText("backup_dir: /b\nservices: { a: true }\n", { services: { b: true } });
+    expect(parse(flow)).toEqual({ backup_dir: "/b", services: { a: true, b: true } });
+  });
+
+  test("an empty file becomes a mapping", () => {
+    expect(parse(editConfigText("", { backup_dir: "/b" }))).toEqual({ backup_dir: "/b" });
+  });
+});
+
+describe("summary", () => {
+  test("only real changes are listed", () => {
+    const edits = { retention_days: 7, keep_last: 4, services: { openmemory: true, piper: true, langfuse: false } };
+    expect(effectiveEdits(EXAMPLE, edits)).toEqual({ keep_last: 4, services: { piper: true } });
+    expect(describeEdits(EXAMPLE, edits)).toEqual(["keep_last: 3 -> 4", "services.piper: off -> on"]);
+  });
+});
+
+describe("new file and saving", () => {
+  test("newConfigText is commented, valid and holds the chosen values", async () => {
+    const text = newConfigText({ backup_dir: "~/Google Drive/Backups/tools", retention_days: 10, keep_last: 3, compression: "zstd", services: { a: true, b: false } });
+    expect(text).toContain("# Where archives go");
+    expect(parse(text)).toEqual({ backup_dir: "~/Google Drive/Backups/tools", retention_days: 10, keep_last: 3, compression: "zstd", services: { a: true } });
+    const file = path.join(tmp, "new", "tools", "backup.yaml");
+    const config = await saveConfigText(file, text);
+    expect(config.retentionDays).toBe(10);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(file, "utf8")).toBe(text);
+    expect(fs.readdirSync(path.dirname(file))).toEqual(["backup.yaml"]);
+  });
+
+  test("a file that would not load is put back as it was", async () => {
+    const file = path.join(tmp, "backup.yaml");
+    fs.writeFileSync(file, "backup_dir: /b\n");
+    await expect(saveConfigText(file, "backup_dir: /b\nretention_days: 0\n")).rejects.toThrow(/retention_days/);
+    expect(fs.readFileSync(file, "utf8")).toBe("backup_dir: /b\n");
+    expect(loadBackupConfig(file).backupDir).toBe("/b");
+  });
+});
