@@ -3,6 +3,7 @@ import { loadBackupConfig, type BackupConfig } from "../config/backup-config.ts"
 import { locateConfig, locateRoot } from "../config/locate.ts";
 import { loadService, loadServices, type Service } from "../config/service-config.ts";
 import { UsageError } from "../errors.ts";
+import { SERVICE_NAME } from "../archive/naming.ts";
 import { hostName, stateDir, type RunContext } from "../engine/context.ts";
 import { interrupt } from "../cli/interrupt.ts";
 import { cliReporter } from "../cli/log.ts";
@@ -12,6 +13,17 @@ export const configArgs = {
   root: { type: "string", description: "folder holding services/ (default: next to backup.yaml, else the current folder)", valueHint: "DIR" },
   debug: { type: "boolean", description: "show stack traces of unexpected errors" },
 } as const satisfies ArgsDef;
+
+export const serviceFilterArg = {
+  service: { type: "positional", required: false, description: "only this service's backups", valueHint: "SERVICE" },
+} as const satisfies ArgsDef;
+
+/** The optional SERVICE of list and verify, checked like every name that becomes a path. */
+export function serviceFilter(args: { _: string[] }): string | undefined {
+  const [service] = positionals(args);
+  if (service !== undefined && !SERVICE_NAME.test(service)) throw new UsageError(`invalid service name "${service}"`);
+  return service;
+}
 
 export const jsonArg = {
   json: { type: "boolean", description: "print JSON on stdout (messages stay on stderr)" },

@@ -1,8 +1,6 @@
 import { defineCommand } from "citty";
-import { configArgs, jsonArg, loadConfig, positionals, printJson } from "./_shared.ts";
+import { configArgs, jsonArg, loadConfig, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
 import { readCatalog, type Backup } from "../engine/catalog.ts";
-import { SERVICE_NAME } from "../archive/naming.ts";
-import { UsageError } from "../errors.ts";
 import { logger } from "../cli/log.ts";
 import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
 
@@ -16,14 +14,13 @@ export function backupJson(b: Backup) {
 export default defineCommand({
   meta: { name: "list", description: "List backups in backup_dir, newest first (every host's)" },
   args: {
-    service: { type: "positional", required: false, description: "only this service's backups", valueHint: "SERVICE" },
+    ...serviceFilterArg,
     ...configArgs,
     ...jsonArg,
   },
   async run({ args }) {
     const { config } = loadConfig(args);
-    const [service] = positionals(args);
-    if (service !== undefined && !SERVICE_NAME.test(service)) throw new UsageError(`invalid service name "${service}"`);
+    const service = serviceFilter(args);
     const { backups, problems } = await readCatalog(config.backupDir, service);
     for (const p of problems) logger.warn(p);
     if (args.json) return printJson(backups.map(backupJson));

@@ -1,24 +1,22 @@
 import { defineCommand } from "citty";
-import { configArgs, jsonArg, loadConfig, positionals, printJson } from "./_shared.ts";
+import { configArgs, jsonArg, loadConfig, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
 import { readCatalog } from "../engine/catalog.ts";
 import { verifyArchive } from "../archive/verify.ts";
 import { OperationError, UsageError } from "../errors.ts";
-import { SERVICE_NAME } from "../archive/naming.ts";
 import { logger } from "../cli/log.ts";
 import { interrupt } from "../cli/interrupt.ts";
 
 export default defineCommand({
   meta: { name: "verify", description: "Check archives against their manifests: sha256, size, and a full read to the end" },
   args: {
-    service: { type: "positional", required: false, description: "only this service's backups", valueHint: "SERVICE" },
+    ...serviceFilterArg,
     from: { type: "string", description: "only the backup with this id (as `list` shows it)", valueHint: "ID" },
     ...configArgs,
     ...jsonArg,
   },
   async run({ args }) {
     const { config } = loadConfig(args);
-    const [service] = positionals(args);
-    if (service !== undefined && !SERVICE_NAME.test(service)) throw new UsageError(`invalid service name "${service}"`);
+    const service = serviceFilter(args);
     let { backups, problems } = await readCatalog(config.backupDir, service);
     if (args.from) {
       backups = backups.filter((b) => b.id === args.from);
