@@ -19,7 +19,7 @@ const ManifestSchema = v.object({
   volumes: v.array(
     v.object({
       name: v.string(), bytes: Count, files: Count,
-      entries: v.optional(Count, 0), devices: v.optional(Count, 0), setuid: v.optional(Count, 0),
+      entries: v.optional(Count, 0), devices: v.optional(Count, 0), setuid: v.optional(Count, 0), links_out: v.optional(Count, 0),
     }),
   ),
   archive: v.object({

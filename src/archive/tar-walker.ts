@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from "node:stream";
+import { linkStaysInside } from "./entry-rules.ts";
 import { BLOCK, checksumOk, isZeroBlock, parseHeader, parsePax, type TarHeader } from "./tar-header.ts";
 
 export interface WalkStats {
@@ -8,6 +9,8 @@ export interface WalkStats {
   /** Device nodes and setuid/setgid files: recorded so a restore can refuse ones the data never had. */
   devices: number;
   setuid: number;
+  /** Symlinks whose target lies outside their volume (absolute, or climbing out with ".."). */
+  linksOut: number;
   ended: boolean;
 }
 
@@ -23,7 +26,7 @@ export interface WalkerOptions {
  * checks header checksums, finds the end marker. Data blocks are never copied.
  */
 export class TarWalker extends Transform {
-  readonly stats: WalkStats = { entries: 0, files: 0, bytes: 0, devices: 0, setuid: 0, ended: false };
+  readonly stats: WalkStats = { entries: 0, files: 0, bytes: 0, devices: 0, setuid: 0, linksOut: 0, ended: false };
   private remaining = 0;
   private header = Buffer.alloc(BLOCK);
   private headerFill = 0;
@@ -119,6 +122,7 @@ export class TarWalker extends Transform {
     }
     if (entry.type === "char" || entry.type === "block") this.stats.devices++;
     if ((entry.mode & 0o6000) !== 0 && entry.type !== "directory") this.stats.setuid++;
+    if (entry.type === "symlink" && !linkStaysInside(entry, entry.name.split("/")[0]!)) this.stats.linksOut++;
     this.options.onEntry?.(entry);
   }
 

@@ -49,7 +49,8 @@ function missingCli(): OperationError {
 
 /** Turns the daemon's stderr into one line a user can act on. */
 export function dockerError(what: string, stderr: string): OperationError {
-  const text = stderr.trim().split("\n").filter(Boolean).pop() ?? "unknown error";
+  // The CLI ends most failures with "Run 'docker run --help'…", which says nothing of the cause.
+  const text = stderr.trim().split("\n").filter((l) => l.trim() && !/^(Run|See) 'docker .*--help'/.test(l)).pop() ?? "unknown error";
   if (/Cannot connect to the Docker daemon|error during connect|Is the docker daemon running/i.test(stderr)) {
     return new OperationError(`${what}: the Docker daemon is not reachable (${text}); is it running?`);
   }

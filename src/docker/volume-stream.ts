@@ -11,6 +11,7 @@ export interface VolumeStats {
   entries: number;
   devices: number;
   setuid: number;
+  links_out: number;
 }
 
 export interface VolumesTarOptions {
@@ -48,7 +49,7 @@ export function volumesTar(helper: Helper, volumes: string[], stats: VolumeStats
 }
 
 function pick(s: WalkStats) {
-  return { bytes: s.bytes, files: s.files, entries: s.entries, devices: s.devices, setuid: s.setuid };
+  return { bytes: s.bytes, files: s.files, entries: s.entries, devices: s.devices, setuid: s.setuid, links_out: s.linksOut };
 }
 
 async function copyOut(helper: Helper, volume: string, walker: TarWalker, out: PassThrough, signal: AbortSignal): Promise<void> {

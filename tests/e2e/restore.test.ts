@@ -3,12 +3,15 @@ import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, docker, fillVolume, isRunning, leftoverHelpers, runContainer, startedAt, uniqueName, volumeExists } from "../helpers/docker.ts";
+import { cleanupDocker, createVolume, docker, fillVolume, isRunning, leftoverHelpers, startedAt, volumeExists } from "../helpers/docker.ts";
 import { extract } from "../helpers/archive.ts";
-import { HOST, backupOk, exists, fileInfo, listed, restamp, service, state, tb } from "../helpers/restore-kit.ts";
+import { FILL, HOST, app, backupOk, cleanupApps, exists, fileInfo, listed, restamp, service, state, tb } from "../helpers/restore-kit.ts";
 
 setDefaultTimeout(120_000);
-afterEach(cleanupDocker);
+afterEach(() => {
+  cleanupApps();
+  cleanupDocker();
+});
 afterAll(cleanupCliTemp);
 
 const OLD_META = `1000:1000|640|${Date.UTC(2021, 5, 7, 8, 9, 10) / 1000}`;
@@ -44,6 +47,20 @@ test("round trip: added file gone, modified file back with owner, mode and mtime
   const out = extract(safety[0]!.file, "zstd");
   expect(fs.readFileSync(path.join(out, s.vol, "added.txt"), "utf8")).toBe("added\n");
   expect(fs.readFileSync(path.join(out, s.vol, "modify.txt"), "utf8")).toBe("changed\n");
+});
+
+// Restore refuses links that point outside their volume, but backup and verify accept them: common
+// data (an absolute symlink like localtime -> /usr/share/zoneinfo/UTC) then has a backup that cannot be restored.
+test("symlinks pointing outside the volume (absolute, ../) are backed up, verified, and restored", () => {
+  const s = service({ fill: `${FILL}ln -s /usr/share/zoneinfo/UTC localtime && ln -s ../outside dangling`, container: false });
+  const original = state(s.vol);
+  backupOk(s);
+  expect(tb(s, ["verify", s.name]).code).toBe(0);
+  fillVolume(s.vol, "echo added > added.txt");
+  const r = tb(s, ["restore", s.name, "--yes", "--no-safety-backup"]);
+  expect(r.stderr).not.toMatch(/cannot be restored/);
+  expect(r.code).toBe(0);
+  expect(state(s.vol)).toEqual(original);
 });
 
 test("--no-safety-backup restores without making a pre-restore backup", () => {
@@ -112,8 +129,8 @@ test("--dry-run: exit 0, prints the plan, changes nothing, makes no pre-restore 
 
 test("every running container using the volume is stopped and started again; a stopped declared one stays stopped", () => {
   const s = service({ container: false });
-  const declared = runContainer(uniqueName("decl"), [s.vol], { stopped: true });
-  const other = runContainer(uniqueName("other"), [s.vol]);
+  const declared = app([s.vol], { stopped: true, what: "decl" });
+  const other = app([s.vol], { what: "other" });
   s.p.writeService(s.name, [{ name: s.vol, container: declared }]);
   backupOk(s);
   fillVolume(s.vol, "echo added > added.txt");
@@ -175,8 +192,8 @@ describe("--from", () => {
       return restamp(s, backupOk(s), stamp);
     };
     const early = make("day1-early", "20200101T100000Z");
-    make("day1-late", "20200101T220000Z");
-    make("day2", "20200102T090000Z");
+    const late = make("day1-late", "20200101T220000Z");
+    const day2 = make("day2", "20200102T090000Z");
     fillVolume(s.vol, "echo now > which.txt");
     const env = { TZ: "UTC" };
 
@@ -188,6 +205,14 @@ describe("--from", () => {
     const byPrefix = tb(s, ["restore", s.name, "--yes", "--no-safety-backup", "--from", early.slice(0, -HOST.length - 4)], env);
     expect(byPrefix.code).toBe(0);
     expect(fileInfo(s.vol, "which.txt").content).toBe("day1-early\n");
+
+    // The day is a LOCAL date: at UTC+14 all three were made on 2020-01-02, none on 2020-01-01.
+    const kiritimati = { TZ: "Pacific/Kiritimati" };
+    const plan = tb(s, ["restore", s.name, "--dry-run", "--from", "2020-01-02"], kiritimati);
+    expect(plan.code).toBe(0);
+    expect(plan.stderr).toContain(`from ${day2}`);
+    expect(tb(s, ["restore", s.name, "--dry-run", "--from", "2020-01-01"], kiritimati).code).toBe(2);
+    expect(tb(s, ["restore", s.name, "--dry-run", "--from", "2020-01-01"], env).stderr).toContain(`from ${late}`);
 
     const latest = tb(s, ["restore", s.name, "--yes", "--no-safety-backup"], env);
     expect(latest.code).toBe(0);

@@ -53,6 +53,10 @@ export function startInPty(args: string[], opts: RunOptions = {}): Pty {
       if (!(await waitFor(done, timeoutMs, 100))) return undefined;
       return Number(fs.readFileSync(codeFile, "utf8").trim());
     },
-    close: () => void spawnSync("tmux", ["-L", socket, "kill-server"], { timeout: 20_000 }),
+    close() {
+      spawnSync("tmux", ["-L", socket, "kill-server"], { timeout: 20_000 });
+      // The server leaves its socket file behind.
+      fs.rmSync(path.join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
+    },
   };
 }

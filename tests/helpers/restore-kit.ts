@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { run, start, type RunResult, type Started } from "./cli.ts";
-import { createVolume, dockerOk, fillVolume, runContainer, uniqueName } from "./docker.ts";
+import { createVolume, docker, dockerOk, fillVolume, uniqueName } from "./docker.ts";
 import { snapshot, type Snapshot } from "./archive.ts";
 import { makeProject, readJson, type Project } from "./project.ts";
 
@@ -32,13 +32,32 @@ export interface Svc {
   p: Project;
 }
 
+const apps = new Set<string>();
+
+/**
+ * A long-running `--init` container mounting `vols` at /data, /data1...; no network, so it does not
+ * depend on the engine's bridge. Removed by `cleanupApps` (call it before cleanupDocker).
+ */
+export function app(vols: string[], opts: { stopped?: boolean; what?: string } = {}): string {
+  const name = uniqueName(opts.what ?? "app");
+  apps.add(name);
+  dockerOk(["run", "-d", "--init", "--network", "none", "--name", name, ...vols.flatMap((v, i) => ["-v", `${v}:/data${i === 0 ? "" : i}`]), "busybox:stable", "sleep", "100000"]);
+  if (opts.stopped) dockerOk(["stop", "--time", "1", name]);
+  return name;
+}
+
+export function cleanupApps(): void {
+  for (const name of apps) docker(["rm", "--force", name]);
+  apps.clear();
+}
+
 export const svcName = (what: string) => uniqueName(what).replace(/-/g, "");
 
 export function service(opts: { fill?: string; container?: boolean; what?: string } = {}): Svc {
   const name = svcName(opts.what ?? "rs");
   const vol = createVolume();
   fillVolume(vol, opts.fill ?? FILL);
-  const container = opts.container === false ? undefined : runContainer(uniqueName("app"), [vol]);
+  const container = opts.container === false ? undefined : app([vol]);
   const p = makeProject({ services: { [name]: [container ? { name: vol, container } : { name: vol }] } });
   return { name, vol, container, p };
 }

@@ -28,7 +28,7 @@ describe("entries stay inside their volume", () => {
 });
 
 describe("restore refuses what the backed-up data never had", () => {
-  const manifest = (devices: number, setuid: number) => ({ volumes: [{ name: "data", bytes: 0, files: 0, entries: 0, devices, setuid }] }) as unknown as Manifest;
+  const manifest = (devices: number, setuid: number, links_out = 0) => ({ volumes: [{ name: "data", bytes: 0, files: 0, entries: 0, devices, setuid, links_out }] }) as unknown as Manifest;
   test("device nodes and setuid files only up to the recorded counts", () => {
     expect(() => restoreEntryCheck(manifest(0, 0))(entry("data/dev", { type: "char" }), "data")).toThrow(/device/);
     expect(() => restoreEntryCheck(manifest(0, 0))(entry("data/su", { mode: 0o4755 }), "data")).toThrow(/setuid/);
@@ -37,7 +37,19 @@ describe("restore refuses what the backed-up data never had", () => {
     allowed(entry("data/su", { mode: 0o4755 }), "data");
     expect(() => allowed(entry("data/su2", { mode: 0o2755 }), "data")).toThrow(/setuid/);
   });
-  test("escaping links", () => {
+  test("escaping links: symlinks only as many as the data had, hard links never", () => {
     expect(() => restoreEntryCheck(manifest(0, 0))(entry("data/l", { type: "symlink", linkname: "/etc" }), "data")).toThrow(/outside/);
+    const own = restoreEntryCheck(manifest(0, 0, 1));
+    own(entry("data/localtime", { type: "symlink", linkname: "/usr/share/zoneinfo/UTC" }), "data");
+    expect(() => own(entry("data/l2", { type: "symlink", linkname: "../../x" }), "data")).toThrow(/outside/);
+    expect(() => restoreEntryCheck(manifest(0, 0, 9))(entry("data/h", { type: "hardlink", linkname: "/etc/passwd" }), "data")).toThrow(/hard link/);
+  });
+  test("nothing is written through a symlink, even one that stays inside", () => {
+    const check = restoreEntryCheck(manifest(0, 0, 1));
+    check(entry("data/etc", { type: "symlink", linkname: "/etc" }), "data");
+    expect(() => check(entry("data/etc/passwd"), "data")).toThrow(/through the symlink "data\/etc"/);
+    const inside = restoreEntryCheck(manifest(0, 0));
+    inside(entry("data/a", { type: "symlink", linkname: "b" }), "data");
+    expect(() => inside(entry("data/a/x"), "data")).toThrow(/through the symlink/);
   });
 });

@@ -1,0 +1,128 @@
+/** lifecycle.backup / lifecycle.restore: the service's own scripts instead of stop-archive-start. */
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
+import { cleanupCliTemp } from "../helpers/cli.ts";
+import { sha256 } from "../helpers/archive.ts";
+import { filesIn, makeProject, readJson } from "../helpers/project.ts";
+import { listed, svcName, tb, type Svc } from "../helpers/restore-kit.ts";
+
+setDefaultTimeout(120_000);
+afterAll(cleanupCliTemp);
+
+/** Each script appends `<op> NAME=value` lines to log.txt in its working folder. */
+const LOG = (op: string) => `{ echo "${op} SERVICE=$SERVICE"; echo "${op} BACKUP_DIR=$BACKUP_DIR"; echo "${op} BACKUP_FILE=$BACKUP_FILE"; echo "${op} PWD=$(pwd)"; } >> log.txt`;
+const BACKUP_OK = `${LOG("backup")}\ncat data.txt > "$BACKUP_FILE"`;
+const RESTORE_OK = `${LOG("restore")}\ncat "$BACKUP_FILE" > data.txt`;
+
+function scripted(scripts: Record<string, string>, lifecycle = "lifecycle:\n  backup: ./backup.sh\n  restore: ./restore.sh\n"): Svc & { dir: string; log(): string[] } {
+  const name = svcName("lc");
+  const p = makeProject({ services: { [name]: `name: ${name}\nports: [8080]\n${lifecycle}` } });
+  const dir = path.join(p.root, "services", name);
+  for (const [file, body] of Object.entries(scripts)) fs.writeFileSync(path.join(dir, file), `#!/bin/sh\nset -e\n${body}\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, "data.txt"), "payload-1\n");
+  const log = () => (fs.existsSync(path.join(dir, "log.txt")) ? fs.readFileSync(path.join(dir, "log.txt"), "utf8").split("\n").filter(Boolean) : []);
+  return { name, vol: "", p, dir, log };
+}
+
+const data = (s: { dir: string }) => fs.readFileSync(path.join(s.dir, "data.txt"), "utf8");
+
+test("backup runs backup.sh (SERVICE, BACKUP_DIR, BACKUP_FILE); restore runs restore.sh on the chosen archive", () => {
+  const s = scripted({ "backup.sh": BACKUP_OK, "restore.sh": RESTORE_OK });
+  const r = tb(s, ["backup", s.name]);
+  expect(r.stderr).not.toMatch(/^\s+at /m);
+  expect(r.code).toBe(0);
+  const [b] = listed(s);
+  const manifest = readJson(b!.manifest);
+  expect(manifest).toMatchObject({ custom_script: true, volumes: [], kind: "manual", containers_stopped: [] });
+  expect(fs.readFileSync(b!.file, "utf8")).toBe("payload-1\n");
+  expect(manifest.archive).toMatchObject({ bytes: 10, sha256: sha256(b!.file) });
+  const folder = s.p.serviceFolder(s.name);
+  expect(filesIn(folder)).toEqual([`${b!.id}.json`, path.basename(b!.file)].sort());
+
+  const [service, dir, file, pwd] = s.log();
+  expect(service).toBe(`backup SERVICE=${s.name}`);
+  expect(dir).toBe(`backup BACKUP_DIR=${s.p.backupDir}`);
+  const written = file!.slice("backup BACKUP_FILE=".length);
+  expect(path.dirname(written)).toBe(folder);
+  expect(path.basename(written)).toStartWith(`.tmp-${path.basename(b!.file)}`); // written under a temporary name
+  expect(pwd).toBe(`backup PWD=${fs.realpathSync(s.dir)}`);
+
+  fs.writeFileSync(path.join(s.dir, "data.txt"), "payload-2\n");
+  const rr = tb(s, ["restore", s.name, "--yes"]);
+  expect(rr.stderr).not.toMatch(/^\s+at /m);
+  expect(rr.code).toBe(0);
+  expect(data(s)).toBe("payload-1\n");
+  const restoreLines = s.log().filter((l) => l.startsWith("restore "));
+  expect(restoreLines).toEqual([`restore SERVICE=${s.name}`, `restore BACKUP_DIR=${s.p.backupDir}`, `restore BACKUP_FILE=${b!.file}`, `restore PWD=${fs.realpathSync(s.dir)}`]);
+  const safety = listed(s).find((x) => x.kind === "pre-restore");
+  expect(safety).toBeDefined(); // made by backup.sh, before restore.sh ran
+  expect(fs.readFileSync(safety!.file, "utf8")).toBe("payload-2\n");
+});
+
+test("a failing restore.sh is run again on the safety backup; exit 1", () => {
+  const s = scripted({ "backup.sh": BACKUP_OK, "restore.sh": `${RESTORE_OK}\ngrep -q payload-2 data.txt` });
+  expect(tb(s, ["backup", s.name]).code).toBe(0);
+  fs.writeFileSync(path.join(s.dir, "data.txt"), "payload-2\n");
+  const r = tb(s, ["restore", s.name, "--yes"]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/safety backup/);
+  expect(data(s)).toBe("payload-2\n");
+  expect(s.log().filter((l) => l.startsWith("restore BACKUP_FILE="))).toHaveLength(2);
+});
+
+describe("a backup script that fails keeps nothing in backup_dir", () => {
+  const cases: [string, string, RegExp][] = [
+    ["exits 1 after writing part of the file", `echo partial > "$BACKUP_FILE"\nexit 1`, /exited with code 1/],
+    ["exits 0 but writes no file", "true", /wrote no file/],
+  ];
+  for (const [label, body, message] of cases) {
+    test(label, () => {
+      const s = scripted({ "backup.sh": body, "restore.sh": RESTORE_OK });
+      const r = tb(s, ["backup", s.name]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain("backup.sh");
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      expect(filesIn(s.p.serviceFolder(s.name))).toEqual([]);
+      expect(listed(s)).toEqual([]);
+    });
+  }
+});
+
+test("backup.sh without restore.sh: backups work, restore (and --dry-run) refuses with exit 1 and runs nothing", () => {
+  const s = scripted({ "backup.sh": BACKUP_OK }, "lifecycle:\n  backup: ./backup.sh\n");
+  expect(tb(s, ["backup", s.name]).code).toBe(0);
+  fs.writeFileSync(path.join(s.dir, "data.txt"), "payload-2\n");
+  const logged = s.log().length;
+  for (const extra of [["--yes"], ["--dry-run"]]) {
+    const r = tb(s, ["restore", s.name, ...extra]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/lifecycle\.restore/);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  }
+  expect(s.log()).toHaveLength(logged); // not even a safety backup ran
+  expect(data(s)).toBe("payload-2\n");
+  expect(listed(s)).toHaveLength(1);
+});
+
+const badScripts: [string, string, (dir: string, services: string) => void, RegExp][] = [
+  ["../escape.sh (outside the folder)", "../escape.sh", (_d, services) => fs.writeFileSync(path.join(services, "escape.sh"), "#!/bin/sh\n", { mode: 0o755 }), /outside the service folder/],
+  ["a symlink leading out of the folder", "./link.sh", (d, services) => (fs.writeFileSync(path.join(services, "escape.sh"), "#!/bin/sh\n", { mode: 0o755 }), fs.symlinkSync("../escape.sh", path.join(d, "link.sh"))), /links outside/],
+  ["a missing script", "./missing.sh", () => {}, /not found/],
+  ["a script that is not executable", "./plain.sh", (d) => fs.writeFileSync(path.join(d, "plain.sh"), "#!/bin/sh\n", { mode: 0o644 }), /not executable/],
+];
+for (const [label, script, prepare, message] of badScripts) {
+  test(`lifecycle.backup: ${label} is a configuration error, exit 2, nothing runs`, () => {
+    const s = scripted({ "backup.sh": BACKUP_OK }, `lifecycle:\n  backup: ${script}\n`);
+    prepare(s.dir, path.join(s.p.root, "services"));
+    for (const args of [["backup", s.name], ["restore", s.name, "--yes"]]) {
+      const r = tb(s, args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/service\.yaml:4:11:/);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    }
+    expect(filesIn(s.p.serviceFolder(s.name))).toEqual([]);
+  });
+}

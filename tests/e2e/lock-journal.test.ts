@@ -1,0 +1,136 @@
+/**
+ * One backup or restore of a service at a time (the lock), and a run killed outright while its
+ * containers were stopped (the journal): the next run starts them again and says so.
+ */
+import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
+import { cleanupCliTemp, waitFor } from "../helpers/cli.ts";
+import { cleanupDocker, dockerOk, isRunning, leftoverHelpers } from "../helpers/docker.ts";
+import { readJson } from "../helpers/project.ts";
+import { backupOk, cleanupApps, deadPid, journalFile, listed, lockFile, service, state, tb, tbStart } from "../helpers/restore-kit.ts";
+
+setDefaultTimeout(120_000);
+afterEach(() => {
+  cleanupApps();
+  cleanupDocker();
+});
+afterAll(cleanupCliTemp);
+
+const BIG = "dd if=/dev/urandom of=big.bin bs=1M count=300 2>/dev/null && echo small > small.txt";
+
+describe("lock", () => {
+  test("a second backup or restore while a backup runs: exit 1 naming the pid; --wait waits, then succeeds", async () => {
+    const s = service({ fill: BIG });
+    backupOk(s); // so that restore has something to pick
+    const first = tbStart(s, ["backup", s.name]);
+    const pid = first.child.pid!;
+    const held = () => {
+      try {
+        return readJson(lockFile(s)).pid === pid; // created first, then written: may be empty for a moment
+      } catch {
+        return false;
+      }
+    };
+    expect(await waitFor(held, 60_000, 5)).toBe(true);
+    const lock = readJson(lockFile(s));
+    expect(lock.command).toContain("backup");
+    expect(Number.isNaN(Date.parse(lock.since))).toBe(false);
+
+    const second = tb(s, ["backup", s.name]);
+    const restore = tb(s, ["restore", s.name, "--yes"]);
+    const waiter = tbStart(s, ["backup", s.name, "--wait"]);
+    expect(await waitFor(() => /waiting for pid/.test(waiter.stderr()), 30_000, 5)).toBe(true);
+    const stillRunning = first.child.exitCode === null;
+    const [r1, r3] = await Promise.all([first.done, waiter.done]);
+
+    expect(stillRunning).toBe(true); // otherwise the refusals below prove nothing
+    for (const r of [second, restore]) {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`pid ${pid}`);
+      expect(r.stderr).toMatch(/--wait/);
+      expect(r.stderr).toContain(`${s.name} --config`); // the holder's command line
+      expect(r.stderr).toContain(lock.since);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    }
+    expect(r1.code).toBe(0);
+    expect(r3.code).toBe(0);
+    expect(r3.stderr).toContain(`waiting for pid ${pid}`);
+    expect(listed(s).map((b) => b.kind)).toEqual(["manual", "manual", "manual"]);
+    expect(fs.existsSync(lockFile(s))).toBe(false);
+    // The holder's command should name the binary the user ran, not Bun's virtual /$bunfs path.
+    expect(lock.command).not.toContain("$bunfs");
+  });
+
+  for (const [label, content] of [["a dead pid", () => JSON.stringify({ pid: deadPid(), command: "tools-backup backup x", since: "2020-01-01T00:00:00.000Z" })], ["garbage", () => "not json {"]] as const) {
+    test(`a stale lock file (${label}) is taken over`, () => {
+      const s = service();
+      fs.mkdirSync(path.dirname(lockFile(s)), { recursive: true });
+      fs.writeFileSync(lockFile(s), content());
+      const r = tb(s, ["backup", s.name]);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      expect(r.code).toBe(0);
+      expect(listed(s)).toHaveLength(1);
+      expect(fs.existsSync(lockFile(s))).toBe(false);
+    });
+  }
+});
+
+describe("journal", () => {
+  test("a backup SIGKILLed while its container is stopped: the next backup starts it, says so, removes the helper", async () => {
+    const s = service({ fill: BIG });
+    const c = s.container!;
+    const child = tbStart(s, ["backup", s.name]);
+    expect(await waitFor(() => !isRunning(c), 60_000, 20)).toBe(true);
+    child.child.kill("SIGKILL");
+    const killed = await child.done;
+    expect(killed.signal).toBe("SIGKILL");
+
+    expect(isRunning(c)).toBe(false);
+    const journal = readJson(journalFile(s));
+    expect(journal).toMatchObject({ service: s.name, pid: child.child.pid, operation: "backup", stopped: [c] });
+    expect(Number.isNaN(Date.parse(journal.started_at))).toBe(false);
+    expect(leftoverHelpers(s.name).length).toBeGreaterThan(0);
+
+    const next = tb(s, ["backup", s.name]);
+    expect(next.stderr).not.toMatch(/^\s+at /m);
+    expect(next.code).toBe(0);
+    expect(next.stderr).toMatch(/was killed while containers were stopped; recovering/);
+    expect(next.stderr).toContain(`pid ${child.child.pid}`);
+    expect(next.stderr).toContain(`started ${c}`);
+    expect(isRunning(c)).toBe(true);
+    expect(leftoverHelpers(s.name)).toEqual([]);
+    expect(fs.existsSync(journalFile(s))).toBe(false);
+    expect(fs.existsSync(lockFile(s))).toBe(false);
+    expect(listed(s)).toHaveLength(1);
+  });
+
+  test("a restore SIGKILLed mid-replacement: the next run starts the container and names the safety backup to go back to", async () => {
+    const s = service({ fill: BIG });
+    const c = s.container!;
+    backupOk(s);
+    dockerOk(["exec", c, "sh", "-c", "echo added > /data/added.txt"]);
+    const before = state(s.vol);
+    const child = tbStart(s, ["restore", s.name, "--yes"]);
+    expect(await waitFor(() => /replacing the content/.test(child.stderr()), 90_000, 5)).toBe(true);
+    await Bun.sleep(500);
+    child.child.kill("SIGKILL");
+    await child.done;
+
+    expect(isRunning(c)).toBe(false);
+    const safety = listed(s).find((b) => b.kind === "pre-restore")!;
+    expect(safety).toBeDefined();
+    expect(readJson(journalFile(s))).toMatchObject({ operation: "restore", stopped: [c], safety_backup: safety.id });
+
+    const next = tb(s, ["restore", s.name, "--yes", "--no-safety-backup", "--from", safety.id]);
+    expect(next.stderr).not.toMatch(/^\s+at /m);
+    expect(next.code).toBe(0);
+    expect(next.stderr).toMatch(/recovering/);
+    expect(next.stderr).toContain(`tools-backup restore ${s.name} --from ${safety.id}`);
+    expect(next.stderr).toContain(`started ${c}`);
+    expect(isRunning(c)).toBe(true);
+    expect(state(s.vol)).toEqual(before);
+    expect(leftoverHelpers(s.name)).toEqual([]);
+    expect(fs.existsSync(journalFile(s))).toBe(false);
+  });
+});

@@ -1,0 +1,206 @@
+/**
+ * How restore keeps data safe: the typed confirmation (no terminal, a real pty), archives that
+ * must be refused before anything is touched, and rollback when the replacement fails or is interrupted.
+ */
+import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { cleanupCliTemp, tempDir, waitFor } from "../helpers/cli.ts";
+import { cleanupDocker, fillVolume, isRunning, leftoverHelpers, startedAt } from "../helpers/docker.ts";
+import { sha256 } from "../helpers/archive.ts";
+import { startInPty, type Pty } from "../helpers/pty.ts";
+import { FAST, backupOk, cleanupApps, exists, fileInfo, journalFile, listed, lockFile, service, state, tb, tbStart, type Svc } from "../helpers/restore-kit.ts";
+
+setDefaultTimeout(120_000);
+afterEach(() => {
+  cleanupApps();
+  cleanupDocker();
+});
+afterAll(cleanupCliTemp);
+
+/** A service with a backup, then changed: restoring must bring "old content" back, refusing must not. */
+function changedAfterBackup(fill?: string) {
+  const s = service(fill ? { fill } : {});
+  const b = backupOk(s);
+  fillVolume(s.vol, "echo added > added.txt && echo changed > modify.txt");
+  return { s, b, current: state(s.vol), started: startedAt(s.container!) };
+}
+
+/** Nothing was touched: same data, container never stopped, no safety backup made. */
+function untouched(x: ReturnType<typeof changedAfterBackup>) {
+  expect(state(x.s.vol)).toEqual(x.current);
+  expect(isRunning(x.s.container!)).toBe(true);
+  expect(startedAt(x.s.container!)).toBe(x.started);
+  expect(listed(x.s).filter((b) => b.kind === "pre-restore")).toEqual([]);
+}
+
+describe("confirmation", () => {
+  test("no terminal and no --yes: exit 2 naming --yes, nothing changed", () => {
+    const x = changedAfterBackup();
+    const r = tb(x.s, ["restore", x.s.name]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--yes");
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    untouched(x);
+  });
+
+  // --from given: without it a terminal opens the backup picker first (covered by the TUI tests).
+  const pty = (s: Svc, id: string) => startInPty(["restore", s.name, "--from", id, ...s.p.args], { stateHome: s.p.stateHome, env: FAST });
+
+  test("on a terminal: a wrong word aborts (exit 1), Ctrl-C aborts, RESTORE restores", async () => {
+    const x = changedAfterBackup();
+    const answers: [string, (t: Pty) => void][] = [
+      ["lowercase word", (t) => (t.type("restore"), t.key("Enter"))],
+      ["Ctrl-C", (t) => t.key("C-c")],
+    ];
+    for (const [label, answer] of answers) {
+      const t = pty(x.s, x.b.id);
+      try {
+        expect(await t.waitForScreen(/Type RESTORE/, 60_000)).toBe(true);
+        const shown = t.screen();
+        expect(shown).toContain(x.b.id);
+        expect(shown).toContain(x.s.container!);
+        answer(t);
+        const code = await t.exitCode(60_000);
+        expect({ label, code }).toEqual({ label, code: 1 });
+        expect(t.screen()).toContain("restore aborted: nothing was changed");
+      } finally {
+        t.close();
+      }
+      untouched(x);
+    }
+
+    const t = pty(x.s, x.b.id);
+    try {
+      expect(await t.waitForScreen(/Type RESTORE/, 60_000)).toBe(true);
+      t.type("RESTORE");
+      t.key("Enter");
+      expect(await t.exitCode(90_000)).toBe(0);
+      expect(t.screen()).toContain(`restored from ${x.b.id}`);
+    } finally {
+      t.close();
+    }
+    expect(exists(x.s.vol, "added.txt")).toBe(false);
+    expect(fileInfo(x.s.vol, "modify.txt").content).toBe("old content\n");
+    expect(isRunning(x.s.container!)).toBe(true);
+    expect(listed(x.s).filter((b) => b.kind === "pre-restore")).toHaveLength(1);
+  });
+});
+
+describe("refused before anything is touched", () => {
+  test("a flipped byte and a truncation: exit 1, volume untouched", () => {
+    const x = changedAfterBackup("dd if=/dev/urandom of=blob bs=1k count=512 2>/dev/null; echo old content > modify.txt");
+    const file = x.b.file;
+    const good = fs.readFileSync(file);
+    const flipped = Buffer.from(good);
+    const mid = flipped.length >> 1;
+    flipped[mid] = flipped[mid]! ^ 0xff;
+    for (const [label, bytes] of [["flipped", flipped], ["truncated", good.subarray(0, good.length >> 1)]] as const) {
+      fs.writeFileSync(file, bytes);
+      const r = tb(x.s, ["restore", x.s.name, "--yes"]);
+      expect({ label, code: r.code }).toEqual({ label, code: 1 });
+      expect(r.stderr).toContain(file);
+      expect(r.stderr).toMatch(label === "flipped" ? /sha256/ : /size|truncat|unreadable/);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      untouched(x);
+    }
+  });
+
+  // Each crafted with GNU tar from a folder holding VOL/ok.txt; `prepare` adds the hostile part.
+  const crafted: [string, string, RegExp][] = [
+    ["VOL/../../etc/evil", `echo evil > evil && tar -P --transform 's,^evil$,VOL/../../etc/evil,' -cf "$OUT" VOL evil`, /\.\./],
+    ["absolute /etc/evil", `echo evil > evil && tar -P --transform 's,^evil$,/etc/evil,' -cf "$OUT" VOL evil`, /absolute/],
+    ["symlink to /etc", `ln -s /etc VOL/etc-link && tar -cf "$OUT" VOL`, /outside volume/],
+    ["symlink up and out", `ln -s ../../../etc VOL/up && tar -cf "$OUT" VOL`, /outside volume/],
+    ["setuid file", `echo x > VOL/suid && chmod 4755 VOL/suid && tar -cf "$OUT" VOL`, /setuid/],
+    ["device node", `mknod VOL/mem c 1 1 && tar -cf "$OUT" VOL`, /device node/],
+  ];
+  for (const [label, prepare, reason] of crafted) {
+    test(`a hostile archive (${label}) with a matching manifest: exit 1, volume untouched`, () => {
+      const x = changedAfterBackup();
+      const { s, b } = x;
+      const work = tempDir("tbtest-craft-");
+      fs.mkdirSync(path.join(work, s.vol));
+      fs.writeFileSync(path.join(work, s.vol, "ok.txt"), "ok\n");
+      const id = `${s.name}_20200101T000000Z_crafted`;
+      const out = path.join(path.dirname(b.file), `${id}.tar.zst`);
+      const script = `${prepare.replaceAll("VOL", s.vol)} && zstd -q --rm -f "$OUT" -o "$OUT.zst" && mv "$OUT.zst" "$OUT"`;
+      const sh = spawnSync("sh", ["-c", script], { cwd: work, env: { ...process.env, OUT: out }, encoding: "utf8" });
+      expect(sh.stderr).not.toMatch(/error/i);
+      expect(sh.status).toBe(0);
+      const manifest = JSON.parse(fs.readFileSync(b.manifest, "utf8"));
+      const regular = (fs.readdirSync(work, { recursive: true }) as string[]).map((f) => fs.lstatSync(path.join(work, f))).filter((st) => st.isFile());
+      Object.assign(manifest, { id, host: "crafted", created_at: "2020-01-01T00:00:00.000Z" });
+      manifest.archive = { ...manifest.archive, file: `${id}.tar.zst`, bytes: fs.statSync(out).size, sha256: sha256(out) };
+      manifest.volumes = [{ ...manifest.volumes[0], files: regular.length, bytes: regular.reduce((n, st) => n + st.size, 0) }];
+      fs.writeFileSync(path.join(path.dirname(b.file), `${id}.json`), JSON.stringify(manifest));
+      expect(listed(s).map((l) => l.id)).toContain(id);
+
+      const r = tb(s, ["restore", s.name, "--yes", "--from", id]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(reason);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      untouched(x);
+    });
+  }
+});
+
+/** A docker CLI stand-in that fails the first call whose arguments contain `pattern`, then passes everything on. */
+function failingDocker(pattern: string): string {
+  const dir = tempDir("tbtest-fakedocker-");
+  const file = path.join(dir, "docker");
+  fs.writeFileSync(file, `#!/bin/sh\ncase "$*" in *'${pattern}'*) if mkdir '${dir}/failed' 2>/dev/null; then cat >/dev/null; echo 'injected failure' >&2; exit 1; fi;; esac\nexec docker "$@"\n`, { mode: 0o755 });
+  return file;
+}
+
+describe("a failed or interrupted replacement puts the previous data back", () => {
+  // The tool's own empty helper image: local (nothing is pulled), but it has no shell.
+  test("runner image without a shell: exit 1 saying why, before anything is touched", () => {
+    const x = changedAfterBackup();
+    const r = tb(x.s, ["restore", x.s.name, "--yes"], { TOOLS_BACKUP_RUNNER_IMAGE: "tools-backup-helper:1" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    untouched(x);
+    // docker's last stderr line is only "Run 'docker run --help' for more information"; the cause is the line before.
+    expect(r.stderr).toContain("executable file not found");
+  });
+
+  for (const [step, pattern] of [["emptying the volume", "-exec rm -rf"], ["extracting the archive (volume already emptied)", "cp -a -"]] as const) {
+    test(`failure while ${step}: rolled back, exit 1, container running`, () => {
+      const x = changedAfterBackup();
+      const r = tb(x.s, ["restore", x.s.name, "--yes"], { TOOLS_BACKUP_DOCKER: failingDocker(pattern) });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("injected failure");
+      expect(r.stderr).toMatch(/rolled back/);
+      expect(r.stderr).not.toMatch(/ROLLBACK FAILED/);
+      const safety = listed(x.s).filter((b) => b.kind === "pre-restore");
+      expect(safety).toHaveLength(1);
+      expect(r.stderr).toContain(safety[0]!.file);
+      expect(state(x.s.vol)).toEqual(x.current);
+      expect(isRunning(x.s.container!)).toBe(true);
+      expect(fs.existsSync(journalFile(x.s))).toBe(false);
+      expect(leftoverHelpers(x.s.name)).toEqual([]);
+    });
+  }
+
+  test("SIGTERM during the replacement of a 300 MiB volume: rolled back, container running, exit 143", async () => {
+    const x = changedAfterBackup("dd if=/dev/urandom of=big.bin bs=1M count=300 2>/dev/null; echo old content > modify.txt");
+    const child = tbStart(x.s, ["restore", x.s.name, "--yes"]);
+    expect(await waitFor(() => /replacing the content/.test(child.stderr()), 90_000, 5)).toBe(true);
+    await Bun.sleep(700);
+    child.child.kill("SIGTERM");
+    const r = await child.done;
+
+    expect(r.stderr).toMatch(/interrupted; putting back/);
+    expect(r.stderr).toMatch(/rolled back/);
+    expect(r.stderr).toContain(listed(x.s).find((b) => b.kind === "pre-restore")!.file);
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(143);
+    expect(state(x.s.vol)).toEqual(x.current);
+    expect(isRunning(x.s.container!)).toBe(true);
+    expect(fs.existsSync(journalFile(x.s))).toBe(false);
+    expect(fs.existsSync(lockFile(x.s))).toBe(false);
+    expect(leftoverHelpers(x.s.name)).toEqual([]);
+  });
+});
