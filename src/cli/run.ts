@@ -59,7 +59,8 @@ export async function runCli(rawArgs: string[]): Promise<number> {
       installInterruptHandlers();
       const { mainMenu } = await import("../tui/menu.ts");
       const { config, root } = parseArgs(rest, configArgs) as { config?: string; root?: string };
-      return await mainMenu({ config, root });
+      const code = await mainMenu({ config, root });
+      return interruptedBy()?.exitCode ?? code;
     }
     if (rest.includes("--help") || rest.includes("-h") || (!cmd.run && rest.length === 0)) {
       const usage = await renderUsage(cmd, chain[chain.length - 2]);
