@@ -3,7 +3,7 @@ import { access, constants, stat } from "node:fs/promises";
 import type { Service } from "../config/service-config.ts";
 import { OperationError, messageOf } from "../errors.ts";
 import { checkDaemon, volumeExists } from "../docker/engine.ts";
-import { createHelper, removeStaleHelpers } from "../docker/helper.ts";
+import { createHelper } from "../docker/helper.ts";
 import { volumesTar, type VolumeStats } from "../docker/volume-stream.ts";
 import { writeArchive } from "../archive/writer.ts";
 import { archiveName, backupId, manifestName, type BackupKind } from "../archive/naming.ts";
@@ -43,7 +43,6 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   warnings.forEach((w) => reporter.warn(service.name, w));
 
   const { id, created } = await freeName(folder, service.name, ctx.host, ctx.config.compression);
-  await removeStaleHelpers(service.name);
   const helper = await createHelper(service.name, service.volumes.map((v) => v.name), true);
   const stopped: string[] = [];
   let downStart = 0;

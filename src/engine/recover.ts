@@ -2,13 +2,16 @@ import { containerState, startContainer } from "../docker/engine.ts";
 import { messageOf } from "../errors.ts";
 import { clearJournal, readJournal } from "./journal.ts";
 import { isAlive } from "../util/process.ts";
+import { removeStaleHelpers } from "../docker/helper.ts";
 import type { RunContext } from "./context.ts";
 
 /**
- * A journal left by a run that is no longer alive means that run was killed while containers
- * were stopped: start the ones that are still stopped, and say so.
+ * Cleans up after a run that was killed outright. Its helper containers go (they hold no data;
+ * the caller holds the service's lock, so none is in use). A journal left by a run that is no
+ * longer alive means containers were stopped: start the ones still stopped, and say so.
  */
 export async function recoverInterrupted(ctx: RunContext, service: string): Promise<void> {
+  await removeStaleHelpers(service);
   const journal = await readJournal(ctx.stateDir, service);
   if (!journal || journal.pid === process.pid || isAlive(journal.pid)) return;
   const { reporter } = ctx;
