@@ -37,6 +37,7 @@ export function makeProject(bin: string, volumes: VolumeDecl[]): Project {
   const config = path.join(root, "backup.yaml");
   fs.writeFileSync(config, JSON.stringify({ backup_dir: backupDir, services: { [service]: true } }, null, 2) + "\n");
   fs.mkdirSync(path.join(root, "state"));
+  fs.mkdirSync(backupDir);
   fs.mkdirSync(path.join(root, "xdg-config"));
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
