@@ -21,7 +21,8 @@ export default defineCommand({
   },
   async run({ args }) {
     const loaded = loadConfig(args);
-    const [name] = positionals(args);
+    const [name, ...extra] = positionals(args);
+    if (extra.length > 0) throw new UsageError(`restore takes one service, not ${[name, ...extra].join(", ")}`);
     const service = loadService(loaded.root, name!);
     const dryRun = Boolean(args["dry-run"]);
     if (!args.yes && !dryRun && !isInteractive()) {

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync } from "node:fs";
+import { accessSync, chmodSync, closeSync, constants, existsSync, openSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { OperationError } from "../errors.ts";
 import { selfCommand } from "../runtime.ts";
@@ -34,6 +34,9 @@ export function buildCronLine(schedule: string, configFile: string, root: string
 }
 
 export function installEntry(line: CronLine): { replaced: boolean } {
+  // The shell's `>>` would create the log with cron's umask; it holds paths and errors.
+  closeSync(openSync(line.log, "a", 0o600));
+  chmodSync(line.log, 0o600);
   const current = readCrontab();
   const replaced = findEntry(current) !== undefined;
   writeCrontab(withEntry(current, formatCronLine(line)));

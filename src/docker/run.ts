@@ -50,12 +50,14 @@ function missingCli(): OperationError {
 /** Turns the daemon's stderr into one line a user can act on. */
 export function dockerError(what: string, stderr: string): OperationError {
   // The CLI ends most failures with "Run 'docker run --help'…", which says nothing of the cause.
-  const text = stderr.trim().split("\n").filter((l) => l.trim() && !/^(Run|See) 'docker .*--help'/.test(l)).pop() ?? "unknown error";
+  const lines = stderr.trim().split("\n").filter((l) => l.trim() && !/^(Run|See) 'docker .*--help'/.test(l));
+  // `docker start` puts the cause on the line before its summary: keep both.
+  const text = lines.slice(-2).join("; ").replace(/Error( response from daemon)?:\s*/gi, "") || "unknown error";
   if (/Cannot connect to the Docker daemon|error during connect|Is the docker daemon running/i.test(stderr)) {
     return new OperationError(`${what}: the Docker daemon is not reachable (${text}); is it running?`);
   }
   if (/permission denied.*docker\.sock|permission denied while trying to connect/i.test(stderr)) {
     return new OperationError(`${what}: permission denied on the Docker socket; run as a user in the docker group`);
   }
-  return new OperationError(`${what}: ${text.replace(/^Error( response from daemon)?:\s*/i, "")}`);
+  return new OperationError(`${what}: ${text}`);
 }

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { access, constants, stat } from "node:fs/promises";
+import { access, constants, rm, stat } from "node:fs/promises";
 import type { Service } from "../config/service-config.ts";
 import { OperationError, messageOf } from "../errors.ts";
 import { checkDaemon, volumeExists } from "../docker/engine.ts";
@@ -59,6 +59,7 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   const stats: VolumeStats[] = [];
   let written;
   try {
+    signal.throwIfAborted();
     if (plan.running.length > 0) {
       await writeJournal(ctx.stateDir, { service: service.name, pid: process.pid, operation: "backup", started_at: new Date().toISOString(), stopped: plan.running });
       reporter.step(service.name, `stopping ${plan.running.join(", ")}`);
@@ -99,8 +100,15 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
 /** The manifest is written last: its presence is what makes the archive a listed backup. */
 async function saveManifest(folder: string, manifest: Manifest): Promise<BackupResult> {
   const manifestFile = join(folder, manifestName(manifest.id));
-  await writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + "\n");
-  return { service: manifest.service, manifest, file: join(folder, manifest.archive.file), manifestFile };
+  const file = join(folder, manifest.archive.file);
+  try {
+    await writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + "\n");
+  } catch (e) {
+    // Without its manifest the archive is no backup: nothing partial stays under a final name.
+    await rm(file, { force: true });
+    throw new OperationError(`could not write the manifest ${manifestFile} (${messageOf(e)}); the archive was removed`);
+  }
+  return { service: manifest.service, manifest, file, manifestFile };
 }
 
 async function customBackup(ctx: RunContext, service: Service, kind: BackupKind, folder: string, started: number): Promise<BackupResult> {

@@ -32,6 +32,8 @@ export async function runBackups(ctx: RunContext, services: Service[], kind: Bac
   const started = new Date();
   const results: ServiceOutcome[] = [];
   for (const service of services) {
+    // After a signal no further service is touched, not even stopped for a moment.
+    ctx.signal.throwIfAborted();
     const t0 = Date.now();
     try {
       const r = await withServiceLock(ctx.stateDir, service.name, lockOptions(ctx, service.name, opts.wait), () => backupService(ctx, service, kind));

@@ -9,6 +9,7 @@ import type { Backup } from "./catalog.ts";
 export function selectBackup(backups: Backup[], service: string, from: string): Backup {
   const mine = backups.filter((b) => b.service === service);
   if (mine.length === 0) throw new UsageError(`no backups of ${service} found; see \`tools-backup list\``);
+  if (from.trim() === "") throw new UsageError(`--from is empty: give latest, a date YYYY-MM-DD or a backup id`);
   if (from === "latest") return mine[0]!;
   if (/^\d{4}-\d{2}-\d{2}$/.test(from)) {
     const day = mine.find((b) => formatLocal(b.createdAt).startsWith(from));
