@@ -58,6 +58,8 @@ export function loadService(root: string, name: string): Service {
   const dir = path.join(servicesDir(root), name);
   const file = path.join(dir, "service.yaml");
   if (!fs.existsSync(file)) {
+    // A link whose target is gone is a broken service, not an unknown one.
+    if (isPresent(file)) throw new UsageError(`${file} is a symbolic link to a file that does not exist`);
     const suggestion = didYouMean(name, serviceNames(root));
     const hint = suggestion ? ` (did you mean "${suggestion}"?)` : "";
     throw new UsageError(`unknown service "${name}"${hint}; services are read from ${servicesDir(root)}`);
@@ -95,7 +97,7 @@ function serviceNames(root: string): string[] {
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
     // Follow symlinks: a service folder may be linked in from elsewhere.
-    if (!isDirectory(full) || !fs.existsSync(path.join(full, "service.yaml"))) continue;
+    if (!isDirectory(full) || !isPresent(path.join(full, "service.yaml"))) continue;
     if (!SERVICE_NAME.test(entry.name)) {
       throw new UsageError(`invalid service folder name ${JSON.stringify(entry.name)} in ${dir} (lowercase letters, digits, "_", "." and "-")`);
     }
@@ -134,4 +136,14 @@ function checkScript(src: YamlSource, dir: string, key: "backup" | "restore", va
 function inside(dir: string, file: string): boolean {
   const rel = path.relative(dir, file);
   return rel !== "" && rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+}
+
+/** Exists as a name, even when it is a link to nothing (existsSync follows links). */
+function isPresent(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
