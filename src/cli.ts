@@ -7,7 +7,5 @@ for (const stream of [process.stdout, process.stderr]) stream.on("error", () => 
 
 const code = await runCli(process.argv.slice(2));
 process.exitCode = code;
-// Large --json output to a slow pipe must be written in full before the exit below.
-await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => (s.writableLength === 0 ? resolve() : s.write("", () => resolve())))));
 // Child pipes or timers must not keep a finished run alive (cron would pile them up).
 setTimeout(() => process.exit(code), 50).unref();

@@ -1,3 +1,4 @@
+import { writeOut } from "./stdout.ts";
 import { parseArgs, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { EXIT, UsageError, exitCodeOf, isUserFacing, messageOf } from "../errors.ts";
 import { VERSION } from "../version.ts";
@@ -46,7 +47,7 @@ export async function runCli(rawArgs: string[]): Promise<number> {
   let usageFor: CommandDef<ArgsDef> | undefined;
   try {
     if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
-      process.stdout.write(`${VERSION}\n`);
+      writeOut(`${VERSION}\n`);
       return EXIT.ok;
     }
     const { chain, rest } = await resolveCommand(rawArgs);
@@ -64,7 +65,7 @@ export async function runCli(rawArgs: string[]): Promise<number> {
     }
     if (rest.includes("--help") || rest.includes("-h") || (!cmd.run && rest.length === 0)) {
       const usage = await renderUsage(cmd, chain[chain.length - 2]);
-      process.stdout.write((process.stdout.isTTY && !process.env.NO_COLOR ? usage : stripAnsi(usage)) + "\n");
+      writeOut((process.stdout.isTTY && !process.env.NO_COLOR ? usage : stripAnsi(usage)) + "\n");
       return EXIT.ok;
     }
     rejectUnknownFlags(await resolve(cmd.args ?? {}), rest);

@@ -1,3 +1,4 @@
+import { writeOut } from "../cli/stdout.ts";
 import type { ArgsDef } from "citty";
 import { loadBackupConfig, type BackupConfig } from "../config/backup-config.ts";
 import { locateConfig, locateRoot } from "../config/locate.ts";
@@ -62,7 +63,7 @@ export function allServices(loaded: Loaded): Service[] {
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
+  writeOut(JSON.stringify(value, null, 2) + "\n");
 }
 
 /** Positional words after the command (citty keeps them in `_`). */

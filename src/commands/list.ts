@@ -1,3 +1,4 @@
+import { writeOut } from "../cli/stdout.ts";
 import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
 import { readCatalog, type Backup } from "../engine/catalog.ts";
@@ -29,6 +30,6 @@ export default defineCommand({
       b.id, b.service, `${formatLocal(b.createdAt)} (${formatAge(b.createdAt)})`, b.host,
       formatBytes(b.bytes) + (b.complete ? "" : " (incomplete)"), b.manifest.volumes.map((v) => v.name).join(","), b.kind,
     ]);
-    process.stdout.write(table([["ID", "SERVICE", "CREATED", "HOST", "SIZE", "VOLUMES", "KIND"], ...rows]) + "\n");
+    writeOut(table([["ID", "SERVICE", "CREATED", "HOST", "SIZE", "VOLUMES", "KIND"], ...rows]) + "\n");
   },
 });

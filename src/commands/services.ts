@@ -1,3 +1,4 @@
+import { writeOut } from "../cli/stdout.ts";
 import { defineCommand } from "citty";
 import { allServices, configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
 import { describeServices } from "../engine/describe.ts";
@@ -16,6 +17,6 @@ export default defineCommand({
       r.containers.join(", ") || "-",
       r.newest ? `${formatAge(new Date(r.newest.created_at))}, ${formatBytes(r.newest.bytes)}` : "never",
     ]);
-    process.stdout.write(table([["SERVICE", "BACKUP", "VOLUMES", "CONTAINERS", "NEWEST BACKUP"], ...text]) + "\n");
+    writeOut(table([["SERVICE", "BACKUP", "VOLUMES", "CONTAINERS", "NEWEST BACKUP"], ...text]) + "\n");
   },
 });

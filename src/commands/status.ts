@@ -1,3 +1,4 @@
+import { writeOut } from "../cli/stdout.ts";
 import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
 import { readCatalog } from "../engine/catalog.ts";
@@ -33,7 +34,7 @@ export default defineCommand({
         r.newest ? `${formatAge(new Date(r.newest.created_at))} (${formatBytes(r.newest.bytes)})` : "no backup",
         r.last_attempt ? `${r.last_attempt.ok ? "ok" : "FAILED"} ${formatAge(new Date(r.last_attempt.at))}${r.last_attempt.error ? `: ${r.last_attempt.error}` : ""}` : "-",
       ]);
-      process.stdout.write(table([["STATE", "SERVICE", "NEWEST BACKUP", "LAST ATTEMPT"], ...text]) + "\n");
+      writeOut(table([["STATE", "SERVICE", "NEWEST BACKUP", "LAST ATTEMPT"], ...text]) + "\n");
       logger.info(scheduleInfo ? `schedule: ${scheduleInfo.description}` : "no schedule installed (tools-backup cron install)");
     }
     const stale = rows.filter((r) => r.stale);
