@@ -1,7 +1,7 @@
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { planRetention, type RetentionPlan } from "../retention/plan.ts";
-import { orphanArchives, staleTempFiles } from "../retention/temp-files.ts";
+import { staleTempFiles } from "../retention/temp-files.ts";
 import { safeHost } from "../archive/naming.ts";
 import type { BackupConfig } from "../config/backup-config.ts";
 import { readCatalog, type Backup } from "./catalog.ts";
@@ -43,5 +43,5 @@ async function findStaleTemp(backupDir: string, host: string, now: Date, service
       if (s?.isFile()) found.push({ path, mtimeMs: s.mtimeMs });
     }
   }
-  return [...staleTempFiles(found, host, now), ...orphanArchives(found, host, now)];
+  return staleTempFiles(found, host, now);
 }

@@ -2,7 +2,7 @@
  * Pure selection of leftover temp files (from crashed or killed runs) that this host may delete.
  * Only our own names and our own host: on a shared Drive folder another machine may be mid-write.
  */
-import { EXTENSION, MANIFEST_SUFFIX, TEMP_PREFIX, parseArchiveName, parseId, safeHost } from "../archive/naming.ts";
+import { EXTENSION, MANIFEST_SUFFIX, TEMP_PREFIX, parseId, safeHost } from "../archive/naming.ts";
 
 const DAY_MS = 86_400_000;
 const FINAL_SUFFIXES = [...Object.values(EXTENSION), MANIFEST_SUFFIX];
@@ -44,20 +44,3 @@ export function staleTempFiles(names: { path: string; mtimeMs: number }[], host:
     .map(({ path }) => path);
 }
 
-/**
- * Archives of this host with no manifest beside them, older than a day: a run killed between
- * renaming the archive and writing its manifest. They are never listed, so nothing else would
- * ever remove them. Other hosts' archives may still be syncing their manifest: never touched.
- */
-export function orphanArchives(names: { path: string; mtimeMs: number }[], host: string, now: Date): string[] {
-  const present = new Set(names.map((n) => n.path));
-  const me = safeHost(host);
-  return names
-    .filter(({ path, mtimeMs }) => {
-      const parsed = parseArchiveName(baseName(path));
-      if (!parsed || parsed.id.host !== me || now.getTime() - mtimeMs <= DAY_MS) return false;
-      const manifest = path.slice(0, path.length - baseName(path).length) + parsed.id.id + MANIFEST_SUFFIX;
-      return !present.has(manifest);
-    })
-    .map((n) => n.path);
-}

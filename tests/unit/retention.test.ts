@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { planRetention, type RetentionEntry } from "../../src/retention/plan.ts";
 import type { BackupKind } from "../../src/archive/naming.ts";
-import { orphanArchives, staleTempFiles } from "../../src/retention/temp-files.ts";
+import { staleTempFiles } from "../../src/retention/temp-files.ts";
 import { backupId } from "../../src/archive/naming.ts";
 
 const DAY = 86_400_000;
@@ -159,18 +159,3 @@ describe("staleTempFiles", () => {
   });
 });
 
-describe("orphanArchives", () => {
-  const now = new Date("2026-11-24T12:00:00Z");
-  const old = now.getTime() - 2 * 86_400_000;
-  test("this host's day-old archive without a manifest goes; with a manifest, fresh, or another host's it stays", () => {
-    const files = [
-      { path: "/b/app/app_20261120T030000Z_me.tar.zst", mtimeMs: old },
-      { path: "/b/app/app_20261121T030000Z_me.tar.zst", mtimeMs: old },
-      { path: "/b/app/app_20261121T030000Z_me.json", mtimeMs: old },
-      { path: "/b/app/app_20261124T030000Z_me.tar.zst", mtimeMs: now.getTime() - 1000 },
-      { path: "/b/app/app_20261120T030000Z_other.tar.zst", mtimeMs: old },
-      { path: "/b/app/notes.tar.zst", mtimeMs: old },
-    ];
-    expect(orphanArchives(files, "me", now)).toEqual(["/b/app/app_20261120T030000Z_me.tar.zst"]);
-  });
-});
