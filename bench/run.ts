@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { cleanup, tempDir } from "./docker.ts";
 import { machine } from "./machine.ts";
+import { measureLoad } from "./measure-load.ts";
 import { measureStartup } from "./measure-startup.ts";
 import { parseArgs, planOf, SCALING } from "./options.ts";
 import { memMethod, memMethodText } from "./peak-memory.ts";
@@ -76,6 +77,12 @@ async function main(): Promise<void> {
     }
   }
   const startup = plan.startup ? await measureStartup(bin, plan.startupRuns) : undefined;
+  if (plan.load) {
+    const load = await measureLoad(bin, opts.reps, opts.quick, info, path.join(REPO, "bench", "results"));
+    process.stdout.write(load.markdown);
+    console.error(`\nwritten: ${load.files.map((f) => path.relative(REPO, f)).join(", ")}`);
+    if (plan.jobs.length === 0 && !plan.scaling && !startup) return;
+  }
   const result: BenchResult = {
     machine: info,
     options: { quick: opts.quick, reps: opts.reps, only: [...opts.only] },
