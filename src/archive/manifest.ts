@@ -37,7 +37,6 @@ const ManifestSchema = v.object({
 
 export type Manifest = v.InferOutput<typeof ManifestSchema>;
 
-
 export function parseManifest(text: string): Manifest | string {
   let json: unknown;
   try {

@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { open, rename, rm } from "node:fs/promises";
+import { open, rm } from "node:fs/promises";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { compressor } from "./compress.ts";
 import type { Compression } from "./naming.ts";
-import { FILE_MODE, syncDir, tempPathFor } from "../util/fs-safe.ts";
-import { dirname } from "node:path";
+import { FILE_MODE } from "../util/fs-safe.ts";
 
 export interface WrittenArchive {
+  /** The temporary file holding the complete, synced archive; `publishBackup` names it. */
   file: string;
   bytes: number;
   sha256: string;
@@ -26,22 +26,19 @@ class Digest extends Transform {
 }
 
 /**
- * Compresses a tar stream into `file`: written under a temporary name, synced, then renamed,
- * so no half-written archive ever carries a final name. The temporary file goes on any failure.
+ * Compresses a tar stream into the temporary file `tmp` and syncs it. It gets its final name
+ * only together with its manifest (publish.ts). The file goes on any failure.
  */
-export async function writeArchive(tar: Readable, file: string, compression: Compression, signal?: AbortSignal): Promise<WrittenArchive> {
-  const tmp = tempPathFor(file);
+export async function writeArchive(tar: Readable, tmp: string, compression: Compression, signal?: AbortSignal): Promise<WrittenArchive> {
   const digest = new Digest();
   try {
     const out = createWriteStream(tmp, { mode: FILE_MODE, highWaterMark: 1 << 20 });
     await pipeline(tar, compressor(compression), digest, out, { signal });
     const fh = await open(tmp, "r+");
     await fh.sync().finally(() => fh.close());
-    await rename(tmp, file);
-    await syncDir(dirname(file));
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
-  return { file, bytes: digest.bytes, sha256: digest.hash.digest("hex") };
+  return { file: tmp, bytes: digest.bytes, sha256: digest.hash.digest("hex") };
 }

@@ -14,14 +14,15 @@ export default defineCommand({
   async run({ args }) {
     const { config } = loadConfig(args);
     const dryRun = Boolean(args["dry-run"]);
-    const { plan, staleTemp } = await prune(config, hostName(), { dryRun });
+    const { plan, staleTemp, completed } = await prune(config, hostName(), { dryRun });
     const verb = dryRun ? "would remove" : "removed";
+    for (const id of completed) logger.info(`${dryRun ? "would complete" : "completed"} ${id}: its run was killed just before its manifest got its final name`);
     for (const b of plan.remove) logger.info(`${verb} ${b.id} (${plan.reasons.get(b.id)})`);
     for (const f of staleTemp) logger.info(`${verb} leftover temporary file ${f}`);
     logger.info(`${dryRun ? "would remove" : "removed"} ${plan.remove.length} backup${plan.remove.length === 1 ? "" : "s"}, kept ${plan.keep.length}`);
     if (args.json) {
       const row = (b: (typeof plan.keep)[number]) => ({ id: b.id, service: b.service, host: b.host, file: b.file, reason: plan.reasons.get(b.id) });
-      printJson({ dry_run: dryRun, removed: plan.remove.map(row), kept: plan.keep.map(row), temp_files: staleTemp });
+      printJson({ dry_run: dryRun, removed: plan.remove.map(row), kept: plan.keep.map(row), temp_files: staleTemp, completed });
     }
   },
 });

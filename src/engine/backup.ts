@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { access, constants, rm, stat } from "node:fs/promises";
+import { access, constants, stat } from "node:fs/promises";
 import type { Service } from "../config/service-config.ts";
 import { OperationError, messageOf } from "../errors.ts";
 import { checkDaemon, volumeExists } from "../docker/engine.ts";
@@ -7,8 +7,9 @@ import { createHelper } from "../docker/helper.ts";
 import { volumesTar, type VolumeStats } from "../docker/volume-stream.ts";
 import { writeArchive } from "../archive/writer.ts";
 import { archiveName, backupId, manifestName, type BackupKind } from "../archive/naming.ts";
+import { finishInterruptedPublish, publishBackup } from "../archive/publish.ts";
 import { MANIFEST_FORMAT, type Manifest } from "../archive/manifest.ts";
-import { ensurePrivateDir, writeFileAtomic } from "../util/fs-safe.ts";
+import { ensurePrivateDir, tempPathFor } from "../util/fs-safe.ts";
 import { VERSION } from "../version.ts";
 import { planContainers, startAll, stopAll } from "./containers.ts";
 import { clearJournal, writeJournal } from "./journal.ts";
@@ -29,6 +30,9 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   if (!service.hasData) throw new OperationError(`${service.name} declares no data (no data.volumes in ${service.file}): nothing to back up`);
   const started = Date.now();
   const folder = await prepareFolder(ctx.config.backupDir, service.name);
+  for (const { id } of await finishInterruptedPublish(folder, ctx.host)) {
+    reporter.warn(service.name, `backup ${id} was complete when its run was killed; its manifest is now in place`);
+  }
   if (service.lifecycle.backup) return customBackup(ctx, service, kind, folder, started);
   await checkDaemon();
   await recoverInterrupted(ctx, service.name);
@@ -73,22 +77,22 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
       onEnd: () => void restartOnce(),
       onBytes: (n) => reporter.progress(service.name, n, Date.now() - started),
     });
-    written = await writeArchive(tar, join(folder, archiveName(id, ctx.config.compression)), ctx.config.compression, signal);
+    written = await writeArchive(tar, tempPathFor(join(folder, archiveName(id, ctx.config.compression))), ctx.config.compression, signal);
   } finally {
     const failures = await restartOnce();
     await helper.remove().catch(() => undefined);
     if (failures.length === 0) await clearJournal(ctx.stateDir, service.name);
     if (failures.length > 0 && written) {
       // The archive is good; the failure to start is still this run's failure.
-      await writeManifestFor();
+      await publish();
       throw new OperationError(`${service.name} was backed up, but ${failures.join("; ")}`);
     }
     if (failures.length > 0) reporter.warn(service.name, failures.join("; "));
   }
-  return await writeManifestFor();
+  return await publish();
 
-  function writeManifestFor(): Promise<BackupResult> {
-    return saveManifest(folder, {
+  function publish(): Promise<BackupResult> {
+    return saveBackup(folder, written!.file, {
       format: MANIFEST_FORMAT, id, service: service.name, host: ctx.host, created_at: created.toISOString(), kind,
       tool_version: VERSION, volumes: stats.map((s) => ({ ...s })),
       archive: { file: archiveName(id, ctx.config.compression), bytes: written!.bytes, sha256: written!.sha256, compression: ctx.config.compression },
@@ -97,25 +101,20 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   }
 }
 
-/** The manifest is written last: its presence is what makes the archive a listed backup. */
-async function saveManifest(folder: string, manifest: Manifest): Promise<BackupResult> {
-  const manifestFile = join(folder, manifestName(manifest.id));
-  const file = join(folder, manifest.archive.file);
+/** The manifest's final name is given last: its presence is what makes the archive a listed backup. */
+async function saveBackup(folder: string, tmpArchive: string, manifest: Manifest): Promise<BackupResult> {
   try {
-    await writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + "\n");
+    return { service: manifest.service, manifest, ...(await publishBackup(folder, tmpArchive, manifest)) };
   } catch (e) {
-    // Without its manifest the archive is no backup: nothing partial stays under a final name.
-    await rm(file, { force: true });
-    throw new OperationError(`could not write the manifest ${manifestFile} (${messageOf(e)}); the archive was removed`);
+    throw new OperationError(`could not save the backup ${manifest.id} in ${folder} (${messageOf(e)}); nothing was kept`);
   }
-  return { service: manifest.service, manifest, file, manifestFile };
 }
 
 async function customBackup(ctx: RunContext, service: Service, kind: BackupKind, folder: string, started: number): Promise<BackupResult> {
   const { id, created } = await freeName(folder, service.name, ctx.host, ctx.config.compression);
   ctx.reporter.step(service.name, `running ${service.lifecycle.backup}`);
-  const written = await scriptBackup(ctx, service, join(folder, archiveName(id, ctx.config.compression)));
-  return saveManifest(folder, {
+  const written = await scriptBackup(ctx, service, tempPathFor(join(folder, archiveName(id, ctx.config.compression))));
+  return saveBackup(folder, written.file, {
     format: MANIFEST_FORMAT, id, service: service.name, host: ctx.host, created_at: created.toISOString(), kind, tool_version: VERSION,
     volumes: [], archive: { file: archiveName(id, ctx.config.compression), bytes: written.bytes, sha256: written.sha256, compression: ctx.config.compression },
     duration_ms: Date.now() - started, downtime_ms: 0, containers_stopped: [], warnings: [], custom_script: true,

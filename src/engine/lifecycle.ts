@@ -1,12 +1,10 @@
 import { spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
-import { rename, rm, stat } from "node:fs/promises";
+import { open, rm, stat } from "node:fs/promises";
 import { createHash } from "node:crypto";
-import { dirname } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Service } from "../config/service-config.ts";
 import { OperationError } from "../errors.ts";
-import { syncDir, tempPathFor } from "../util/fs-safe.ts";
 import type { WrittenArchive } from "../archive/writer.ts";
 import type { RunContext } from "./context.ts";
 
@@ -35,18 +33,17 @@ export async function runScript(ctx: RunContext, service: Service, script: strin
   }
 }
 
-/** lifecycle.backup writes BACKUP_FILE itself; we only hash it and give it its final name. */
-export async function scriptBackup(ctx: RunContext, service: Service, file: string): Promise<WrittenArchive> {
-  const tmp = tempPathFor(file);
+/** lifecycle.backup writes BACKUP_FILE (a temporary name) itself; we hash and sync it. */
+export async function scriptBackup(ctx: RunContext, service: Service, tmp: string): Promise<WrittenArchive> {
   try {
     await runScript(ctx, service, service.lifecycle.backup!, { BACKUP_FILE: tmp });
     const s = await stat(tmp).catch(() => undefined);
     if (!s?.isFile()) throw new OperationError(`${service.lifecycle.backup} succeeded but wrote no file at BACKUP_FILE`);
     const hash = createHash("sha256");
     await pipeline(createReadStream(tmp), hash);
-    await rename(tmp, file);
-    await syncDir(dirname(file));
-    return { file, bytes: s.size, sha256: hash.digest("hex") };
+    const fh = await open(tmp, "r+");
+    await fh.sync().finally(() => fh.close());
+    return { file: tmp, bytes: s.size, sha256: hash.digest("hex") };
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;

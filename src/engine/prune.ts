@@ -4,11 +4,14 @@ import { planRetention, type RetentionPlan } from "../retention/plan.ts";
 import { staleTempFiles } from "../retention/temp-files.ts";
 import { safeHost } from "../archive/naming.ts";
 import type { BackupConfig } from "../config/backup-config.ts";
+import { finishInterruptedPublish } from "../archive/publish.ts";
 import { readCatalog, type Backup } from "./catalog.ts";
 
 export interface PruneResult {
   plan: RetentionPlan<Backup & { host: string }>;
   staleTemp: string[];
+  /** Backups whose run was killed between naming the archive and its manifest, now whole. */
+  completed: string[];
 }
 
 /**
@@ -18,10 +21,13 @@ export interface PruneResult {
  */
 export async function prune(config: BackupConfig, host: string, opts: { dryRun: boolean; service?: string; now?: Date }): Promise<PruneResult> {
   const now = opts.now ?? new Date();
+  const folders = opts.service ? [opts.service] : await readdir(config.backupDir).catch(() => []);
+  const finished = (await Promise.all(folders.map((f) => finishInterruptedPublish(join(config.backupDir, f), host, opts.dryRun)))).flat();
   const { backups } = await readCatalog(config.backupDir, opts.service);
   const entries = backups.map((b) => ({ ...b, host: safeHost(b.host) }));
   const plan = planRetention(entries, { retentionDays: config.retentionDays, keepLast: config.keepLast }, safeHost(host), now);
-  const staleTemp = await findStaleTemp(config.backupDir, host, now, opts.service);
+  const completing = new Set(finished.map((f) => f.tmp));
+  const staleTemp = (await findStaleTemp(config.backupDir, folders, host, now)).filter((f) => !completing.has(f));
   if (!opts.dryRun) {
     for (const b of plan.remove) {
       await rm(b.manifestFile, { force: true });
@@ -29,11 +35,10 @@ export async function prune(config: BackupConfig, host: string, opts: { dryRun: 
     }
     for (const f of staleTemp) await rm(f, { force: true });
   }
-  return { plan, staleTemp };
+  return { plan, staleTemp, completed: finished.map((f) => f.id) };
 }
 
-async function findStaleTemp(backupDir: string, host: string, now: Date, service?: string): Promise<string[]> {
-  const folders = service ? [service] : await readdir(backupDir).catch(() => []);
+async function findStaleTemp(backupDir: string, folders: string[], host: string, now: Date): Promise<string[]> {
   const found: { path: string; mtimeMs: number }[] = [];
   for (const folder of folders) {
     const dir = join(backupDir, folder);

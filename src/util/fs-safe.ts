@@ -15,17 +15,22 @@ export function tempPathFor(finalPath: string): string {
   return join(dirname(finalPath), `${TEMP_PREFIX}${basename(finalPath)}.${process.pid}`);
 }
 
+/** Writes a small file and syncs it to disk before returning. */
+export async function writeFileSynced(file: string, data: string | Uint8Array): Promise<void> {
+  const fh = await open(file, "w", FILE_MODE);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Writes a small file completely under a temporary name, then renames it into place. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempPathFor(file);
   try {
-    const fh = await open(tmp, "w", FILE_MODE);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeFileSynced(tmp, data);
     await rename(tmp, file);
   } catch (e) {
     await rm(tmp, { force: true });
