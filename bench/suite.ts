@@ -33,7 +33,7 @@ interface Method {
 }
 
 export const BACKUP_METHODS: Method[] = [
-  { id: "ours", label: "tools-backup backup (zstd-3)", run: measureOursBackup },
+  { id: "ours", label: "tools-backup backup (zstd-1)", run: measureOursBackup },
   { id: "recipe", label: "recipe: stop; busybox tar czf; start", run: measureRecipeBackup },
   { id: "limit", label: "limit: docker cp to /dev/null", run: measureDockerCpOut },
   { id: "floor", label: "floor: host tar cf of the volume folder", run: measureHostTar },

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { decompressor } from "./compress.ts";
+import { openDecompressor } from "./compress.ts";
 import { TarWalker } from "./tar-walker.ts";
 import { volumeOfEntry } from "./entry-rules.ts";
 import type { Manifest } from "./manifest.ts";
@@ -57,8 +57,9 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
   const source = createReadStream(file, { highWaterMark: 1 << 20 });
   try {
     if (manifest.custom_script) await pipeline(source, tap, sink, { signal: opts.signal });
-    else await pipeline(source, tap, decompressor(manifest.archive.compression), walker, sink, { signal: opts.signal });
+    else await pipeline(source, tap, await openDecompressor(file, manifest.archive.compression), walker, sink, { signal: opts.signal });
   } catch (e) {
+    source.destroy();
     if (opts.signal?.aborted) throw e;
     problems.push(`unreadable: ${messageOf(e)}`);
   }

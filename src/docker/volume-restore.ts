@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
-import { decompressor } from "../archive/compress.ts";
+import { openDecompressor } from "../archive/compress.ts";
 import type { Compression } from "../archive/naming.ts";
 import { createHelper } from "./helper.ts";
 import { emptyVolumes } from "./runner.ts";
@@ -30,7 +30,7 @@ export async function replaceVolumes(service: string, file: string, compression:
     const kill = () => child.kill("SIGTERM");
     opts.signal?.addEventListener("abort", kill, { once: true });
     try {
-      await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), decompressor(compression), count, child.stdin!, { signal: opts.signal });
+      await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), await openDecompressor(file, compression), count, child.stdin!, { signal: opts.signal });
       const code = await exited;
       if (code !== 0) throw dockerError("extracting the archive into the volumes", Buffer.concat(stderr).toString());
     } finally {

@@ -1,0 +1,115 @@
+/**
+ * zstd on Bun's thread pool: the stream is cut into independent 1 MiB frames, compressed (or
+ * decompressed) in parallel and emitted in order. Concatenated frames are one valid zstd stream
+ * that any zstd reads. Measured on 2 cores for 1 GiB at level 3: node:zlib's streaming zstd
+ * 12.1 s, this 3.3 s; decompression 9.6 s against 1.4 s for the zstd CLI.
+ */
+import { Transform, type TransformCallback } from "node:stream";
+import { FrameScanner } from "./zstd-frame.ts";
+
+export const FRAME_BYTES = 1 << 20;
+/** Frames up to this size (content) are decompressed in parallel; we write 1 MiB ones. */
+export const MAX_PARALLEL_FRAME = 8 << 20;
+/** No frame within MAX_PARALLEL_FRAME compresses to more than this: larger means corrupt. */
+const MAX_COMPRESSED_FRAME = 2 * MAX_PARALLEL_FRAME;
+/** Jobs in flight: enough to keep both cores busy while the next frame is being read. */
+const PARALLEL = 3;
+/**
+ * Each job's result is a fresh native buffer whose growth the collector hardly notices: a full
+ * collection every 32 frames keeps peak memory flat (1 GiB backup: 230 MB without, 120 MB with).
+ */
+const GC_EVERY = 32;
+
+/** Runs jobs off the main thread and pushes their results in submission order. */
+abstract class OrderedJobs extends Transform {
+  private readonly jobs: { result: Promise<Uint8Array>; input: Buffer }[] = [];
+  private finished = 0;
+
+  protected submit(result: Promise<Uint8Array>, input: Buffer): void {
+    result.catch(() => undefined); // awaited in order below; a later failure must not go unhandled first
+    this.jobs.push({ result, input });
+  }
+
+  /** Called with each job's input once the job is done (to reuse the buffer). */
+  protected released(_input: Buffer): void {}
+
+  protected settle(keep: number, done: TransformCallback): void {
+    (async () => {
+      while (this.jobs.length > keep) {
+        const job = this.jobs.shift()!;
+        this.push(await job.result);
+        this.released(job.input);
+        if (++this.finished % GC_EVERY === 0) Bun.gc(true);
+      }
+    })().then(() => done(), (e: Error) => done(e));
+  }
+}
+
+export class ParallelZstdCompress extends OrderedJobs {
+  /** Frame buffers are reused: fresh allocations cost a page fault per 4 KiB. */
+  private readonly pool: Buffer[] = [];
+  private buf: Buffer = Buffer.allocUnsafe(FRAME_BYTES);
+  private fill = 0;
+
+  constructor(private readonly level: number) {
+    super({ highWaterMark: FRAME_BYTES });
+  }
+
+  override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
+    for (let at = 0; at < chunk.length; ) {
+      const n = chunk.copy(this.buf, this.fill, at);
+      this.fill += n;
+      at += n;
+      if (this.fill === FRAME_BYTES) this.cut();
+    }
+    this.settle(PARALLEL - 1, done);
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.fill > 0) this.cut();
+    this.settle(0, done);
+  }
+
+  protected override released(input: Buffer): void {
+    this.pool.push(input);
+  }
+
+  private cut(): void {
+    this.submit(Bun.zstdCompress(this.buf.subarray(0, this.fill), { level: this.level }), this.buf);
+    this.buf = this.pool.pop() ?? Buffer.allocUnsafe(FRAME_BYTES);
+    this.fill = 0;
+  }
+}
+
+export class ParallelZstdDecompress extends OrderedJobs {
+  private readonly scanner = new FrameScanner();
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+
+  override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
+    let from = 0;
+    try {
+      for (const { end, skippable, contentSize } of this.scanner.scan(chunk)) {
+        // Bounds what one job may inflate to: a forged frame must not decompress to gigabytes.
+        if (!skippable && !(contentSize !== undefined && contentSize <= MAX_PARALLEL_FRAME)) throw new Error("zstd frame without a small declared size: the archive is corrupt or not ours");
+        this.parts.push(chunk.subarray(from, end));
+        const frame = Buffer.concat(this.parts);
+        if (!skippable) this.submit(Bun.zstdDecompress(frame), frame);
+        this.parts = [];
+        this.partBytes = 0;
+        from = end;
+      }
+      this.parts.push(chunk.subarray(from));
+      this.partBytes += chunk.length - from;
+      if (this.partBytes > MAX_COMPRESSED_FRAME) throw new Error("zstd frame larger than any this tool writes: the archive is corrupt or not ours");
+    } catch (e) {
+      return done(e as Error);
+    }
+    this.settle(PARALLEL - 1, done);
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (!this.scanner.atBoundary) return done(new Error("zstd stream ended in the middle of a frame (truncated)"));
+    this.settle(0, done);
+  }
+}
