@@ -81,7 +81,8 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   } finally {
     const failures = await restartOnce();
     await helper.remove().catch(() => undefined);
-    if (failures.length === 0) await clearJournal(ctx.stateDir, service.name);
+    // A restore's safety backup runs with the containers already stopped: the journal is the restore's.
+    if (failures.length === 0 && plan.running.length > 0) await clearJournal(ctx.stateDir, service.name);
     if (failures.length > 0 && written) {
       // The archive is good; the failure to start is still this run's failure.
       await publish();

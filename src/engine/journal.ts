@@ -14,6 +14,8 @@ export interface Journal {
   stopped: string[];
   /** For a restore: the pre-restore backup to go back to if the restore was cut short. */
   safety_backup?: string;
+  /** For a restore: set once the volumes are being written; before that they are untouched. */
+  replacing?: boolean;
 }
 
 function fileOf(stateDir: string, service: string): string {

@@ -23,7 +23,7 @@ export async function recoverInterrupted(ctx: RunContext, service: string): Prom
     reporter.step(service, `waiting ${Math.ceil((settled - Date.now()) / 1000)} s for the killed run's docker stop to finish`);
     await new Promise((r) => setTimeout(r, settled - Date.now()));
   }
-  if (journal.operation === "restore") {
+  if (journal.operation === "restore" && journal.replacing !== false) {
     const back = journal.safety_backup
       ? `tools-backup restore ${service} --from ${journal.safety_backup}`
       : `tools-backup restore ${service} --from <id> (see tools-backup list ${service})`;

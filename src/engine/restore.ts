@@ -53,17 +53,23 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
       await createVolume(v);
     }
   }
-  const safety = opts.safetyBackup ? await backupService(ctx, service, "pre-restore") : undefined;
-  if (safety) reporter.step(service.name, `safety backup of the current data: ${safety.file}`);
-  ctx.signal.throwIfAborted();
-
   const users = await restoreUsers(service.volumes);
   const stopped: string[] = [];
-  await writeJournal(ctx.stateDir, { service: service.name, pid: process.pid, operation: "restore", started_at: new Date().toISOString(), stopped: users.running, safety_backup: safety?.manifest.id });
+  const journal = { service: service.name, pid: process.pid, operation: "restore" as const, started_at: new Date().toISOString(), stopped: users.running, replacing: false };
+  await writeJournal(ctx.stateDir, journal);
+  let safety: BackupResult | undefined;
   let failures: string[] = [];
   try {
     if (users.running.length > 0) reporter.step(service.name, `stopping ${users.running.join(", ")}`);
     await stopAll(users.running, stopped);
+    // Taken while the containers are already down: one stop and start for the whole restore,
+    // and a safety backup that no running container can make inconsistent.
+    if (opts.safetyBackup) {
+      safety = await backupService(ctx, service, "pre-restore");
+      reporter.step(service.name, `safety backup of the current data: ${safety.file}`);
+    }
+    ctx.signal.throwIfAborted();
+    await writeJournal(ctx.stateDir, { ...journal, safety_backup: safety?.manifest.id, replacing: true });
     reporter.step(service.name, `replacing the content of ${volumes.join(", ")} with ${backup.id}`);
     const t0 = Date.now();
     try {
