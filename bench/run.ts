@@ -58,7 +58,7 @@ const NOTES = [
   "Downtime is the app container's `die` → `start` in `docker events` (timeNano), summed when a run stops it twice (restore with safety backup).",
   "Floor: `tar cf - DIR | cat > /dev/null` on the host. Written as `tar cf - DIR > /dev/null`, GNU tar sees /dev/null as its archive and skips reading file contents, which would make the floor meaningless.",
   "Restores: ours empties the volume and extracts (`docker cp -a`), so the result equals the archive; the recipe and the limit extract over the existing files. Every restore is checked afterwards (file count and bytes on the host).",
-  "Recipe archives are gzip -6 (busybox tar czf); ours are zstd -1 in 4 MiB frames with sha256 and a manifest.",
+  "Recipe archives are gzip -6 (busybox tar czf); ours are zstd -1 in 1 MiB frames with sha256 and a manifest.",
 ];
 
 async function main(): Promise<void> {
