@@ -123,7 +123,7 @@ async function customBackup(ctx: RunContext, service: Service, kind: BackupKind,
 }
 
 /** Checked before any container is stopped: a backup that cannot be written must not cost downtime. */
-async function prepareFolder(backupDir: string, service: string): Promise<string> {
+export async function prepareFolder(backupDir: string, service: string): Promise<string> {
   const s = await stat(backupDir).catch(() => undefined);
   // Never created on the fly: a missing backup_dir is usually a cloud drive that is not mounted.
   if (!s) throw new OperationError(`backup_dir ${backupDir} does not exist; create it, or check that the drive holding it is mounted`);

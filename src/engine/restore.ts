@@ -4,7 +4,7 @@ import { checkDaemon, createVolume, volumeExists } from "../docker/engine.ts";
 import { replaceVolumes } from "../docker/volume-restore.ts";
 import { verifyArchive } from "../archive/verify.ts";
 import { restoreEntryCheck } from "../archive/restore-rules.ts";
-import { backupService, type BackupResult } from "./backup.ts";
+import { backupService, prepareFolder, type BackupResult } from "./backup.ts";
 import type { Backup } from "./catalog.ts";
 import { restoreUsers, startAll, stopAll } from "./containers.ts";
 import { clearJournal, writeJournal } from "./journal.ts";
@@ -53,6 +53,8 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
       await createVolume(v);
     }
   }
+  // The safety backup runs after the stop; a backup_dir it cannot write must fail before it.
+  if (opts.safetyBackup) await prepareFolder(ctx.config.backupDir, service.name);
   const users = await restoreUsers(service.volumes);
   const stopped: string[] = [];
   const journal = { service: service.name, pid: process.pid, operation: "restore" as const, started_at: new Date().toISOString(), stopped: users.running, replacing: false };
