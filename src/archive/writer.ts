@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { open, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { compressor } from "./compress.ts";
 import type { Compression } from "./naming.ts";
-import { FILE_MODE } from "../util/fs-safe.ts";
+import { FILE_MODE, syncFile } from "../util/fs-safe.ts";
 
 export interface WrittenArchive {
   /** The temporary file holding the complete, synced archive; `publishBackup` names it. */
@@ -34,8 +34,7 @@ export async function writeArchive(tar: Readable, tmp: string, compression: Comp
   try {
     const out = createWriteStream(tmp, { mode: FILE_MODE, highWaterMark: 1 << 20 });
     await pipeline(tar, compressor(compression), digest, out, { signal });
-    const fh = await open(tmp, "r+");
-    await fh.sync().finally(() => fh.close());
+    await syncFile(tmp);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;

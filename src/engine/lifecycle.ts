@@ -1,11 +1,12 @@
 import { spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
-import { open, rm, stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { pipeline } from "node:stream/promises";
 import type { Service } from "../config/service-config.ts";
 import { OperationError } from "../errors.ts";
 import type { WrittenArchive } from "../archive/writer.ts";
+import { syncFile } from "../util/fs-safe.ts";
 import type { RunContext } from "./context.ts";
 
 /**
@@ -41,8 +42,7 @@ export async function scriptBackup(ctx: RunContext, service: Service, tmp: strin
     if (!s?.isFile()) throw new OperationError(`${service.lifecycle.backup} succeeded but wrote no file at BACKUP_FILE`);
     const hash = createHash("sha256");
     await pipeline(createReadStream(tmp), hash);
-    const fh = await open(tmp, "r+");
-    await fh.sync().finally(() => fh.close());
+    await syncFile(tmp);
     return { file: tmp, bytes: s.size, sha256: hash.digest("hex") };
   } catch (e) {
     await rm(tmp, { force: true });

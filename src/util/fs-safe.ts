@@ -38,6 +38,12 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   }
 }
 
+/** Flushes a file someone else wrote (a stream, a lifecycle script) to disk. */
+export async function syncFile(file: string): Promise<void> {
+  const fh = await open(file, "r+");
+  await fh.sync().finally(() => fh.close());
+}
+
 export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, "r").catch(() => undefined);
   if (!fh) return;
