@@ -6,18 +6,19 @@
 export const MAGIC = 0xfd2fb528;
 const SKIPPABLE = 0x184d2a50; // 0x184D2A50-0x184D2A5F: skippable frames carry no data for us
 
+const singleSegment = (descriptor: number) => ((descriptor >> 5) & 1) === 1;
+/** Width of the Frame_Content_Size field, the header's last. */
+const contentSizeBytes = (descriptor: number) => [singleSegment(descriptor) ? 1 : 0, 2, 4, 8][descriptor >> 6]!;
+
 /** Size of the frame header whose first 5 bytes (magic, descriptor) are given, magic included. */
 export function frameHeaderSize(descriptor: number): number {
-  const single = (descriptor >> 5) & 1;
-  const fcs = [single ? 1 : 0, 2, 4, 8][descriptor >> 6]!;
-  return 4 + 1 + (single ? 0 : 1) + [0, 1, 2, 4][descriptor & 3]! + fcs;
+  return 4 + 1 + (singleSegment(descriptor) ? 0 : 1) + [0, 1, 2, 4][descriptor & 3]! + contentSizeBytes(descriptor);
 }
 
 /** The content size a frame header declares, or undefined when it leaves it out. */
 export function declaredContentSize(header: Buffer): number | undefined {
   const descriptor = header[4]!;
-  const single = (descriptor >> 5) & 1;
-  const fcsBytes = [single ? 1 : 0, 2, 4, 8][descriptor >> 6]!;
+  const fcsBytes = contentSizeBytes(descriptor);
   if (fcsBytes === 0) return undefined;
   const at = frameHeaderSize(descriptor) - fcsBytes;
   if (fcsBytes === 1) return header[at]!;
