@@ -7,7 +7,7 @@
  */
 import { readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { syncDir, tempPathFor, writeFileSynced } from "../util/fs-safe.ts";
+import { pathExists, syncDir, tempPathFor, writeFileSynced } from "../util/fs-safe.ts";
 import { isAlive } from "../util/process.ts";
 import { MANIFEST_SUFFIX, TEMP_PREFIX, manifestName, parseId, safeHost } from "./naming.ts";
 import { readManifest, type Manifest } from "./manifest.ts";
@@ -49,7 +49,7 @@ export async function finishInterruptedPublish(folder: string, host: string, dry
     const manifest = await readManifest(tmp);
     if (typeof manifest === "string" || manifest.id !== id.id) continue;
     const final = join(folder, manifestName(id.id));
-    if (await exists(final)) continue; // a leftover copy: the stale-file sweep's business
+    if (await pathExists(final)) continue; // a leftover copy: the stale-file sweep's business
     const archive = await stat(join(folder, manifest.archive.file)).catch(() => undefined);
     if (archive?.size !== manifest.archive.bytes) continue; // archive still temporary: the same
     if (!dryRun) {
@@ -61,4 +61,3 @@ export async function finishInterruptedPublish(folder: string, host: string, dry
   return done;
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);

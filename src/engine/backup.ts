@@ -9,7 +9,7 @@ import { writeArchive } from "../archive/writer.ts";
 import { archiveName, backupId, manifestName, type BackupKind } from "../archive/naming.ts";
 import { finishInterruptedPublish, publishBackup } from "../archive/publish.ts";
 import { MANIFEST_FORMAT, type Manifest } from "../archive/manifest.ts";
-import { ensurePrivateDir, tempPathFor } from "../util/fs-safe.ts";
+import { ensurePrivateDir, pathExists, tempPathFor } from "../util/fs-safe.ts";
 import { VERSION } from "../version.ts";
 import { planContainers, startAll, stopAll } from "./containers.ts";
 import { clearJournal, writeJournal } from "./journal.ts";
@@ -142,8 +142,7 @@ export async function prepareFolder(backupDir: string, service: string): Promise
 async function freeName(folder: string, service: string, host: string, compression: RunContext["config"]["compression"]) {
   for (let t = Math.floor(Date.now() / 1000) * 1000; ; t += 1000) {
     const id = backupId(service, new Date(t), host);
-    const taken = (p: string) => stat(join(folder, p)).then(() => true, () => false);
-    if (!(await taken(archiveName(id, compression))) && !(await taken(manifestName(id)))) {
+    if (!(await pathExists(join(folder, archiveName(id, compression)))) && !(await pathExists(join(folder, manifestName(id))))) {
       return { id, created: new Date(Math.max(t, Date.now())) };
     }
   }

@@ -1,4 +1,4 @@
-import { mkdir, open, rename, rm, chmod } from "node:fs/promises";
+import { mkdir, open, rename, rm, chmod, lstat } from "node:fs/promises";
 import { dirname, join, basename } from "node:path";
 import { TEMP_PREFIX } from "../archive/naming.ts";
 
@@ -10,6 +10,9 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: DIR_MODE });
   await chmod(dir, DIR_MODE);
 }
+
+/** Whether anything (a file, a folder, even a dangling symlink) already has this name. */
+export const pathExists = (p: string): Promise<boolean> => lstat(p).then(() => true, () => false);
 
 export function tempPathFor(finalPath: string): string {
   return join(dirname(finalPath), `${TEMP_PREFIX}${basename(finalPath)}.${process.pid}`);
