@@ -2,7 +2,7 @@ import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { planRetention, type RetentionPlan } from "../retention/plan.ts";
 import { staleTempFiles } from "../retention/temp-files.ts";
-import { safeHost } from "../archive/naming.ts";
+import { TEMP_PREFIX, safeHost } from "../archive/naming.ts";
 import type { BackupConfig } from "../config/backup-config.ts";
 import { finishInterruptedPublish } from "../archive/publish.ts";
 import { readCatalog, type Backup } from "./catalog.ts";
@@ -43,6 +43,7 @@ async function findStaleTemp(backupDir: string, folders: string[], host: string,
   for (const folder of folders) {
     const dir = join(backupDir, folder);
     for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!name.startsWith(TEMP_PREFIX)) continue; // only temporary names need their age read
       const path = join(dir, name);
       const s = await stat(path).catch(() => undefined);
       if (s?.isFile()) found.push({ path, mtimeMs: s.mtimeMs });
