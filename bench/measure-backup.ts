@@ -8,11 +8,12 @@ import type { ShapeCtx } from "./context.ts";
 import { watchDowntime } from "./downtime.ts";
 import { backupsOnDisk, deleteBackup, runTool } from "./project.ts";
 import type { Sample } from "./stats.ts";
+import { withDockerCpu } from "./docker-cpu.ts";
 
 export async function measureOursBackup(ctx: ShapeCtx): Promise<Sample> {
   const before = new Set(backupsOnDisk(ctx.project).map((b) => b.id));
   const watch = watchDowntime(ctx.app);
-  const r = await runTool(ctx.project, ["backup", ctx.project.service]);
+  const [r, dockerCpuMs] = await withDockerCpu(() => runTool(ctx.project, ["backup", ctx.project.service]));
   const downtimeMs = await watch.stop();
   if (r.code !== 0) throw new Error(`tools-backup backup failed (exit ${r.code}): ${r.stderr.trim().slice(-2000)}`);
   if (downtimeMs === undefined) throw new Error(`tools-backup backup left ${ctx.app} stopped`);
@@ -25,6 +26,8 @@ export async function measureOursBackup(ctx: ShapeCtx): Promise<Sample> {
     downtimeMs,
     archiveBytes: fs.statSync(backup.file).size,
     peakKiB: r.peakKiB,
+    cpuMs: r.cpuMs,
+    dockerCpuMs,
     selfDowntimeMs: manifest.downtime_ms,
   };
   if (ctx.reference === undefined) ctx.reference = backup;

@@ -5,14 +5,15 @@
  */
 import fs from "node:fs";
 import type { ShapeCtx } from "./context.ts";
-import { ok } from "./proc.ts";
+import { withDockerCpu } from "./docker-cpu.ts";
+import { runMeasuredOk } from "./peak-memory.ts";
 import type { Sample } from "./stats.ts";
 
 export async function measureDockerCpOut(ctx: ShapeCtx): Promise<Sample> {
   const devNull = fs.openSync("/dev/null", "w");
   try {
-    const r = await ok("docker", ["cp", `${ctx.helper}:/v/${ctx.volume}`, "-"], { stdout: devNull });
-    return { wallMs: r.wallMs };
+    const [r, dockerCpuMs] = await withDockerCpu(() => runMeasuredOk("docker", ["cp", `${ctx.helper}:/v/${ctx.volume}`, "-"], { stdout: devNull }));
+    return { wallMs: r.wallMs, cpuMs: r.cpuMs, dockerCpuMs };
   } finally {
     fs.closeSync(devNull);
   }
@@ -24,6 +25,6 @@ export async function measureDockerCpOut(ctx: ShapeCtx): Promise<Sample> {
  * through cat makes it read every byte, which is what a floor must do.
  */
 export async function measureHostTar(ctx: ShapeCtx): Promise<Sample> {
-  const r = await ok("bash", ["-c", 'set -o pipefail; tar cf - -C "$1" . | cat > /dev/null', "bash", ctx.mount]);
-  return { wallMs: r.wallMs };
+  const r = await runMeasuredOk("bash", ["-c", 'set -o pipefail; tar cf - -C "$1" . | cat > /dev/null', "bash", ctx.mount]);
+  return { wallMs: r.wallMs, cpuMs: r.cpuMs };
 }

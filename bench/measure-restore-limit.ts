@@ -8,6 +8,8 @@ import { rawTar, type ShapeCtx } from "./context.ts";
 import { ok } from "./proc.ts";
 import { checkContent } from "./measure-restore.ts";
 import type { Sample } from "./stats.ts";
+import { withDockerCpu } from "./docker-cpu.ts";
+import { runMeasuredOk } from "./peak-memory.ts";
 
 /** Untimed: the tar docker itself produces for the volume (top-level folder = volume name). */
 export async function prepareRawTar(ctx: ShapeCtx): Promise<void> {
@@ -22,9 +24,9 @@ export async function prepareRawTar(ctx: ShapeCtx): Promise<void> {
 export async function measureDockerCpIn(ctx: ShapeCtx): Promise<Sample> {
   const fd = fs.openSync(rawTar(ctx), "r");
   try {
-    const r = await ok("docker", ["cp", "-", `${ctx.helper}:/v`], { stdin: fd });
+    const [r, dockerCpuMs] = await withDockerCpu(() => runMeasuredOk("docker", ["cp", "-", `${ctx.helper}:/v`], { stdin: fd }));
     checkContent(ctx);
-    return { wallMs: r.wallMs };
+    return { wallMs: r.wallMs, cpuMs: r.cpuMs, dockerCpuMs };
   } finally {
     fs.closeSync(fd);
   }

@@ -9,6 +9,7 @@ import type { ShapeCtx } from "./context.ts";
 import { watchDowntime } from "./downtime.ts";
 import { backupsOnDisk, deleteBackup, runTool } from "./project.ts";
 import type { Sample } from "./stats.ts";
+import { withDockerCpu } from "./docker-cpu.ts";
 
 export async function measureOursRestore(ctx: ShapeCtx, safety: boolean): Promise<Sample> {
   const ref = ctx.reference;
@@ -16,7 +17,7 @@ export async function measureOursRestore(ctx: ShapeCtx, safety: boolean): Promis
   const before = new Set(backupsOnDisk(ctx.project).map((b) => b.id));
   const watch = watchDowntime(ctx.app);
   const args = ["restore", ctx.project.service, "--yes", "--from", ref.id, ...(safety ? [] : ["--no-safety-backup"])];
-  const r = await runTool(ctx.project, args);
+  const [r, dockerCpuMs] = await withDockerCpu(() => runTool(ctx.project, args));
   const downtimeMs = await watch.stop();
   if (r.code !== 0) throw new Error(`tools-backup ${args.join(" ")} failed (exit ${r.code}): ${r.stderr.trim().slice(-2000)}`);
   if (downtimeMs === undefined) throw new Error(`tools-backup restore left ${ctx.app} stopped`);
@@ -27,7 +28,7 @@ export async function measureOursRestore(ctx: ShapeCtx, safety: boolean): Promis
   }
   made.forEach(deleteBackup);
   checkContent(ctx);
-  return { wallMs: r.wallMs, downtimeMs, peakKiB: r.peakKiB };
+  return { wallMs: r.wallMs, downtimeMs, peakKiB: r.peakKiB, cpuMs: r.cpuMs, dockerCpuMs };
 }
 
 /** A fast restore that lost files would be a meaningless number: count files and bytes on the host. */

@@ -1,7 +1,8 @@
 /**
- * Wall time and peak memory of one tools-backup process. GNU time's %M (max RSS from wait4) is
- * exact; where /usr/bin/time is missing (the `time` package is not always installed) the
- * process is polled every 20 ms instead. Which method was used goes into the report.
+ * Wall time, peak memory and CPU time of one process. GNU time's %M (max RSS from wait4) is
+ * exact, and %U + %S include the children it waited for; where /usr/bin/time is missing (the
+ * `time` package is not always installed) the process is polled every 20 ms for memory instead,
+ * and CPU is not reported. Which method was used goes into the report.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -22,20 +23,28 @@ export const memMethodText: Record<MemMethod, string> = {
 
 export interface Measured extends Done {
   peakKiB: number | undefined;
+  cpuMs?: number;
 }
 
 export async function runMeasured(bin: string, args: string[], opts: RunOpts = {}): Promise<Measured> {
   return memMethod === "gnu-time" ? withGnuTime(bin, args, opts) : withPolling(bin, args, opts);
 }
 
+/** runMeasured that throws with the command's own stderr when it fails, like proc.ts `ok`. */
+export async function runMeasuredOk(bin: string, args: string[], opts: RunOpts = {}): Promise<Measured> {
+  const r = await runMeasured(bin, args, opts);
+  if (r.code !== 0) throw new Error(`${bin} ${args.join(" ")} failed (exit ${r.code}): ${r.stderr.trim().slice(-2000)}`);
+  return r;
+}
+
 async function withGnuTime(bin: string, args: string[], opts: RunOpts): Promise<Measured> {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "tbbench-time-")), "rss");
   try {
-    const r = await start(GNU_TIME, ["-f", "%M", "-o", out, bin, ...args], opts).done;
-    // On a signal, time writes "Command terminated by signal N" first: the number is the last line.
-    const last = fs.readFileSync(out, "utf8").trim().split("\n").pop() ?? "";
-    const kib = Number(last);
-    return { ...r, peakKiB: Number.isFinite(kib) && kib > 0 ? kib : undefined };
+    const r = await start(GNU_TIME, ["-f", "%M %U %S", "-o", out, bin, ...args], opts).done;
+    // On a signal, time writes "Command terminated by signal N" first: the numbers are the last line.
+    const [kib, user, system] = (fs.readFileSync(out, "utf8").trim().split("\n").pop() ?? "").split(" ").map(Number);
+    const cpuMs = (user! + system!) * 1000;
+    return { ...r, peakKiB: Number.isFinite(kib) && kib! > 0 ? kib : undefined, cpuMs: Number.isFinite(cpuMs) ? cpuMs : undefined };
   } finally {
     fs.rmSync(path.dirname(out), { recursive: true, force: true });
   }

@@ -28,13 +28,17 @@ const table = (head: string[], rows: string[][]) => [row(head), row(head.map(() 
 const find = (ms: MethodResult[] | undefined, id: string) => ms?.find((m) => m.id === id);
 const dataBytes = (s: ShapeResult) => s.generated.bytes;
 
+/** Where the time goes on a CPU-bound machine: the process measured (with its docker CLI children) and Docker's daemons. */
+const CPU_HEAD = "CPU: process + docker CLI / Docker daemons";
+const fmtCpu = (m: MethodResult) => (m.median.cpuMs === undefined && m.median.dockerCpuMs === undefined ? "–" : `${fmtMs(m.median.cpuMs)} / ${fmtMs(m.median.dockerCpuMs)}`);
+
 function backupTable(s: ShapeResult, ms: MethodResult[]): string {
   const ours = find(ms, "ours")!.median;
   return table(
-    ["method", "wall", "throughput", "downtime", "archive", "peak memory", "ours ÷ this (wall)", "ours ÷ this (downtime)", "ours ÷ this (size)"],
+    ["method", "wall", "throughput", "downtime", "archive", "peak memory", CPU_HEAD, "ours ÷ this (wall)", "ours ÷ this (downtime)", "ours ÷ this (size)"],
     ms.map((m) => [
       m.label, fmtMs(m.median.wallMs), fmtRate(dataBytes(s), m.median.wallMs), fmtMs(m.median.downtimeMs), fmtBytes(m.median.archiveBytes),
-      fmtKiB(m.median.peakKiB), fmtRatio(ratio(ours.wallMs, m.median.wallMs)), fmtRatio(ratio(ours.downtimeMs, m.median.downtimeMs)),
+      fmtKiB(m.median.peakKiB), fmtCpu(m), fmtRatio(ratio(ours.wallMs, m.median.wallMs)), fmtRatio(ratio(ours.downtimeMs, m.median.downtimeMs)),
       fmtRatio(ratio(ours.archiveBytes, m.median.archiveBytes)),
     ]),
   );
@@ -44,9 +48,9 @@ function restoreTable(s: ShapeResult, ms: MethodResult[]): string {
   const ours = find(ms, "ours")!.median;
   const bare = find(ms, "ours-no-safety")!.median;
   return table(
-    ["method", "wall", "throughput", "downtime", "peak memory", "ours ÷ this (wall)", "ours --no-safety-backup ÷ this (wall)", "ours ÷ this (downtime)"],
+    ["method", "wall", "throughput", "downtime", "peak memory", CPU_HEAD, "ours ÷ this (wall)", "ours --no-safety-backup ÷ this (wall)", "ours ÷ this (downtime)"],
     ms.map((m) => [
-      m.label, fmtMs(m.median.wallMs), fmtRate(dataBytes(s), m.median.wallMs), fmtMs(m.median.downtimeMs), fmtKiB(m.median.peakKiB),
+      m.label, fmtMs(m.median.wallMs), fmtRate(dataBytes(s), m.median.wallMs), fmtMs(m.median.downtimeMs), fmtKiB(m.median.peakKiB), fmtCpu(m),
       fmtRatio(ratio(ours.wallMs, m.median.wallMs)), fmtRatio(ratio(bare.wallMs, m.median.wallMs)), fmtRatio(ratio(ours.downtimeMs, m.median.downtimeMs)),
     ]),
   );
@@ -61,6 +65,7 @@ function shapeSection(s: ShapeResult): string {
     if (self !== undefined) out.push("", `tools-backup's own manifest says downtime_ms = ${fmtMs(self)} (stop request to start returned; the table uses the engine's die → start).`);
   }
   if (s.restore) out.push("", "### Restore", "", restoreTable(s, s.restore));
+  out.push("", "CPU is user + system time (each core gives one CPU second per second of wall time); the recipe's tar runs in a container, whose CPU neither column sees.");
   return out.join("\n");
 }
 

@@ -10,10 +10,14 @@ export interface Sample {
   peakKiB?: number;
   /** What the product wrote into its manifest as downtime_ms, to compare with the engine's view. */
   selfDowntimeMs?: number;
+  /** User + system CPU of the measured process and the children it waited for (the docker CLI). */
+  cpuMs?: number;
+  /** CPU of dockerd and containerd meanwhile (docker-cpu.ts). */
+  dockerCpuMs?: number;
 }
 
 export type Field = keyof Sample;
-export const FIELDS: Field[] = ["wallMs", "downtimeMs", "archiveBytes", "peakKiB", "selfDowntimeMs"];
+export const FIELDS: Field[] = ["wallMs", "downtimeMs", "archiveBytes", "peakKiB", "selfDowntimeMs", "cpuMs", "dockerCpuMs"];
 
 export interface MethodResult {
   id: string;
