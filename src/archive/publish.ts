@@ -60,4 +60,3 @@ export async function finishInterruptedPublish(folder: string, host: string, dry
   }
   return done;
 }
-
