@@ -44,16 +44,20 @@ export interface RestoreOptions {
  */
 export async function confirmAndRestore(ctx: RunContext, service: Service, backup: Backup, opts: RestoreOptions): Promise<boolean> {
   const say = opts.say ?? { success: (m: string) => logger.success(m), info: (m: string) => logger.info(m) };
+  // Nothing to ask and no queue to wait in (a backup's retention could remove the archive
+  // meanwhile): the archive is verified while the summary is gathered, both only read.
+  const verified = (opts.yes && !opts.wait) || opts.dryRun ? checkRestorable(ctx, service, backup) : undefined;
+  verified?.catch(() => undefined); // awaited below; a failure must not count as unhandled first
   const plan = await planRestore(service, backup);
   (opts.show ?? ((s: string) => logger.log(s)))(describeRestore(plan, opts.safetyBackup));
   if (opts.dryRun) {
-    await checkRestorable(ctx, service, backup);
+    await verified;
     say.success(`dry run: ${backup.id} passed every check; nothing was changed`);
     return true;
   }
   if (!opts.yes && !(await typedConfirmation(`This replaces ALL current data of ${service.name}.`))) return false;
   const result = await withServiceLock(ctx.stateDir, service.name, lockOptions(ctx, service.name, opts.wait), () =>
-    restoreService(ctx, service, backup, { safetyBackup: opts.safetyBackup }),
+    restoreService(ctx, service, backup, { safetyBackup: opts.safetyBackup, verified }),
   );
   say.success(`${service.name} restored from ${backup.id}${result.restarted.length ? `; started ${result.restarted.join(", ")}` : ""}`);
   if (result.safety) say.info(`the data from before the restore is kept as ${result.safety.manifest.id} (${result.safety.file})`);

@@ -40,11 +40,12 @@ export interface RestoreResult {
  * replace their content, start again what was running. A failed or interrupted replacement
  * puts the safety backup back before the containers start.
  */
-export async function restoreService(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean }): Promise<RestoreResult> {
+export async function restoreService(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean; verified?: Promise<void> }): Promise<RestoreResult> {
   const { reporter } = ctx;
   await checkDaemon();
   await recoverInterrupted(ctx, service.name);
-  await checkRestorable(ctx, service, backup);
+  // `verified`: checkRestorable already started by the caller, alongside the summary.
+  await (opts.verified ?? checkRestorable(ctx, service, backup));
   if (service.lifecycle.restore) return customRestore(ctx, service, backup, opts);
   const volumes = service.volumes.map((v) => v.name);
   for (const v of volumes) {
