@@ -3,6 +3,7 @@ import type { Backup } from "../engine/catalog.ts";
 import { lockOptions, type RunContext } from "../engine/context.ts";
 import { withServiceLock } from "../engine/lock.ts";
 import { planRestore, type RestorePlan } from "../engine/restore-plan.ts";
+import { checkDaemon } from "../docker/engine.ts";
 import { checkRestorable, restoreService } from "../engine/restore.ts";
 import { formatAge, formatBytes, formatLocal } from "../util/format.ts";
 import { typedConfirmation } from "./confirm.ts";
@@ -44,6 +45,7 @@ export interface RestoreOptions {
  */
 export async function confirmAndRestore(ctx: RunContext, service: Service, backup: Backup, opts: RestoreOptions): Promise<boolean> {
   const say = opts.say ?? { success: (m: string) => logger.success(m), info: (m: string) => logger.info(m) };
+  await checkDaemon();
   // Nothing to ask and no queue to wait in (a backup's retention could remove the archive
   // meanwhile): the archive is verified while the summary is gathered, both only read.
   const verified = (opts.yes && !opts.wait) || opts.dryRun ? checkRestorable(ctx, service, backup) : undefined;

@@ -1,5 +1,5 @@
 import type { Service } from "../config/service-config.ts";
-import { checkDaemon, volumeExists } from "../docker/engine.ts";
+import { volumeExists } from "../docker/engine.ts";
 import { volumeUsage, type VolumeUsage } from "../docker/runner.ts";
 import { restoreUsers } from "./containers.ts";
 import type { Backup } from "./catalog.ts";
@@ -13,9 +13,11 @@ export interface RestorePlan {
   stop: string[];
 }
 
-/** What a restore would do, read-only: shown before the typed confirmation and by --dry-run. */
+/**
+ * What a restore would do, read-only: shown before the typed confirmation and by --dry-run.
+ * The caller checks the daemon first (checkDaemon), so that a stopped one is the only message.
+ */
 export async function planRestore(service: Service, backup: Backup): Promise<RestorePlan> {
-  await checkDaemon();
   const names = service.volumes.map((v) => v.name);
   const present: string[] = [];
   const missing: string[] = [];
