@@ -9,13 +9,14 @@ import { watchDowntime } from "./downtime.ts";
 import { backupsOnDisk, deleteBackup, runTool } from "./project.ts";
 import type { Sample } from "./stats.ts";
 import { withDockerCpu } from "./docker-cpu.ts";
+import { expectSuccess } from "./proc.ts";
 
 export async function measureOursBackup(ctx: ShapeCtx): Promise<Sample> {
   const before = new Set(backupsOnDisk(ctx.project).map((b) => b.id));
   const watch = watchDowntime(ctx.app);
   const [r, dockerCpuMs] = await withDockerCpu(() => runTool(ctx.project, ["backup", ctx.project.service]));
   const downtimeMs = await watch.stop();
-  if (r.code !== 0) throw new Error(`tools-backup backup failed (exit ${r.code}): ${r.stderr.trim().slice(-2000)}`);
+  expectSuccess("tools-backup backup", r);
   if (downtimeMs === undefined) throw new Error(`tools-backup backup left ${ctx.app} stopped`);
   const made = backupsOnDisk(ctx.project).filter((b) => !before.has(b.id));
   if (made.length !== 1) throw new Error(`expected one new backup, found ${made.length}`);

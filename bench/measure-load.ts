@@ -17,7 +17,7 @@ import { fmtBytes, fmtKiB, fmtMs } from "./format.ts";
 import type { Machine } from "./machine.ts";
 import { fakeBackups } from "./measure-startup.ts";
 import { runMeasured } from "./peak-memory.ts";
-import { start } from "./proc.ts";
+import { expectSuccess, start } from "./proc.ts";
 import { backupsOnDisk, deleteBackup, makeProject, runTool, runToolOk, type Project } from "./project.ts";
 import { summarise, type MethodResult, type Sample } from "./stats.ts";
 
@@ -92,7 +92,7 @@ async function backupOnce(p: Project, app: string): Promise<Sample> {
   const watch = watchDowntime(app);
   const r = await runTool(p, ["backup", p.service]);
   const downtimeMs = await watch.stop();
-  if (r.code !== 0) throw new Error(`backup failed (exit ${r.code}): ${r.stderr.trim().slice(-2000)}`);
+  expectSuccess("backup", r);
   const made = backupsOnDisk(p).filter((b) => !before.has(b.id));
   if (made.length !== 1) throw new Error(`expected one new backup, found ${made.length}`);
   const m = JSON.parse(fs.readFileSync(made[0]!.manifest, "utf8")) as { downtime_ms: number; volumes: { files: number }[] };
@@ -133,7 +133,7 @@ export async function measureLoad(bin: string, reps: number, quick: boolean, mac
   const out = path.join(p.root, "list.json");
   const fd = fs.openSync(out, "w");
   const r = await runMeasured(bin, ["list", "--json", "--config", p.config], { env: p.env, cwd: p.root, stdout: fd }).finally(() => fs.closeSync(fd));
-  if (r.code !== 0) throw new Error(`list --json failed (exit ${r.code}): ${r.stderr.trim().slice(-2000)}`);
+  expectSuccess("list --json", r);
   const listed = JSON.parse(fs.readFileSync(out, "utf8")) as unknown[];
   if (listed.length !== backups) throw new Error(`list sees ${listed.length} of ${backups} fake backups: the manifest schema has changed`);
   log(`${backups.toLocaleString("en-US")} fake backups of ${OTHER_SERVICES} services in place`);

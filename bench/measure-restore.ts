@@ -10,6 +10,7 @@ import { watchDowntime } from "./downtime.ts";
 import { backupsOnDisk, deleteBackup, runTool } from "./project.ts";
 import type { Sample } from "./stats.ts";
 import { withDockerCpu } from "./docker-cpu.ts";
+import { expectSuccess } from "./proc.ts";
 
 export async function measureOursRestore(ctx: ShapeCtx, safety: boolean): Promise<Sample> {
   const ref = ctx.reference;
@@ -19,7 +20,7 @@ export async function measureOursRestore(ctx: ShapeCtx, safety: boolean): Promis
   const args = ["restore", ctx.project.service, "--yes", "--from", ref.id, ...(safety ? [] : ["--no-safety-backup"])];
   const [r, dockerCpuMs] = await withDockerCpu(() => runTool(ctx.project, args));
   const downtimeMs = await watch.stop();
-  if (r.code !== 0) throw new Error(`tools-backup ${args.join(" ")} failed (exit ${r.code}): ${r.stderr.trim().slice(-2000)}`);
+  expectSuccess(`tools-backup ${args.join(" ")}`, r);
   if (downtimeMs === undefined) throw new Error(`tools-backup restore left ${ctx.app} stopped`);
   const made = backupsOnDisk(ctx.project).filter((b) => !before.has(b.id));
   const expected = safety ? 1 : 0;

@@ -11,6 +11,7 @@ import zlib from "node:zlib";
 import { tarHeader, tarPadding } from "./content.ts";
 import { HOST, listBackups, makeProject, runTool, type Project } from "./project.ts";
 import { summarise, type MethodResult, type Sample } from "./stats.ts";
+import { expectSuccess } from "./proc.ts";
 
 const KINDS = ["scheduled", "manual", "pre-restore"] as const;
 
@@ -47,7 +48,7 @@ export function fakeBackups(p: Project, volume: string, count: number): void {
 
 async function timed(p: Project, args: string[]): Promise<Sample> {
   const r = await runTool(p, args);
-  if (r.code !== 0) throw new Error(`tools-backup ${args.join(" ")} failed (exit ${r.code}): ${r.stderr.trim().slice(-2000)}`);
+  expectSuccess(`tools-backup ${args.join(" ")}`, r);
   return { wallMs: r.wallMs, peakKiB: r.peakKiB };
 }
 

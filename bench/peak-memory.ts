@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { start, type Done, type RunOpts } from "./proc.ts";
+import { expectSuccess, start, type Done, type RunOpts } from "./proc.ts";
 
 const GNU_TIME = "/usr/bin/time";
 
@@ -33,7 +33,7 @@ export async function runMeasured(bin: string, args: string[], opts: RunOpts = {
 /** runMeasured that throws with the command's own stderr when it fails, like proc.ts `ok`. */
 export async function runMeasuredOk(bin: string, args: string[], opts: RunOpts = {}): Promise<Measured> {
   const r = await runMeasured(bin, args, opts);
-  if (r.code !== 0) throw new Error(`${bin} ${args.join(" ")} failed (exit ${r.code}): ${r.stderr.trim().slice(-2000)}`);
+  expectSuccess(`${bin} ${args.join(" ")}`, r);
   return r;
 }
 

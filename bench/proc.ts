@@ -51,10 +51,15 @@ export function run(cmd: string, args: string[], opts: RunOpts = {}): Promise<Do
   return start(cmd, args, opts).done;
 }
 
-/** Runs and throws with the command's own stderr when it fails: a benchmark must not measure a failure. */
+/** Throws with the command's own stderr when `what` failed: a benchmark must not measure a failure. */
+export function expectSuccess(what: string, r: Pick<Done, "code" | "stderr">): void {
+  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}): ${r.stderr.trim().slice(-2000)}`);
+}
+
+/** Runs and throws when the command fails (expectSuccess). */
 export async function ok(cmd: string, args: string[], opts: RunOpts = {}): Promise<Done> {
   const r = await run(cmd, args, opts);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (exit ${r.code}): ${r.stderr.trim().slice(-2000)}`);
+  expectSuccess(`${cmd} ${args.join(" ")}`, r);
   return r;
 }
 

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { recordService, tempDir, uniqueName } from "./docker.ts";
 import { runMeasured, type Measured } from "./peak-memory.ts";
+import { expectSuccess } from "./proc.ts";
 
 /** Fixed host name in file names, so fake backups and real ones look alike. */
 export const HOST = "tbbench";
@@ -64,7 +65,7 @@ export function runTool(p: Project, args: string[], keepStdout = false): Promise
 
 export function runToolOk(p: Project, args: string[], keepStdout = false): Promise<Measured> {
   return runTool(p, args, keepStdout).then((r) => {
-    if (r.code !== 0) throw new Error(`tools-backup ${args.join(" ")} failed (exit ${r.code}): ${r.stderr.trim().slice(-2000)}`);
+    expectSuccess(`tools-backup ${args.join(" ")}`, r);
     return r;
   });
 }
