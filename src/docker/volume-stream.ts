@@ -1,7 +1,11 @@
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { TarWalker, type WalkStats } from "../archive/tar-walker.ts";
+import type { IncomingMessage } from "node:http";
+import { OperationError, messageOf } from "../errors.ts";
 import { dockerError, exitOf, spawnDocker } from "./run.ts";
+import { openArchiveOnSocket } from "./archive-socket.ts";
+import { localEngineSocket } from "./endpoint.ts";
 import type { Helper } from "./helper.ts";
 
 export interface VolumeStats {
@@ -23,8 +27,8 @@ export interface VolumesTarOptions {
 
 /**
  * One tar stream holding every volume under a top-level folder of its name: each volume is
- * read with `docker cp` (the Docker API's own fast path) and piped straight through, the
- * end-of-archive blocks between volumes dropped. Stats land in `stats` as each volume ends.
+ * read as `docker cp` reads it (the Docker API's archive endpoint, on a local engine straight
+ * from its socket) and piped straight through, the end-of-archive blocks between volumes dropped. Stats land in `stats` as each volume ends.
  */
 export function volumesTar(helper: Helper, volumes: string[], stats: VolumeStats[], opts: VolumesTarOptions): Readable {
   const out = new PassThrough({ highWaterMark: 1 << 20 });
@@ -53,6 +57,26 @@ function pick(s: WalkStats) {
 }
 
 async function copyOut(helper: Helper, volume: string, walker: TarWalker, out: PassThrough, signal: AbortSignal): Promise<void> {
+  const socket = await localEngineSocket();
+  const res = socket ? await openArchiveOnSocket(socket, helper.name, helper.pathOf(volume), `reading volume ${volume}`) : undefined;
+  if (res) return copyFromSocket(res, volume, walker, out, signal);
+  return copyWithCli(helper, volume, walker, out, signal);
+}
+
+async function copyFromSocket(res: IncomingMessage, volume: string, walker: TarWalker, out: PassThrough, signal: AbortSignal): Promise<void> {
+  try {
+    await pipeline(res, walker, out, { end: false, signal });
+  } catch (e) {
+    if (signal.aborted || res.complete) throw e;
+    throw new OperationError(`reading volume ${volume}: the Docker engine ended the stream early (${messageOf(e)})`);
+  } finally {
+    res.destroy();
+  }
+  // A cut connection can end between two tar entries, where the tar itself looks whole.
+  if (!res.complete) throw new OperationError(`reading volume ${volume}: the Docker engine ended the stream early`);
+}
+
+async function copyWithCli(helper: Helper, volume: string, walker: TarWalker, out: PassThrough, signal: AbortSignal): Promise<void> {
   const child = spawnDocker(["cp", `${helper.name}:${helper.pathOf(volume)}`, "-"]);
   const stderr: Buffer[] = [];
   child.stderr?.on("data", (b: Buffer) => stderr.push(b));
