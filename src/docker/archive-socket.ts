@@ -1,4 +1,5 @@
 import { request, type IncomingMessage } from "node:http";
+import { OperationError, messageOf } from "../errors.ts";
 import { dockerError } from "./run.ts";
 
 /**
@@ -7,15 +8,20 @@ import { dockerError } from "./run.ts";
  * GiB on 2 cores). Resolves once the daemon has answered 200; undefined when the socket cannot
  * be opened at all, so the caller falls back to the CLI, which reports a real failure itself.
  */
-export function openArchiveOnSocket(socketPath: string, container: string, path: string, what: string): Promise<IncomingMessage | undefined> {
+export function openArchiveOnSocket(socketPath: string, container: string, path: string, what: string, signal: AbortSignal): Promise<IncomingMessage | undefined> {
   return new Promise((resolve, reject) => {
     const req = request({
       socketPath,
+      signal,
       path: `/containers/${encodeURIComponent(container)}/archive?path=${encodeURIComponent(path)}`,
       headers: { "User-Agent": "tools-backup" },
     });
     let answered = false;
-    req.once("error", (e: NodeJS.ErrnoException) => (answered ? undefined : isConnectError(e) ? resolve(undefined) : reject(e)));
+    req.on("error", (e: NodeJS.ErrnoException) => {
+      if (answered) return; // the response stream reports it
+      if (isConnectError(e)) resolve(undefined);
+      else reject(signal.aborted ? e : new OperationError(`${what}: ${messageOf(e)}`));
+    });
     req.once("response", (res) => {
       answered = true;
       if (res.statusCode === 200) return resolve(res);

@@ -58,7 +58,7 @@ function pick(s: WalkStats) {
 
 async function copyOut(helper: Helper, volume: string, walker: TarWalker, out: PassThrough, signal: AbortSignal): Promise<void> {
   const socket = await localEngineSocket();
-  const res = socket ? await openArchiveOnSocket(socket, helper.name, helper.pathOf(volume), `reading volume ${volume}`) : undefined;
+  const res = socket ? await openArchiveOnSocket(socket, helper.name, helper.pathOf(volume), `reading volume ${volume}`, signal) : undefined;
   if (res) return copyFromSocket(res, volume, walker, out, signal);
   return copyWithCli(helper, volume, walker, out, signal);
 }

@@ -4,18 +4,16 @@
  */
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { cleanupCliTemp, run, start, tempDir } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, isRunning, runContainer, uniqueName } from "../helpers/docker.ts";
 import { expectClean, expectConsistent, listJson, svcName } from "../helpers/faults.ts";
 import { makeProject, readJson } from "../helpers/project.ts";
+import { faultyEngine } from "../helpers/faulty-engine.ts";
 
 setDefaultTimeout(120_000);
 afterEach(cleanupDocker);
 afterAll(cleanupCliTemp);
-
-const ENGINE_SOCKET = "/var/run/docker.sock";
 
 /** A docker CLI that logs each call; with `endpoint`, it reports that endpoint as the engine's. */
 function loggingDocker(endpoint?: string): { bin: string; calls: () => string[] } {
@@ -47,48 +45,25 @@ test("a local engine's volumes are read from its socket, any other endpoint's wi
   expectConsistent(p, svc);
 });
 
-/** Passes the engine's socket through, but cuts the first archive download after `limit` bytes. */
-function cuttingProxy(limit: number): { host: string; cuts: () => number; close: () => void } {
-  const file = path.join(tempDir("tbtest-proxy-"), "engine.sock");
-  let cuts = 0;
-  const server = net.createServer((client) => {
-    const engine = net.connect(ENGINE_SOCKET);
-    let sent = 0;
-    let cut = false;
-    client.on("data", (b: Buffer) => {
-      if (cuts === 0 && /^GET [^ ]*\/archive\?/.test(b.toString("latin1", 0, 200))) cut = true;
-      engine.write(b);
-    });
-    engine.on("data", (b: Buffer) => {
-      if (!cut) return void client.write(b);
-      client.write(b.subarray(0, Math.max(0, limit - sent)));
-      sent += b.length;
-      if (sent >= limit) {
-        cuts++;
-        client.destroy();
-        engine.destroy();
-      }
-    });
-    for (const s of [client, engine]) s.on("error", () => undefined).on("close", () => (client.destroy(), engine.destroy()));
+for (const [what, fault, message] of [
+  ["cuts the volume's stream mid-way", { cut: 8 << 20 }, "the Docker engine ended the stream early"],
+  ["answers the download with an error", { error: "injected failure" }, "injected failure"],
+] as const) {
+  test(`the engine ${what}: exit 1 saying so, nothing kept, the container running again`, async () => {
+    const svc = svcName("cut");
+    const vol = createVolume();
+    fillVolume(vol, "dd if=/dev/urandom of=big.bin bs=1M count=40 2>/dev/null");
+    const app = runContainer(uniqueName("app"), [vol]);
+    const p = makeProject({ services: { [svc]: [{ name: vol, container: app }] } });
+    const engine = faultyEngine(fault);
+    try {
+      const r = await start(["backup", svc, ...p.args], { stateHome: p.stateHome, env: { DOCKER_HOST: engine.host } }).done;
+      expect(engine.hits()).toBe(1);
+      expectClean(r, 1, new RegExp(`reading volume ${vol}: ${message}`));
+    } finally {
+      engine.close();
+    }
+    expect(isRunning(app)).toBe(true);
+    expect(expectConsistent(p, svc)).toEqual([]);
   });
-  server.listen(file);
-  return { host: `unix://${file}`, cuts: () => cuts, close: () => server.close() };
 }
-
-test("the engine cuts the volume's stream mid-way: exit 1, nothing kept, the container running again", async () => {
-  const svc = svcName("cut");
-  const vol = createVolume();
-  fillVolume(vol, "dd if=/dev/urandom of=big.bin bs=1M count=40 2>/dev/null");
-  const app = runContainer(uniqueName("app"), [vol]);
-  const p = makeProject({ services: { [svc]: [{ name: vol, container: app }] } });
-  const proxy = cuttingProxy(8 << 20);
-  try {
-    const r = await start(["backup", svc, ...p.args], { stateHome: p.stateHome, env: { DOCKER_HOST: proxy.host } }).done;
-    expect(proxy.cuts()).toBe(1);
-    expectClean(r, 1, new RegExp(`reading volume ${vol}: the Docker engine ended the stream early`));
-  } finally {
-    proxy.close();
-  }
-  expect(isRunning(app)).toBe(true);
-  expect(expectConsistent(p, svc)).toEqual([]);
-});
