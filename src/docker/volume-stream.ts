@@ -28,7 +28,8 @@ export interface VolumesTarOptions {
 /**
  * One tar stream holding every volume under a top-level folder of its name: each volume is
  * read as `docker cp` reads it (the Docker API's archive endpoint, on a local engine straight
- * from its socket) and piped straight through, the end-of-archive blocks between volumes dropped. Stats land in `stats` as each volume ends.
+ * from its socket) and piped straight through, the end-of-archive blocks between volumes
+ * dropped. Stats land in `stats` as each volume ends.
  */
 export function volumesTar(helper: Helper, volumes: string[], stats: VolumeStats[], opts: VolumesTarOptions): Readable {
   const out = new PassThrough({ highWaterMark: 1 << 20 });
