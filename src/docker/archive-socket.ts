@@ -28,7 +28,7 @@ export function openArchiveOnSocket(socketPath: string, container: string, path:
       const body: Buffer[] = [];
       res.on("data", (b: Buffer) => body.push(b));
       res.once("error", reject);
-      res.once("end", () => reject(dockerError(what, `Error response from daemon: ${daemonMessage(Buffer.concat(body).toString())}`)));
+      res.once("end", () => reject(dockerError(what, daemonMessage(Buffer.concat(body).toString()))));
     });
     req.end();
   });
