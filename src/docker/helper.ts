@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { docker, dockerError, dockerOk } from "./run.ts";
 import { removeContainer } from "./engine.ts";
+import { isAlive } from "../util/process.ts";
 
 /**
  * A never-started container that mounts a service's volumes at /v/<volume>, so `docker cp`
@@ -9,6 +11,8 @@ import { removeContainer } from "./engine.ts";
  */
 export const HELPER_IMAGE = "tools-backup-helper:1";
 export const HELPER_LABEL = "io.tools-backup.helper";
+/** `host:pid` of the run that created the helper: only a dead run's helpers may be removed. */
+export const OWNER_LABEL = "io.tools-backup.owner";
 export const MOUNT_ROOT = "/v";
 
 async function ensureHelperImage(): Promise<void> {
@@ -29,14 +33,28 @@ export async function createHelper(service: string, volumes: string[], readOnly:
   const name = `tools-backup-${service}-${randomBytes(4).toString("hex")}`;
   const mounts = volumes.flatMap((v) => ["-v", `${v}:${MOUNT_ROOT}/${v}${readOnly ? ":ro" : ""}`]);
   await dockerOk(
-    ["create", "--name", name, "--network", "none", "--label", `${HELPER_LABEL}=${service}`, ...mounts, HELPER_IMAGE, "/none"],
+    ["create", "--name", name, "--network", "none", "--label", `${HELPER_LABEL}=${service}`, "--label", `${OWNER_LABEL}=${owner()}`, ...mounts, HELPER_IMAGE, "/none"],
     `creating a helper container for ${service}`,
   );
   return { name, pathOf: (v) => `${MOUNT_ROOT}/${v}`, remove: () => removeContainer(name) };
 }
 
-/** Removes helpers a killed run left behind; they hold no data, only volume references. */
-export async function removeStaleHelpers(service: string): Promise<void> {
-  const out = await dockerOk(["ps", "-a", "--filter", `label=${HELPER_LABEL}=${service}`, "--format", "{{.Names}}"], "listing helpers");
-  for (const name of out.split("\n").filter(Boolean)) await removeContainer(name);
+function owner(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
+/**
+ * Removes helpers that a killed run on this machine left behind; they hold no data, only volume
+ * references. A helper of a live run (another project, another user, the same service name)
+ * is in use, and one made on another machine sharing the engine cannot be judged from here.
+ */
+export async function removeStaleHelpers(): Promise<void> {
+  const format = `{{.Names}}\t{{.Label "${OWNER_LABEL}"}}`;
+  const out = await dockerOk(["ps", "-a", "--filter", `label=${HELPER_LABEL}`, "--format", format], "listing helpers");
+  for (const line of out.split("\n").filter(Boolean)) {
+    const [name, label = ""] = line.split("\t");
+    const at = label.lastIndexOf(":");
+    const pid = Number(label.slice(at + 1));
+    if (at > 0 && label.slice(0, at) === hostname() && Number.isInteger(pid) && pid > 0 && !isAlive(pid)) await removeContainer(name!);
+  }
 }

@@ -6,12 +6,12 @@ import { removeStaleHelpers } from "../docker/helper.ts";
 import type { RunContext } from "./context.ts";
 
 /**
- * Cleans up after a run that was killed outright. Its helper containers go (they hold no data;
- * the caller holds the service's lock, so none is in use). A journal left by a run that is no
- * longer alive means containers were stopped: start the ones still stopped, and say so.
+ * Cleans up after a run that was killed outright. Its helper containers go (they hold no data).
+ * A journal left by a run that is no longer alive means containers were stopped: start the ones
+ * still stopped, and say so.
  */
 export async function recoverInterrupted(ctx: RunContext, service: string): Promise<void> {
-  await removeStaleHelpers(service);
+  await removeStaleHelpers();
   const journal = await readJournal(ctx.stateDir, service);
   if (!journal || journal.pid === process.pid || isAlive(journal.pid)) return;
   const { reporter } = ctx;

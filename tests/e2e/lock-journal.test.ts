@@ -6,9 +6,9 @@ import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, waitFor } from "../helpers/cli.ts";
-import { cleanupDocker, dockerOk, isRunning, leftoverHelpers } from "../helpers/docker.ts";
-import { readJson } from "../helpers/project.ts";
-import { backupOk, cleanupApps, deadPid, journalFile, listed, lockFile, service, state, tb, tbStart } from "../helpers/restore-kit.ts";
+import { cleanupDocker, createVolume, dockerOk, fillVolume, isRunning, leftoverHelpers, runContainer, uniqueName } from "../helpers/docker.ts";
+import { makeProject, readJson } from "../helpers/project.ts";
+import { backupOk, cleanupApps, deadPid, journalFile, listed, lockFile, service, state, svcName, tb, tbStart, FILL, type Svc } from "../helpers/restore-kit.ts";
 
 setDefaultTimeout(120_000);
 afterEach(() => {
@@ -74,6 +74,31 @@ describe("lock", () => {
       expect(fs.existsSync(lockFile(s))).toBe(false);
     });
   }
+});
+
+test("two projects with a service of the same name back up at once: neither removes the other's helper", async () => {
+  const name = svcName("same");
+  const [volA, volB] = [createVolume(), createVolume()];
+  fillVolume(volA, FILL);
+  fillVolume(volB, "echo b > b.txt");
+  // Ignores SIGTERM: its stop takes the whole timeout, while the first run's helper already exists.
+  const slow = runContainer(uniqueName("slowstop"), [volA], { init: false });
+  const a: Svc = { name, vol: volA, container: slow, p: makeProject({ services: { [name]: [{ name: volA, container: slow }] } }) };
+  // Its own backup_dir and state folder: another project, or another user on the same engine.
+  const b: Svc = { name, vol: volB, p: makeProject({ services: { [name]: [{ name: volB }] } }) };
+  const first = tbStart(a, ["backup", name], { TOOLS_BACKUP_STOP_TIMEOUT: "4" });
+  expect(await waitFor(() => leftoverHelpers(name).length > 0, 60_000, 5)).toBe(true);
+  const second = tb(b, ["backup", name]);
+  const overlapped = first.child.exitCode === null;
+  const r1 = await first.done;
+
+  expect(overlapped).toBe(true); // otherwise the second run could not have touched the first one's helper
+  expect({ code: second.code, stderr: second.stderr }).toMatchObject({ code: 0 });
+  expect({ code: r1.code, stderr: r1.stderr }).toMatchObject({ code: 0 });
+  expect(listed(a)).toHaveLength(1);
+  expect(listed(b)).toHaveLength(1);
+  expect(isRunning(slow)).toBe(true);
+  expect(leftoverHelpers(name)).toEqual([]);
 });
 
 describe("journal", () => {
