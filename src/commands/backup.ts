@@ -22,7 +22,7 @@ export default defineCommand({
     const services = selectServices(loaded, names);
     const ctx = context(loaded);
     if (args.cron) logger.info(`scheduled backup of ${services.map((s) => s.name).join(", ")} (tools-backup ${VERSION})`);
-    const run = await runBackups(ctx, services, names.length > 0 ? "manual" : "scheduled", { wait: Boolean(args.wait) || Boolean(args.cron) });
+    const run = await runBackups(ctx, services, args.cron ? "scheduled" : "manual", { wait: Boolean(args.wait) || Boolean(args.cron) });
     await recordRun(ctx.stateDir, run, Boolean(args.cron));
     for (const r of run.results) {
       if (r.ok) logger.success(`${r.service}: ${r.file} (${formatBytes(r.bytes)}, ${formatDuration(r.durationMs)}, down ${formatDuration(r.downtimeMs)})`);

@@ -174,5 +174,5 @@ test("a missing volume fails its service by name; the other enabled services are
   const made = filesIn(p.serviceFolder(good));
   expect(made.filter((n) => n.endsWith(".tar.zst"))).toHaveLength(1);
   const manifest = readJson(path.join(p.serviceFolder(good), made.find((n) => n.endsWith(".json"))!));
-  expect(manifest.kind).toBe("scheduled");
+  expect(manifest.kind).toBe("manual"); // typed by hand; only --cron makes "scheduled"
 });
