@@ -26,20 +26,43 @@ async function resolveCommand(rawArgs: string[]) {
   }
 }
 
-/** citty accepts any flag; a typo like `--dryrun` must not silently do the real thing. */
-function rejectUnknownFlags(args: ArgsDef, rest: string[]): void {
-  const known = new Set(["help", "h", "debug"]);
+/**
+ * citty accepts any flag, ignores a boolean's `=value` and lets a string flag go without its
+ * value: a typo like `--dryrun`, `--yes=no` or `--config` with no file must not silently run
+ * something else than what was asked.
+ */
+function checkFlags(args: ArgsDef, rest: string[]): void {
+  const booleans = new Set(["help", "h", "debug"]);
+  const hints = new Map<string, string>();
   for (const [name, def] of Object.entries(args)) {
-    known.add(name);
+    if (def.type === "positional") continue;
     const alias = (def as { alias?: string | string[] }).alias;
-    for (const a of alias === undefined ? [] : Array.isArray(alias) ? alias : [alias]) known.add(a);
-    if (def.type === "boolean") known.add(`no-${name}`);
+    const names = [name, ...(alias === undefined ? [] : Array.isArray(alias) ? alias : [alias])];
+    if (def.type === "boolean") for (const n of [...names, `no-${name}`]) booleans.add(n);
+    else for (const n of names) hints.set(n, def.valueHint ?? "VALUE");
   }
-  for (const word of rest) {
+  for (let i = 0; i < rest.length; i++) {
+    const word = rest[i]!;
     if (word === "--") break;
-    const m = /^--?([^=]+)/.exec(word);
-    if (m && !/^-\d/.test(word) && !known.has(m[1]!)) throw new UsageError(`unknown option "${word}"`);
+    if (!isFlag(word)) continue;
+    const [, dashes, name, value] = /^(--?)([^=]*)(?:=(.*))?$/s.exec(word)!;
+    const flag = `${dashes}${name}`;
+    const hint = hints.get(name!);
+    if (booleans.has(name!)) {
+      if (value !== undefined) throw new UsageError(`${flag} takes no value`);
+      continue;
+    }
+    if (hint === undefined) throw new UsageError(`unknown option "${word}"`);
+    // An empty word after the flag (`--from ""`) is a value: the command decides what it means.
+    const missing = value === undefined ? i + 1 >= rest.length || isFlag(rest[i + 1]!) : value === "";
+    if (missing) throw new UsageError(`${flag} needs a value: ${flag} ${hint}`);
+    if (value === undefined) i++; // its value is the next word, not a flag to check
   }
+}
+
+/** "-5" is a value (a negative number), not a flag; "-" alone is a value too. */
+function isFlag(word: string): boolean {
+  return /^-\D/.test(word);
 }
 
 export async function runCli(rawArgs: string[]): Promise<number> {
@@ -56,7 +79,7 @@ export async function runCli(rawArgs: string[]): Promise<number> {
     if (chain.length === 1 && !rest.includes("--help") && !rest.includes("-h") && isInteractive()) {
       // No command on a terminal: the menu (with --config/--root if given). Never into a pipe or cron.
       const { configArgs } = await import("../commands/_shared.ts");
-      rejectUnknownFlags(configArgs, rest);
+      checkFlags(configArgs, rest);
       installInterruptHandlers();
       const { mainMenu } = await import("../tui/menu.ts");
       const { config, root } = parseArgs(rest, configArgs) as { config?: string; root?: string };
@@ -68,7 +91,7 @@ export async function runCli(rawArgs: string[]): Promise<number> {
       writeOut((process.stdout.isTTY && !process.env.NO_COLOR ? usage : stripAnsi(usage)) + "\n");
       return EXIT.ok;
     }
-    rejectUnknownFlags(await resolve(cmd.args ?? {}), rest);
+    checkFlags(await resolve(cmd.args ?? {}), rest);
     installInterruptHandlers();
     await runCommand(cmd, { rawArgs: rest });
     return interruptedBy()?.exitCode ?? EXIT.ok;

@@ -2,14 +2,15 @@
  * Bad input: clear message, exit 2, nothing changed, no stack trace. config-errors.test.ts covers
  * the basic mistakes (syntax, "seven", keep_last 0, unknown key, unset variable, bad names on
  * backup/list/verify); this adds ranges, blanks, wrong shapes, hostile names in service.yaml,
- * unusable service.yaml files and the restore command line. Damaged archives: faults-bad-archives.
+ * unusable service.yaml files, the restore command line, flags given a value they do not take or
+ * missing the one they need. Damaged archives: faults-bad-archives.
  */
 import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { cleanupCliTemp, run, type RunResult } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, fillVolume, uniqueName } from "../helpers/docker.ts";
+import { cleanupDocker, createVolume, fillVolume, isRunning, runContainer, startedAt, uniqueName } from "../helpers/docker.ts";
 import { snapshot } from "../helpers/archive.ts";
 import { makeProject } from "../helpers/project.ts";
 import { expectClean, listJson, svcName } from "../helpers/faults.ts";
@@ -114,17 +115,25 @@ describe("service.yaml", () => {
   });
 });
 
-describe("the restore command line", () => {
-  function withBackup() {
-    const svc = svcName("args");
-    const vol = createVolume();
-    fillVolume(vol, "echo original > a.txt");
-    const p = makeProject({ services: { [svc]: [{ name: vol }] } });
-    expect(run(["backup", svc, ...p.args], { stateHome: p.stateHome }).code).toBe(0);
-    fillVolume(vol, "echo changed > a.txt");
-    return { svc, vol, p, before: snapshot(vol), tb: (args: string[]) => run([...args, ...p.args], { stateHome: p.stateHome }) };
-  }
+/** A service with one backup, its volume changed since; optionally a running container using it. */
+function withBackup(opts: { container?: boolean } = {}) {
+  const svc = svcName("args");
+  const vol = createVolume();
+  fillVolume(vol, "echo original > a.txt");
+  const container = opts.container ? runContainer(uniqueName("app"), [vol]) : undefined;
+  const p = makeProject({ services: { [svc]: [{ name: vol, container }] } });
+  expect(run(["backup", svc, ...p.args], { stateHome: p.stateHome }).code).toBe(0);
+  fillVolume(vol, "echo changed > a.txt");
+  const tb = (args: string[], env: Record<string, string> = {}) => run([...args, ...p.args], { stateHome: p.stateHome, env });
+  return { svc, vol, container, p, before: snapshot(vol), tb };
+}
 
+const nothingRestored = (s: ReturnType<typeof withBackup>) => {
+  expect(snapshot(s.vol)).toEqual(s.before);
+  expect(listJson(s.p, s.svc).map((b) => b.kind)).toEqual(["manual"]);
+};
+
+describe("the restore command line", () => {
   test("hostile or malformed service names: exit 2, nothing run", () => {
     const s = withBackup();
     for (const name of ["../" + s.svc, `${s.svc}/..`, "a b", `$(touch ${marker})`, `${s.svc}; rm -rf /tmp/x`, `${s.svc}\ttab`, ""]) {
@@ -133,11 +142,6 @@ describe("the restore command line", () => {
     expect(snapshot(s.vol)).toEqual(s.before);
     expect(listJson(s.p, s.svc)).toHaveLength(1);
   });
-
-  const nothingRestored = (s: ReturnType<typeof withBackup>) => {
-    expect(snapshot(s.vol)).toEqual(s.before);
-    expect(listJson(s.p, s.svc).map((b) => b.kind)).toEqual(["manual"]);
-  };
 
   test("--from with shell metacharacters: no match, exit 2, nothing run", () => {
     const s = withBackup();
@@ -157,4 +161,32 @@ describe("the restore command line", () => {
     expectUsage(s.tb(["restore", s.svc, "other", "--yes"]), /other/);
     nothingRestored(s);
   });
+});
+
+describe("flags and their values", () => {
+  test("restore --yes=no (or 0, off, n) is refused, not read as --yes: nothing restored, the container not stopped", () => {
+    const s = withBackup({ container: true });
+    const since = startedAt(s.container!);
+    for (const no of ["no", "0", "off", "n"]) expectUsage(s.tb(["restore", s.svc, "--from", "latest", `--yes=${no}`]), "--yes takes no value");
+    expectUsage(s.tb(["restore", s.svc, "--yes", "--no-safety-backup=true"]), "--no-safety-backup takes no value");
+    nothingRestored(s);
+    expect(isRunning(s.container!)).toBe(true);
+    expect(startedAt(s.container!)).toBe(since);
+  });
+
+  test("a boolean flag with a value is refused on any command, --debug and --help too", () => {
+    const p = makeProject({ services: { app: null } });
+    for (const [args, says] of [[["list", "--json=foo"], "--json takes no value"], [["services", "--debug=1"], "--debug takes no value"], [["list", "--help=no"], "--help takes no value"]] as const) {
+      expectUsage(run([...args, ...p.args]), says);
+    }
+  });
+
+  test("a string flag without its value is refused, not dropped for the default (here ./backup.yaml, which works)", () => {
+    const p = makeProject({ services: { app: null } });
+    expect(run(["list"], { cwd: p.root }).code).toBe(0);
+    for (const args of [["list", "--config"], ["list", "--config", "--json"], ["list", "--config="]]) expectUsage(run(args, { cwd: p.root }), "--config needs a value: --config FILE");
+    expectUsage(run(["status", "--max-age", "--json", ...p.args]), "--max-age needs a value");
+    expectUsage(run(["restore", "app", "--yes", "--from", ...p.args]), "--from needs a value");
+  });
+
 });
