@@ -5,7 +5,7 @@ import { locateConfig, locateRoot } from "../config/locate.ts";
 import { loadService, loadServices, type Service } from "../config/service-config.ts";
 import { UsageError } from "../errors.ts";
 import { SERVICE_NAME } from "../archive/naming.ts";
-import { hostName, stateDir, type RunContext } from "../engine/context.ts";
+import { hostName, stateDir, stopTimeout, type RunContext } from "../engine/context.ts";
 import { interrupt } from "../cli/interrupt.ts";
 import { cliReporter } from "../cli/log.ts";
 
@@ -45,7 +45,7 @@ export function loadConfig(args: { config?: string; root?: string }): Loaded {
 }
 
 export function context(loaded: Loaded): RunContext {
-  return { ...loaded, host: hostName(), stateDir: stateDir(), signal: interrupt.signal, reporter: cliReporter() };
+  return { ...loaded, host: hostName(), stateDir: stateDir(), signal: interrupt.signal, reporter: cliReporter(), stopTimeout: stopTimeout() };
 }
 
 /** The named services, or every enabled one; names are checked before anything runs. */

@@ -38,11 +38,9 @@ export async function runningContainersUsing(volume: string): Promise<string[]> 
   return out.split("\n").map((s) => s.trim()).filter(Boolean);
 }
 
-/** Stop timeout in seconds; services that flush slowly get the Docker default of 10 s. */
-export const STOP_TIMEOUT = Number(process.env.TOOLS_BACKUP_STOP_TIMEOUT ?? 10);
-
-export async function stopContainer(name: string): Promise<void> {
-  await dockerOk(["stop", "--time", String(STOP_TIMEOUT), name], `stopping container ${name}`);
+/** `seconds`: how long docker waits for the container to exit before it kills it. */
+export async function stopContainer(name: string, seconds: number): Promise<void> {
+  await dockerOk(["stop", "--time", String(seconds), name], `stopping container ${name}`);
 }
 
 export async function startContainer(name: string): Promise<void> {

@@ -31,10 +31,10 @@ export async function planContainers(volumes: VolumeSpec[]): Promise<ContainerPl
  * Stops in reverse declared order. Each name is recorded before its stop is asked for,
  * so whatever happens next, the caller knows to start it again.
  */
-export async function stopAll(running: string[], stopped: string[]): Promise<void> {
+export async function stopAll(running: string[], stopped: string[], stopTimeout: number): Promise<void> {
   for (const name of [...running].reverse()) {
     stopped.push(name);
-    await stopContainer(name);
+    await stopContainer(name, stopTimeout);
   }
 }
 

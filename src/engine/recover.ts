@@ -1,4 +1,4 @@
-import { STOP_TIMEOUT, containerState, startContainer } from "../docker/engine.ts";
+import { containerState, startContainer } from "../docker/engine.ts";
 import { messageOf } from "../errors.ts";
 import { clearJournal, readJournal } from "./journal.ts";
 import { isAlive } from "../util/process.ts";
@@ -18,7 +18,7 @@ export async function recoverInterrupted(ctx: RunContext, service: string): Prom
   reporter.warn(service, `a ${journal.operation} started ${journal.started_at} (pid ${journal.pid}) was killed while containers were stopped; recovering`);
   // The dead run's `docker stop` calls outlive it; a container seen running now may still be
   // stopped by one of them. Wait until each could have finished (only right after a kill).
-  const settled = Date.parse(journal.started_at) + journal.stopped.length * (STOP_TIMEOUT + 5) * 1000;
+  const settled = Date.parse(journal.started_at) + journal.stopped.length * (ctx.stopTimeout + 5) * 1000;
   if (settled > Date.now()) {
     reporter.step(service, `waiting ${Math.ceil((settled - Date.now()) / 1000)} s for the killed run's docker stop to finish`);
     await new Promise((r) => setTimeout(r, settled - Date.now()));

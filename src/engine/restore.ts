@@ -64,7 +64,7 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
   let failures: string[] = [];
   try {
     if (users.running.length > 0) reporter.step(service.name, `stopping ${users.running.join(", ")}`);
-    await stopAll(users.running, stopped);
+    await stopAll(users.running, stopped, ctx.stopTimeout);
     // Taken while the containers are already down: one stop and start for the whole restore,
     // and a safety backup that no running container can make inconsistent.
     if (opts.safetyBackup) {

@@ -3,7 +3,7 @@
  * the basic mistakes (syntax, "seven", keep_last 0, unknown key, unset variable, bad names on
  * backup/list/verify); this adds ranges, blanks, wrong shapes, hostile names in service.yaml,
  * unusable service.yaml files, the restore command line, flags given a value they do not take or
- * missing the one they need. Damaged archives: faults-bad-archives.
+ * missing the one they need, and TOOLS_BACKUP_STOP_TIMEOUT. Damaged archives: faults-bad-archives.
  */
 import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
@@ -189,4 +189,17 @@ describe("flags and their values", () => {
     expectUsage(run(["restore", "app", "--yes", "--from", ...p.args]), "--from needs a value");
   });
 
+  test("TOOLS_BACKUP_STOP_TIMEOUT that is not a whole number of seconds: exit 2 before anything is stopped", () => {
+    const s = withBackup({ container: true });
+    const since = startedAt(s.container!);
+    for (const bad of ["abc", "-1", "1.5"]) {
+      const env = { TOOLS_BACKUP_STOP_TIMEOUT: bad };
+      const says = `TOOLS_BACKUP_STOP_TIMEOUT must be a whole number of seconds (got "${bad}")`;
+      expectUsage(s.tb(["backup", s.svc], env), says);
+      expectUsage(s.tb(["restore", s.svc, "--yes"], env), says);
+    }
+    nothingRestored(s);
+    expect(isRunning(s.container!)).toBe(true);
+    expect(startedAt(s.container!)).toBe(since);
+  });
 });
