@@ -4,6 +4,7 @@ import type { Service } from "../config/service-config.ts";
 import { OperationError, messageOf } from "../errors.ts";
 import { checkDaemon, volumeExists } from "../docker/engine.ts";
 import { createHelper } from "../docker/helper.ts";
+import { refuseIfUnfinished } from "./unfinished-restore.ts";
 import { volumesTar, type VolumeStats } from "../docker/volume-stream.ts";
 import { writeArchive } from "../archive/writer.ts";
 import { archiveName, backupId, manifestName, type BackupKind } from "../archive/naming.ts";
@@ -36,6 +37,8 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   if (service.lifecycle.backup) return customBackup(ctx, service, kind, folder, started);
   await checkDaemon();
   await recoverInterrupted(ctx, service.name);
+  // A safety backup keeps exactly that data; any other backup must not save it as good.
+  if (kind !== "pre-restore") await refuseIfUnfinished(ctx.stateDir, service.name);
   for (const v of service.volumes) {
     if (!(await volumeExists(v.name))) throw new OperationError(`volume ${v.name} of ${service.name} does not exist`);
   }

@@ -12,6 +12,8 @@ export interface Journal {
   operation: "backup" | "restore";
   started_at: string;
   stopped: string[];
+  /** For a restore: the backup being restored. */
+  restoring?: string;
   /** For a restore: the pre-restore backup to go back to if the restore was cut short. */
   safety_backup?: string;
   /** For a restore: set once the volumes are being written; before that they are untouched. */

@@ -1,6 +1,7 @@
 import { containerState, startContainer } from "../docker/engine.ts";
 import { messageOf } from "../errors.ts";
 import { clearJournal, readJournal } from "./journal.ts";
+import { markUnfinished } from "./unfinished-restore.ts";
 import { isAlive } from "../util/process.ts";
 import { removeStaleHelpers } from "../docker/helper.ts";
 import type { RunContext } from "./context.ts";
@@ -28,6 +29,7 @@ export async function recoverInterrupted(ctx: RunContext, service: string): Prom
       ? `tools-backup restore ${service} --from ${journal.safety_backup}`
       : `tools-backup restore ${service} --from <id> (see tools-backup list ${service})`;
     reporter.warn(service, `that restore may have left its volumes partly written; to go back to the data from before it: ${back}`);
+    await markUnfinished(ctx.stateDir, { service, started_at: journal.started_at, restoring: journal.restoring, safety_backup: journal.safety_backup, why: `pid ${journal.pid} was killed while it replaced the volumes` });
   }
   for (const name of journal.stopped) {
     try {

@@ -11,6 +11,7 @@ import { clearJournal, writeJournal } from "./journal.ts";
 import { recoverInterrupted } from "./recover.ts";
 import type { RunContext } from "./context.ts";
 import { runScript } from "./lifecycle.ts";
+import { clearUnfinished, markUnfinished } from "./unfinished-restore.ts";
 
 /** Refuses, before anything is touched, an archive that is damaged or not this service's. */
 export async function checkRestorable(ctx: RunContext, service: Service, backup: Backup): Promise<void> {
@@ -58,7 +59,7 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
   if (opts.safetyBackup) await prepareFolder(ctx.config.backupDir, service.name);
   const users = await restoreUsers(service.volumes);
   const stopped: string[] = [];
-  const journal = { service: service.name, pid: process.pid, operation: "restore" as const, started_at: new Date().toISOString(), stopped: users.running, replacing: false };
+  const journal = { service: service.name, pid: process.pid, operation: "restore" as const, started_at: new Date().toISOString(), stopped: users.running, restoring: backup.id, replacing: false };
   await writeJournal(ctx.stateDir, journal);
   let safety: BackupResult | undefined;
   let failures: string[] = [];
@@ -81,9 +82,10 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
         onBytes: (n) => reporter.progress(service.name, n, Date.now() - t0),
       });
     } catch (e) {
-      await rollBack(ctx, service, volumes, safety, e);
+      await rollBack(ctx, service, volumes, { started_at: journal.started_at, restoring: backup.id, safety }, e);
       throw e;
     }
+    await clearUnfinished(ctx.stateDir, service.name);
   } finally {
     failures = await startAll(stopped, users.order);
     if (failures.length === 0) await clearJournal(ctx.stateDir, service.name);
@@ -92,10 +94,20 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
   return { safety, restarted: stopped };
 }
 
-async function rollBack(ctx: RunContext, service: Service, volumes: string[], safety: BackupResult | undefined, cause: unknown): Promise<void> {
+interface Attempt {
+  started_at: string;
+  restoring: string;
+  safety?: BackupResult;
+}
+
+async function rollBack(ctx: RunContext, service: Service, volumes: string[], attempt: Attempt, cause: unknown): Promise<void> {
   const why = ctx.signal.aborted ? "the restore was interrupted" : `the restore failed (${messageOf(cause)})`;
+  const { safety } = attempt;
+  const unfinished = (what: string) =>
+    markUnfinished(ctx.stateDir, { service: service.name, started_at: attempt.started_at, restoring: attempt.restoring, safety_backup: safety?.manifest.id, why: what });
   if (!safety) {
     ctx.reporter.warn(service.name, `${why}; there is no safety backup (--no-safety-backup), so ${volumes.join(", ")} may be partly written`);
+    await unfinished(`${why}, with no safety backup`);
     return;
   }
   ctx.reporter.warn(service.name, `${why}; putting back the data from before the restore (${safety.file})`);
@@ -105,6 +117,7 @@ async function rollBack(ctx: RunContext, service: Service, volumes: string[], sa
     ctx.reporter.warn(service.name, `rolled back: ${service.name} has its previous data again; the safety backup stays at ${safety.file}`);
   } catch (e) {
     ctx.reporter.warn(service.name, `ROLLBACK FAILED (${messageOf(e)}): restore by hand with tools-backup restore ${service.name} --from ${safety.manifest.id}`);
+    await unfinished(`${why}, and putting the safety backup back failed too`);
   }
 }
 

@@ -170,7 +170,7 @@ test("SIGKILL while `docker stop` waits, and the next run's docker is slow: the 
   expect({ running: containerInfo(s.app).running, stderr: next.stderr }).toMatchObject({ running: true });
 });
 
-test("restore SIGKILLed during extraction (300 MiB): the next BACKUP warns the volume may be partial and gives the exact command; that command brings the data back", async () => {
+test("restore SIGKILLed during extraction (300 MiB): the next BACKUP starts the app but refuses to save the partial data, giving the exact command; that command brings the data back", async () => {
   const s = setup(300);
   expect(s.tb(["backup", s.svc]).code).toBe(0);
   dockerOk(["exec", s.app, "sh", "-c", "echo added after the backup > /data/added.txt"]);
@@ -185,19 +185,23 @@ test("restore SIGKILLed during extraction (300 MiB): the next BACKUP warns the v
   const safety = listJson(s.p, s.svc, ENV).find((b) => b.kind === "pre-restore");
   expect(safety).toBeDefined();
 
+  const before = listJson(s.p, s.svc, ENV).map((b) => b.id);
   const next = s.tb(["backup", s.svc]);
   const command = `tools-backup restore ${s.svc} --from ${safety!.id}`;
-  expectClean(next, 0, /partly written/, new RegExp(`started ${s.app}`));
+  expectClean(next, 1, /partly written/, new RegExp(`started ${s.app}`), /no backup is taken until that is resolved/);
   expect(next.stderr).toContain(command);
   expect(containerInfo(s.app).running).toBe(true);
   expect(fs.existsSync(s.journal)).toBe(false);
-  // Retention of that backup must not have taken the safety backup away.
-  expect(listJson(s.p, s.svc, ENV).map((b) => b.id)).toContain(safety!.id);
+  // The partial data became no backup, so retention had nothing new to make room for.
+  expect(listJson(s.p, s.svc, ENV).map((b) => b.id)).toEqual(before);
+  // And the nightly run keeps refusing (status shows the failure) until a restore completes.
+  expectClean(s.tb(["backup", s.svc, "--cron"]), 1, /no backup is taken until that is resolved/);
 
   // Nothing lost: following the advice gives back the data exactly as it was before the restore.
   const back = s.tb([...command.split(" ").slice(1), "--yes", "--no-safety-backup"]);
   expectClean(back, 0);
   expect(snapshot(s.vol)).toEqual(beforeRestore);
   expect(containerInfo(s.app).running).toBe(true);
+  expectClean(s.tb(["backup", s.svc]), 0);
   expectConsistent(s.p, s.svc, ENV);
 });

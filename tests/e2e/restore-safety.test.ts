@@ -184,6 +184,24 @@ describe("a failed or interrupted replacement puts the previous data back", () =
     });
   }
 
+  test("--no-safety-backup and the extraction fails: the data may be partial, so backups refuse until a restore completes", () => {
+    const x = changedAfterBackup();
+    const r = tb(x.s, ["restore", x.s.name, "--yes", "--no-safety-backup"], { TOOLS_BACKUP_DOCKER: failingDocker("cp -a -") });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no safety backup .* may be partly written/);
+    expect(isRunning(x.s.container!)).toBe(true);
+
+    const refused = tb(x.s, ["backup", x.s.name]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/did not finish .* no backup is taken until that is resolved/);
+    expect(refused.stderr).toContain(`tools-backup restore ${x.s.name} --from ${x.b.id}`);
+    expect(listed(x.s).map((b) => b.id)).toEqual([x.b.id]);
+
+    expect(tb(x.s, ["restore", x.s.name, "--yes", "--no-safety-backup", "--from", x.b.id]).code).toBe(0);
+    expect(tb(x.s, ["backup", x.s.name]).code).toBe(0);
+    expect(listed(x.s)).toHaveLength(2);
+  });
+
   test("SIGTERM during the replacement of a 300 MiB volume: rolled back, container running, exit 143", async () => {
     const x = changedAfterBackup("dd if=/dev/urandom of=big.bin bs=1M count=300 2>/dev/null; echo old content > modify.txt");
     const child = tbStart(x.s, ["restore", x.s.name, "--yes"]);
