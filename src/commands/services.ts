@@ -3,19 +3,22 @@ import { defineCommand } from "citty";
 import { allServices, configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
 import { describeServices } from "../engine/describe.ts";
 import { formatAge, formatBytes, table } from "../util/format.ts";
+import { logger } from "../cli/log.ts";
 
 export default defineCommand({
   meta: { name: "services", description: "Show each service: its volumes and containers, whether it is enabled, its newest backup" },
   args: { ...configArgs, ...jsonArg },
   async run({ args }) {
     const loaded = loadConfig(args);
-    const rows = await describeServices(loaded.config, allServices(loaded));
+    const { rows, backupDirProblem } = await describeServices(loaded.config, allServices(loaded));
+    // The services themselves are still worth showing; their newest backup is unknown, not "never".
+    if (backupDirProblem) logger.warn(`${backupDirProblem}; newest backups unknown`);
     if (args.json) return printJson(rows);
     const text = rows.map((r) => [
       r.name, r.enabled ? "enabled" : "off",
       r.has_data ? r.volumes.map((v) => `${v.name}${v.exists ? "" : " (missing)"}`).join(", ") : "no data to back up",
       r.containers.join(", ") || "-",
-      r.newest ? `${formatAge(new Date(r.newest.created_at))}, ${formatBytes(r.newest.bytes)}` : "never",
+      r.newest ? `${formatAge(new Date(r.newest.created_at))}, ${formatBytes(r.newest.bytes)}` : backupDirProblem ? "unknown" : "never",
     ]);
     writeOut(table([["SERVICE", "BACKUP", "VOLUMES", "CONTAINERS", "NEWEST BACKUP"], ...text]) + "\n");
   },

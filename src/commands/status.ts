@@ -1,7 +1,7 @@
 import { writeOut } from "../cli/stdout.ts";
 import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
-import { readCatalog } from "../engine/catalog.ts";
+import { readCatalogOrProblem } from "../engine/catalog.ts";
 import { readRunStatus } from "../engine/run-status.ts";
 import { defaultMaxAgeMs, serviceHealth } from "../engine/health.ts";
 import { hostName, stateDir } from "../engine/context.ts";
@@ -24,19 +24,21 @@ export default defineCommand({
     const schedule = cron?.line?.schedule;
     const maxAgeMs = maxAge(args["max-age"], schedule);
     const enabled = Object.entries(config.services).filter(([, on]) => on).map(([n]) => n);
-    const [{ backups }, status] = await Promise.all([readCatalog(config.backupDir), readRunStatus(stateDir())]);
+    const [{ backups, backupDirProblem }, status] = await Promise.all([readCatalogOrProblem(config.backupDir), readRunStatus(stateDir())]);
     const rows = serviceHealth(enabled, backups, status, hostName(), maxAgeMs);
     const scheduleInfo = schedule ? { schedule, description: describeSchedule(schedule), next_run: nextRuns(schedule, 1)[0]!.toISOString() } : null;
-    if (args.json) printJson({ max_age_hours: maxAgeMs / 3_600_000, schedule: scheduleInfo, services: rows });
+    if (args.json) printJson({ max_age_hours: maxAgeMs / 3_600_000, backup_dir_problem: backupDirProblem ?? null, schedule: scheduleInfo, services: rows });
     else {
       const text = rows.map((r) => [
         r.stale ? "STALE" : "ok", r.service,
-        r.newest ? `${formatAge(new Date(r.newest.created_at))} (${formatBytes(r.newest.bytes)})` : "no backup",
+        r.newest ? `${formatAge(new Date(r.newest.created_at))} (${formatBytes(r.newest.bytes)})` : backupDirProblem ? "unknown" : "no backup",
         r.last_attempt ? `${r.last_attempt.ok ? "ok" : "FAILED"} ${formatAge(new Date(r.last_attempt.at))}${r.last_attempt.error ? `: ${r.last_attempt.error}` : ""}` : "-",
       ]);
       writeOut(table([["STATE", "SERVICE", "NEWEST BACKUP", "LAST ATTEMPT"], ...text]) + "\n");
       logger.info(scheduleInfo ? `schedule: ${scheduleInfo.description}` : "no schedule installed (tools-backup cron install)");
     }
+    // Without backup_dir every service looks stale: its problem is the one to report.
+    if (backupDirProblem) throw new OperationError(backupDirProblem);
     const stale = rows.filter((r) => r.stale);
     if (stale.length > 0) throw new OperationError(`no backup newer than ${maxAgeMs / 3_600_000} hours for ${stale.map((r) => r.service).join(", ")}`);
   },

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { access, constants, stat } from "node:fs/promises";
+import { access, constants } from "node:fs/promises";
 import type { Service } from "../config/service-config.ts";
 import { OperationError, messageOf } from "../errors.ts";
 import { checkDaemon, volumeExists } from "../docker/engine.ts";
@@ -15,6 +15,7 @@ import { VERSION } from "../version.ts";
 import { planContainers, startAll, stopAll } from "./containers.ts";
 import { clearJournal, writeJournal } from "./journal.ts";
 import { recoverInterrupted } from "./recover.ts";
+import { requireBackupDir } from "./backup-dir.ts";
 import { scriptBackup } from "./lifecycle.ts";
 import type { RunContext } from "./context.ts";
 
@@ -127,10 +128,7 @@ async function customBackup(ctx: RunContext, service: Service, kind: BackupKind,
 
 /** Checked before any container is stopped: a backup that cannot be written must not cost downtime. */
 export async function prepareFolder(backupDir: string, service: string): Promise<string> {
-  const s = await stat(backupDir).catch(() => undefined);
-  // Never created on the fly: a missing backup_dir is usually a cloud drive that is not mounted.
-  if (!s) throw new OperationError(`backup_dir ${backupDir} does not exist; create it, or check that the drive holding it is mounted`);
-  if (!s.isDirectory()) throw new OperationError(`backup_dir ${backupDir} is not a folder`);
+  await requireBackupDir(backupDir);
   const folder = join(backupDir, service);
   try {
     await ensurePrivateDir(folder);

@@ -2,7 +2,7 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { MANIFEST_SUFFIX, SERVICE_NAME, TEMP_PREFIX, archiveName, parseId } from "../archive/naming.ts";
 import { readManifest, type Manifest } from "../archive/manifest.ts";
-import { OperationError } from "../errors.ts";
+import { backupDirProblem, requireBackupDir } from "./backup-dir.ts";
 
 export interface Backup {
   id: string;
@@ -39,15 +39,26 @@ async function names(dir: string, only: "all" | "folders" = "all"): Promise<stri
 /**
  * Every complete backup in backup_dir, newest first. A backup counts only with its manifest,
  * which is written last: temporary files and archives without a manifest are never listed.
+ * A missing backup_dir is an error: an unmounted drive must not read as "no backups".
  */
 export async function readCatalog(backupDir: string, service?: string): Promise<Catalog> {
-  const kind = await stat(backupDir).then((s) => (s.isDirectory() ? "folder" : "other"), () => "missing");
-  if (kind === "other") throw new OperationError(`backup_dir ${backupDir} is not a folder`);
-  const services = service ? [service] : (await names(backupDir, "folders")).filter((n) => SERVICE_NAME.test(n));
+  await requireBackupDir(backupDir);
+  const services = service ? [service] : await serviceFolders(backupDir);
   const catalog: Catalog = { backups: [], problems: [] };
   await Promise.all(services.map((s) => readService(backupDir, s, catalog)));
   catalog.backups.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id));
   return catalog;
+}
+
+/** For reports with more to show than backups (services, status): backup_dir's problem instead of an error. */
+export async function readCatalogOrProblem(backupDir: string): Promise<Catalog & { backupDirProblem?: string }> {
+  const problem = await backupDirProblem(backupDir);
+  return problem ? { backups: [], problems: [], backupDirProblem: problem } : readCatalog(backupDir);
+}
+
+/** Services with a folder in backup_dir: backups outlive the service definitions they were made from. */
+async function serviceFolders(backupDir: string): Promise<string[]> {
+  return (await names(backupDir, "folders")).filter((n) => SERVICE_NAME.test(n));
 }
 
 async function readService(backupDir: string, service: string, catalog: Catalog): Promise<void> {

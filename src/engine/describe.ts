@@ -1,7 +1,7 @@
 import type { BackupConfig } from "../config/backup-config.ts";
 import type { Service } from "../config/service-config.ts";
 import { volumeExists } from "../docker/engine.ts";
-import { readCatalog } from "./catalog.ts";
+import { readCatalogOrProblem } from "./catalog.ts";
 
 export interface ServiceDescription {
   name: string;
@@ -13,9 +13,12 @@ export interface ServiceDescription {
   newest: { id: string; created_at: string; bytes: number; host: string } | null;
 }
 
-/** What `services` shows; volume existence is null when Docker cannot be asked. */
-export async function describeServices(config: BackupConfig, services: Service[]): Promise<ServiceDescription[]> {
-  const { backups } = await readCatalog(config.backupDir);
+/**
+ * What `services` shows; volume existence is null when Docker cannot be asked, and every newest
+ * backup null with `backupDirProblem` set when backup_dir cannot be read.
+ */
+export async function describeServices(config: BackupConfig, services: Service[]): Promise<{ rows: ServiceDescription[]; backupDirProblem?: string }> {
+  const { backups, backupDirProblem } = await readCatalogOrProblem(config.backupDir);
   let dockerUp = true;
   const exists = async (name: string) => {
     if (!dockerUp) return null;
@@ -34,5 +37,5 @@ export async function describeServices(config: BackupConfig, services: Service[]
       newest: newest ? { id: newest.id, created_at: newest.createdAt.toISOString(), bytes: newest.bytes, host: newest.host } : null,
     });
   }
-  return out;
+  return { rows: out, backupDirProblem };
 }

@@ -6,6 +6,7 @@ import { TEMP_PREFIX, safeHost } from "../archive/naming.ts";
 import type { BackupConfig } from "../config/backup-config.ts";
 import { finishInterruptedPublish } from "../archive/publish.ts";
 import { readCatalog, type Backup } from "./catalog.ts";
+import { requireBackupDir } from "./backup-dir.ts";
 
 export interface PruneResult {
   plan: RetentionPlan<Backup & { host: string }>;
@@ -21,6 +22,7 @@ export interface PruneResult {
  */
 export async function prune(config: BackupConfig, host: string, opts: { dryRun: boolean; service?: string; now?: Date }): Promise<PruneResult> {
   const now = opts.now ?? new Date();
+  await requireBackupDir(config.backupDir);
   const folders = opts.service ? [opts.service] : await readdir(config.backupDir).catch(() => []);
   const finished = (await Promise.all(folders.map((f) => finishInterruptedPublish(join(config.backupDir, f), host, opts.dryRun)))).flat();
   const { backups } = await readCatalog(config.backupDir, opts.service);

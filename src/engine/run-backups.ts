@@ -3,6 +3,7 @@ import { messageOf } from "../errors.ts";
 import type { BackupKind } from "../archive/naming.ts";
 import { backupService } from "./backup.ts";
 import { prune } from "./prune.ts";
+import { backupDirProblem } from "./backup-dir.ts";
 import { lockOptions, type RunContext } from "./context.ts";
 import { withServiceLock } from "./lock.ts";
 
@@ -45,7 +46,9 @@ export async function runBackups(ctx: RunContext, services: Service[], kind: Bac
     }
   }
   const pruned: string[] = [];
-  for (const service of services) {
+  // Without backup_dir every backup already failed with that reason: retention would only repeat it.
+  const retained = (await backupDirProblem(ctx.config.backupDir)) ? [] : services;
+  for (const service of retained) {
     try {
       const { plan } = await prune(ctx.config, ctx.host, { dryRun: false, service: service.name });
       pruned.push(...plan.remove.map((b) => b.id));

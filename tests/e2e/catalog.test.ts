@@ -10,19 +10,36 @@ setDefaultTimeout(120_000);
 afterEach(cleanupDocker);
 afterAll(cleanupCliTemp);
 
-test("no backup_dir yet: list, verify, prune and services succeed with nothing to show", () => {
+test("backup_dir missing (a drive not mounted) or not a folder: list, verify, prune, restore fail with the reason; services warns; nothing made", () => {
   const p = makeProject({ services: { alpha: [{ name: uniqueName("v") }] } });
   fs.rmdirSync(p.backupDir);
-  const list = run(["list", "--json", ...p.args]);
-  expect(list.code).toBe(0);
-  expect(JSON.parse(list.stdout)).toEqual([]);
-  expect(run(["verify", ...p.args]).code).toBe(0);
-  const prune = run(["prune", "--json", ...p.args]);
-  expect(prune.code).toBe(0);
-  expect(JSON.parse(prune.stdout)).toMatchObject({ removed: [], kept: [] });
-  const services = run(["services", "--json", ...p.args]);
-  expect(services.code).toBe(0);
-  expect(JSON.parse(services.stdout)[0]).toMatchObject({ name: "alpha", newest: null, volumes: [{ exists: false }] });
+  const cases = [
+    { reason: `backup_dir ${p.backupDir} does not exist; create it, or check that the drive holding it is mounted`, setup: () => {} },
+    { reason: `backup_dir ${p.backupDir} is not a folder`, setup: () => fs.writeFileSync(p.backupDir, "a file\n") },
+  ];
+  for (const { reason, setup } of cases) {
+    setup();
+    const before = fs.existsSync(p.backupDir) ? fs.readFileSync(p.backupDir, "utf8") : null;
+    const commands = [["list"], ["list", "--json"], ["list", "alpha"], ["verify"], ["verify", "alpha", "--json"], ["prune"], ["prune", "--dry-run", "--json"], ["restore", "alpha", "--yes"], ["restore", "alpha", "--dry-run"]];
+    for (const cmd of commands) {
+      const r = run([...cmd, ...p.args], { stateHome: p.stateHome });
+      // Never "no backups": a health check built on verify must fail while the drive is away.
+      expect({ cmd, code: r.code, stdout: r.stdout }).toEqual({ cmd, code: 1, stdout: "" });
+      expect(r.stderr).toContain(reason);
+      expect(r.stderr).not.toContain("no backups");
+    }
+    // services still shows the services, but not "never" for a backup it could not look for.
+    const services = run(["services", "--json", ...p.args], { stateHome: p.stateHome });
+    expect(services.code).toBe(0);
+    expect(JSON.parse(services.stdout)[0]).toMatchObject({ name: "alpha", newest: null, volumes: [{ exists: false }] });
+    expect(services.stderr).toContain(reason);
+    const text = run(["services", ...p.args], { stateHome: p.stateHome });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("unknown");
+    expect(text.stdout).not.toContain("never");
+    expect(text.stderr).toContain(reason);
+    expect(fs.existsSync(p.backupDir) ? fs.readFileSync(p.backupDir, "utf8") : null).toBe(before);
+  }
 });
 
 test("damaged backups: each is named by verify (exit 1); list marks or skips them and still exits 0", () => {

@@ -1,4 +1,4 @@
-/** `status` exit codes for monitoring: fresh backups 0, stale or failed ones 1. */
+/** `status` exit codes for monitoring: fresh backups 0; stale or failed ones, a missing backup_dir 1. */
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
@@ -56,3 +56,23 @@ test("a failed last attempt is shown with its error", () => {
   expect(row.last_attempt.ok).toBe(false);
   expect(row.last_attempt.error).toContain(volume);
 });
+
+test("backup_dir gone after a good backup (a drive not mounted): exit 1 naming it, not a stale backup", () => {
+  const { p, status } = project();
+  expect(run(["backup", "--cron", ...p.args], { stateHome: p.stateHome }).code).toBe(0);
+  expect(status().code).toBe(0);
+  const away = `${p.backupDir}.unmounted`;
+  fs.renameSync(p.backupDir, away);
+  const reason = `backup_dir ${p.backupDir} does not exist; create it, or check that the drive holding it is mounted`;
+  const r = status();
+  expect(r.code).toBe(1);
+  expect(JSON.parse(r.stdout)).toMatchObject({ backup_dir_problem: reason, services: [{ service: "app", newest: null }] });
+  expect(r.stderr).toContain(reason);
+  expect(r.stderr).not.toContain("no backup newer than");
+  const text = run(["status", ...p.args], { stateHome: p.stateHome });
+  expect(text.code).toBe(1);
+  expect(text.stdout).toMatch(/app\s+unknown/);
+  expect(text.stderr).toContain(reason);
+  expect(fs.existsSync(p.backupDir)).toBe(false);
+});
+
