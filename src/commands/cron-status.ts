@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { join } from "node:path";
 import { jsonArg, printJson } from "./_shared.ts";
-import { installedEntry } from "../cron/entry.ts";
+import { brokenEntryProblem, installedEntry } from "../cron/entry.ts";
 import { describeSchedule, nextRuns } from "../cron/schedule.ts";
 import { readRunStatus } from "../engine/run-status.ts";
 import { stateDir } from "../engine/context.ts";
@@ -37,8 +37,7 @@ export default defineCommand({
       logger.info(`last run ${last_run.finished_at}${last_run.cron ? " (scheduled)" : ""}:`);
       for (const r of last_run.results) (r.ok ? logger.success : logger.error)(`  ${r.service}: ${r.ok ? r.file : r.error}`);
     } else logger.info("no run recorded yet");
-    if (!entry.executableExists) {
-      throw new OperationError(`the scheduled line runs ${entry.executable}, which no longer exists: scheduled backups are FAILING; run \`tools-backup cron install\` again from the binary's new place`);
-    }
+    const broken = brokenEntryProblem(entry);
+    if (broken) throw new OperationError(broken);
   },
 });

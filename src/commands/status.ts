@@ -5,7 +5,7 @@ import { readCatalogOrProblem } from "../engine/catalog.ts";
 import { readRunStatus } from "../engine/run-status.ts";
 import { defaultMaxAgeMs, serviceHealth } from "../engine/health.ts";
 import { hostName, stateDir } from "../engine/context.ts";
-import { installedEntry } from "../cron/entry.ts";
+import { brokenEntryProblem, installedEntry } from "../cron/entry.ts";
 import { describeSchedule, longestIntervalMs, nextRuns } from "../cron/schedule.ts";
 import { OperationError, UsageError } from "../errors.ts";
 import { formatAge, formatBytes, table } from "../util/format.ts";
@@ -26,7 +26,11 @@ export default defineCommand({
     const enabled = Object.entries(config.services).filter(([, on]) => on).map(([n]) => n);
     const [{ backups, backupDirProblem }, status] = await Promise.all([readCatalogOrProblem(config.backupDir), readRunStatus(stateDir())]);
     const rows = serviceHealth(enabled, backups, status, hostName(), maxAgeMs);
-    const scheduleInfo = schedule ? { schedule, description: describeSchedule(schedule), next_run: nextRuns(schedule, 1)[0]!.toISOString() } : null;
+    // A moved binary fails every night from now on: said even while the backups are still fresh.
+    const broken = cron && brokenEntryProblem(cron);
+    const scheduleInfo = schedule
+      ? { schedule, description: describeSchedule(schedule), next_run: nextRuns(schedule, 1)[0]!.toISOString(), executable: cron.executable ?? null, executable_exists: cron.executableExists }
+      : null;
     if (args.json) printJson({ max_age_hours: maxAgeMs / 3_600_000, backup_dir_problem: backupDirProblem ?? null, schedule: scheduleInfo, services: rows });
     else {
       const text = rows.map((r) => [
@@ -37,10 +41,14 @@ export default defineCommand({
       writeOut(table([["STATE", "SERVICE", "NEWEST BACKUP", "LAST ATTEMPT"], ...text]) + "\n");
       logger.info(scheduleInfo ? `schedule: ${scheduleInfo.description}` : "no schedule installed (tools-backup cron install)");
     }
+    const stale = rows.filter((r) => r.stale).map((r) => r.service);
     // Without backup_dir every service looks stale: its problem is the one to report.
-    if (backupDirProblem) throw new OperationError(backupDirProblem);
-    const stale = rows.filter((r) => r.stale);
-    if (stale.length > 0) throw new OperationError(`no backup newer than ${maxAgeMs / 3_600_000} hours for ${stale.map((r) => r.service).join(", ")}`);
+    const failures = [
+      backupDirProblem ?? (stale.length > 0 ? `no backup newer than ${maxAgeMs / 3_600_000} hours for ${stale.join(", ")}` : undefined),
+      broken,
+    ].filter((f) => f !== undefined);
+    for (const f of failures.slice(1)) logger.error(f);
+    if (failures.length > 0) throw new OperationError(failures[0]!);
   },
 });
 

@@ -1,9 +1,11 @@
-/** `status` exit codes for monitoring: fresh backups 0; stale or failed ones, a missing backup_dir 1. */
+/** `status` exit codes for monitoring: fresh backups 0; stale or failed ones, a missing backup_dir, a moved binary 1. */
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { cleanupCliTemp, run } from "../helpers/cli.ts";
+import { BIN, binaryEnv, cleanupCliTemp, run, tempDir } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, removeVolume } from "../helpers/docker.ts";
+import { fakeCrontab } from "../helpers/fake-crontab.ts";
 import { makeProject, readJson } from "../helpers/project.ts";
 
 setDefaultTimeout(120_000);
@@ -76,3 +78,34 @@ test("backup_dir gone after a good backup (a drive not mounted): exit 1 naming i
   expect(fs.existsSync(p.backupDir)).toBe(false);
 });
 
+test("the binary the scheduled line runs was moved: exit 1 with cron status's message, though backups are fresh", () => {
+  const { p, status } = project();
+  const cron = fakeCrontab();
+  const moved = path.join(tempDir("tbtest-moved-"), "tools-backup");
+  fs.copyFileSync(BIN, moved);
+  fs.chmodSync(moved, 0o755);
+  const env = binaryEnv({ stateHome: p.stateHome, env: cron.env });
+  expect(spawnSync(moved, ["cron", "install", ...p.args], { env }).status).toBe(0);
+  expect(run(["backup", "--cron", ...p.args], { stateHome: p.stateHome }).code).toBe(0);
+  const before = run(["status", "--json", ...p.args], { stateHome: p.stateHome, env: cron.env });
+  expect(before.code).toBe(0);
+  expect(JSON.parse(before.stdout).schedule).toMatchObject({ executable: moved, executable_exists: true });
+
+  fs.rmSync(moved);
+  const table = cron.table();
+  const r = run(["status", "--json", ...p.args], { stateHome: p.stateHome, env: cron.env });
+  expect(r.code).toBe(1);
+  const json = JSON.parse(r.stdout);
+  expect(json.schedule).toMatchObject({ executable: moved, executable_exists: false });
+  expect(json.services).toMatchObject([{ service: "app", stale: false }]);
+  const problem = (out: string) => out.split("\n").find((l) => l.includes("no longer exists"))?.replace(/^.*error: /, "");
+  const cronStatus = run(["cron", "status"], { stateHome: p.stateHome, env: cron.env });
+  expect(cronStatus.code).toBe(1);
+  expect(problem(r.stderr)).toBeDefined();
+  expect(problem(r.stderr)).toBe(problem(cronStatus.stderr));
+  expect(problem(r.stderr)).toContain(moved);
+  const text = run(["status", ...p.args], { stateHome: p.stateHome, env: cron.env });
+  expect(text.code).toBe(1);
+  expect(problem(text.stderr)).toBe(problem(cronStatus.stderr));
+  expect(cron.table()).toBe(table);
+});
