@@ -6,6 +6,7 @@ import { loadService, loadServices, type Service } from "../config/service-confi
 import { UsageError } from "../errors.ts";
 import { SERVICE_NAME } from "../archive/naming.ts";
 import { hostName, stateDir, stopTimeout, type RunContext } from "../engine/context.ts";
+import { requireKnownService } from "../engine/catalog.ts";
 import { interrupt } from "../cli/interrupt.ts";
 import { cliReporter } from "../cli/log.ts";
 
@@ -20,9 +21,11 @@ export const serviceFilterArg = {
 } as const satisfies ArgsDef;
 
 /** The optional SERVICE of list and verify, checked like every name that becomes a path. */
-export function serviceFilter(args: { _: string[] }): string | undefined {
+export async function serviceFilter(loaded: Loaded, args: { _: string[] }): Promise<string | undefined> {
   const [service] = positionals(args);
-  if (service !== undefined && !SERVICE_NAME.test(service)) throw new UsageError(`invalid service name "${service}"`);
+  if (service === undefined) return undefined;
+  if (!SERVICE_NAME.test(service)) throw new UsageError(`invalid service name "${service}"`);
+  await requireKnownService(loaded.root, loaded.config.backupDir, service);
   return service;
 }
 

@@ -20,8 +20,9 @@ export default defineCommand({
     ...jsonArg,
   },
   async run({ args }) {
-    const { config } = loadConfig(args);
-    const service = serviceFilter(args);
+    const loaded = loadConfig(args);
+    const { config } = loaded;
+    const service = await serviceFilter(loaded, args);
     const { backups, problems } = await readCatalog(config.backupDir, service);
     for (const p of problems) logger.warn(p);
     if (args.json) return printJson(backups.map(backupJson));

@@ -15,8 +15,9 @@ export default defineCommand({
     ...jsonArg,
   },
   async run({ args }) {
-    const { config } = loadConfig(args);
-    const service = serviceFilter(args);
+    const loaded = loadConfig(args);
+    const { config } = loaded;
+    const service = await serviceFilter(loaded, args);
     let { backups, problems } = await readCatalog(config.backupDir, service);
     if (args.from) {
       backups = backups.filter((b) => b.id === args.from);

@@ -60,9 +60,7 @@ export function loadService(root: string, name: string): Service {
   if (!fs.existsSync(file)) {
     // A link whose target is gone is a broken service, not an unknown one.
     if (isPresent(file)) throw new UsageError(`${file} is a symbolic link to a file that does not exist`);
-    const suggestion = didYouMean(name, serviceNames(root));
-    const hint = suggestion ? ` (did you mean "${suggestion}"?)` : "";
-    throw new UsageError(`unknown service "${name}"${hint}; services are read from ${servicesDir(root)}`);
+    throw unknownService(root, name);
   }
   const src = parseYamlFile(file);
   const parsed = v.safeParse(schema, src.data);
@@ -81,6 +79,18 @@ export function loadService(root: string, name: string): Service {
   if (lifecycle.backup !== undefined) scripts.backup = checkScript(src, dir, "backup", lifecycle.backup);
   if (lifecycle.restore !== undefined) scripts.restore = checkScript(src, dir, "restore", lifecycle.restore);
   return { name, dir, file, volumes, hasData: volumes.length > 0 || scripts.backup !== undefined, lifecycle: scripts };
+}
+
+/** Whether services/<name> has a service.yaml, even a broken one. */
+export function isDefined(root: string, name: string): boolean {
+  return isPresent(path.join(servicesDir(root), name, "service.yaml"));
+}
+
+/** The error for a name that is no service; `alsoKnown`: other names worth suggesting. */
+export function unknownService(root: string, name: string, alsoKnown: string[] = []): UsageError {
+  const suggestion = didYouMean(name, [...serviceNames(root), ...alsoKnown]);
+  const hint = suggestion ? ` (did you mean "${suggestion}"?)` : "";
+  return new UsageError(`unknown service "${name}"${hint}; services are read from ${servicesDir(root)}`);
 }
 
 /** Names of the folders holding a service.yaml; a bad folder name is an error, not a silent skip. */

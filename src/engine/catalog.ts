@@ -2,6 +2,7 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { MANIFEST_SUFFIX, SERVICE_NAME, TEMP_PREFIX, archiveName, parseId } from "../archive/naming.ts";
 import { readManifest, type Manifest } from "../archive/manifest.ts";
+import { isDefined, unknownService } from "../config/service-config.ts";
 import { backupDirProblem, requireBackupDir } from "./backup-dir.ts";
 
 export interface Backup {
@@ -59,6 +60,16 @@ export async function readCatalogOrProblem(backupDir: string): Promise<Catalog &
 /** Services with a folder in backup_dir: backups outlive the service definitions they were made from. */
 async function serviceFolders(backupDir: string): Promise<string[]> {
   return (await names(backupDir, "folders")).filter((n) => SERVICE_NAME.test(n));
+}
+
+/**
+ * The SERVICE of list and verify: a defined service, or one whose backups outlived its
+ * definition. Anything else is a typo, not "no backups".
+ */
+export async function requireKnownService(root: string, backupDir: string, service: string): Promise<void> {
+  await requireBackupDir(backupDir);
+  const withBackups = await serviceFolders(backupDir);
+  if (!withBackups.includes(service) && !isDefined(root, service)) throw unknownService(root, service, withBackups);
 }
 
 async function readService(backupDir: string, service: string, catalog: Catalog): Promise<void> {

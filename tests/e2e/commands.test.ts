@@ -174,3 +174,27 @@ test("services --json: enabled, volumes with exists, containers, newest", () => 
   for (const s of [alpha, beta, gamma]) expect(text.stdout).toContain(s);
   expect(text.stdout).toContain("(missing)");
 });
+
+test("list and verify: an unknown SERVICE is a usage error with a suggestion; a removed service's backups stay listable", () => {
+  const { svc, p } = oneServiceProject();
+  const id = backup(p, svc);
+  const files = filesIn(p.serviceFolder(svc));
+  const typo = svc.slice(0, -1);
+  for (const cmd of [["list", "nosuch"], ["list", "nosuch", "--json"], ["verify", "nosuch"], ["verify", typo, "--json"], ["list", typo]]) {
+    const r = run([...cmd, ...p.args], { stateHome: p.stateHome });
+    expect({ cmd, code: r.code, stdout: r.stdout }).toEqual({ cmd, code: 2, stdout: "" });
+    expect(r.stderr).toContain(`unknown service "${cmd[1]}"`);
+    if (cmd[1] === typo) expect(r.stderr).toContain(`(did you mean "${svc}"?)`);
+  }
+
+  // Backups outlive the service definition they were made from: still found, even by a typo.
+  fs.rmSync(path.join(p.root, "services", svc), { recursive: true });
+  const listed = run(["list", svc, "--json", ...p.args], { stateHome: p.stateHome });
+  expect(listed.code).toBe(0);
+  expect(JSON.parse(listed.stdout).map((b: { id: string }) => b.id)).toEqual([id]);
+  expect(run(["verify", svc, ...p.args], { stateHome: p.stateHome }).code).toBe(0);
+  const typoed = run(["verify", typo, ...p.args], { stateHome: p.stateHome });
+  expect(typoed.code).toBe(2);
+  expect(typoed.stderr).toContain(`(did you mean "${svc}"?)`);
+  expect(filesIn(p.serviceFolder(svc))).toEqual(files);
+});
