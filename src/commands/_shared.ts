@@ -3,6 +3,7 @@ import type { ArgsDef } from "citty";
 import { loadBackupConfig, type BackupConfig } from "../config/backup-config.ts";
 import { locateConfig, locateRoot } from "../config/locate.ts";
 import { loadService, loadServices, type Service } from "../config/service-config.ts";
+import { loadEnabledServices, type EnabledServices } from "../config/enabled-services.ts";
 import { UsageError } from "../errors.ts";
 import { SERVICE_NAME } from "../archive/naming.ts";
 import { hostName, stateDir, stopTimeout, type RunContext } from "../engine/context.ts";
@@ -51,14 +52,16 @@ export function context(loaded: Loaded): RunContext {
   return { ...loaded, host: hostName(), stateDir: stateDir(), signal: interrupt.signal, reporter: cliReporter(), stopTimeout: stopTimeout() };
 }
 
-/** The named services, or every enabled one; names are checked before anything runs. */
-export function selectServices(loaded: Loaded, names: string[]): Service[] {
-  if (names.length > 0) return [...new Set(names)].map((n) => loadService(loaded.root, n));
-  const enabled = Object.entries(loaded.config.services).filter(([, on]) => on).map(([n]) => n);
-  if (enabled.length === 0) {
+/**
+ * The named services (any problem stops the run before it starts), or every enabled one, where
+ * an unknown or broken entry fails alone.
+ */
+export function selectServices(loaded: Loaded, names: string[]): EnabledServices {
+  if (names.length > 0) return { services: [...new Set(names)].map((n) => loadService(loaded.root, n)), broken: [] };
+  if (!Object.values(loaded.config.services).some(Boolean)) {
     throw new UsageError(`no service is enabled in ${loaded.config.file} (add "services: { name: true }") and none was named`);
   }
-  return enabled.map((n) => loadService(loaded.root, n));
+  return loadEnabledServices(loaded.config, loaded.root);
 }
 
 export function allServices(loaded: Loaded): Service[] {

@@ -1,9 +1,9 @@
 import { defineCommand } from "citty";
 import { configArgs, context, jsonArg, loadConfig, positionals, printJson, selectServices } from "./_shared.ts";
-import { runBackups } from "../engine/run-backups.ts";
+import { failedOutcome, runBackups } from "../engine/run-backups.ts";
 import { logger } from "../cli/log.ts";
 import { formatBytes, formatDuration } from "../util/format.ts";
-import { OperationError } from "../errors.ts";
+import { OperationError, UsageError } from "../errors.ts";
 import { recordRun } from "../engine/run-status.ts";
 import { VERSION } from "../version.ts";
 
@@ -19,10 +19,13 @@ export default defineCommand({
   async run({ args }) {
     const loaded = loadConfig(args);
     const names = args.cron ? [] : positionals(args);
-    const services = selectServices(loaded, names);
+    const { services, broken } = selectServices(loaded, names);
     const ctx = context(loaded);
-    if (args.cron) logger.info(`scheduled backup of ${services.map((s) => s.name).join(", ")} (tools-backup ${VERSION})`);
+    const all = [...services.map((s) => s.name), ...broken.map((b) => b.service)];
+    if (args.cron) logger.info(`scheduled backup of ${all.join(", ")} (tools-backup ${VERSION})`);
     const run = await runBackups(ctx, services, args.cron ? "scheduled" : "manual", { wait: Boolean(args.wait) || Boolean(args.cron) });
+    // Recorded like any failed backup, so that `status` shows what keeps a service from its backups.
+    run.results.push(...broken.map((b) => failedOutcome(b.service, b.error)));
     await recordRun(ctx.stateDir, run, Boolean(args.cron));
     for (const r of run.results) {
       if (r.ok) logger.success(`${r.service}: ${r.file} (${formatBytes(r.bytes)}, ${formatDuration(r.durationMs)}, down ${formatDuration(r.downtimeMs)})`);
@@ -31,6 +34,8 @@ export default defineCommand({
     for (const id of run.pruned) logger.info(`retention: removed ${id}`);
     if (args.json) printJson(run);
     const failed = run.results.filter((r) => !r.ok);
-    if (failed.length > 0) throw new OperationError(`${failed.length} of ${run.results.length} backups failed: ${failed.map((f) => f.service).join(", ")}`);
+    const summary = `${failed.length} of ${run.results.length} backups failed: ${failed.map((f) => f.service).join(", ")}`;
+    if (broken.length > 0) throw new UsageError(summary);
+    if (failed.length > 0) throw new OperationError(summary);
   },
 });

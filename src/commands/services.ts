@@ -2,6 +2,7 @@ import { writeOut } from "../cli/stdout.ts";
 import { defineCommand } from "citty";
 import { allServices, configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
 import { describeServices } from "../engine/describe.ts";
+import { loadEnabledServices } from "../config/enabled-services.ts";
 import { formatAge, formatBytes, table } from "../util/format.ts";
 import { logger } from "../cli/log.ts";
 
@@ -10,7 +11,10 @@ export default defineCommand({
   args: { ...configArgs, ...jsonArg },
   async run({ args }) {
     const loaded = loadConfig(args);
-    const { rows, backupDirProblem } = await describeServices(loaded.config, allServices(loaded));
+    const services = allServices(loaded);
+    // An enabled name with no service behind it is a typo the nightly run would fail on.
+    for (const { error } of loadEnabledServices(loaded.config, loaded.root).broken) logger.warn(error.message);
+    const { rows, backupDirProblem } = await describeServices(loaded.config, services);
     // The services themselves are still worth showing; their newest backup is unknown, not "never".
     if (backupDirProblem) logger.warn(`${backupDirProblem}; newest backups unknown`);
     if (args.json) return printJson(rows);

@@ -5,7 +5,7 @@ import * as v from "valibot";
 import { SERVICE_NAME, type Compression } from "../archive/naming.ts";
 import { configErrorAt, configErrorFromIssues, mappingCheck, mismatch, strictMapping } from "./config-error.ts";
 import { expandPath } from "./expand-path.ts";
-import { parseYamlFile } from "./yaml-source.ts";
+import { parseYamlFile, positionOf, type Position } from "./yaml-source.ts";
 
 export interface BackupConfig {
   file: string; // absolute path of backup.yaml
@@ -14,6 +14,8 @@ export interface BackupConfig {
   keepLast: number;
   compression: Compression;
   services: Record<string, boolean>; // null prototype: a service called "constructor" must not hit Object's
+  /** Where each entry of `services:` is written, for errors about the service it names. */
+  serviceAt: Record<string, Position>;
 }
 
 const FOLDER = "a folder path";
@@ -47,7 +49,9 @@ export function loadBackupConfig(
   const raw = parsed.output;
 
   const services: Record<string, boolean> = Object.create(null);
+  const serviceAt: Record<string, Position> = Object.create(null);
   for (const [name, enabled] of Object.entries(raw.services ?? {})) {
+    serviceAt[name] = positionOf(src, ["services", name], "key");
     if (!SERVICE_NAME.test(name)) {
       const text = `invalid service name ${JSON.stringify(name)} (lowercase letters, digits, "_", "." and "-")`;
       throw configErrorAt(src, ["services", name], text, { at: "key" });
@@ -70,5 +74,6 @@ export function loadBackupConfig(
     keepLast: raw.keep_last,
     compression: raw.compression,
     services,
+    serviceAt,
   };
 }

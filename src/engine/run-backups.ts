@@ -25,6 +25,10 @@ export interface BackupRun {
   pruned: string[];
 }
 
+export function failedOutcome(service: string, error: unknown, durationMs = 0): ServiceOutcome {
+  return { service, ok: false, error: messageOf(error), bytes: 0, durationMs, downtimeMs: 0 };
+}
+
 /**
  * Backs up each service in turn; one failing service does not stop the others.
  * An interruption stops the loop (after that service's own cleanup) and is rethrown.
@@ -42,7 +46,7 @@ export async function runBackups(ctx: RunContext, services: Service[], kind: Bac
       results.push({ service: service.name, ok: true, id: m.id, file: r.file, bytes: m.archive.bytes, durationMs: m.duration_ms, downtimeMs: m.downtime_ms });
     } catch (e) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
-      results.push({ service: service.name, ok: false, error: messageOf(e), bytes: 0, durationMs: Date.now() - t0, downtimeMs: 0 });
+      results.push(failedOutcome(service.name, e, Date.now() - t0));
     }
   }
   const pruned: string[] = [];

@@ -158,6 +158,41 @@ test("a running declared container runs again, a stopped one stays stopped; two 
   expect(manifest.downtime_ms).toBeLessThanOrEqual(manifest.duration_ms);
 });
 
+test("the nightly run: an enabled name with no service and a broken service.yaml fail alone (file:line:col, exit 2); the good service is backed up; status records both", () => {
+  const good = uniqueName("good").replace(/-/g, "");
+  const typo = uniqueName("typo").replace(/-/g, "");
+  const broken = uniqueName("broken").replace(/-/g, "");
+  const vol = createVolume();
+  fillVolume(vol, "echo ok > ok.txt");
+  const p = makeProject({ services: { [good]: [{ name: vol }], [broken]: `name: ${broken}\ndata:\n  volumes:\n    - name: x\n      containr: y\n` } });
+  p.writeConfig(`backup_dir: ${p.backupDir}\nservices:\n  ${good}: true\n  ${typo}: true\n  ${broken}: true\n`);
+
+  const r = run(["backup", "--cron", ...p.args], { stateHome: p.stateHome });
+  expect(r.code).toBe(2);
+  expect(r.stderr).not.toMatch(/^\s+at /m);
+  expect(r.stderr).toContain(`${p.config}:4:3: services.${typo}: unknown service "${typo}"`);
+  expect(r.stderr).toMatch(new RegExp(`${broken}: .*services/${broken}/service.yaml:5:7: .*containr`));
+  expect(r.stderr).toContain(`2 of 3 backups failed`);
+  expect(filesIn(p.serviceFolder(good)).filter((n) => n.endsWith(".tar.zst"))).toHaveLength(1);
+
+  const status = JSON.parse(run(["status", "--json", ...p.args], { stateHome: p.stateHome }).stdout);
+  const attempt = (name: string) => status.services.find((s: { service: string }) => s.service === name).last_attempt;
+  expect(attempt(good).ok).toBe(true);
+  expect(attempt(typo)).toMatchObject({ ok: false, error: expect.stringContaining("unknown service") });
+  expect(attempt(broken)).toMatchObject({ ok: false, error: expect.stringContaining("containr") });
+
+  // `services` lists what exists and warns about the name that does not.
+  p.writeService(broken, [{ name: vol }]);
+  const listed = run(["services", ...p.args], { stateHome: p.stateHome });
+  expect(listed.code).toBe(0);
+  expect(listed.stderr).toContain(`${p.config}:4:3: services.${typo}: unknown service "${typo}"`);
+
+  // Named on the command line, the same mistake stops the run before anything starts.
+  const named = run(["backup", good, typo, ...p.args], { stateHome: p.stateHome });
+  expect(named.code).toBe(2);
+  expect(filesIn(p.serviceFolder(good)).filter((n) => n.endsWith(".tar.zst"))).toHaveLength(1);
+});
+
 test("a missing volume fails its service by name; the other enabled services are still backed up", () => {
   const bad = uniqueName("bad").replace(/-/g, "");
   const good = uniqueName("good").replace(/-/g, "");
