@@ -12,8 +12,8 @@ import { interrupt } from "../cli/interrupt.ts";
 import { cliReporter } from "../cli/log.ts";
 
 export const configArgs = {
-  config: { type: "string", description: "backup.yaml to use (default: ./backup.yaml, then ~/.config/tools/backup.yaml)", valueHint: "FILE" },
-  root: { type: "string", description: "folder holding services/ (default: next to backup.yaml, else the current folder)", valueHint: "DIR" },
+  config: { type: "string", description: "backup.yaml to use (default: $TOOLS_BACKUP_CONFIG, ./backup.yaml, then $XDG_CONFIG_HOME/tools/backup.yaml)", valueHint: "FILE" },
+  root: { type: "string", description: "folder holding services/ (default: $TOOLS_ROOT, next to backup.yaml when it has services/, else the current folder)", valueHint: "DIR" },
   debug: { type: "boolean", description: "show stack traces of unexpected errors" },
 } as const satisfies ArgsDef;
 
