@@ -18,7 +18,9 @@ export default defineCommand({
   },
   async run({ args }) {
     const loaded = loadConfig(args);
-    const names = args.cron ? [] : positionals(args);
+    const names = positionals(args);
+    // The schedule's own run: silently dropping a name would back up something else than asked.
+    if (args.cron && names.length > 0) throw new UsageError(`--cron backs up every enabled service; it takes no SERVICE (got ${names.join(", ")})`);
     const { services, broken } = selectServices(loaded, names);
     const ctx = context(loaded);
     const all = [...services.map((s) => s.name), ...broken.map((b) => b.service)];

@@ -189,6 +189,12 @@ describe("flags and their values", () => {
     expectUsage(run(["restore", "app", "--yes", "--from", ...p.args]), "--from needs a value");
   });
 
+  test("backup --cron with a SERVICE is refused, not run on the enabled services instead", () => {
+    const s = withBackup();
+    expectUsage(s.tb(["backup", "--cron", s.svc]), "--cron backs up every enabled service; it takes no SERVICE");
+    nothingRestored(s);
+  });
+
   test("TOOLS_BACKUP_STOP_TIMEOUT that is not a whole number of seconds: exit 2 before anything is stopped", () => {
     const s = withBackup({ container: true });
     const since = startedAt(s.container!);
