@@ -72,7 +72,7 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
       await writeJournal(ctx.stateDir, { service: service.name, pid: process.pid, operation: "backup", started_at: new Date().toISOString(), stopped: plan.running });
       reporter.step(service.name, `stopping ${plan.running.join(", ")}`);
       downStart = Date.now();
-      await stopAll(plan.running, stopped, ctx.stopTimeout);
+      await stopAll(plan.running, stopped, ctx.stopTimeout, signal);
     }
     signal.throwIfAborted();
     reporter.step(service.name, `archiving ${service.volumes.map((v) => v.name).join(", ")}`);

@@ -47,6 +47,8 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
   await recoverInterrupted(ctx, service.name);
   // `verified`: checkRestorable already started by the caller, alongside the summary.
   await (opts.verified ?? checkRestorable(ctx, service, backup));
+  // A Ctrl-C during the verification or the summary ends the run before anything is touched.
+  ctx.signal.throwIfAborted();
   if (service.lifecycle.restore) return customRestore(ctx, service, backup, opts);
   const volumes = service.volumes.map((v) => v.name);
   for (const v of volumes) {
@@ -65,7 +67,7 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
   let failures: string[] = [];
   try {
     if (users.running.length > 0) reporter.step(service.name, `stopping ${users.running.join(", ")}`);
-    await stopAll(users.running, stopped, ctx.stopTimeout);
+    await stopAll(users.running, stopped, ctx.stopTimeout, ctx.signal);
     // Taken while the containers are already down: one stop and start for the whole restore,
     // and a safety backup that no running container can make inconsistent.
     if (opts.safetyBackup) {

@@ -6,7 +6,7 @@ import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { cleanupCliTemp, tempDir, waitFor } from "../helpers/cli.ts";
+import { cleanupCliTemp, tempDir, waitFor, type Started } from "../helpers/cli.ts";
 import { cleanupDocker, fillVolume, isRunning, leftoverHelpers, startedAt } from "../helpers/docker.ts";
 import { sha256 } from "../helpers/archive.ts";
 import { startInPty, type Pty } from "../helpers/pty.ts";
@@ -146,13 +146,48 @@ describe("refused before anything is touched", () => {
   }
 });
 
-/** A docker CLI stand-in that fails the first call whose arguments contain `pattern`, then passes everything on. */
-function failingDocker(pattern: string): string {
+describe("nothing is replaced when the restore cannot go ahead safely", () => {
+  test("SIGINT while a 300 MiB archive is verified: exit 130, the container never stopped, no safety backup", async () => {
+    const x = changedAfterBackup("dd if=/dev/urandom of=big.bin bs=1M count=300 2>/dev/null; echo old content > modify.txt");
+    const child = tbStart(x.s, ["restore", x.s.name, "--yes"]);
+    await interruptedUntouched(x, child, () => /verifying/.test(child.stderr()));
+  });
+
+  // The verification (a small archive) is over; the summary is still being gathered.
+  test("SIGINT after the verification, before the stop: exit 130, the container never stopped", async () => {
+    const x = changedAfterBackup();
+    const slow = fakeDocker("ps --filter volume=", "sleep 2");
+    const child = tbStart(x.s, ["restore", x.s.name, "--yes"], { TOOLS_BACKUP_DOCKER: slow.file });
+    await interruptedUntouched(x, child, () => fs.existsSync(slow.reached) && /verifying/.test(child.stderr()));
+  });
+});
+
+/** SIGINT once `ready()`: exit 130 with nothing touched, no journal or lock left. */
+async function interruptedUntouched(x: ReturnType<typeof changedAfterBackup>, child: Started, ready: () => boolean) {
+  expect(await waitFor(ready, 60_000, 5)).toBe(true);
+  child.child.kill("SIGINT");
+  const r = await child.done;
+  expect(r.code).toBe(130);
+  expect(r.stderr).not.toContain(`stopping ${x.s.container}`);
+  untouched(x);
+  expect(fs.existsSync(journalFile(x.s))).toBe(false);
+  expect(fs.existsSync(lockFile(x.s))).toBe(false);
+}
+
+/**
+ * A docker CLI stand-in: the first call whose arguments contain `pattern` runs the shell code
+ * `first` (and `reached` appears); every call not ended by it goes on to docker.
+ */
+function fakeDocker(pattern: string, first: string): { file: string; reached: string } {
   const dir = tempDir("tbtest-fakedocker-");
   const file = path.join(dir, "docker");
-  fs.writeFileSync(file, `#!/bin/sh\ncase "$*" in *'${pattern}'*) if mkdir '${dir}/failed' 2>/dev/null; then cat >/dev/null; echo 'injected failure' >&2; exit 1; fi;; esac\nexec docker "$@"\n`, { mode: 0o755 });
-  return file;
+  const reached = path.join(dir, "reached");
+  fs.writeFileSync(file, `#!/bin/sh\ncase "$*" in *'${pattern}'*) if mkdir '${reached}' 2>/dev/null; then ${first}; fi;; esac\nexec docker "$@"\n`, { mode: 0o755 });
+  return { file, reached };
 }
+
+/** Fails the first call whose arguments contain `pattern`, then passes everything on. */
+const failingDocker = (pattern: string) => fakeDocker(pattern, "cat >/dev/null; echo 'injected failure' >&2; exit 1").file;
 
 describe("a failed or interrupted replacement puts the previous data back", () => {
   // The tool's own empty helper image: local (nothing is pulled), but it has no shell.
