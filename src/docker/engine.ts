@@ -21,18 +21,20 @@ export async function createVolume(name: string): Promise<void> {
 export interface ContainerState {
   name: string;
   exists: boolean;
+  /** False for a paused container (Docker's Running=true): it is frozen already. */
   running: boolean;
+  paused: boolean;
 }
 
 export async function containerState(name: string): Promise<ContainerState> {
-  // A paused container reports Running=true; it is frozen already, and must stay paused afterwards.
   const r = await docker(["container", "inspect", "--format", "{{.State.Status}}", name]);
-  if (r.code === 0) return { name, exists: true, running: r.stdout.trim() === "running" };
-  if (/no such (container|object)/i.test(r.stderr)) return { name, exists: false, running: false };
+  const status = r.stdout.trim();
+  if (r.code === 0) return { name, exists: true, running: status === "running", paused: status === "paused" };
+  if (/no such (container|object)/i.test(r.stderr)) return { name, exists: false, running: false, paused: false };
   throw dockerError(`inspecting container ${name}`, r.stderr);
 }
 
-/** Names of running containers that mount the volume (any container, declared or not). */
+/** Names of running (or paused) containers that mount the volume (any container, declared or not). */
 export async function runningContainersUsing(volume: string): Promise<string[]> {
   const out = await dockerOk(["ps", "--filter", `volume=${volume}`, "--format", "{{.Names}}"], `listing containers using ${volume}`);
   return out.split("\n").map((s) => s.trim()).filter(Boolean);

@@ -1,6 +1,6 @@
 import { containerState, runningContainersUsing, startContainer, stopContainer } from "../docker/engine.ts";
 import type { VolumeSpec } from "../config/service-config.ts";
-import { messageOf } from "../errors.ts";
+import { OperationError, messageOf } from "../errors.ts";
 
 export interface ContainerPlan {
   /** Declared containers that exist, in declared order. */
@@ -8,22 +8,26 @@ export interface ContainerPlan {
   /** Declared containers that are running now, so the ones to stop and start again. */
   running: string[];
   missing: string[];
-  /** Running containers that use a volume without being declared: their writes may go on. */
+  /** Running (or paused) containers that use a volume without being declared: their writes may go on. */
   undeclared: string[];
+  /** Paused containers using a volume, declared or not: a backup leaves them frozen as they are. */
+  paused: string[];
 }
 
 export async function planContainers(volumes: VolumeSpec[]): Promise<ContainerPlan> {
   const declared = [...new Set(volumes.flatMap((v) => (v.container ? [v.container] : [])))];
-  const plan: ContainerPlan = { declared: [], running: [], missing: [], undeclared: [] };
+  const plan: ContainerPlan = { declared: [], running: [], missing: [], undeclared: [], paused: [] };
   for (const name of declared) {
     const state = await containerState(name);
     if (!state.exists) plan.missing.push(name);
     else plan.declared.push(name);
     if (state.running) plan.running.push(name);
+    if (state.paused) plan.paused.push(name);
   }
   const others = new Set<string>();
   for (const v of volumes) for (const c of await runningContainersUsing(v.name)) if (!declared.includes(c)) others.add(c);
   plan.undeclared = [...others].sort();
+  for (const name of plan.undeclared) if ((await containerState(name)).paused) plan.paused.push(name);
   return plan;
 }
 
@@ -61,9 +65,17 @@ export interface RestoreUsers {
   order: string[];
 }
 
-/** A restore stops every container that uses the volumes, not only the declared ones. */
+/**
+ * A restore stops every container that uses the volumes, not only the declared ones. It refuses
+ * a paused one: stopping it is not clean, and leaving it frozen would swap its files under it.
+ */
 export async function restoreUsers(volumes: VolumeSpec[]): Promise<RestoreUsers> {
   const plan = await planContainers(volumes);
+  if (plan.paused.length > 0) {
+    const [what, are, it] = plan.paused.length === 1 ? ["container", "is", "it"] : ["containers", "are", "them"];
+    const names = plan.paused.join(" ");
+    throw new OperationError(`${what} ${plan.paused.join(", ")} ${are} paused: unpause ${it} (docker unpause ${names}) or stop ${it} (docker stop ${names}), then restore again; nothing was changed`);
+  }
   const running = [...plan.running, ...plan.undeclared];
   return { running, order: [...plan.declared, ...plan.undeclared] };
 }

@@ -51,6 +51,8 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
   ctx.signal.throwIfAborted();
   if (service.lifecycle.restore) return customRestore(ctx, service, backup, opts);
   const volumes = service.volumes.map((v) => v.name);
+  // Before any change: a paused user of the volumes refuses the restore.
+  const users = await restoreUsers(service.volumes);
   for (const v of volumes) {
     if (!(await volumeExists(v))) {
       reporter.step(service.name, `creating missing volume ${v}`);
@@ -59,7 +61,6 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
   }
   // The safety backup runs after the stop; a backup_dir it cannot write must fail before it.
   if (opts.safetyBackup) await prepareFolder(ctx.config.backupDir, service.name);
-  const users = await restoreUsers(service.volumes);
   const stopped: string[] = [];
   const journal = { service: service.name, pid: process.pid, operation: "restore" as const, started_at: new Date().toISOString(), stopped: users.running, restoring: backup.id, replacing: false };
   await writeJournal(ctx.stateDir, journal);

@@ -7,8 +7,9 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, tempDir, waitFor, type Started } from "../helpers/cli.ts";
-import { cleanupDocker, fillVolume, isRunning, leftoverHelpers, startedAt } from "../helpers/docker.ts";
+import { cleanupDocker, docker, dockerOk, fillVolume, isRunning, leftoverHelpers, startedAt } from "../helpers/docker.ts";
 import { sha256 } from "../helpers/archive.ts";
+import { containerInfo, expectClean } from "../helpers/faults.ts";
 import { startInPty, type Pty } from "../helpers/pty.ts";
 import { FAST, backupOk, cleanupApps, exists, fileInfo, journalFile, listed, lockFile, service, state, tb, tbStart, type Svc } from "../helpers/restore-kit.ts";
 
@@ -144,6 +145,28 @@ describe("refused before anything is touched", () => {
       untouched(x);
     });
   }
+});
+
+describe("a paused container using the volumes", () => {
+  // `docker stop` of a frozen process and a volume swapped under its open files are both unsafe.
+  test("restore and --dry-run refuse it (exit 1, named, unpause or stop it), nothing touched, it stays paused", () => {
+    const x = changedAfterBackup();
+    const app = x.s.container!;
+    dockerOk(["pause", app]);
+    try {
+      for (const flag of ["--yes", "--dry-run"]) {
+        const r = tb(x.s, ["restore", x.s.name, flag]);
+        expectClean(r, 1, `container ${app} is paused`, `docker unpause ${app}`, `docker stop ${app}`, "nothing was changed");
+        expect({ flag, status: containerInfo(app).status, startedAt: containerInfo(app).startedAt }).toEqual({ flag, status: "paused", startedAt: x.started });
+        expect(state(x.s.vol)).toEqual(x.current);
+        expect(listed(x.s).filter((b) => b.kind === "pre-restore")).toEqual([]);
+        expect(fs.existsSync(journalFile(x.s))).toBe(false);
+      }
+    } finally {
+      docker(["unpause", app]);
+    }
+    untouched(x);
+  });
 });
 
 describe("nothing is replaced when the restore cannot go ahead safely", () => {
