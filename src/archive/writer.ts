@@ -5,7 +5,8 @@ import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { compressor } from "./compress.ts";
 import type { Compression } from "./naming.ts";
-import { FILE_MODE, syncFile } from "../util/fs-safe.ts";
+import { FILE_MODE, syncFile, tempPathFor } from "../util/fs-safe.ts";
+import { OperationError, systemErrorText } from "../errors.ts";
 
 export interface WrittenArchive {
   /** The temporary file holding the complete, synced archive; `publishBackup` names it. */
@@ -26,18 +27,24 @@ class Digest extends Transform {
 }
 
 /**
- * Compresses a tar stream into the temporary file `tmp` and syncs it. It gets its final name
- * only together with its manifest (publish.ts). The file goes on any failure.
+ * Compresses a tar stream into a temporary file beside `dest` and syncs it. It gets its final
+ * name only together with its manifest (publish.ts). The file goes on any failure.
  */
-export async function writeArchive(tar: Readable, tmp: string, compression: Compression, signal?: AbortSignal): Promise<WrittenArchive> {
+export async function writeArchive(tar: Readable, dest: string, compression: Compression, signal?: AbortSignal): Promise<WrittenArchive> {
+  const tmp = tempPathFor(dest);
   const digest = new Digest();
+  const out = createWriteStream(tmp, { mode: FILE_MODE, highWaterMark: 1 << 20 });
+  let fileError: unknown;
+  out.once("error", (e) => (fileError = e));
   try {
-    const out = createWriteStream(tmp, { mode: FILE_MODE, highWaterMark: 1 << 20 });
     await pipeline(tar, compressor(compression), digest, out, { signal });
-    await syncFile(tmp);
+    await syncFile(tmp).catch((e: unknown) => {
+      throw (fileError = e);
+    });
   } catch (e) {
     await rm(tmp, { force: true });
-    throw e;
+    // Node's bare "ENOSPC: no space left on device, write" names neither the step nor the file.
+    throw e === fileError && !signal?.aborted ? new OperationError(`${systemErrorText(e)} writing ${dest}`) : e;
   }
   return { file: tmp, bytes: digest.bytes, sha256: digest.hash.digest("hex") };
 }

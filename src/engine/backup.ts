@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { access, constants } from "node:fs/promises";
 import type { Service } from "../config/service-config.ts";
-import { OperationError, messageOf } from "../errors.ts";
+import { OperationError, messageOf, systemErrorText } from "../errors.ts";
 import { checkDaemon, volumeExists } from "../docker/engine.ts";
 import { createHelper } from "../docker/helper.ts";
 import { refuseIfUnfinished } from "./unfinished-restore.ts";
@@ -81,7 +81,7 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
       onEnd: () => void restartOnce(),
       onBytes: (n) => reporter.progress(service.name, n, Date.now() - started),
     });
-    written = await writeArchive(tar, tempPathFor(join(folder, archiveName(id, ctx.config.compression))), ctx.config.compression, signal);
+    written = await writeArchive(tar, join(folder, archiveName(id, ctx.config.compression)), ctx.config.compression, signal);
   } finally {
     const failures = await restartOnce();
     await helper.remove().catch(() => undefined);
@@ -111,7 +111,7 @@ async function saveBackup(folder: string, tmpArchive: string, manifest: Manifest
   try {
     return { service: manifest.service, manifest, ...(await publishBackup(folder, tmpArchive, manifest)) };
   } catch (e) {
-    throw new OperationError(`could not save the backup ${manifest.id} in ${folder} (${messageOf(e)}); nothing was kept`);
+    throw new OperationError(`could not save the backup ${manifest.id} in ${folder} (${systemErrorText(e)}); nothing was kept`);
   }
 }
 

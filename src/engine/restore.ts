@@ -72,7 +72,7 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
     // Taken while the containers are already down: one stop and start for the whole restore,
     // and a safety backup that no running container can make inconsistent.
     if (opts.safetyBackup) {
-      safety = await backupService(ctx, service, "pre-restore");
+      safety = await safetyBackup(ctx, service);
       reporter.step(service.name, `safety backup of the current data: ${safety.file}`);
     }
     ctx.signal.throwIfAborted();
@@ -95,6 +95,16 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
   }
   if (failures.length > 0) throw new OperationError(`${service.name} was restored, but ${failures.join("; ")}`);
   return { safety, restarted: stopped };
+}
+
+/** A failed safety backup ends the restore before anything was replaced, and says so. */
+async function safetyBackup(ctx: RunContext, service: Service): Promise<BackupResult> {
+  try {
+    return await backupService(ctx, service, "pre-restore");
+  } catch (e) {
+    if (ctx.signal.aborted) throw e;
+    throw new OperationError(`the safety backup of the current data failed (${messageOf(e)}); nothing was replaced: ${service.name} has its data as before`);
+  }
 }
 
 interface Attempt {
@@ -127,7 +137,7 @@ async function rollBack(ctx: RunContext, service: Service, volumes: string[], at
 /** lifecycle.restore reads BACKUP_FILE itself; a failure runs it again on the safety backup. */
 async function customRestore(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean }): Promise<RestoreResult> {
   const script = service.lifecycle.restore!;
-  const safety = opts.safetyBackup ? await backupService(ctx, service, "pre-restore") : undefined;
+  const safety = opts.safetyBackup ? await safetyBackup(ctx, service) : undefined;
   ctx.reporter.step(service.name, `running ${script}`);
   try {
     await runScript(ctx, service, script, { BACKUP_FILE: backup.file });

@@ -9,12 +9,13 @@ import path from "node:path";
 import { cleanupCliTemp, tempDir, waitFor, type Started } from "../helpers/cli.ts";
 import { cleanupDocker, docker, dockerOk, fillVolume, isRunning, leftoverHelpers, startedAt } from "../helpers/docker.ts";
 import { sha256 } from "../helpers/archive.ts";
-import { containerInfo, expectClean } from "../helpers/faults.ts";
+import { containerInfo, expectClean, folderState, mountTmpfs, randomFill, unmountAll } from "../helpers/faults.ts";
 import { startInPty, type Pty } from "../helpers/pty.ts";
 import { FAST, backupOk, cleanupApps, exists, fileInfo, journalFile, listed, lockFile, service, state, tb, tbStart, type Svc } from "../helpers/restore-kit.ts";
 
 setDefaultTimeout(120_000);
 afterEach(() => {
+  unmountAll();
   cleanupApps();
   cleanupDocker();
 });
@@ -170,6 +171,23 @@ describe("a paused container using the volumes", () => {
 });
 
 describe("nothing is replaced when the restore cannot go ahead safely", () => {
+  test("backup_dir too full for the safety backup: exit 1 saying so, data as before, container running, no partial archive", () => {
+    const s = service({ fill: "echo small > small.txt" });
+    mountTmpfs(s.p.backupDir, "size=8m");
+    const b = backupOk(s);
+    fillVolume(s.vol, randomFill(30));
+    const current = state(s.vol);
+    const before = folderState(path.dirname(b.file));
+
+    const r = tb(s, ["restore", s.name, "--yes"]);
+    expectClean(r, 1, /safety backup of the current data failed/, /no space left on device/, new RegExp(`nothing was replaced: ${s.name} has its data as before`));
+    expect(state(s.vol)).toEqual(current);
+    expect(isRunning(s.container!)).toBe(true);
+    expect(folderState(path.dirname(b.file))).toEqual(before); // no .tmp-, no partial safety archive
+    expect(fs.existsSync(journalFile(s))).toBe(false);
+    expect(leftoverHelpers(s.name)).toEqual([]);
+  });
+
   test("SIGINT while a 300 MiB archive is verified: exit 130, the container never stopped, no safety backup", async () => {
     const x = changedAfterBackup("dd if=/dev/urandom of=big.bin bs=1M count=300 2>/dev/null; echo old content > modify.txt");
     const child = tbStart(x.s, ["restore", x.s.name, "--yes"]);
