@@ -53,14 +53,18 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
     },
   });
   const sink = new Writable({ write: (_c, _e, done) => done() });
-  // A lifecycle script's file is opaque to us: its hash and size are all there is to check.
-  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+  let source: ReturnType<typeof createReadStream> | undefined;
   try {
-    if (manifest.custom_script) await pipeline(source, tap, sink, { signal: opts.signal });
-    else await pipeline(source, tap, await openDecompressor(file, manifest.archive.compression), walker, sink, { signal: opts.signal });
+    // A lifecycle script's file is opaque to us: its hash and size are all there is to check.
+    // The decompressor peeks at the file first, so the stream is opened only once that worked.
+    const decompress = manifest.custom_script ? [] : [await openDecompressor(file, manifest.archive.compression), walker];
+    source = createReadStream(file, { highWaterMark: 1 << 20 });
+    await pipeline([source, tap, ...decompress, sink], { signal: opts.signal });
   } catch (e) {
-    source.destroy();
+    source?.destroy();
     if (opts.signal?.aborted) throw e;
+    // A file we cannot open (another user's, mode 0600) has no size or hash worth comparing.
+    if (isOpenError(e)) return { ok: false, problems: [`unreadable: ${openErrorText(e)}`] };
     problems.push(`unreadable: ${messageOf(e)}`);
   }
   if (bytes !== manifest.archive.bytes) problems.push(`size is ${bytes} bytes, the manifest says ${manifest.archive.bytes} (incomplete download or truncated file?)`);
@@ -73,4 +77,13 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
     }
   }
   return { ok: problems.length === 0, problems };
+}
+
+function isOpenError(e: unknown): e is NodeJS.ErrnoException {
+  return (e as NodeJS.ErrnoException).syscall === "open";
+}
+
+/** "EACCES: permission denied, open '/x'" reads "permission denied". */
+function openErrorText(e: NodeJS.ErrnoException): string {
+  return /^[A-Z0-9]+: ([^,]+),/.exec(e.message)?.[1] ?? e.message;
 }

@@ -2,7 +2,8 @@
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { cleanupCliTemp, run } from "../helpers/cli.ts";
+import { spawnSync } from "node:child_process";
+import { BIN, binaryEnv, cleanupCliTemp, run, stackLines, tempDir } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, uniqueName } from "../helpers/docker.ts";
 import { filesIn, makeProject } from "../helpers/project.ts";
 
@@ -78,4 +79,26 @@ test("damaged backups: each is named by verify (exit 1); list marks or skips the
   const unknown = run(["verify", "--from", `${svc}_20000101T000000Z_nohost`, ...p.args]);
   expect(unknown.code).toBe(2);
   expect(unknown.stderr).toContain("no backup with id");
+});
+
+test("an archive verify cannot open (another user's, mode 0600): reported as unreadable, exit 1, no stack trace", () => {
+  const svc = uniqueName("perm").replace(/-/g, "");
+  const vol = createVolume();
+  fillVolume(vol, "echo a > a");
+  const p = makeProject({ services: { [svc]: [{ name: vol }] } });
+  expect(run(["backup", svc, ...p.args], { stateHome: p.stateHome }).code).toBe(0);
+  const folder = p.serviceFolder(svc);
+  const archive = path.join(folder, filesIn(folder).find((n) => n.endsWith(".tar.zst"))!);
+  // As root, run as nobody (archive stays root's, 0600); otherwise take our own read permission away.
+  const root = process.getuid?.() === 0;
+  if (root) for (const f of [p.root, p.backupDir, folder, ...filesIn(folder).filter((n) => n.endsWith(".json")).map((n) => path.join(folder, n))]) fs.chmodSync(f, fs.statSync(f).isDirectory() ? 0o755 : 0o644);
+  else fs.chmodSync(archive, 0);
+  const stateHome = tempDir("tbtest-state-nobody-");
+  fs.chmodSync(stateHome, 0o777);
+  const asUser = root ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", BIN] : [BIN];
+  const env = binaryEnv({ stateHome, env: { XDG_CONFIG_HOME: stateHome, HOME: stateHome } });
+  const r = spawnSync(asUser[0]!, [...asUser.slice(1), "verify", ...p.args], { env, encoding: "utf8" });
+  expect({ code: r.status, stack: stackLines(r.stderr), bun: r.stderr.includes("Bun v") }).toEqual({ code: 1, stack: [], bun: false });
+  expect(r.stderr).toContain(`${archive}: unreadable: permission denied`);
+  expect(r.stderr).toContain("1 backup failed verification");
 });
