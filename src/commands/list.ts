@@ -1,7 +1,7 @@
 import { writeOut } from "../cli/stdout.ts";
 import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
-import { readCatalog, type Backup } from "../engine/catalog.ts";
+import { problemText, readCatalog, type Backup } from "../engine/catalog.ts";
 import { logger } from "../cli/log.ts";
 import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
 
@@ -23,8 +23,9 @@ export default defineCommand({
     const loaded = loadConfig(args);
     const { config } = loaded;
     const service = await serviceFilter(loaded, args);
-    const { backups, problems } = await readCatalog(config.backupDir, service);
-    for (const p of problems) logger.warn(p);
+    const { backups, problems, copies } = await readCatalog(config.backupDir, service);
+    for (const p of problems) logger.warn(problemText(p));
+    for (const c of copies) logger.info(c);
     if (args.json) return printJson(backups.map(backupJson));
     if (backups.length === 0) return logger.info(`no backups in ${config.backupDir}${service ? ` for ${service}` : ""}`);
     const rows = backups.map((b) => [

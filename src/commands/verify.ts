@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
-import { readCatalog } from "../engine/catalog.ts";
+import { problemText, readCatalog } from "../engine/catalog.ts";
 import { verifyArchive } from "../archive/verify.ts";
 import { OperationError, UsageError } from "../errors.ts";
 import { logger } from "../cli/log.ts";
@@ -18,13 +18,16 @@ export default defineCommand({
     const loaded = loadConfig(args);
     const { config } = loaded;
     const service = await serviceFilter(loaded, args);
-    let { backups, problems } = await readCatalog(config.backupDir, service);
+    let { backups, problems, copies } = await readCatalog(config.backupDir, service);
     if (args.from) {
+      // Only that backup: other files' problems are not its problems.
       backups = backups.filter((b) => b.id === args.from);
-      if (backups.length === 0) throw new UsageError(`no backup with id "${args.from}"${service ? ` for ${service}` : ""}; see \`tools-backup list\``);
+      problems = problems.filter((p) => p.id === args.from);
+      if (backups.length + problems.length === 0) throw new UsageError(`no backup with id "${args.from}"${service ? ` for ${service}` : ""}; see \`tools-backup list\``);
     }
-    for (const p of problems) logger.error(p);
-    const report = [];
+    for (const c of args.from ? [] : copies) logger.info(c);
+    for (const p of problems) logger.error(problemText(p));
+    const report = problems.map((p) => ({ id: p.id, file: p.file, ok: false, problems: [p.reason] }));
     for (const b of backups) {
       const r = await verifyArchive(b.file, b.manifest, { signal: interrupt.signal });
       report.push({ id: b.id, file: b.file, ok: r.ok, problems: r.problems });
@@ -32,7 +35,7 @@ export default defineCommand({
       else logger.error(`${b.file}: ${r.problems.join("; ")}`);
     }
     if (args.json) printJson(report);
-    const bad = report.filter((r) => !r.ok).length + (args.from ? 0 : problems.length);
+    const bad = report.filter((r) => !r.ok).length;
     if (bad > 0) throw new OperationError(`${bad} backup${bad === 1 ? "" : "s"} failed verification`);
     if (report.length === 0) logger.info("no backups to verify");
   },

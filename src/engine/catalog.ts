@@ -1,6 +1,6 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { MANIFEST_SUFFIX, SERVICE_NAME, TEMP_PREFIX, archiveName, parseId } from "../archive/naming.ts";
+import { MANIFEST_SUFFIX, SERVICE_NAME, TEMP_PREFIX, archiveName, parseId, safeHost } from "../archive/naming.ts";
 import { readManifest, type Manifest } from "../archive/manifest.ts";
 import { isDefined, unknownService } from "../config/service-config.ts";
 import { backupDirProblem, requireBackupDir } from "./backup-dir.ts";
@@ -19,11 +19,31 @@ export interface Backup {
   manifest: Manifest;
 }
 
+/** A file that looks like ours but cannot be used; shown, never deleted. */
+export interface Problem {
+  /** The manifest file. */
+  file: string;
+  /** The id its file name carries. */
+  id: string;
+  reason: string;
+}
+
 export interface Catalog {
   backups: Backup[];
-  /** Files that look like ours but cannot be used, with the reason; shown, never deleted. */
-  problems: string[];
+  problems: Problem[];
+  /**
+   * Manifests whose id names another file: copies a sync client made (Syncthing's
+   * `.sync-conflict-...`). Not backups, so not problems either; never deleted.
+   */
+  copies: string[];
 }
+
+export function problemText(p: Problem): string {
+  return `${p.file}: ${p.reason}`;
+}
+
+/** The writer stamps the id, then sets created_at a moment later (freeName); more than this is not ours. */
+const STAMP_SLACK_MS = 5_000;
 
 /** Names in a folder; a missing one (or a file where a folder was expected) holds no backups. */
 async function names(dir: string, only: "all" | "folders" = "all"): Promise<string[]> {
@@ -45,7 +65,7 @@ async function names(dir: string, only: "all" | "folders" = "all"): Promise<stri
 export async function readCatalog(backupDir: string, service?: string): Promise<Catalog> {
   await requireBackupDir(backupDir);
   const services = service ? [service] : await serviceFolders(backupDir);
-  const catalog: Catalog = { backups: [], problems: [] };
+  const catalog: Catalog = { backups: [], problems: [], copies: [] };
   await Promise.all(services.map((s) => readService(backupDir, s, catalog)));
   catalog.backups.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id));
   return catalog;
@@ -54,7 +74,7 @@ export async function readCatalog(backupDir: string, service?: string): Promise<
 /** For reports with more to show than backups (services, status): backup_dir's problem instead of an error. */
 export async function readCatalogOrProblem(backupDir: string): Promise<Catalog & { backupDirProblem?: string }> {
   const problem = await backupDirProblem(backupDir);
-  return problem ? { backups: [], problems: [], backupDirProblem: problem } : readCatalog(backupDir);
+  return problem ? { backups: [], problems: [], copies: [], backupDirProblem: problem } : readCatalog(backupDir);
 }
 
 /** Services with a folder in backup_dir: backups outlive the service definitions they were made from. */
@@ -80,16 +100,23 @@ async function readService(backupDir: string, service: string, catalog: Catalog)
       const parsed = parseId(name.slice(0, -MANIFEST_SUFFIX.length));
       if (!parsed || parsed.service !== service) return;
       const manifestFile = join(folder, name);
+      const problem = (reason: string) => void catalog.problems.push({ file: manifestFile, id: parsed.id, reason });
       const m = await readManifest(manifestFile);
-      if (typeof m === "string") return void catalog.problems.push(`${manifestFile}: ${m}`);
-      if (m.id !== parsed.id || m.service !== service || m.archive.file !== archiveName(parsed.id, m.archive.compression)) {
-        return void catalog.problems.push(`${manifestFile}: manifest does not match its file name`);
+      if (typeof m === "string") return problem(m);
+      if (m.id !== parsed.id) return void catalog.copies.push(`${manifestFile}: a copy of ${m.id}'s manifest (a sync client's conflict copy?), ignored`);
+      if (m.service !== service || safeHost(m.host) !== parsed.host || m.archive.file !== archiveName(parsed.id, m.archive.compression)) {
+        return problem("manifest does not match its file name");
+      }
+      // Retention and status go by created_at: a date the name contradicts is not to be trusted.
+      const createdAt = new Date(m.created_at);
+      if (Math.abs(createdAt.getTime() - parsed.created.getTime()) > STAMP_SLACK_MS) {
+        return problem(`created_at ${m.created_at} disagrees with the date in its file name (${parsed.created.toISOString()}); not trusted`);
       }
       const file = join(folder, m.archive.file);
       const size = await stat(file).then((s) => s.size, () => undefined);
-      if (size === undefined) return void catalog.problems.push(`${manifestFile}: its archive ${m.archive.file} is missing`);
+      if (size === undefined) return problem(`its archive ${m.archive.file} is missing`);
       catalog.backups.push({
-        id: m.id, service, host: m.host, createdAt: new Date(m.created_at), kind: m.kind,
+        id: m.id, service, host: m.host, createdAt, kind: m.kind,
         file, manifestFile, bytes: m.archive.bytes, complete: size === m.archive.bytes, manifest: m,
       });
     }),

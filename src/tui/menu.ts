@@ -1,6 +1,6 @@
 import { intro, note, outro, select, unicodeOr } from "@clack/prompts";
 import type { Loaded } from "../commands/_shared.ts";
-import { readCatalog } from "../engine/catalog.ts";
+import { problemText, readCatalog } from "../engine/catalog.ts";
 import { hostName, stateDir } from "../engine/context.ts";
 import { serviceHealth } from "../engine/health.ts";
 import { readRunStatus } from "../engine/run-status.ts";
@@ -44,7 +44,7 @@ async function listBackups(loaded: Loaded): Promise<void> {
     const rows = backups.map((b) => [b.id, formatLocal(b.createdAt), formatAge(b.createdAt), b.host, formatBytes(b.bytes), b.kind + (b.complete ? "" : " (incomplete)")]);
     say.message(table([["id", "created", "age", "host", "size", "kind"], ...rows]));
   }
-  for (const p of problems) say.warn(p);
+  for (const p of problems) say.warn(problemText(p));
 }
 
 /**

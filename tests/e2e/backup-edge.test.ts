@@ -5,7 +5,7 @@ import path from "node:path";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, dockerOk, fillVolume, IMAGE, isRunning, runContainer, startedAt, uniqueName } from "../helpers/docker.ts";
 import { extract, topLevel } from "../helpers/archive.ts";
-import { filesIn, idPattern, makeProject, readJson } from "../helpers/project.ts";
+import { filesIn, idPattern, makeProject, readJson, redateBackup } from "../helpers/project.ts";
 
 setDefaultTimeout(120_000);
 afterEach(cleanupDocker);
@@ -61,11 +61,10 @@ test("TOOLS_BACKUP_HOST with odd characters: a safe file name, and prune still k
   expect(ids).toHaveLength(2);
   for (const id of ids) expect(id).toMatch(idPattern(svc, "Bob-s-Laptop-1"));
 
-  const oldest = path.join(folder, `${ids[0]}.json`);
-  fs.writeFileSync(oldest, JSON.stringify({ ...readJson(oldest), created_at: "2020-01-01T00:00:00.000Z" }));
+  const oldest = redateBackup(path.join(folder, `${ids[0]}.json`), new Date("2020-01-01T00:00:00.000Z")).id;
   const cfg = p.writeConfig({ keep_last: 1, retention_days: 1 }, path.join(p.root, "prune.yaml"));
   const plan = JSON.parse(run(["prune", "--dry-run", "--json", "--config", cfg], { env }).stdout);
-  expect(plan.removed.map((b: { id: string }) => b.id)).toEqual([ids[0]]);
+  expect(plan.removed.map((b: { id: string }) => b.id)).toEqual([oldest]);
   const stranger = JSON.parse(run(["prune", "--dry-run", "--json", "--config", cfg], { env: { TOOLS_BACKUP_HOST: "someone-else" } }).stdout);
   expect(stranger.removed).toEqual([]);
 });

@@ -5,7 +5,7 @@ import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { BIN, binaryEnv, cleanupCliTemp, run, stackLines, tempDir } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, uniqueName } from "../helpers/docker.ts";
-import { filesIn, makeProject } from "../helpers/project.ts";
+import { filesIn, makeProject, readJson } from "../helpers/project.ts";
 
 setDefaultTimeout(120_000);
 afterEach(cleanupDocker);
@@ -79,6 +79,51 @@ test("damaged backups: each is named by verify (exit 1); list marks or skips the
   const unknown = run(["verify", "--from", `${svc}_20000101T000000Z_nohost`, ...p.args]);
   expect(unknown.code).toBe(2);
   expect(unknown.stderr).toContain("no backup with id");
+});
+
+test("sync-client copies are not backups; a manifest its file name contradicts is damaged: never listed, chosen or deleted", () => {
+  const svc = uniqueName("copy").replace(/-/g, "");
+  const vol = createVolume();
+  fillVolume(vol, "echo a > a");
+  const p = makeProject({ services: { [svc]: [{ name: vol }] }, config: { keep_last: 1, retention_days: 1, services: {} } });
+  const env = { TOOLS_BACKUP_HOST: "hosta" };
+  const tb = (...args: string[]) => run([...args, ...p.args], { stateHome: p.stateHome, env });
+  for (let i = 0; i < 2; i++) expect(tb("backup", svc).code).toBe(0);
+  const folder = p.serviceFolder(svc);
+  const [lying, good] = filesIn(folder).filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -5)) as [string, string];
+  const at = (name: string) => path.join(folder, name);
+  // The older backup's manifest says 2099: trusted, it would be "latest" and outlive every real backup.
+  fs.writeFileSync(at(`${lying}.json`), JSON.stringify({ ...readJson(at(`${lying}.json`)), created_at: "2099-01-01T00:00:00.000Z" }));
+  const copies = [`${good}.sync-conflict-20261124-132419-ABCDEFG.json`, `${good} (conflicted copy).json`, `${good} (1).json`];
+  for (const c of copies) fs.copyFileSync(at(`${good}.json`), at(c));
+  const before = filesIn(folder);
+
+  const list = tb("list", "--json");
+  expect(list.code).toBe(0);
+  expect(JSON.parse(list.stdout).map((b: { id: string }) => b.id)).toEqual([good]);
+  expect(list.stderr).toContain(`${at(`${lying}.json`)}: created_at 2099-01-01T00:00:00.000Z disagrees with the date in its file name`);
+
+  const verify = tb("verify");
+  expect(verify.code).toBe(1);
+  expect(verify.stderr).toContain("1 backup failed verification");
+  expect(verify.stderr).toContain(at(`${lying}.json`));
+  expect(verify.stderr).toContain(`${good}: ok`);
+  // The copy is at most a note, never a failure.
+  expect(verify.stderr.split("\n").filter((l) => l.includes("sync-conflict")).every((l) => !/error/.test(l))).toBe(true);
+  const one = tb("verify", "--from", good);
+  expect({ code: one.code, damaged: one.stderr.includes(lying), copy: one.stderr.includes("sync-conflict") }).toEqual({ code: 0, damaged: false, copy: false });
+  const damaged = tb("verify", "--from", lying);
+  expect(damaged.code).toBe(1);
+  expect(damaged.stderr).toContain(at(`${lying}.json`));
+
+  const restore = tb("restore", svc, "--dry-run");
+  expect(restore.code).toBe(0);
+  expect(restore.stderr).toContain(`dry run: ${good} passed every check`);
+
+  const prune = tb("prune", "--json");
+  expect(prune.code).toBe(0);
+  expect(JSON.parse(prune.stdout).removed).toEqual([]);
+  expect(filesIn(folder)).toEqual(before);
 });
 
 test("an archive verify cannot open (another user's, mode 0600): reported as unreadable, exit 1, no stack trace", () => {

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, runContainer, uniqueName } from "../helpers/docker.ts";
-import { filesIn, makeProject, readJson, type Project } from "../helpers/project.ts";
+import { filesIn, makeProject, readJson, redateBackup, type Project } from "../helpers/project.ts";
 
 setDefaultTimeout(120_000);
 afterEach(cleanupDocker);
@@ -89,14 +89,9 @@ test("verify: 0 on good archives; a flipped byte or a truncation -> exit 1 namin
 test("prune: this host's old backups go, the newest stays; foreign files and other hosts' backups survive", () => {
   const { svc, p } = oneServiceProject();
   const folder = p.serviceFolder(svc);
-  const old = backup(p, svc);
-  const other = backup(p, svc, "otherhost");
+  const threeDaysAgo = new Date(Date.now() - 3 * 86_400_000);
+  const [old, other] = [backup(p, svc), backup(p, svc, "otherhost")].map((id) => redateBackup(path.join(folder, `${id}.json`), threeDaysAgo).id);
   const newest = backup(p, svc);
-  const threeDaysAgo = new Date(Date.now() - 3 * 86_400_000).toISOString();
-  for (const id of [old, other]) {
-    const file = path.join(folder, `${id}.json`);
-    fs.writeFileSync(file, JSON.stringify({ ...readJson(file), created_at: threeDaysAgo }, null, 2));
-  }
   const longAgo = new Date("2020-01-01T00:00:00Z");
   const plant = (name: string, dir = folder) => {
     fs.writeFileSync(path.join(dir, name), "not a backup\n");

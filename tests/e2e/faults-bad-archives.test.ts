@@ -12,7 +12,7 @@ import zlib from "node:zlib";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, leftoverHelpers, runContainer, uniqueName } from "../helpers/docker.ts";
 import { sha256, snapshot, type Snapshot } from "../helpers/archive.ts";
-import { makeProject, readJson, type Project } from "../helpers/project.ts";
+import { createdAtOf, makeProject, readJson, type Project } from "../helpers/project.ts";
 import { containerInfo, expectClean, listJson, svcName, type Listed } from "../helpers/faults.ts";
 
 setDefaultTimeout(180_000);
@@ -50,7 +50,7 @@ function plant(stamp: string, archive: Buffer, manifest: ((id: string, file: str
 /** `base`'s manifest made to describe `archive` honestly (sha256, bytes) under a new id. */
 const describe = (base: Listed, archive: Buffer, patch: object = {}) => (id: string, file: string) => {
   const m = readJson(base.manifest);
-  return { ...m, ...patch, id, host: "planted", archive: { ...m.archive, file, bytes: archive.length, sha256: sha256Of(archive) } };
+  return { ...m, created_at: createdAtOf(id), ...patch, id, host: "planted", archive: { ...m.archive, file, bytes: archive.length, sha256: sha256Of(archive) } };
 };
 const sha256Of = (b: Buffer) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
 

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume } from "../helpers/docker.ts";
-import { makeProject, readJson } from "../helpers/project.ts";
+import { makeProject, readJson, redateBackup } from "../helpers/project.ts";
 import { expectClean, listJson, svcName } from "../helpers/faults.ts";
 
 setDefaultTimeout(300_000);
@@ -28,16 +28,19 @@ test("20 backups dated into the past: exactly the expired go, keep_last and youn
   const env = { TOOLS_BACKUP_HOST: HOST };
   const tb = (args: string[]) => run([...args, ...p.args], { stateHome: p.stateHome, env });
   for (let i = 0; i < 20; i++) expectClean(tb(["backup", svc]), 0);
-  const backups = listJson(p, svc, env); // newest first: index j is the j-th newest
+  let backups = listJson(p, svc, env); // newest first: index j is the j-th newest
   expect(backups).toHaveLength(20);
-  const ids = backups.map((b) => b.id);
   const folder = p.serviceFolder(svc);
 
-  const redate = (ageMs: (j: number) => number, kind: (j: number) => string = () => "manual") =>
-    backups.forEach((b, j) => {
-      const m = readJson(b.manifest);
-      fs.writeFileSync(b.manifest, JSON.stringify({ ...m, kind: kind(j), created_at: new Date(Date.now() - ageMs(j)).toISOString() }, null, 2));
+  /** Dates the j-th newest backup ageMs(j) into the past (renamed to match); returns the new ids, newest first. */
+  const redate = (ageMs: (j: number) => number, kind: (j: number) => string = () => "manual") => {
+    backups = backups.map((b, j) => {
+      const moved = redateBackup(b.manifest, new Date(Date.now() - ageMs(j)));
+      fs.writeFileSync(moved.manifest, JSON.stringify({ ...readJson(moved.manifest), kind: kind(j) }, null, 2));
+      return { ...b, ...moved };
     });
+    return backups.map((b) => b.id);
+  };
   const plan = () => {
     const r = tb(["prune", "--dry-run", "--json"]);
     expectClean(r, 0);
@@ -65,7 +68,7 @@ test("20 backups dated into the past: exactly the expired go, keep_last and youn
   fs.utimesSync(path.join(p.backupDir, "desktop.ini"), old, old);
 
   // 1. All twenty expired (1 to 20 days old): only the newest three stay.
-  redate((j) => (j + 1) * DAY + HOUR);
+  let ids = redate((j) => (j + 1) * DAY + HOUR);
   const allOld = plan();
   expect(allOld.kept).toEqual(ids.slice(0, 3));
   expect(allOld.removed).toEqual(ids.slice(3));
@@ -74,7 +77,7 @@ test("20 backups dated into the past: exactly the expired go, keep_last and youn
   // 2. The newest five are hours old (two of them pre-restore, beyond keep_last); the rest 2 to 16
   //    days old, one of them an old pre-restore backup: exactly those fifteen go.
   const kinds = (j: number) => (j === 3 || j === 4 || j === 8 ? "pre-restore" : "manual");
-  redate((j) => (j < 5 ? (j + 1) * HOUR : (j - 3) * DAY + HOUR), kinds);
+  ids = redate((j) => (j < 5 ? (j + 1) * HOUR : (j - 3) * DAY + HOUR), kinds);
   const before = fs.readdirSync(folder).sort();
   const r = tb(["prune", "--json"]);
   expectClean(r, 0);

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run, start, tempDir } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, runContainer, uniqueName } from "../helpers/docker.ts";
-import { makeProject, readJson } from "../helpers/project.ts";
+import { makeProject, redateBackup } from "../helpers/project.ts";
 import { containerInfo, expectClean, folderState, listJson, randomFill, svcName } from "../helpers/faults.ts";
 
 setDefaultTimeout(240_000);
@@ -37,11 +37,8 @@ function shared(fill: string) {
   return { svc, app, p, folder: p.serviceFolder(svc), a: machine("hosta"), b: machine("hostb") };
 }
 
-/** Moves a backup's created_at into the past by editing its manifest (file names stay). */
-function age(manifest: string, days: number): void {
-  const m = readJson(manifest);
-  fs.writeFileSync(manifest, JSON.stringify({ ...m, created_at: new Date(Date.now() - days * DAY).toISOString() }, null, 2));
-}
+/** Moves a backup DAYS into the past (a new id: files renamed, manifest patched); returns its new id. */
+const age = (b: { manifest: string }, days: number) => redateBackup(b.manifest, new Date(Date.now() - days * DAY)).id;
 
 test("each machine prunes only its own files; both list each other's", () => {
   const s = shared("echo a > a.txt");
@@ -53,11 +50,11 @@ test("each machine prunes only its own files; both list each other's", () => {
   expect(listA.filter((x) => x.host === "hostb")).toHaveLength(3);
 
   const mine = (host: string) => listA.filter((x) => x.host === host).reverse(); // oldest first
-  const [a1, a2, a3] = mine("hosta");
-  const [b1, b2, b3] = mine("hostb");
-  age(a1!.manifest, 5);
-  age(a2!.manifest, 3); // a3 stays fresh
-  for (const [b, days] of [[b1, 6], [b2, 4], [b3, 2]] as const) age(b!.manifest, days); // all of B's are old
+  const [oldA1, oldA2] = mine("hosta");
+  const [oldB1, oldB2, oldB3] = mine("hostb");
+  const a1 = age(oldA1!, 5);
+  const a2 = age(oldA2!, 3); // the third stays fresh
+  const [b1, b2, b3] = [age(oldB1!, 6), age(oldB2!, 4), age(oldB3!, 2)]; // all of B's are old
   const oldTemp = (host: string) => {
     const f = path.join(s.folder, `.tmp-${s.svc}_20260101T000000Z_${host}.tar.zst.999`);
     fs.writeFileSync(f, "partial");
@@ -69,17 +66,17 @@ test("each machine prunes only its own files; both list each other's", () => {
   // Machine A backs up: its retention removes A's two old backups and A's old temp file, nothing of B.
   expectClean(s.a.tb(["backup", s.svc]), 0);
   const afterA = s.b.list();
-  expect(afterA.filter((x) => x.host === "hosta").map((x) => x.id)).not.toContain(a1!.id);
-  expect(afterA.filter((x) => x.host === "hosta").map((x) => x.id)).not.toContain(a2!.id);
+  expect(afterA.filter((x) => x.host === "hosta").map((x) => x.id)).not.toContain(a1);
+  expect(afterA.filter((x) => x.host === "hosta").map((x) => x.id)).not.toContain(a2);
   expect(afterA.filter((x) => x.host === "hosta")).toHaveLength(2);
-  expect(afterA.filter((x) => x.host === "hostb").map((x) => x.id).sort()).toEqual([b1!.id, b2!.id, b3!.id].sort());
+  expect(afterA.filter((x) => x.host === "hostb").map((x) => x.id).sort()).toEqual([b1, b2, b3].sort());
   expect(folderState(s.folder).temps).toEqual([tempB]);
   expect(tempA).not.toBe(tempB);
 
   // Machine B prunes: its newest stays (keep_last 1) although old; A's stay.
   expectClean(s.b.tb(["prune"]), 0);
   const final = s.a.list();
-  expect(final.filter((x) => x.host === "hostb").map((x) => x.id)).toEqual([b3!.id]);
+  expect(final.filter((x) => x.host === "hostb").map((x) => x.id)).toEqual([b3]);
   expect(final.filter((x) => x.host === "hosta")).toHaveLength(2);
   expect(folderState(s.folder).temps).toEqual([]);
   for (const m of [s.a, s.b]) expect(m.tb(["verify", s.svc]).code).toBe(0);

@@ -189,7 +189,7 @@ describe("--from", () => {
     const s = service({ fill: "echo A > which.txt", container: false });
     const make = (content: string, stamp: string) => {
       fillVolume(s.vol, `echo ${content} > which.txt`);
-      return restamp(s, backupOk(s), stamp);
+      return restamp(backupOk(s), stamp);
     };
     const early = make("day1-early", "20200101T100000Z");
     const late = make("day1-late", "20200101T220000Z");

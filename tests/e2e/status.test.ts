@@ -6,11 +6,19 @@ import path from "node:path";
 import { BIN, binaryEnv, cleanupCliTemp, run, tempDir } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, removeVolume } from "../helpers/docker.ts";
 import { fakeCrontab } from "../helpers/fake-crontab.ts";
-import { makeProject, readJson } from "../helpers/project.ts";
+import { makeProject, redateBackup, type Project } from "../helpers/project.ts";
 
 setDefaultTimeout(120_000);
 afterEach(cleanupDocker);
 afterAll(cleanupCliTemp);
+
+const HOUR = 3_600_000;
+
+/** The manifest of the only backup of app. */
+function manifestOf(p: Project): string {
+  const folder = p.serviceFolder("app");
+  return path.join(folder, fs.readdirSync(folder).find((n) => n.endsWith(".json"))!);
+}
 
 function project() {
   const volume = createVolume();
@@ -36,12 +44,8 @@ test("a fresh backup: exit 0; the same backup aged past --max-age: exit 1", () =
   expect(row).toMatchObject({ service: "app", stale: false, last_attempt: { ok: true, error: null } });
   expect(JSON.parse(fresh.stdout).max_age_hours).toBeGreaterThanOrEqual(26);
 
-  const folder = p.serviceFolder("app");
-  const manifestFile = path.join(folder, fs.readdirSync(folder).find((n) => n.endsWith(".json"))!);
-  const m = readJson(manifestFile);
   // Older than the default (26 h, or 48 h with a nightly schedule installed).
-  m.created_at = new Date(Date.now() - 50 * 3_600_000).toISOString();
-  fs.writeFileSync(manifestFile, JSON.stringify(m));
+  redateBackup(manifestOf(p), new Date(Date.now() - 50 * HOUR));
   expect(status().code).toBe(1);
   expect(status("--max-age", "72").code).toBe(0);
   expect(run(["status", "--max-age", "soon", ...p.args], { stateHome: p.stateHome }).code).toBe(2);

@@ -23,7 +23,7 @@ const MENU = "What would you like to do?";
 function twoBackups() {
   const s = service({ what: "wiz" });
   const older = backupOk(s);
-  const olderId = restamp(s, older, "20240102T030405Z");
+  const olderId = restamp(older, "20240102T030405Z");
   fillVolume(s.vol, "echo v2 > modify.txt");
   const newer = backupOk(s);
   fillVolume(s.vol, "echo added > added.txt && echo v3 > modify.txt");

@@ -95,3 +95,29 @@ export function stampToDate(stamp: string): Date {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp)!;
   return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
 }
+
+/** The created_at a backup with this id was written with: the date its stamp names. */
+export function createdAtOf(id: string): string {
+  return stampToDate(/_(\d{8}T\d{6}Z)_[^_]+$/.exec(id)![1]!).toISOString();
+}
+
+/**
+ * Moves a backup to another date (and host) the way one made then would look: both files renamed
+ * to the new id, id, host, created_at and archive.file patched; the archive's bytes and sha256 are
+ * unchanged, so it stays a valid backup. (Editing created_at alone makes a manifest its file name
+ * contradicts, which the catalog does not trust.) Returns the new id and files.
+ */
+export function redateBackup(manifestFile: string, created: Date, host?: string): { id: string; manifest: string; file: string } {
+  const m = readJson(manifestFile);
+  const folder = path.dirname(manifestFile);
+  const stamp = created.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
+  const id = `${m.service}_${stamp}_${host ?? m.id.slice(m.id.lastIndexOf("_") + 1)}`;
+  const file = id + m.archive.file.slice(m.id.length);
+  const [manifest, archive] = [path.join(folder, `${id}.json`), path.join(folder, file)];
+  if (fs.existsSync(manifest) || fs.existsSync(archive)) throw new Error(`redateBackup: ${id} exists already`);
+  fs.renameSync(path.join(folder, m.archive.file), archive);
+  fs.rmSync(manifestFile);
+  const patched = { ...m, id, host: host ?? m.host, created_at: new Date(Math.floor(created.getTime() / 1000) * 1000).toISOString(), archive: { ...m.archive, file } };
+  fs.writeFileSync(manifest, JSON.stringify(patched, null, 2), { mode: 0o600 });
+  return { id, manifest, file: archive };
+}

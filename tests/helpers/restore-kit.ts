@@ -3,13 +3,12 @@
  * volume (and optionally a running `--init` container), the binary run against it with a short
  * stop timeout, `list --json`, and the state files (lock, journal) of that service.
  */
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { run, start, type RunResult, type Started } from "./cli.ts";
 import { createVolume, docker, dockerOk, fillVolume, uniqueName } from "./docker.ts";
 import { snapshot, type Snapshot } from "./archive.ts";
-import { makeProject, readJson, type Project } from "./project.ts";
+import { makeProject, redateBackup, stampToDate, type Project } from "./project.ts";
 
 export const HOST = os.hostname().replace(/[^A-Za-z0-9.-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "host";
 /** Every run gets a short `docker stop` timeout: test containers run with --init anyway. */
@@ -131,19 +130,7 @@ export function deadPid(): number {
   }
 }
 
-/**
- * Gives an existing backup another id (and created_at) by renaming its two files and patching
- * the manifest; the archive's bytes and sha256 are unchanged, so it stays a valid backup.
- */
-export function restamp(s: Svc, b: Listed, stamp: string, host = b.host): string {
-  const m = readJson(b.manifest);
-  const id = `${s.name}_${stamp}_${host}`;
-  const [, y, mo, d, h, mi, sec] = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/.exec(stamp)!;
-  const folder = path.dirname(b.manifest);
-  const file = `${id}.tar.zst`;
-  fs.renameSync(b.file, path.join(folder, file));
-  fs.rmSync(b.manifest);
-  const patched = { ...m, id, host, created_at: `${y}-${mo}-${d}T${h}:${mi}:${sec}.000Z`, archive: { ...m.archive, file } };
-  fs.writeFileSync(path.join(folder, `${id}.json`), JSON.stringify(patched, null, 2), { mode: 0o600 });
-  return id;
+/** Gives an existing backup another id (and created_at): see redateBackup. */
+export function restamp(b: Listed, stamp: string, host = b.host): string {
+  return redateBackup(b.manifest, stampToDate(stamp), host).id;
 }

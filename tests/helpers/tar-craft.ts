@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
-import { readJson } from "./project.ts";
+import { createdAtOf, readJson } from "./project.ts";
 
 export type EntryType = "file" | "hardlink" | "symlink" | "char" | "block" | "dir" | "fifo";
 
@@ -87,7 +87,7 @@ export function plantBackup(folder: string, service: string, template: string, s
   const m = readJson(template);
   m.id = id;
   m.host = "crafted";
-  m.created_at = new Date(Date.UTC(2020, 0, 1)).toISOString();
+  m.created_at = createdAtOf(id);
   m.archive = { ...m.archive, file, bytes: archive.length, sha256: createHash("sha256").update(archive).digest("hex") };
   m.volumes = m.volumes.map((v: { name: string }) => ({ ...v, ...(volumes[v.name] ?? {}) }));
   fs.writeFileSync(path.join(folder, `${id}.json`), JSON.stringify(m, null, 2), { mode: 0o600 });
