@@ -2,7 +2,8 @@ import { defineCommand } from "citty";
 import { configArgs, context, loadConfig, positionals } from "./_shared.ts";
 import { loadService } from "../config/service-config.ts";
 import { readCatalog } from "../engine/catalog.ts";
-import { selectBackup } from "../engine/select-backup.ts";
+import { INCOMPLETE, selectBackup } from "../engine/select-backup.ts";
+import { logger } from "../cli/log.ts";
 import { OperationError, UsageError } from "../errors.ts";
 import { isInteractive } from "../cli/terminal.ts";
 import { confirmAndRestore } from "../cli/restore-summary.ts";
@@ -36,7 +37,8 @@ export default defineCommand({
       return;
     }
     const { backups } = await readCatalog(loaded.config.backupDir, service.name);
-    const backup = selectBackup(backups, service.name, args.from ?? "latest");
+    const { backup, skipped } = selectBackup(backups, service.name, args.from ?? "latest");
+    for (const b of skipped) logger.warn(`skipping ${b.id}: ${INCOMPLETE}`);
     if (!(await confirmAndRestore(context(loaded), service, backup, opts))) throw new OperationError("restore aborted: nothing was changed");
   },
 });

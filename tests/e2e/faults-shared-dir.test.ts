@@ -114,3 +114,19 @@ test("an archive machine A is still writing is never listed, verified or pruned 
   expect(s.b.tb(["verify", s.svc]).code).toBe(0);
   expect(containerInfo(s.app).running).toBe(true);
 });
+
+test("restore's latest passes over machine B's newer backup that is still downloading, and says so", () => {
+  const s = shared("echo a > a.txt");
+  expectClean(s.a.tb(["backup", s.svc]), 0);
+  expectClean(s.b.tb(["backup", s.svc]), 0);
+  const [fromB, fromA] = s.a.list();
+  expect([fromB!.host, fromA!.host]).toEqual(["hostb", "hosta"]);
+  fs.truncateSync(fromB!.file, Math.floor(fromB!.bytes / 2)); // the sync client has half of it so far
+
+  const r = s.a.tb(["restore", s.svc, "--dry-run"]);
+  expectClean(r, 0, new RegExp(`skipping ${fromB!.id}: still incomplete`), new RegExp(`dry run: ${fromA!.id} passed every check`));
+  expect(r.stderr.split("\n").filter((l) => l.includes(fromB!.id))).toHaveLength(1);
+  fs.truncateSync(fromA!.file, 1);
+  expectClean(s.a.tb(["restore", s.svc, "--dry-run"]), 1, new RegExp(`no complete backup of ${s.svc}: ${fromB!.id}, ${fromA!.id} still incomplete`));
+  expect(containerInfo(s.app).running).toBe(true);
+});

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { archiveName, backupId, dateOfStamp, manifestName, parseArchiveName, parseId, safeHost, stampOf } from "../../src/archive/naming.ts";
 import { selectBackup } from "../../src/engine/select-backup.ts";
 import type { Backup } from "../../src/engine/catalog.ts";
-import { UsageError } from "../../src/errors.ts";
+import { OperationError, UsageError } from "../../src/errors.ts";
 
 describe("naming", () => {
   const when = new Date(Date.UTC(2026, 0, 15, 3, 0, 7, 450));
@@ -33,23 +33,31 @@ describe("naming", () => {
 
 function backup(id: string): Backup {
   const p = parseId(id)!;
-  return { id, service: p.service, host: p.host, createdAt: p.created, kind: "scheduled" } as Backup;
+  return { id, service: p.service, host: p.host, createdAt: p.created, kind: "scheduled", complete: true } as Backup;
 }
 
 describe("--from", () => {
   // Newest first, as the catalog returns them.
   const list = ["app_20260116T030000Z_a", "app_20260115T230000Z_b", "app_20260115T030000Z_a", "other_20260117T030000Z_a"].map(backup);
   test("latest, an exact id, a unique prefix", () => {
-    expect(selectBackup(list, "app", "latest").id).toBe("app_20260116T030000Z_a");
-    expect(selectBackup(list, "app", "app_20260115T030000Z_a").id).toBe("app_20260115T030000Z_a");
-    expect(selectBackup(list, "app", "app_20260115T23").id).toBe("app_20260115T230000Z_b");
+    expect(selectBackup(list, "app", "latest").backup.id).toBe("app_20260116T030000Z_a");
+    expect(selectBackup(list, "app", "app_20260115T030000Z_a").backup.id).toBe("app_20260115T030000Z_a");
+    expect(selectBackup(list, "app", "app_20260115T23").backup.id).toBe("app_20260115T230000Z_b");
   });
   test("a date picks that local day's newest", () => {
     const local = list[2]!.createdAt;
     const day = `${local.getFullYear()}-${String(local.getMonth() + 1).padStart(2, "0")}-${String(local.getDate()).padStart(2, "0")}`;
-    const chosen = selectBackup(list, "app", day);
+    const chosen = selectBackup(list, "app", day).backup;
     expect(chosen.service).toBe("app");
     expect(chosen.createdAt.getTime()).toBeGreaterThanOrEqual(local.getTime());
+  });
+  test("latest is the newest complete backup; the newer incomplete ones are named as skipped", () => {
+    const downloading = (b: Backup) => ({ ...b, complete: false });
+    const [a, b, c] = list as [Backup, Backup, Backup];
+    const chosen = selectBackup([downloading(a), downloading(b), c], "app", "latest");
+    expect({ id: chosen.backup.id, skipped: chosen.skipped.map((x) => x.id) }).toEqual({ id: c.id, skipped: [a.id, b.id] });
+    expect(() => selectBackup([downloading(a)], "app", "latest")).toThrow(OperationError);
+    expect(selectBackup([downloading(a), c], "app", a.id).backup.id).toBe(a.id); // asked for by id: verify will say why it fails
   });
   test("nothing, several, or another service's backup: usage errors", () => {
     expect(() => selectBackup(list, "app", "2020-01-01")).toThrow(UsageError);
