@@ -41,6 +41,10 @@ export default defineCommand({
       writeOut(table([["STATE", "SERVICE", "NEWEST BACKUP", "LAST ATTEMPT"], ...text]) + "\n");
       logger.info(scheduleInfo ? `schedule: ${scheduleInfo.description}` : "no schedule installed (tools-backup cron install)");
     }
+    for (const r of rows.filter((r) => r.dated_in_future.length > 0)) {
+      const ids = r.dated_in_future;
+      logger.warn(`${r.service}: ${ids.join(", ")} ${ids.length === 1 ? "is" : "are"} dated in the future (a wrong clock here or on the machine that made ${ids.length === 1 ? "it" : "them"}): not counted as a recent backup`);
+    }
     const stale = rows.filter((r) => r.stale).map((r) => r.service);
     // Without backup_dir every service looks stale: its problem is the one to report.
     const failures = [

@@ -1,4 +1,5 @@
 import { safeHost } from "../archive/naming.ts";
+import { isFutureDated } from "../retention/future.ts";
 import type { Backup } from "./catalog.ts";
 import type { RunStatus } from "./run-status.ts";
 
@@ -6,6 +7,8 @@ export interface ServiceHealth {
   service: string;
   newest: { id: string; created_at: string; age_hours: number; bytes: number } | null;
   last_attempt: { at: string; ok: boolean; error: string | null } | null;
+  /** Ids of this host's backups dated in the future: they never count as recent. */
+  dated_in_future: string[];
   /** No complete backup of this host newer than the allowed age. */
   stale: boolean;
 }
@@ -21,13 +24,16 @@ export function defaultMaxAgeMs(intervalMs: number | undefined): number {
 export function serviceHealth(enabled: string[], backups: Backup[], status: RunStatus, host: string, maxAgeMs: number, now = new Date()): ServiceHealth[] {
   const me = safeHost(host);
   return enabled.map((service) => {
-    const newest = backups.find((b) => b.service === service && b.complete && safeHost(b.host) === me);
+    const mine = backups.filter((b) => b.service === service && b.complete && safeHost(b.host) === me);
+    const future = mine.filter((b) => isFutureDated(b.createdAt, now));
+    const newest = mine.find((b) => !future.includes(b));
     const last = status.services[service];
     const age = newest ? now.getTime() - newest.createdAt.getTime() : Infinity;
     return {
       service,
       newest: newest ? { id: newest.id, created_at: newest.createdAt.toISOString(), age_hours: Math.round((age / HOUR) * 10) / 10, bytes: newest.bytes } : null,
       last_attempt: last ? { at: last.at, ok: last.ok, error: last.error ?? null } : null,
+      dated_in_future: future.map((b) => b.id),
       stale: age > maxAgeMs,
     };
   });

@@ -3,6 +3,7 @@
  * No I/O here so the rules can be tested exhaustively and the caller can show a dry run.
  */
 import type { BackupKind } from "../archive/naming.ts";
+import { isFutureDated } from "./future.ts";
 
 /** One complete backup: archive + manifest, as the catalog lists it. */
 export interface RetentionEntry {
@@ -63,6 +64,12 @@ export function planRetention<T extends RetentionEntry>(
     if (entry.host !== host) {
       keep.push(entry);
       reasons.set(entry.id, "made on another host");
+      continue;
+    }
+    // Kept, and not one of the newest keep_last: counting it would push out the real newest backups.
+    if (isFutureDated(entry.createdAt, now)) {
+      keep.push(entry);
+      reasons.set(entry.id, "dated in the future (a wrong clock?): its age cannot be judged");
       continue;
     }
     const list = byService.get(entry.service);

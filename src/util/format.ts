@@ -1,4 +1,6 @@
 /** Human-readable sizes, durations and ages for messages and tables. */
+import { isFutureDated } from "../retention/future.ts";
+
 export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let i = 0;
@@ -18,6 +20,8 @@ export function formatDuration(ms: number): string {
 }
 
 export function formatAge(from: Date, now = new Date()): string {
+  // Not "0s ago": a backup from a machine with a wrong clock must not look fresh.
+  if (isFutureDated(from, now)) return "in the future: a wrong clock?";
   const s = Math.max(0, Math.round((now.getTime() - from.getTime()) / 1000));
   if (s < 60) return `${s}s ago`;
   if (s < 3600) return `${Math.floor(s / 60)}m ago`;

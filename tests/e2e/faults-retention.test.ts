@@ -94,3 +94,38 @@ test("20 backups dated into the past: exactly the expired go, keep_last and youn
   for (const name of Object.keys(foreign)) expect(fs.existsSync(path.join(folder, name))).toBe(true);
   for (const id of ids.slice(0, 5)) expect({ id, code: tb(["verify", svc, "--from", id]).code }).toEqual({ id, code: 0 });
 });
+
+test("backups dated in the future (a wrong clock): kept, not counted towards keep_last, and not fresh for status", () => {
+  const svc = svcName("future");
+  const vol = createVolume();
+  fillVolume(vol, "echo tiny > tiny.txt");
+  const p = makeProject({ services: { [svc]: [{ name: vol }] }, config: { retention_days: 7, keep_last: 2, services: { [svc]: true } } });
+  const env = { TOOLS_BACKUP_HOST: HOST };
+  const tb = (args: string[]) => run([...args, ...p.args], { stateHome: p.stateHome, env });
+  for (let i = 0; i < 5; i++) expectClean(tb(["backup", svc]), 0);
+  // Newest first: two moved a year ahead, three 14 to 16 days back.
+  const dates = [Date.UTC(2027, 11, 2), Date.UTC(2027, 11, 1), Date.now() - 14 * DAY, Date.now() - 15 * DAY, Date.now() - 16 * DAY];
+  const [f2, f1, r14, r15, r16] = listJson(p, svc, env).map((b, j) => redateBackup(b.manifest, new Date(dates[j]!))) as { id: string; manifest: string; file: string }[];
+
+  const status = tb(["status", "--json"]);
+  expectClean(status, 1, /no backup newer than/, new RegExp(`${f2!.id}, ${f1!.id} are dated in the future`));
+  const row = JSON.parse(status.stdout).services[0];
+  expect(row).toMatchObject({ service: svc, stale: true, newest: { id: r14!.id }, dated_in_future: [f2!.id, f1!.id] });
+  expect(row.newest.age_hours).toBeGreaterThan(14 * 24 - 1);
+  const list = tb(["list", svc]);
+  expect(list.stdout.split("\n").filter((l) => l.includes("in the future")).length).toBe(2);
+
+  const dry = tb(["prune", "--dry-run", "--json"]);
+  expectClean(dry, 0);
+  const plan = JSON.parse(dry.stdout);
+  expect(plan.removed.map((b: { id: string }) => b.id)).toEqual([r16!.id]);
+  expect(plan.kept.map((b: { id: string; reason: string }) => [b.id, b.reason])).toEqual([
+    [f2!.id, "dated in the future (a wrong clock?): its age cannot be judged"],
+    [f1!.id, "dated in the future (a wrong clock?): its age cannot be judged"],
+    [r14!.id, "one of the newest 2"],
+    [r15!.id, "one of the newest 2"],
+  ]);
+  expectClean(tb(["prune"]), 0);
+  const left = (b: { manifest: string; file: string }) => fs.existsSync(b.manifest) && fs.existsSync(b.file);
+  expect([f2, f1, r14, r15, r16].map((b) => left(b!))).toEqual([true, true, true, true, false]);
+});

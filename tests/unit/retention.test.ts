@@ -105,6 +105,16 @@ describe("planRetention", () => {
     expect(plan.remove.every((e) => NOW.getTime() - e.createdAt.getTime() > DAY)).toBe(true);
     expect(plan.keep.length + plan.remove.length).toBe(20);
   });
+  test("backups dated in the future are kept and do not count towards keep_last; an hour of skew is not the future", () => {
+    const future = [-400 * DAY, -300 * DAY].map((d) => entry("svc", d)); // a year ahead: a wrong clock
+    const skewed = entry("svc", -30 * 60_000); // half an hour ahead: clocks drift
+    const real = [10, 20, 30, 40].map((d) => entry("svc", d * DAY));
+    const plan = planRetention([...future, skewed, ...real], { retentionDays: 7, keepLast: 2 }, HOST, NOW);
+    expect(ids(plan.keep)).toEqual(ids([...future, skewed, real[0]!]));
+    expect(ids(plan.remove)).toEqual(ids(real.slice(1)));
+    expect(plan.reasons.get(future[0]!.id)).toBe("dated in the future (a wrong clock?): its age cannot be judged");
+    expect(plan.reasons.get(skewed.id)).toBe("one of the newest 2");
+  });
 });
 
 describe("staleTempFiles", () => {
