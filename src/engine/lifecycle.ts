@@ -39,13 +39,15 @@ export async function scriptBackup(ctx: RunContext, service: Service, tmp: strin
   try {
     await runScript(ctx, service, service.lifecycle.backup!, { BACKUP_FILE: tmp });
     const s = await stat(tmp).catch(() => undefined);
+    if (s?.isDirectory()) throw new OperationError(`${service.lifecycle.backup} wrote a directory, not a file, at BACKUP_FILE`);
     if (!s?.isFile()) throw new OperationError(`${service.lifecycle.backup} succeeded but wrote no file at BACKUP_FILE`);
     const hash = createHash("sha256");
     await pipeline(createReadStream(tmp), hash);
     await syncFile(tmp);
     return { file: tmp, bytes: s.size, sha256: hash.digest("hex") };
   } catch (e) {
-    await rm(tmp, { force: true });
+    // recursive: a script may have made a directory there; the name is our own temporary one.
+    await rm(tmp, { force: true, recursive: true });
     throw e;
   }
 }

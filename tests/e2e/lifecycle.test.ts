@@ -75,6 +75,7 @@ describe("a backup script that fails keeps nothing in backup_dir", () => {
   const cases: [string, string, RegExp][] = [
     ["exits 1 after writing part of the file", `echo partial > "$BACKUP_FILE"\nexit 1`, /exited with code 1/],
     ["exits 0 but writes no file", "true", /wrote no file/],
+    ["makes a directory at BACKUP_FILE", `mkdir "$BACKUP_FILE"\necho part > "$BACKUP_FILE/part"`, /backup\.sh wrote a directory, not a file, at BACKUP_FILE/],
   ];
   for (const [label, body, message] of cases) {
     test(label, () => {
