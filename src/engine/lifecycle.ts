@@ -11,13 +11,13 @@ import type { RunContext } from "./context.ts";
 
 /**
  * Runs a service's own lifecycle script (spec: "a custom script via lifecycle.backup") with the
- * service folder as working directory. Its output goes to our stderr, never to stdout (data).
+ * service folder as working directory. Both its outputs go to our stderr, never to stdout (data).
  */
 export async function runScript(ctx: RunContext, service: Service, script: string, env: Record<string, string>): Promise<void> {
   const child = spawn(script, [], {
     cwd: service.dir,
     env: { ...process.env, SERVICE: service.name, BACKUP_DIR: ctx.config.backupDir, ...env },
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", 2, 2],
     detached: true,
   });
   const kill = () => child.kill("SIGTERM");

@@ -127,3 +127,12 @@ for (const [label, script, prepare, message] of badScripts) {
     expect(filesIn(s.p.serviceFolder(s.name))).toEqual([]);
   });
 }
+
+test("backup --json: the script's stdout goes to stderr, stdout stays JSON", () => {
+  const s = scripted({ "backup.sh": `echo note-from-the-script\n${BACKUP_OK}`, "restore.sh": RESTORE_OK });
+  const r = tb(s, ["backup", s.name, "--json"]);
+  expect(r.code).toBe(0);
+  expect(() => JSON.parse(r.stdout)).not.toThrow();
+  expect(r.stdout).not.toContain("note-from-the-script");
+  expect(r.stderr).toContain("note-from-the-script");
+});
