@@ -7,30 +7,36 @@ import type { Service } from "../config/service-config.ts";
 import { OperationError } from "../errors.ts";
 import type { WrittenArchive } from "../archive/writer.ts";
 import { syncFile } from "../util/fs-safe.ts";
+import { stopGroup } from "../util/process.ts";
 import type { RunContext } from "./context.ts";
 
 /**
  * Runs a service's own lifecycle script (spec: "a custom script via lifecycle.backup") with the
  * service folder as working directory. Both its outputs go to our stderr, never to stdout (data).
+ * It leads its own process group: on interruption, or when it fails, the whole group is stopped
+ * before we go on, so nothing it started can still write while the caller rolls back or exits.
  */
 export async function runScript(ctx: RunContext, service: Service, script: string, env: Record<string, string>): Promise<void> {
+  ctx.signal.throwIfAborted();
   const child = spawn(script, [], {
     cwd: service.dir,
     env: { ...process.env, SERVICE: service.name, BACKUP_DIR: ctx.config.backupDir, ...env },
     stdio: ["ignore", 2, 2],
     detached: true,
   });
-  const kill = () => child.kill("SIGTERM");
-  ctx.signal.addEventListener("abort", kill, { once: true });
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= child.pid === undefined ? Promise.resolve() : stopGroup(child.pid, ctx.stopTimeout));
+  ctx.signal.addEventListener("abort", stop, { once: true });
   try {
     const code = await new Promise<number>((resolve, reject) => {
       child.once("error", reject);
       child.once("close", (c, s) => resolve(c ?? (s ? 128 : 1)));
     });
+    if (ctx.signal.aborted || code !== 0) await stop();
     ctx.signal.throwIfAborted();
     if (code !== 0) throw new OperationError(`${script} exited with code ${code}`);
   } finally {
-    ctx.signal.removeEventListener("abort", kill);
+    ctx.signal.removeEventListener("abort", stop);
   }
 }
 

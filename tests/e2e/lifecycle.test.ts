@@ -2,10 +2,10 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { cleanupCliTemp } from "../helpers/cli.ts";
+import { cleanupCliTemp, waitFor } from "../helpers/cli.ts";
 import { sha256 } from "../helpers/archive.ts";
 import { filesIn, makeProject, readJson } from "../helpers/project.ts";
-import { listed, svcName, tb, type Svc } from "../helpers/restore-kit.ts";
+import { listed, svcName, tb, tbStart, type Svc } from "../helpers/restore-kit.ts";
 
 setDefaultTimeout(120_000);
 afterAll(cleanupCliTemp);
@@ -135,4 +135,61 @@ test("backup --json: the script's stdout goes to stderr, stdout stays JSON", () 
   expect(() => JSON.parse(r.stdout)).not.toThrow();
   expect(r.stdout).not.toContain("note-from-the-script");
   expect(r.stderr).toContain("note-from-the-script");
+});
+
+describe("SIGINT while a script runs stops every process it started, then exits 130", () => {
+  const pids = (dir: string) => (fs.existsSync(path.join(dir, "pids.txt")) ? fs.readFileSync(path.join(dir, "pids.txt"), "utf8").split("\n").filter(Boolean).map(Number) : []);
+  /** Pids the script wrote to pids.txt that still run; a zombie runs nothing (pid 1 may not reap it). */
+  const stillRunning = (dir: string) =>
+    pids(dir).filter((pid) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+      } catch {
+        return false;
+      }
+    });
+  const cases: [string, string, number][] = [
+    ["a background child and a subshell's child", `sleep 300 &\necho $! >> pids.txt\n( sleep 300 & echo $! >> pids.txt; wait ) &\necho $! >> pids.txt\necho $$ >> pids.txt\nwait`, 4],
+    // The group is killed once TOOLS_BACKUP_STOP_TIMEOUT (1 s) has passed.
+    ["a script that ignores SIGTERM", `trap '' TERM\nsleep 60 &\necho $! >> pids.txt\necho $$ >> pids.txt\nwait`, 2],
+  ];
+  for (const [label, body, count] of cases) {
+    test(label, async () => {
+      const s = scripted({ "backup.sh": body, "restore.sh": RESTORE_OK });
+      const run = tbStart(s, ["backup", s.name], { TOOLS_BACKUP_STOP_TIMEOUT: "1" });
+      try {
+        expect(await waitFor(() => pids(s.dir).length === count, 20_000)).toBe(true);
+        const t0 = Date.now();
+        run.child.kill("SIGINT");
+        const r = await run.done;
+        expect(r.code).toBe(130);
+        expect(Date.now() - t0).toBeLessThan(8_000);
+        expect(stillRunning(s.dir)).toEqual([]);
+        expect(filesIn(s.p.serviceFolder(s.name))).toEqual([]);
+      } finally {
+        for (const pid of stillRunning(s.dir)) process.kill(pid, "SIGKILL");
+      }
+    });
+  }
+
+  test("restore: the rollback runs once nothing of the interrupted run can write any more", async () => {
+    // The first run leaves a writer looping; the second (on the safety backup) restores plainly.
+    const restore = `if [ -e started ]; then cat "$BACKUP_FILE" > data.txt; exit 0; fi\ntouch started\n( while :; do cat "$BACKUP_FILE" > data.txt; sleep 0.05; done ) &\necho $! >> pids.txt\necho $$ >> pids.txt\nwait`;
+    const s = scripted({ "backup.sh": BACKUP_OK, "restore.sh": restore });
+    expect(tb(s, ["backup", s.name]).code).toBe(0);
+    fs.writeFileSync(path.join(s.dir, "data.txt"), "payload-2\n");
+    const run = tbStart(s, ["restore", s.name, "--yes"], { TOOLS_BACKUP_STOP_TIMEOUT: "1" });
+    try {
+      expect(await waitFor(() => pids(s.dir).length === 2 && data(s) === "payload-1\n", 20_000)).toBe(true);
+      run.child.kill("SIGINT");
+      const r = await run.done;
+      expect(r.code).toBe(130);
+      expect(stillRunning(s.dir)).toEqual([]);
+      await Bun.sleep(300);
+      expect(data(s)).toBe("payload-2\n");
+    } finally {
+      for (const pid of stillRunning(s.dir)) process.kill(pid, "SIGKILL");
+    }
+  });
 });
