@@ -35,11 +35,15 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   for (const { id } of await finishInterruptedPublish(folder, ctx.host)) {
     reporter.warn(service.name, `backup ${id} was complete when its run was killed; its manifest is now in place`);
   }
-  if (service.lifecycle.backup) return customBackup(ctx, service, kind, folder, started);
-  await checkDaemon();
-  await recoverInterrupted(ctx, service.name);
+  const scripted = service.lifecycle.backup !== undefined;
+  if (!scripted) {
+    await checkDaemon();
+    // Before the refusal below: recovering a killed restore may be what marks it unfinished.
+    await recoverInterrupted(ctx, service.name);
+  }
   // A safety backup keeps exactly that data; any other backup must not save it as good.
   if (kind !== "pre-restore") await refuseIfUnfinished(ctx.stateDir, service.name);
+  if (scripted) return customBackup(ctx, service, kind, folder, started);
   for (const v of service.volumes) {
     if (!(await volumeExists(v.name))) throw new OperationError(`volume ${v.name} of ${service.name} does not exist`);
   }

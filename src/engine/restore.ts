@@ -85,7 +85,8 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
         onBytes: (n) => reporter.progress(service.name, n, Date.now() - t0),
       });
     } catch (e) {
-      await rollBack(ctx, service, volumes, { started_at: journal.started_at, restoring: backup.id, safety }, e);
+      const putBack = (from: BackupResult) => replaceVolumes(service.name, from.file, from.manifest.archive.compression, volumes);
+      await rollBack(ctx, service, { started_at: journal.started_at, restoring: backup.id, safety, target: volumes.join(", "), putBack }, e);
       throw e;
     }
     await clearUnfinished(ctx.stateDir, service.name);
@@ -111,25 +112,28 @@ interface Attempt {
   started_at: string;
   restoring: string;
   safety?: BackupResult;
+  /** What may be partly written, for the messages. */
+  target: string;
+  /** Writes the safety backup back; not abortable: a second Ctrl-C must not leave it half done. */
+  putBack(safety: BackupResult): Promise<unknown>;
 }
 
-async function rollBack(ctx: RunContext, service: Service, volumes: string[], attempt: Attempt, cause: unknown): Promise<void> {
+async function rollBack(ctx: RunContext, service: Service, attempt: Attempt, cause: unknown): Promise<void> {
   const why = ctx.signal.aborted ? "the restore was interrupted" : `the restore failed (${messageOf(cause)})`;
   const { safety } = attempt;
   const unfinished = (what: string) =>
     markUnfinished(ctx.stateDir, { service: service.name, started_at: attempt.started_at, restoring: attempt.restoring, safety_backup: safety?.manifest.id, why: what });
   if (!safety) {
-    ctx.reporter.warn(service.name, `${why}; there is no safety backup (--no-safety-backup), so ${volumes.join(", ")} may be partly written`);
+    ctx.reporter.warn(service.name, `${why}; there is no safety backup (--no-safety-backup), so ${attempt.target} may be partly written`);
     await unfinished(`${why}, with no safety backup`);
     return;
   }
   ctx.reporter.warn(service.name, `${why}; putting back the data from before the restore (${safety.file})`);
   try {
-    // Not abortable: a second Ctrl-C must not leave the volumes half rolled back.
-    await replaceVolumes(service.name, safety.file, safety.manifest.archive.compression, volumes);
+    await attempt.putBack(safety);
     ctx.reporter.warn(service.name, `rolled back: ${service.name} has its previous data again; the safety backup stays at ${safety.file}`);
   } catch (e) {
-    ctx.reporter.warn(service.name, `ROLLBACK FAILED (${messageOf(e)}): restore by hand with tools-backup restore ${service.name} --from ${safety.manifest.id}`);
+    ctx.reporter.warn(service.name, `ROLLBACK FAILED (${messageOf(e)}), so ${attempt.target} may be partly written: restore by hand with tools-backup restore ${service.name} --from ${safety.manifest.id}`);
     await unfinished(`${why}, and putting the safety backup back failed too`);
   }
 }
@@ -137,16 +141,16 @@ async function rollBack(ctx: RunContext, service: Service, volumes: string[], at
 /** lifecycle.restore reads BACKUP_FILE itself; a failure runs it again on the safety backup. */
 async function customRestore(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean }): Promise<RestoreResult> {
   const script = service.lifecycle.restore!;
+  const started_at = new Date().toISOString();
   const safety = opts.safetyBackup ? await safetyBackup(ctx, service) : undefined;
   ctx.reporter.step(service.name, `running ${script}`);
   try {
     await runScript(ctx, service, script, { BACKUP_FILE: backup.file });
   } catch (e) {
-    if (safety) {
-      ctx.reporter.warn(service.name, `${script} failed (${messageOf(e)}); running it on the safety backup ${safety.file}`);
-      await runScript({ ...ctx, signal: new AbortController().signal }, service, script, { BACKUP_FILE: safety.file });
-    }
+    const putBack = (from: BackupResult) => runScript({ ...ctx, signal: new AbortController().signal }, service, script, { BACKUP_FILE: from.file });
+    await rollBack(ctx, service, { started_at, restoring: backup.id, safety, target: `the data of ${service.name}`, putBack }, e);
     throw e;
   }
+  await clearUnfinished(ctx.stateDir, service.name);
   return { safety, restarted: [] };
 }

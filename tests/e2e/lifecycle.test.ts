@@ -15,11 +15,13 @@ const LOG = (op: string) => `{ echo "${op} SERVICE=$SERVICE"; echo "${op} BACKUP
 const BACKUP_OK = `${LOG("backup")}\ncat data.txt > "$BACKUP_FILE"`;
 const RESTORE_OK = `${LOG("restore")}\ncat "$BACKUP_FILE" > data.txt`;
 
+const writeScript = (dir: string, file: string, body: string) => fs.writeFileSync(path.join(dir, file), `#!/bin/sh\nset -e\n${body}\n`, { mode: 0o755 });
+
 function scripted(scripts: Record<string, string>, lifecycle = "lifecycle:\n  backup: ./backup.sh\n  restore: ./restore.sh\n"): Svc & { dir: string; log(): string[] } {
   const name = svcName("lc");
   const p = makeProject({ services: { [name]: `name: ${name}\nports: [8080]\n${lifecycle}` } });
   const dir = path.join(p.root, "services", name);
-  for (const [file, body] of Object.entries(scripts)) fs.writeFileSync(path.join(dir, file), `#!/bin/sh\nset -e\n${body}\n`, { mode: 0o755 });
+  for (const [file, body] of Object.entries(scripts)) writeScript(dir, file, body);
   fs.writeFileSync(path.join(dir, "data.txt"), "payload-1\n");
   const log = () => (fs.existsSync(path.join(dir, "log.txt")) ? fs.readFileSync(path.join(dir, "log.txt"), "utf8").split("\n").filter(Boolean) : []);
   return { name, vol: "", p, dir, log };
@@ -135,6 +137,34 @@ test("backup --json: the script's stdout goes to stderr, stdout stays JSON", () 
   expect(() => JSON.parse(r.stdout)).not.toThrow();
   expect(r.stdout).not.toContain("note-from-the-script");
   expect(r.stderr).toContain("note-from-the-script");
+});
+
+describe("a restore.sh that fails, also on the safety backup, leaves the service marked unfinished", () => {
+  const cases: [string, string[], RegExp][] = [
+    ["with a safety backup", [], /ROLLBACK FAILED \(\S*restore\.sh exited with code 4\), so the data of \S+ may be partly written: restore by hand with tools-backup restore \S+ --from \S+_\d{8}T\d{6}Z_\S+/],
+    ["with --no-safety-backup", ["--no-safety-backup"], /no safety backup \(--no-safety-backup\), so the data of \S+ may be partly written/],
+  ];
+  for (const [label, extra, message] of cases) {
+    test(label, () => {
+      const s = scripted({ "backup.sh": BACKUP_OK, "restore.sh": `${LOG("restore")}\nexit 4` });
+      expect(tb(s, ["backup", s.name]).code).toBe(0);
+      const [b] = listed(s);
+      const r = tb(s, ["restore", s.name, "--yes", ...extra]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/exited with code 4/);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+
+      const refused = tb(s, ["backup", s.name]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/did not finish .* no backup is taken until that is resolved/);
+      expect(listed(s).filter((x) => x.kind !== "pre-restore")).toHaveLength(1);
+
+      writeScript(s.dir, "restore.sh", RESTORE_OK);
+      expect(tb(s, ["restore", s.name, "--yes", "--from", b!.id]).code).toBe(0);
+      expect(tb(s, ["backup", s.name]).code).toBe(0);
+    });
+  }
 });
 
 describe("SIGINT while a script runs stops every process it started, then exits 130", () => {
