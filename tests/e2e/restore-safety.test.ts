@@ -102,7 +102,8 @@ describe("refused before anything is touched", () => {
       fs.writeFileSync(file, bytes);
       const r = tb(x.s, ["restore", x.s.name, "--yes"]);
       expect({ label, code: r.code }).toEqual({ label, code: 1 });
-      expect(r.stderr).toContain(file);
+      // A short archive looks like a download still under way: `latest` names it and finds no other.
+      expect(r.stderr).toContain(label === "flipped" ? file : x.b.id);
       expect(r.stderr).toMatch(label === "flipped" ? /sha256/ : /size|truncat|unreadable/);
       expect(r.stderr).not.toMatch(/^\s+at /m);
       untouched(x);
