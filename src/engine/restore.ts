@@ -66,6 +66,7 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
   await writeJournal(ctx.stateDir, journal);
   let safety: BackupResult | undefined;
   let failures: string[] = [];
+  let replaced = false;
   try {
     if (users.running.length > 0) reporter.step(service.name, `stopping ${users.running.join(", ")}`);
     await stopAll(users.running, stopped, ctx.stopTimeout, ctx.signal);
@@ -90,9 +91,12 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
       throw e;
     }
     await clearUnfinished(ctx.stateDir, service.name);
+    replaced = true;
   } finally {
     failures = await startAll(stopped, users.order);
     if (failures.length === 0) await clearJournal(ctx.stateDir, service.name);
+    // Thrown below when the restore went through; otherwise its own error propagates, so say it here.
+    else if (!replaced) reporter.warn(service.name, failures.join("; "));
   }
   if (failures.length > 0) throw new OperationError(`${service.name} was restored, but ${failures.join("; ")}`);
   return { safety, restarted: stopped };
