@@ -21,7 +21,10 @@ export async function createVolume(name: string): Promise<void> {
 export interface ContainerState {
   name: string;
   exists: boolean;
-  /** False for a paused container (Docker's Running=true): it is frozen already. */
+  /**
+   * Running, or restarting under its restart policy (Docker would start it again in the middle
+   * of the archive). False for a paused container (Docker's Running=true): it is frozen already.
+   */
   running: boolean;
   paused: boolean;
 }
@@ -29,7 +32,7 @@ export interface ContainerState {
 export async function containerState(name: string): Promise<ContainerState> {
   const r = await docker(["container", "inspect", "--format", "{{.State.Status}}", name]);
   const status = r.stdout.trim();
-  if (r.code === 0) return { name, exists: true, running: status === "running", paused: status === "paused" };
+  if (r.code === 0) return { name, exists: true, running: status === "running" || status === "restarting", paused: status === "paused" };
   if (/no such (container|object)/i.test(r.stderr)) return { name, exists: false, running: false, paused: false };
   throw dockerError(`inspecting container ${name}`, r.stderr);
 }

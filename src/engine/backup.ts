@@ -12,7 +12,7 @@ import { finishInterruptedPublish, publishBackup } from "../archive/publish.ts";
 import { MANIFEST_FORMAT, type Manifest } from "../archive/manifest.ts";
 import { ensurePrivateDir, pathExists, tempPathFor } from "../util/fs-safe.ts";
 import { VERSION } from "../version.ts";
-import { planContainers, startAll, stopAll } from "./containers.ts";
+import { planContainers, startAll, startOrder, stopAll } from "./containers.ts";
 import { clearJournal, writeJournal } from "./journal.ts";
 import { recoverInterrupted } from "./recover.ts";
 import { requireBackupDir } from "./backup-dir.ts";
@@ -63,7 +63,7 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   const restartOnce = () =>
     (restart ??= (async () => {
       if (stopped.length === 0) return [];
-      reporter.step(service.name, `starting ${stopped.join(", ")}`);
+      reporter.step(service.name, `starting ${startOrder(stopped, plan.declared).join(", ")}`);
       const failures = await startAll(stopped, plan.declared);
       downtime = Date.now() - downStart;
       return failures;

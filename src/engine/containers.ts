@@ -44,11 +44,15 @@ export async function stopAll(running: string[], stopped: string[], stopTimeout:
   }
 }
 
+/** The stopped containers in the order they start again: declared order. */
+export function startOrder(stopped: string[], declaredOrder: string[]): string[] {
+  return [...stopped].sort((a, b) => declaredOrder.indexOf(a) - declaredOrder.indexOf(b));
+}
+
 /** Starts in declared order; tries every container even when one fails, then reports all. */
 export async function startAll(stopped: string[], declaredOrder: string[]): Promise<string[]> {
-  const order = [...stopped].sort((a, b) => declaredOrder.indexOf(a) - declaredOrder.indexOf(b));
   const failures: string[] = [];
-  for (const name of order) {
+  for (const name of startOrder(stopped, declaredOrder)) {
     try {
       await startContainer(name);
     } catch (e) {

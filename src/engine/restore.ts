@@ -6,7 +6,7 @@ import { verifyArchive } from "../archive/verify.ts";
 import { restoreEntryCheck } from "../archive/restore-rules.ts";
 import { backupService, prepareFolder, type BackupResult } from "./backup.ts";
 import type { Backup } from "./catalog.ts";
-import { restoreUsers, startAll, stopAll } from "./containers.ts";
+import { restoreUsers, startAll, startOrder, stopAll } from "./containers.ts";
 import { clearJournal, writeJournal } from "./journal.ts";
 import { recoverInterrupted } from "./recover.ts";
 import type { RunContext } from "./context.ts";
@@ -99,7 +99,7 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
     else if (!replaced) reporter.warn(service.name, failures.join("; "));
   }
   if (failures.length > 0) throw new OperationError(`${service.name} was restored, but ${failures.join("; ")}`);
-  return { safety, restarted: stopped };
+  return { safety, restarted: startOrder(stopped, users.order) };
 }
 
 /** A failed safety backup ends the restore before anything was replaced, and says so. */

@@ -7,8 +7,8 @@
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { cleanupCliTemp, run, tempDir } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, dockerOk, fillVolume, IMAGE, runContainer, uniqueName } from "../helpers/docker.ts";
+import { cleanupCliTemp, run, tempDir, waitFor } from "../helpers/cli.ts";
+import { cleanupDocker, createVolume, docker, dockerOk, fillVolume, IMAGE, runContainer, uniqueName } from "../helpers/docker.ts";
 import { makeProject, readJson } from "../helpers/project.ts";
 import { containerInfo, expectClean, expectConsistent, listJson, svcName } from "../helpers/faults.ts";
 
@@ -76,4 +76,21 @@ test("a container whose start fails: named in the error, its sibling and the nex
   // Last, so the checks above still run: the user must learn WHY it did not start. docker prints
   // the daemon's reason, then "Error: failed to start containers: NAME"; only that last line is kept.
   expect(r.stderr).toMatch(/bind source path does not exist/);
+});
+
+test("a declared container crash-looping under --restart always is stopped for the archive, not restarted by Docker in the middle of it, and left looping", async () => {
+  const svc = svcName("loop");
+  const vol = createVolume();
+  const looping = uniqueName("looping");
+  // Not registered with the docker helper: cleanupDocker removes it with its volume.
+  dockerOk(["run", "-d", "--restart", "always", "--network", "none", "--name", looping, "-v", `${vol}:/d`, IMAGE, "sh", "-c", "echo boot >> /d/boots; exit 1"]);
+  const status = () => docker(["container", "inspect", "--format", "{{.State.Status}}", looping]).stdout.trim();
+  expect(await waitFor(() => status() === "restarting", 30_000, 20)).toBe(true);
+  const p = makeProject({ services: { [svc]: [{ name: vol, container: looping }] } });
+
+  const r = run(["backup", svc, ...p.args], { stateHome: p.stateHome, env: { TOOLS_BACKUP_STOP_TIMEOUT: "1" } });
+  expectClean(r, 0, new RegExp(`stopping ${looping}`));
+  const [b] = expectConsistent(p, svc);
+  expect(readJson(b!.manifest).containers_stopped).toEqual([looping]);
+  expect(["running", "restarting"]).toContain(status()); // back in its loop, as the user left it
 });
