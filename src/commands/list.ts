@@ -23,7 +23,8 @@ export default defineCommand({
     const loaded = loadConfig(args);
     const { config } = loaded;
     const service = await serviceFilter(loaded, args);
-    const { backups, problems, copies } = await readCatalog(config.backupDir, service);
+    const { backups, problems, copies, unreadable } = await readCatalog(config.backupDir, service);
+    for (const u of unreadable) logger.warn(u);
     for (const p of problems) logger.warn(problemText(p));
     for (const c of copies) logger.info(c);
     if (args.json) return printJson(backups.map(backupJson));

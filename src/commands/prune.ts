@@ -14,7 +14,8 @@ export default defineCommand({
   async run({ args }) {
     const { config } = loadConfig(args);
     const dryRun = Boolean(args["dry-run"]);
-    const { plan, staleTemp, completed } = await prune(config, hostName(), { dryRun });
+    const { plan, staleTemp, completed, unreadable } = await prune(config, hostName(), { dryRun });
+    for (const u of unreadable) logger.warn(u);
     const verb = dryRun ? "would remove" : "removed";
     for (const id of completed) logger.info(`${dryRun ? "would complete" : "completed"} ${id}: its run was killed just before its manifest got its final name`);
     for (const b of plan.remove) logger.info(`${verb} ${b.id} (${plan.reasons.get(b.id)})`);

@@ -36,7 +36,8 @@ export default defineCommand({
       if (!(await restoreWizard(loaded, service.name, opts))) throw new OperationError("restore aborted: nothing was changed");
       return;
     }
-    const { backups } = await readCatalog(loaded.config.backupDir, service.name);
+    const { backups, unreadable } = await readCatalog(loaded.config.backupDir, service.name);
+    for (const u of unreadable) logger.warn(u);
     const { backup, skipped } = selectBackup(backups, service.name, args.from ?? "latest");
     for (const b of skipped) logger.warn(`skipping ${b.id}: ${INCOMPLETE}`);
     if (!(await confirmAndRestore(context(loaded), service, backup, opts))) throw new OperationError("restore aborted: nothing was changed");

@@ -14,7 +14,8 @@ export default defineCommand({
     const services = allServices(loaded);
     // An enabled name with no service behind it is a typo the nightly run would fail on.
     for (const { error } of loadEnabledServices(loaded.config, loaded.root).broken) logger.warn(error.message);
-    const { rows, backupDirProblem } = await describeServices(loaded.config, services);
+    const { rows, backupDirProblem, unreadable } = await describeServices(loaded.config, services);
+    for (const u of unreadable) logger.warn(u);
     // The services themselves are still worth showing; their newest backup is unknown, not "never".
     if (backupDirProblem) logger.warn(`${backupDirProblem}; newest backups unknown`);
     if (args.json) return printJson(rows);

@@ -24,7 +24,8 @@ export default defineCommand({
     const schedule = cron?.line?.schedule;
     const maxAgeMs = maxAge(args["max-age"], schedule);
     const enabled = Object.entries(config.services).filter(([, on]) => on).map(([n]) => n);
-    const [{ backups, backupDirProblem }, status] = await Promise.all([readCatalogOrProblem(config.backupDir), readRunStatus(stateDir())]);
+    const [{ backups, backupDirProblem, unreadable }, status] = await Promise.all([readCatalogOrProblem(config.backupDir), readRunStatus(stateDir())]);
+    for (const u of unreadable) logger.warn(u);
     const rows = serviceHealth(enabled, backups, status, hostName(), maxAgeMs);
     // A moved binary fails every night from now on: said even while the backups are still fresh.
     const broken = cron && brokenEntryProblem(cron);

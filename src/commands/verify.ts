@@ -18,7 +18,8 @@ export default defineCommand({
     const loaded = loadConfig(args);
     const { config } = loaded;
     const service = await serviceFilter(loaded, args);
-    let { backups, problems, copies } = await readCatalog(config.backupDir, service);
+    let { backups, problems, copies, unreadable } = await readCatalog(config.backupDir, service);
+    for (const u of unreadable) logger.warn(u);
     if (args.from) {
       // Only that backup: other files' problems are not its problems.
       backups = backups.filter((b) => b.id === args.from);

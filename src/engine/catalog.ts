@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { MANIFEST_SUFFIX, SERVICE_NAME, TEMP_PREFIX, archiveName, parseId, safeHost } from "../archive/naming.ts";
 import { readManifest, type Manifest } from "../archive/manifest.ts";
 import { isDefined, unknownService } from "../config/service-config.ts";
+import { OperationError, systemErrorText } from "../errors.ts";
 import { backupDirProblem, requireBackupDir } from "./backup-dir.ts";
 
 export interface Backup {
@@ -36,6 +37,11 @@ export interface Catalog {
    * `.sync-conflict-...`). Not backups, so not problems either; never deleted.
    */
   copies: string[];
+  /**
+   * Service folders and manifests that could not be read (another user's, in a shared
+   * backup_dir), one warning each: skipped, so one of them does not hide everyone's backups.
+   */
+  unreadable: string[];
 }
 
 export function problemText(p: Problem): string {
@@ -45,6 +51,9 @@ export function problemText(p: Problem): string {
 /** The writer stamps the id, then sets created_at a moment later (freeName); more than this is not ours. */
 const STAMP_SLACK_MS = 5_000;
 
+/** Thrown for a folder or file this user may not read: skipped, or the error of a command about it. */
+class Unreadable extends OperationError {}
+
 /** Names in a folder; a missing one (or a file where a folder was expected) holds no backups. */
 async function names(dir: string, only: "all" | "folders" = "all"): Promise<string[]> {
   try {
@@ -53,6 +62,7 @@ async function names(dir: string, only: "all" | "folders" = "all"): Promise<stri
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return [];
+    if (code === "EACCES" || code === "EPERM") throw new Unreadable(`cannot read ${dir}: ${systemErrorText(e)}`);
     throw e;
   }
 }
@@ -60,13 +70,18 @@ async function names(dir: string, only: "all" | "folders" = "all"): Promise<stri
 /**
  * Every complete backup in backup_dir, newest first. A backup counts only with its manifest,
  * which is written last: temporary files and archives without a manifest are never listed.
- * A missing backup_dir is an error: an unmounted drive must not read as "no backups".
+ * A missing backup_dir is an error: an unmounted drive must not read as "no backups"; so is
+ * the folder of the one service asked for when it cannot be read.
  */
 export async function readCatalog(backupDir: string, service?: string): Promise<Catalog> {
   await requireBackupDir(backupDir);
   const services = service ? [service] : await serviceFolders(backupDir);
-  const catalog: Catalog = { backups: [], problems: [], copies: [] };
-  await Promise.all(services.map((s) => readService(backupDir, s, catalog)));
+  const catalog: Catalog = { backups: [], problems: [], copies: [], unreadable: [] };
+  const skip = (e: unknown) => {
+    if (service || !(e instanceof Unreadable)) throw e;
+    catalog.unreadable.push(`${e.message}; skipped`);
+  };
+  await Promise.all(services.map((s) => readService(backupDir, s, catalog).catch(skip)));
   catalog.backups.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id));
   return catalog;
 }
@@ -74,7 +89,7 @@ export async function readCatalog(backupDir: string, service?: string): Promise<
 /** For reports with more to show than backups (services, status): backup_dir's problem instead of an error. */
 export async function readCatalogOrProblem(backupDir: string): Promise<Catalog & { backupDirProblem?: string }> {
   const problem = await backupDirProblem(backupDir);
-  return problem ? { backups: [], problems: [], copies: [], backupDirProblem: problem } : readCatalog(backupDir);
+  return problem ? { backups: [], problems: [], copies: [], unreadable: [], backupDirProblem: problem } : readCatalog(backupDir);
 }
 
 /** Services with a folder in backup_dir: backups outlive the service definitions they were made from. */
@@ -102,6 +117,8 @@ async function readService(backupDir: string, service: string, catalog: Catalog)
       const manifestFile = join(folder, name);
       const problem = (reason: string) => void catalog.problems.push({ file: manifestFile, id: parsed.id, reason });
       const m = await readManifest(manifestFile);
+      // Another user's manifest is not a damaged one: skipped like an unreadable folder.
+      if (typeof m === "string" && /^(EACCES|EPERM):/.test(m)) return void catalog.unreadable.push(`cannot read ${manifestFile}: ${systemErrorText(m)}; skipped`);
       if (typeof m === "string") return problem(m);
       if (m.id !== parsed.id) return void catalog.copies.push(`${manifestFile}: a copy of ${m.id}'s manifest (a sync client's conflict copy?), ignored`);
       if (m.service !== service || safeHost(m.host) !== parsed.host || m.archive.file !== archiveName(parsed.id, m.archive.compression)) {

@@ -17,8 +17,8 @@ export interface ServiceDescription {
  * What `services` shows; volume existence is null when Docker cannot be asked, and every newest
  * backup null with `backupDirProblem` set when backup_dir cannot be read.
  */
-export async function describeServices(config: BackupConfig, services: Service[]): Promise<{ rows: ServiceDescription[]; backupDirProblem?: string }> {
-  const { backups, backupDirProblem } = await readCatalogOrProblem(config.backupDir);
+export async function describeServices(config: BackupConfig, services: Service[]): Promise<{ rows: ServiceDescription[]; backupDirProblem?: string; unreadable: string[] }> {
+  const { backups, backupDirProblem, unreadable } = await readCatalogOrProblem(config.backupDir);
   let dockerUp = true;
   const exists = async (name: string) => {
     if (!dockerUp) return null;
@@ -37,5 +37,5 @@ export async function describeServices(config: BackupConfig, services: Service[]
       newest: newest ? { id: newest.id, created_at: newest.createdAt.toISOString(), bytes: newest.bytes, host: newest.host } : null,
     });
   }
-  return { rows: out, backupDirProblem };
+  return { rows: out, backupDirProblem, unreadable };
 }

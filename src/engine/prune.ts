@@ -13,6 +13,8 @@ export interface PruneResult {
   staleTemp: string[];
   /** Backups whose run was killed between naming the archive and its manifest, now whole. */
   completed: string[];
+  /** Folders and manifests this user cannot read: not pruned, said (Catalog.unreadable). */
+  unreadable: string[];
 }
 
 /**
@@ -25,7 +27,7 @@ export async function prune(config: BackupConfig, host: string, opts: { dryRun: 
   await requireBackupDir(config.backupDir);
   const folders = opts.service ? [opts.service] : await readdir(config.backupDir).catch(() => []);
   const finished = (await Promise.all(folders.map((f) => finishInterruptedPublish(join(config.backupDir, f), host, opts.dryRun)))).flat();
-  const { backups } = await readCatalog(config.backupDir, opts.service);
+  const { backups, unreadable } = await readCatalog(config.backupDir, opts.service);
   const entries = backups.map((b) => ({ ...b, host: safeHost(b.host) }));
   const plan = planRetention(entries, { retentionDays: config.retentionDays, keepLast: config.keepLast }, safeHost(host), now);
   const completing = new Set(finished.map((f) => f.tmp));
@@ -37,7 +39,7 @@ export async function prune(config: BackupConfig, host: string, opts: { dryRun: 
     }
     for (const f of staleTemp) await rm(f, { force: true });
   }
-  return { plan, staleTemp, completed: finished.map((f) => f.id) };
+  return { plan, staleTemp, completed: finished.map((f) => f.id), unreadable };
 }
 
 async function findStaleTemp(backupDir: string, folders: string[], host: string, now: Date): Promise<string[]> {

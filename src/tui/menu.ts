@@ -38,13 +38,13 @@ async function header(loaded: Loaded): Promise<string> {
 }
 
 async function listBackups(loaded: Loaded): Promise<void> {
-  const { backups, problems } = await readCatalog(loaded.config.backupDir);
+  const { backups, problems, unreadable } = await readCatalog(loaded.config.backupDir);
   if (backups.length === 0) say.info(`no backups in ${loaded.config.backupDir} yet`);
   else {
     const rows = backups.map((b) => [b.id, formatLocal(b.createdAt), formatAge(b.createdAt), b.host, formatBytes(b.bytes), b.kind + (b.complete ? "" : " (incomplete)")]);
     say.message(table([["id", "created", "age", "host", "size", "kind"], ...rows]));
   }
-  for (const p of problems) say.warn(problemText(p));
+  for (const w of [...problems.map(problemText), ...unreadable]) say.warn(w);
 }
 
 /**

@@ -56,7 +56,8 @@ async function pickBackup(service: string, mine: Backup[]): Promise<Backup | und
  */
 export async function restoreWizard(loaded: Loaded, serviceName: string | undefined, opts: { safetyBackup: boolean; wait: boolean }): Promise<boolean> {
   if (serviceName) intro(`tools-backup restore ${serviceName}`, out);
-  const { backups } = await readCatalog(loaded.config.backupDir, serviceName);
+  const { backups, unreadable } = await readCatalog(loaded.config.backupDir, serviceName);
+  for (const u of unreadable) say.warn(u);
   const service = serviceName ? loadService(loaded.root, serviceName) : await pickService(loaded, backups);
   if (!service) return false;
   const mine = backups.filter((b) => b.service === service.name);

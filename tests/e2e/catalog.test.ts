@@ -135,15 +135,60 @@ test("an archive verify cannot open (another user's, mode 0600): reported as unr
   const folder = p.serviceFolder(svc);
   const archive = path.join(folder, filesIn(folder).find((n) => n.endsWith(".tar.zst"))!);
   // As root, run as nobody (archive stays root's, 0600); otherwise take our own read permission away.
-  const root = process.getuid?.() === 0;
-  if (root) for (const f of [p.root, p.backupDir, folder, ...filesIn(folder).filter((n) => n.endsWith(".json")).map((n) => path.join(folder, n))]) fs.chmodSync(f, fs.statSync(f).isDirectory() ? 0o755 : 0o644);
+  if (asRoot) shareWithOthers([p.root, p.backupDir, folder, ...filesIn(folder).filter((n) => n.endsWith(".json")).map((n) => path.join(folder, n))]);
   else fs.chmodSync(archive, 0);
-  const stateHome = tempDir("tbtest-state-nobody-");
-  fs.chmodSync(stateHome, 0o777);
-  const asUser = root ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", BIN] : [BIN];
-  const env = binaryEnv({ stateHome, env: { XDG_CONFIG_HOME: stateHome, HOME: stateHome } });
-  const r = spawnSync(asUser[0]!, [...asUser.slice(1), "verify", ...p.args], { env, encoding: "utf8" });
-  expect({ code: r.status, stack: stackLines(r.stderr), bun: r.stderr.includes("Bun v") }).toEqual({ code: 1, stack: [], bun: false });
+  const r = runAsOtherUser(["verify", ...p.args]);
+  expect({ code: r.code, stack: stackLines(r.stderr), bun: r.stderr.includes("Bun v") }).toEqual({ code: 1, stack: [], bun: false });
   expect(r.stderr).toContain(`${archive}: unreadable: permission denied`);
   expect(r.stderr).toContain("1 backup failed verification");
+});
+
+const asRoot = process.getuid?.() === 0;
+
+/** Readable by everyone: what a shared backup_dir and project look like to the other user. */
+function shareWithOthers(paths: string[]): void {
+  for (const f of paths) fs.chmodSync(f, fs.statSync(f).isDirectory() ? 0o755 : 0o644);
+}
+
+/** The binary as another user: nobody when we are root (root reads everything), else ourselves. */
+function runAsOtherUser(args: string[]) {
+  const stateHome = tempDir("tbtest-state-nobody-");
+  fs.chmodSync(stateHome, 0o777);
+  const asUser = asRoot ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", BIN] : [BIN];
+  const env = binaryEnv({ stateHome, env: { XDG_CONFIG_HOME: stateHome, HOME: stateHome } });
+  const r = spawnSync(asUser[0]!, [...asUser.slice(1), ...args], { env, encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test("a service folder another user cannot read (root's 0700 in a shared backup_dir): skipped with a warning; asked for by name, exit 1", () => {
+  const svc = uniqueName("mine").replace(/-/g, "");
+  const vol = createVolume();
+  fillVolume(vol, "echo a > a");
+  const p = makeProject({ services: { [svc]: [{ name: vol }], solo: [{ name: uniqueName("solo") }] } });
+  p.writeConfig({ services: { [svc]: true } });
+  expect(run(["backup", svc, ...p.args], { stateHome: p.stateHome }).code).toBe(0);
+  const folder = p.serviceFolder(svc);
+  const solo = p.serviceFolder("solo");
+  fs.mkdirSync(solo);
+  fs.writeFileSync(path.join(solo, "x.json"), "{}");
+  fs.chmodSync(solo, asRoot ? 0o700 : 0);
+  try {
+    if (asRoot) shareWithOthers([p.root, p.config, path.join(p.root, "services"), p.backupDir, folder, ...filesIn(folder).map((n) => path.join(folder, n))]);
+    const warning = `cannot read ${solo}: permission denied; skipped`;
+    for (const cmd of [["list"], ["list", "--json"], ["verify"], ["status"], ["services"], ["prune", "--dry-run"]]) {
+      const r = runAsOtherUser([...cmd, ...p.args]);
+      expect({ cmd, code: r.code, stack: stackLines(r.stderr) }).toEqual({ cmd, code: 0, stack: [] });
+      expect(r.stderr.split("\n").filter((l) => l.includes(solo))).toEqual([expect.stringContaining(warning)]);
+      expect(r.stderr).not.toContain("unexpected error");
+    }
+    expect(runAsOtherUser(["list", ...p.args]).stdout).toContain(svc);
+    for (const cmd of [["list", "solo"], ["verify", "solo"], ["restore", "solo", "--yes"]]) {
+      const r = runAsOtherUser([...cmd, ...p.args]);
+      expect({ cmd, code: r.code, stack: stackLines(r.stderr), stdout: r.stdout }).toEqual({ cmd, code: 1, stack: [], stdout: "" });
+      expect(r.stderr).toContain(`cannot read ${solo}: permission denied`);
+      expect(r.stderr).not.toContain("unexpected error");
+    }
+  } finally {
+    fs.chmodSync(solo, 0o700);
+  }
 });
