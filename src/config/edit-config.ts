@@ -1,7 +1,8 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { Document, isMap, isScalar, parseDocument, Scalar, type YAMLMap } from "yaml";
+import { Document, isAlias, isMap, isScalar, parseDocument, Scalar, visit, type Alias, type YAMLMap } from "yaml";
+import { UsageError } from "../errors.ts";
 import type { Compression } from "../archive/naming.ts";
 import { writeFileAtomic } from "../util/fs-safe.ts";
 import { loadBackupConfig, type BackupConfig } from "./backup-config.ts";
@@ -23,25 +24,43 @@ type Patch = { start: number; end: number; text: string };
 /**
  * Applies edits to backup.yaml's text. The yaml Document is edited (doc.setIn) and is the
  * truth; but String(doc) normalises spacing before comments and the like, so when every edit is
- * a scalar replaced in place or a key added to a block mapping, the same edits are spliced
- * into the original text instead, and kept only if the result parses to exactly the same data.
- * Every byte the user did not ask to change then stays as it was.
+ * a scalar (or an alias) replaced in place or a key added to a mapping (or to an empty
+ * `services:`), the same edits are spliced into the original text instead, and kept only if the
+ * result parses to exactly the same data. Every byte the user did not ask to change then stays.
+ * An edited value other keys refer to (`&anchor`) is not changed under them: they get copies of
+ * the old value. A mapping that is itself an alias or aliased is refused, not edited for two keys.
  */
 export function editConfigText(text: string, edits: ConfigEdits): string {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) throw new Error(`cannot edit: ${doc.errors[0]!.message}`);
   const patches: Patch[] = [];
   let structural = false;
+  // Mappings made from an empty `services:`, and where their lines go.
+  const fromEmpty = new Map<unknown, { at: number; indent: string }>();
   const set = (keys: string[], value: Value) => {
     const parentKeys = keys.slice(0, -1);
     const key = keys[keys.length - 1]!;
     const parent = parentKeys.length > 0 ? doc.getIn(parentKeys, true) : doc.contents;
+    if (isAlias(parent) || (isMap(parent) && parent.anchor && aliasesOf(doc, parent.anchor).length > 0)) {
+      throw new UsageError(`cannot edit ${keys.join(".")}: ${parentKeys.join(".")} is shared with another key through a YAML alias (*); edit ${keys.join(".")} by hand`);
+    }
     const existing = isMap(parent) ? parent.get(key, true) : undefined;
-    if (isScalar(existing) && existing.value === value) return;
+    const old = isAlias(existing) ? existing.resolve(doc) : existing;
+    if (isScalar(old) && old.value === value) return;
     if (parentKeys.length > 0 && !isMap(parent)) {
       // `services:` left empty (or not a mapping at all): it becomes a mapping.
-      doc.setIn(parentKeys, doc.createNode({ [key]: value }));
-      structural = true;
+      const map = doc.createNode({ [key]: value });
+      const place = emptyValuePlace(text, doc.contents, parentKeys, parent);
+      if (place) fromEmpty.set(map, place);
+      doc.setIn(parentKeys, map);
+      if (place) patches.push(pairLine(place, key, value));
+      else structural = true;
+      return;
+    }
+    const empty = fromEmpty.get(parent);
+    if (empty) {
+      doc.setIn(keys, value);
+      patches.push(pairLine(empty, key, value));
       return;
     }
     if (!isMap(doc.contents)) {
@@ -50,23 +69,30 @@ export function editConfigText(text: string, edits: ConfigEdits): string {
       return;
     }
     // The patch is worked out on the nodes as they were read, before the Document changes.
-    const patch = isScalar(existing) ? replaceScalar(existing, value) : existing === undefined && isMap(parent) ? insertPair(text, parent, key, value) : undefined;
+    const patch = isScalar(existing)
+      ? replaceAnchored(text, doc, existing, value, patches)
+      : isAlias(existing)
+        ? replaceRange((existing as Alias).range, scalarText(value))
+        : existing === undefined && isMap(parent) ? insertPair(text, parent, key, value) : undefined;
     doc.setIn(keys, value);
     if (patch) patches.push(patch);
     else structural = true;
   };
+  for (const [name, on] of Object.entries(edits.services ?? {})) {
+    // Off and absent mean the same: never add a `false` line the user did not have.
+    const cur = doc.getIn(["services", name], true);
+    if (!on && !isScalar(cur) && !isAlias(cur)) continue;
+    set(["services", name], on);
+  }
+  // After services: a key added at the end of the file goes after services' own new lines.
   for (const k of ["backup_dir", "retention_days", "keep_last", "compression"] as const) {
     const v = edits[k];
     if (v !== undefined) set([k], v);
   }
-  for (const [name, on] of Object.entries(edits.services ?? {})) {
-    // Off and absent mean the same: never add a `false` line the user did not have.
-    if (!on && !isScalar(doc.getIn(["services", name], true))) continue;
-    set(["services", name], on);
-  }
   const rendered = String(doc);
   if (structural || patches.length === 0) return patches.length === 0 && !structural ? text : rendered;
-  const spliced = patches.sort((a, b) => b.start - a.start).reduce((t, p) => t.slice(0, p.start) + p.text + t.slice(p.end), text);
+  // Reversed first: of the insertions at one place, the first added is applied last, so it ends up first.
+  const spliced = patches.reverse().sort((a, b) => b.start - a.start).reduce((t, p) => t.slice(0, p.start) + p.text + t.slice(p.end), text);
   const check = parseDocument(spliced);
   return check.errors.length === 0 && isDeepStrictEqual(check.toJS(), doc.toJS()) ? spliced : rendered;
 }
@@ -79,22 +105,77 @@ function scalarText(value: Value, type?: Scalar["type"]): string | undefined {
   return out.includes("\n") ? undefined : out;
 }
 
-function replaceScalar(node: Scalar, value: Value): Patch | undefined {
-  const text = node.type?.startsWith("BLOCK") ? undefined : scalarText(value, node.type);
-  if (!node.range || text === undefined) return undefined;
-  return { start: node.range[0], end: node.range[1], text };
+function replaceRange(range: readonly number[] | null | undefined, text: string | undefined): Patch | undefined {
+  return range && text !== undefined ? { start: range[0]!, end: range[1]!, text } : undefined;
 }
 
-/** `key: value` on a new line after the mapping's last entry, indented like its first key. */
+function replaceScalar(node: Scalar, value: Value): Patch | undefined {
+  return replaceRange(node.range, node.type?.startsWith("BLOCK") ? undefined : scalarText(value, node.type));
+}
+
+function aliasesOf(doc: Document, anchor: string) {
+  const found: { range?: readonly number[] | null }[] = [];
+  visit(doc, { Alias: (_, a) => void (a.source === anchor && found.push(a)) });
+  return found;
+}
+
+/**
+ * A scalar replaced in place; when other keys refer to it (`&a 7` ... `*a`), its anchor goes and
+ * they become copies of the old value (in the Document and as patches), so only this key changes.
+ */
+function replaceAnchored(text: string, doc: Document, node: Scalar, value: Value, patches: Patch[]): Patch | undefined {
+  const anchor = node.anchor;
+  if (!anchor || aliasesOf(doc, anchor).length === 0) return replaceScalar(node, value);
+  const copyText = scalarText(node.value as Value, node.type);
+  visit(doc, {
+    Alias: (_, a) => {
+      if (a.source !== anchor) return;
+      const copy = replaceRange(a.range, copyText);
+      if (copy) patches.push(copy);
+      return new Scalar(node.value);
+    },
+  });
+  node.anchor = undefined;
+  const patch = replaceScalar(node, value);
+  // The anchor is written before the value (`&a 7`); without finding it, the file is rendered.
+  const before = /&(\S+)[ \t]+$/.exec(text.slice(0, node.range?.[0]));
+  if (!patch || before?.[1] !== anchor || !copyText) return undefined;
+  return { ...patch, start: before.index };
+}
+
+/** Where the entries of an empty `services:` (nothing after the colon) go: after its line, indented. */
+function emptyValuePlace(text: string, root: unknown, parentKeys: string[], node: unknown) {
+  if (parentKeys.length !== 1 || !isMap(root) || !isScalar(node) || node.value !== null || !node.range || node.range[0] !== node.range[1]) return undefined;
+  const pair = root.items.find((p) => isScalar(p.key) && p.key.value === parentKeys[0]);
+  const keyStart = (pair?.key as Scalar | undefined)?.range?.[0];
+  if (keyStart === undefined) return undefined;
+  const newline = text.indexOf("\n", node.range[0]);
+  return { at: newline < 0 ? text.length : newline, indent: " ".repeat(keyStart - (text.lastIndexOf("\n", keyStart - 1) + 1) + 2) };
+}
+
+function pairLine(place: { at: number; indent: string }, key: string, value: Value): Patch {
+  return { start: place.at, end: place.at, text: `\n${place.indent}${scalarText(key)}: ${scalarText(value)}` };
+}
+
+/**
+ * `key: value` after the mapping's last entry that was read from the file (earlier additions
+ * have no place in it yet): on a new line indented like its first key, or `, key: value` in
+ * a flow mapping (`{a: true}`), or inside an empty `{}`.
+ */
 function insertPair(text: string, map: YAMLMap, key: string, value: Value): Patch | undefined {
-  const first = map.items[0];
-  const last = map.items[map.items.length - 1];
-  const keyStart = (first?.key as Scalar | undefined)?.range?.[0];
-  const lastNode = (last?.value ?? last?.key) as Scalar | undefined;
-  const end = lastNode?.range?.[1];
+  const read = map.items.filter((p) => ((p.value ?? p.key) as Scalar | null)?.range);
+  const keyStart = (read[0]?.key as Scalar | undefined)?.range?.[0];
+  const end = ((read.at(-1)?.value ?? read.at(-1)?.key) as Scalar | undefined)?.range?.[1];
   const keyText = scalarText(key);
   const valueText = scalarText(value);
-  if (map.flow || keyStart === undefined || end === undefined || !keyText || !valueText) return undefined;
+  if (!keyText || !valueText) return undefined;
+  if (map.flow) {
+    if (end !== undefined) return { start: end, end, text: `, ${keyText}: ${valueText}` };
+    const open = map.range?.[0];
+    // Right after `{`; patches at one place end up in the order they were made.
+    return open !== undefined && text[open] === "{" && read.length === 0 ? { start: open + 1, end: open + 1, text: `${map.items.length > 0 ? ", " : ""}${keyText}: ${valueText}` } : undefined;
+  }
+  if (keyStart === undefined || end === undefined) return undefined;
   const indent = keyStart - (text.lastIndexOf("\n", keyStart - 1) + 1);
   const newline = text[end - 1] === "\n" ? end - 1 : text.indexOf("\n", end);
   const at = newline < 0 ? text.length : newline + 1;

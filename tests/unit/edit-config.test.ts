@@ -20,6 +20,30 @@ function changedLines(before: string, after: string): string[] {
 }
 
 describe("editConfigText", () => {
+  test("an alias value is replaced by the plain new value; only that key changes", () => {
+    const text = "services:\n  a: &on true   # x\n  b: *on\n";
+    expect(editConfigText(text, { services: { b: false } })).toBe("services:\n  a: &on true   # x\n  b: false\n");
+    expect(editConfigText("retention_days: &r 7\nkeep_last: *r  # same\n", { keep_last: 2 })).toBe("retention_days: &r 7\nkeep_last: 2  # same\n");
+  });
+
+  test("an anchored value others refer to: its users keep the old value as copies", () => {
+    expect(editConfigText("retention_days: &r 7\nkeep_last: *r\n", { retention_days: 9 })).toBe("retention_days: 9\nkeep_last: 7\n");
+    const out = editConfigText("services:\n  a: &on true\n  b: *on\n  c: *on\n", { services: { a: false } });
+    expect(parse(out)).toEqual({ services: { a: false, b: true, c: true } });
+  });
+
+  test("a key under an aliased mapping is refused, naming it", () => {
+    expect(() => editConfigText("x: &s {a: true}\nservices: *s\n", { services: { b: true } })).toThrow("services.b");
+  });
+
+  test("keys added to a flow mapping or an empty services: change only that part", () => {
+    const head = "backup_dir: /tmp   # c\nretention_days:   7\n";
+    expect(editConfigText(`${head}services: {a: true}\n`, { services: { b: true, c: true } })).toBe(`${head}services: {a: true, b: true, c: true}\n`);
+    expect(editConfigText(`${head}services: {}\n`, { services: { b: true, c: true } })).toBe(`${head}services: {b: true, c: true}\n`);
+    expect(editConfigText(`${head}services:   # mine\n`, { services: { b: true, c: true } })).toBe(`${head}services:   # mine\n  b: true\n  c: true\n`);
+    expect(editConfigText(`${head}services:\n  a: true\n`, { services: { b: true, c: true } })).toBe(`${head}services:\n  a: true\n  b: true\n  c: true\n`);
+  });
+
   test("toggling a service changes that one line, its comment and spacing kept", () => {
     const out = editConfigText(EXAMPLE, { services: { langfuse: true } });
     expect(changedLines(EXAMPLE, out)).toEqual(["  langfuse: true     # too large: its ClickHouse data grows by gigabytes"]);
