@@ -80,7 +80,7 @@ describe("editConfigText", () => {
     expect(both).toBe("backup_dir: /b # c\nservices:\n  a: true   # x\n  b: true\nkeep_last: 9\n");
   });
 
-  test("structure the text cannot be patched in place falls back to the yaml Document, comments kept", () => {
+  test("keys added to an empty services: or a flow mapping keep the rest of the file", () => {
     const empty = "# my comment\nbackup_dir: /b\nservices:\n";
     const out = editConfigText(empty, { services: { a: true, b: true } });
     expect(parse(out)).toEqual({ backup_dir: "/b", services: { a: true, b: true } });
