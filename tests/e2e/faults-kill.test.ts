@@ -195,7 +195,7 @@ test("restore SIGKILLed during extraction (300 MiB): the next BACKUP starts the 
   // The partial data became no backup, so retention had nothing new to make room for.
   expect(listJson(s.p, s.svc, ENV).map((b) => b.id)).toEqual(before);
   // And the nightly run keeps refusing (status shows the failure) until a restore completes.
-  expectClean(s.tb(["backup", s.svc, "--cron"]), 1, /no backup is taken until that is resolved/);
+  expectClean(s.tb(["backup", "--cron"]), 1, /no backup is taken until that is resolved/);
 
   // Nothing lost: following the advice gives back the data exactly as it was before the restore.
   const back = s.tb([...command.split(" ").slice(1), "--yes", "--no-safety-backup"]);
