@@ -58,7 +58,7 @@ export async function confirmAndRestore(ctx: RunContext, service: Service, backu
     return true;
   }
   if (!opts.yes && !(await typedConfirmation(`This replaces ALL current data of ${service.name}.`))) return false;
-  const result = await withServiceLock(ctx.stateDir, service.name, lockOptions(ctx, service.name, opts.wait), () =>
+  const result = await withServiceLock(ctx.stateDir, service, lockOptions(ctx, service.name, opts.wait), () =>
     restoreService(ctx, service, backup, { safetyBackup: opts.safetyBackup, verified }),
   );
   say.success(`${service.name} restored from ${backup.id}${result.restarted.length ? `; started ${result.restarted.join(", ")}` : ""}`);

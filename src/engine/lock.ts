@@ -1,5 +1,6 @@
 import { open, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import type { Service } from "../config/service-config.ts";
 import { OperationError } from "../errors.ts";
 import { ensurePrivateDir } from "../util/fs-safe.ts";
 import { isAlive } from "../util/process.ts";
@@ -11,19 +12,22 @@ export interface LockHolder {
   since: string;
 }
 
-export interface Lock {
+interface Lock {
   release(): Promise<void>;
 }
 
+interface LockOptions {
+  wait: boolean;
+  signal?: AbortSignal;
+  onWait?: (h: LockHolder) => void;
+}
+
 /**
- * One backup or restore of a service at a time on this machine. The lock file is created
- * exclusively; one whose process is gone (killed) is taken over.
+ * One holder of a lock file at a time on this machine. The file is created exclusively; one
+ * whose process is gone (killed) is taken over. `busy` words the refusal for the holder.
  */
-export async function acquireLock(stateDir: string, service: string, opts: { wait: boolean; signal?: AbortSignal; onWait?: (h: LockHolder) => void }): Promise<Lock> {
-  const dir = join(stateDir, "locks");
-  await ensurePrivateDir(dir);
-  const file = join(dir, `${service}.lock`);
-  const me: LockHolder = { pid: process.pid, command: [...selfCommand(), ...process.argv.slice(2)].join(" "), since: new Date().toISOString() };
+async function acquireLock(file: string, me: LockHolder, busy: (h: LockHolder) => string, opts: LockOptions): Promise<Lock> {
+  await ensurePrivateDir(dirname(file));
   let told = false;
   for (;;) {
     try {
@@ -39,9 +43,7 @@ export async function acquireLock(stateDir: string, service: string, opts: { wai
       await rm(file, { force: true });
       continue;
     }
-    if (!opts.wait) {
-      throw new OperationError(`${service} is busy: pid ${holder.pid} (${holder.command}) holds its lock since ${holder.since}; try again later or pass --wait`);
-    }
+    if (!opts.wait) throw new OperationError(`${busy(holder)}; try again later or pass --wait`);
     if (!told) opts.onWait?.(holder);
     told = true;
     opts.signal?.throwIfAborted();
@@ -63,12 +65,28 @@ async function readHolder(file: string): Promise<LockHolder | undefined> {
   }
 }
 
-/** Runs fn while holding the service's lock; `wait` queues behind a running holder instead of failing. */
-export async function withServiceLock<T>(stateDir: string, service: string, opts: { wait: boolean; signal?: AbortSignal; onWait?: (h: LockHolder) => void }, fn: () => Promise<T>): Promise<T> {
-  const lock = await acquireLock(stateDir, service, opts);
+const held = (h: LockHolder) => `pid ${h.pid} (${h.command})`;
+
+/**
+ * Runs fn while holding the service's lock (it guards the service's state, like its journal) and
+ * one lock per volume it declares, so that another service sharing a volume cannot back it up
+ * half-restored, or restore it under a running backup. Volume locks live in their own folder (no
+ * clash with a service's name) and are taken in sorted order, so two waiting runs cannot each
+ * hold what the other waits for. `wait` queues behind a running holder instead of failing.
+ */
+export async function withServiceLock<T>(stateDir: string, service: Pick<Service, "name" | "volumes">, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
+  const dir = join(stateDir, "locks");
+  const volumes = [...new Set(service.volumes.map((v) => v.name))].sort();
+  const me: LockHolder = { pid: process.pid, command: [...selfCommand(), ...process.argv.slice(2)].join(" "), since: new Date().toISOString() };
+  const locks: Lock[] = [];
   try {
+    locks.push(await acquireLock(join(dir, `${service.name}.lock`), me, (h) => `${service.name} is busy: ${held(h)} holds its lock since ${h.since}`, opts));
+    for (const volume of volumes) {
+      const busy = (h: LockHolder) => `${service.name} is busy: its volume ${volume} is in use by ${held(h)} since ${h.since}`;
+      locks.push(await acquireLock(join(dir, "volumes", `${volume}.lock`), me, busy, opts));
+    }
     return await fn();
   } finally {
-    await lock.release();
+    for (const lock of locks.reverse()) await lock.release();
   }
 }

@@ -41,7 +41,7 @@ export async function runBackups(ctx: RunContext, services: Service[], kind: Bac
     ctx.signal.throwIfAborted();
     const t0 = Date.now();
     try {
-      const r = await withServiceLock(ctx.stateDir, service.name, lockOptions(ctx, service.name, opts.wait), () => backupService(ctx, service, kind));
+      const r = await withServiceLock(ctx.stateDir, service, lockOptions(ctx, service.name, opts.wait), () => backupService(ctx, service, kind));
       const m = r.manifest;
       results.push({ service: service.name, ok: true, id: m.id, file: r.file, bytes: m.archive.bytes, durationMs: m.duration_ms, downtimeMs: m.downtime_ms });
     } catch (e) {

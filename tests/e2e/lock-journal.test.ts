@@ -1,6 +1,7 @@
 /**
- * One backup or restore of a service at a time (the lock), and a run killed outright while its
- * containers were stopped (the journal): the next run starts them again and says so.
+ * One backup or restore of a service, and of each volume it declares, at a time (the locks), and
+ * a run killed outright while its containers were stopped (the journal): the next run starts them
+ * again and says so.
  */
 import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
@@ -62,16 +63,61 @@ describe("lock", () => {
     expect(lock.command).not.toContain("$bunfs");
   });
 
+  test("two services sharing a volume: while one is restored, the other's backup is refused naming the pid; --wait waits, then backs up all the data", async () => {
+    const shared = createVolume();
+    fillVolume(shared, BIG);
+    const own = createVolume();
+    fillVolume(own, FILL);
+    const [a, b] = [svcName("one"), svcName("two")];
+    const p = makeProject({ services: { [a]: [{ name: shared }], [b]: [{ name: own }, { name: shared }] } });
+    const one: Svc = { name: a, vol: shared, p };
+    const two: Svc = { name: b, vol: own, p };
+    const archived = readJson(backupOk(one).manifest).volumes;
+
+    // The restore empties the shared volume before it writes it again: a backup then would save half of it.
+    const first = tbStart(one, ["restore", a, "--yes", "--no-safety-backup"]);
+    const pid = first.child.pid!;
+    expect(await waitFor(() => /replacing the content/.test(first.stderr()), 60_000, 5)).toBe(true);
+    const since = readJson(lockFile(one)).since;
+
+    const second = tb(two, ["backup", b]);
+    const waiter = tbStart(two, ["backup", b, "--wait"]);
+    expect(await waitFor(() => /waiting for pid/.test(waiter.stderr()), 30_000, 5)).toBe(true);
+    const stillRunning = first.child.exitCode === null;
+    const [r1, r3] = await Promise.all([first.done, waiter.done]);
+
+    expect(stillRunning).toBe(true); // otherwise the refusal below proves nothing
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`pid ${pid}`);
+    expect(second.stderr).toContain(`volume ${shared}`);
+    expect(second.stderr).toContain(`restore ${a}`); // the holder's command line
+    expect(second.stderr).toContain(since);
+    expect(second.stderr).toMatch(/--wait/);
+    expect(second.stderr).not.toMatch(/^\s+at /m);
+    expect({ code: r1.code, stderr: r1.stderr }).toMatchObject({ code: 0 });
+    expect({ code: r3.code, stderr: r3.stderr }).toMatchObject({ code: 0 });
+    expect(r3.stderr).toContain(`waiting for pid ${pid}`);
+    const [made, ...rest] = listed(two);
+    expect(rest).toEqual([]);
+    expect(readJson(made!.manifest).volumes.find((v: { name: string }) => v.name === shared)).toEqual(archived[0]);
+    const locks = path.join(p.stateHome, "tools-backup", "locks");
+    expect(fs.readdirSync(locks, { recursive: true }).filter((f) => String(f).endsWith(".lock"))).toEqual([]);
+    expect(fs.readdirSync(path.join(locks, "volumes"))).toEqual([]); // the volume locks were there
+  });
+
   for (const [label, content] of [["a dead pid", () => JSON.stringify({ pid: deadPid(), command: "tools-backup backup x", since: "2020-01-01T00:00:00.000Z" })], ["garbage", () => "not json {"]] as const) {
-    test(`a stale lock file (${label}) is taken over`, () => {
+    test(`stale lock files (${label}) of the service and its volume are taken over`, () => {
       const s = service();
-      fs.mkdirSync(path.dirname(lockFile(s)), { recursive: true });
+      const volumeLock = path.join(path.dirname(lockFile(s)), "volumes", `${s.vol}.lock`);
+      fs.mkdirSync(path.dirname(volumeLock), { recursive: true });
       fs.writeFileSync(lockFile(s), content());
+      fs.writeFileSync(volumeLock, content());
       const r = tb(s, ["backup", s.name]);
       expect(r.stderr).not.toMatch(/^\s+at /m);
       expect(r.code).toBe(0);
       expect(listed(s)).toHaveLength(1);
       expect(fs.existsSync(lockFile(s))).toBe(false);
+      expect(fs.existsSync(volumeLock)).toBe(false);
     });
   }
 });
