@@ -8,21 +8,17 @@ export const INCOMPLETE = "still incomplete (its archive's size differs from its
 /**
  * `--from`: "latest", a local date (YYYY-MM-DD: that day's newest), or an id as `list` shows
  * it (a unique prefix is enough). Backups from other hosts count: that is what a synced folder is for.
- * `skipped`: newer backups "latest" passed over because they are incomplete (a sync still downloading).
+ * `skipped`: newer backups "latest" or the date passed over because they are incomplete (a sync still downloading).
  */
 export function selectBackup(backups: Backup[], service: string, from: string): { backup: Backup; skipped: Backup[] } {
   const mine = backups.filter((b) => b.service === service);
   if (mine.length === 0) throw new UsageError(`no backups of ${service} found; see \`tools-backup list\``);
   if (from.trim() === "") throw new UsageError(`--from is empty: give latest, a date YYYY-MM-DD or a backup id`);
-  if (from === "latest") {
-    const backup = mine.find((b) => b.complete);
-    if (!backup) throw new OperationError(`no complete backup of ${service}: ${mine.map((b) => b.id).join(", ")} ${INCOMPLETE}`);
-    return { backup, skipped: mine.slice(0, mine.indexOf(backup)) };
-  }
+  if (from === "latest") return newestComplete(mine, service);
   if (/^\d{4}-\d{2}-\d{2}$/.test(from)) {
-    const day = mine.find((b) => formatLocal(b.createdAt).startsWith(from));
-    if (!day) throw new UsageError(`no backup of ${service} on ${from}; see \`tools-backup list ${service}\``);
-    return { backup: day, skipped: [] };
+    const day = mine.filter((b) => formatLocal(b.createdAt).startsWith(from));
+    if (day.length === 0) throw new UsageError(`no backup of ${service} on ${from}; see \`tools-backup list ${service}\``);
+    return newestComplete(day, `${service} on ${from}`);
   }
   const exact = mine.find((b) => b.id === from);
   if (exact) return { backup: exact, skipped: [] };
@@ -30,4 +26,11 @@ export function selectBackup(backups: Backup[], service: string, from: string): 
   if (prefixed.length === 1) return { backup: prefixed[0]!, skipped: [] };
   if (prefixed.length > 1) throw new UsageError(`"${from}" matches ${prefixed.length} backups (${prefixed.map((b) => b.id).join(", ")}); give the full id`);
   throw new UsageError(`no backup of ${service} matches "${from}" (use latest, a date YYYY-MM-DD or an id from \`tools-backup list ${service}\`)`);
+}
+
+/** The first complete one of `candidates` (newest first), and the incomplete ones passed over. */
+function newestComplete(candidates: Backup[], what: string): { backup: Backup; skipped: Backup[] } {
+  const backup = candidates.find((b) => b.complete);
+  if (!backup) throw new OperationError(`no complete backup of ${what}: ${candidates.map((b) => b.id).join(", ")} ${INCOMPLETE}`);
+  return { backup, skipped: candidates.slice(0, candidates.indexOf(backup)) };
 }

@@ -59,6 +59,14 @@ describe("--from", () => {
     expect(() => selectBackup([downloading(a)], "app", "latest")).toThrow(OperationError);
     expect(selectBackup([downloading(a), c], "app", a.id).backup.id).toBe(a.id); // asked for by id: verify will say why it fails
   });
+  test("a date passes over that day's incomplete backups the same way", () => {
+    const same = ["app_20260115T120000Z_a", "app_20260115T110000Z_b"].map(backup) as [Backup, Backup];
+    const local = same[0].createdAt;
+    const day = `${local.getFullYear()}-${String(local.getMonth() + 1).padStart(2, "0")}-${String(local.getDate()).padStart(2, "0")}`;
+    const chosen = selectBackup([{ ...same[0], complete: false }, same[1]], "app", day);
+    expect({ id: chosen.backup.id, skipped: chosen.skipped.map((x) => x.id) }).toEqual({ id: same[1].id, skipped: [same[0].id] });
+    expect(() => selectBackup([{ ...same[0], complete: false }], "app", day)).toThrow(/no complete backup of app on /);
+  });
   test("nothing, several, or another service's backup: usage errors", () => {
     expect(() => selectBackup(list, "app", "2020-01-01")).toThrow(UsageError);
     expect(() => selectBackup(list, "app", "app_202601")).toThrow(/matches 3 backups/);
