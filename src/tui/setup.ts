@@ -12,7 +12,7 @@ import { offerSchedule } from "./schedule.ts";
 import type { ConfigArgs } from "./session.ts";
 
 function cancelled(): undefined {
-  say.info("setup cancelled: nothing was written");
+  say.info("setup cancelled: backup.yaml was not written");
   return undefined;
 }
 

@@ -113,7 +113,7 @@ describe("first-run setup", () => {
       expect(t.screen()).toContain("~/Backups/tools"); // no cloud folder in this home
       await press(t, "C-c");
       expect(await t.exitCode(20_000)).toBe(0);
-      expect(t.screen()).toContain("setup cancelled: nothing was written");
+      expect(t.screen()).toContain("setup cancelled: backup.yaml was not written");
     });
     expect(fs.existsSync(path.join(p.root, "backup.yaml"))).toBe(false);
     expect(filesIn(home)).toEqual([]);
