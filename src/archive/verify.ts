@@ -7,7 +7,7 @@ import { TarWalker } from "./tar-walker.ts";
 import { volumeOfEntry } from "./entry-rules.ts";
 import type { Manifest } from "./manifest.ts";
 import type { TarHeader } from "./tar-header.ts";
-import { messageOf } from "../errors.ts";
+import { messageOf, systemErrorText } from "../errors.ts";
 
 export interface VerifyResult {
   ok: boolean;
@@ -64,7 +64,7 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
     source?.destroy();
     if (opts.signal?.aborted) throw e;
     // A file we cannot open (another user's, mode 0600) has no size or hash worth comparing.
-    if (isOpenError(e)) return { ok: false, problems: [`unreadable: ${openErrorText(e)}`] };
+    if (isOpenError(e)) return { ok: false, problems: [`unreadable: ${systemErrorText(e)}`] };
     problems.push(`unreadable: ${messageOf(e)}`);
   }
   if (bytes !== manifest.archive.bytes) problems.push(`size is ${bytes} bytes, the manifest says ${manifest.archive.bytes} (incomplete download or truncated file?)`);
@@ -81,9 +81,4 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
 
 function isOpenError(e: unknown): e is NodeJS.ErrnoException {
   return (e as NodeJS.ErrnoException).syscall === "open";
-}
-
-/** "EACCES: permission denied, open '/x'" reads "permission denied". */
-function openErrorText(e: NodeJS.ErrnoException): string {
-  return /^[A-Z0-9]+: ([^,]+),/.exec(e.message)?.[1] ?? e.message;
 }
