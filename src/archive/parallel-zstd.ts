@@ -6,6 +6,7 @@
  */
 import { Transform, type TransformCallback } from "node:stream";
 import { FrameScanner } from "./zstd-frame.ts";
+import { looksIncompressible, storedFrame } from "./stored-frame.ts";
 
 export const FRAME_BYTES = 1 << 20;
 /** Frames up to this size (content) are decompressed in parallel; we write 1 MiB ones. */
@@ -88,7 +89,9 @@ export class ParallelZstdCompress extends OrderedJobs {
   }
 
   private cut(): void {
-    this.submit(Bun.zstdCompress(this.buf.subarray(0, this.fill), { level: this.level }), this.buf);
+    const frame = this.buf.subarray(0, this.fill);
+    const stored = looksIncompressible(frame, this.level);
+    this.submit(stored ? Promise.resolve(storedFrame(frame)) : Bun.zstdCompress(frame, { level: this.level }), this.buf);
     this.buf = this.pool.pop() ?? Buffer.allocUnsafe(FRAME_BYTES);
     this.fill = 0;
   }
