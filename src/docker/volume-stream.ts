@@ -1,7 +1,7 @@
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { TarWalker, type WalkStats } from "../archive/tar-walker.ts";
-import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import { OperationError, messageOf } from "../errors.ts";
 import { dockerError, exitOf, spawnDocker } from "./run.ts";
 import { openArchiveOnSocket } from "./archive-socket.ts";
@@ -64,17 +64,22 @@ async function copyOut(helper: Helper, volume: string, walker: TarWalker, out: P
   return copyWithCli(helper, volume, walker, out, signal);
 }
 
-async function copyFromSocket(res: IncomingMessage, volume: string, walker: TarWalker, out: PassThrough, signal: AbortSignal): Promise<void> {
+async function copyFromSocket(res: Socket, volume: string, walker: TarWalker, out: PassThrough, signal: AbortSignal): Promise<void> {
+  // The daemon ends the tar by closing the connection, also when it fails mid-way: only the
+  // tar's own end marker says the stream is whole.
+  let cut: Error | undefined;
+  const early = () => new OperationError(`reading volume ${volume}: the Docker engine ended the stream early${cut ? ` (${messageOf(cut)})` : ""}`);
+  let ended = false;
+  res.once("error", (e: Error) => (cut = e)).once("end", () => (ended = true));
   try {
     await pipeline(res, walker, out, { end: false, signal });
   } catch (e) {
-    if (signal.aborted || res.complete) throw e;
-    throw new OperationError(`reading volume ${volume}: the Docker engine ended the stream early (${messageOf(e)})`);
+    if (!signal.aborted && (ended || cut) && !walker.stats.ended) throw early();
+    throw e;
   } finally {
     res.destroy();
   }
-  // A cut connection can end between two tar entries, where the tar itself looks whole.
-  if (!res.complete) throw new OperationError(`reading volume ${volume}: the Docker engine ended the stream early`);
+  if (!walker.stats.ended) throw early();
 }
 
 async function copyWithCli(helper: Helper, volume: string, walker: TarWalker, out: PassThrough, signal: AbortSignal): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * A stand-in for the engine's socket (point DOCKER_HOST at it) that passes everything through
  * to the real engine, except the first archive download (a backup reading a volume): answered
- * with a daemon error instead, or cut after `cut` bytes. Run the tool with `start` (async):
+ * with a daemon error instead, cut after `cut` bytes, or cut `dropTail` bytes before its end. Run the tool with `start` (async):
  * this server lives in the test's own event loop.
  */
 import net from "node:net";
@@ -10,7 +10,7 @@ import { tempDir } from "./cli.ts";
 
 const ENGINE_SOCKET = "/var/run/docker.sock";
 
-export type EngineFault = { cut: number } | { error: string };
+export type EngineFault = { cut: number } | { dropTail: number } | { error: string };
 
 export interface FaultyEngine {
   /** For DOCKER_HOST. */
@@ -36,7 +36,13 @@ export function faultyEngine(fault: EngineFault): FaultyEngine {
       }
       engine.write(b);
     });
+    let held = Buffer.alloc(0);
     engine.on("data", (b: Buffer) => {
+      if (faulty && "dropTail" in fault) {
+        held = Buffer.concat([held, b]);
+        client.write(held.subarray(0, Math.max(0, held.length - fault.dropTail)));
+        return void (held = held.subarray(Math.max(0, held.length - fault.dropTail)));
+      }
       if (!faulty || !("cut" in fault)) return void client.write(b);
       client.write(b.subarray(0, Math.max(0, fault.cut - sent)));
       sent += b.length;
@@ -44,6 +50,11 @@ export function faultyEngine(fault: EngineFault): FaultyEngine {
       hits++;
       client.destroy();
       engine.destroy();
+    });
+    engine.on("end", () => {
+      if (!faulty || !("dropTail" in fault)) return;
+      hits++;
+      client.end(); // a clean close, as the daemon's own at the end of an answer
     });
     for (const s of [client, engine]) s.on("error", () => undefined).on("close", () => (client.destroy(), engine.destroy()));
   });
