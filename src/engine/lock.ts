@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { open, readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Service } from "../config/service-config.ts";
@@ -65,6 +66,21 @@ async function readHolder(file: string): Promise<LockHolder | undefined> {
   }
 }
 
+/** Most filesystems refuse a longer file name (ENAMETOOLONG). */
+const NAME_MAX = 255;
+
+/**
+ * A volume's lock file name: the volume's own name when it fits, else a readable prefix and the
+ * sha256 of the whole name, so distinct volumes never share a lock. Volume names are ASCII from
+ * [A-Za-z0-9_.-] (service.yaml is validated), so a hashed name with its "+" never equals a plain one.
+ */
+export function volumeLockName(volume: string): string {
+  const plain = `${volume}.lock`;
+  if (plain.length <= NAME_MAX) return plain;
+  const hash = createHash("sha256").update(volume).digest("hex");
+  return `${volume.slice(0, NAME_MAX - ".lock".length - hash.length - 1)}+${hash}.lock`;
+}
+
 const held = (h: LockHolder) => `pid ${h.pid} (${h.command})`;
 
 /**
@@ -83,7 +99,7 @@ export async function withServiceLock<T>(stateDir: string, service: Pick<Service
     locks.push(await acquireLock(join(dir, `${service.name}.lock`), me, (h) => `${service.name} is busy: ${held(h)} holds its lock since ${h.since}`, opts));
     for (const volume of volumes) {
       const busy = (h: LockHolder) => `${service.name} is busy: its volume ${volume} is in use by ${held(h)} since ${h.since}`;
-      locks.push(await acquireLock(join(dir, "volumes", `${volume}.lock`), me, busy, opts));
+      locks.push(await acquireLock(join(dir, "volumes", volumeLockName(volume)), me, busy, opts));
     }
     return await fn();
   } finally {
