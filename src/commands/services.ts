@@ -4,6 +4,7 @@ import { allServices, configArgs, jsonArg, loadConfig, printJson } from "./_shar
 import { describeServices } from "../engine/describe.ts";
 import { loadEnabledServices } from "../config/enabled-services.ts";
 import { formatAge, formatBytes, table } from "../util/format.ts";
+import { futureDatedWarning } from "../retention/future.ts";
 import { logger } from "../cli/log.ts";
 
 export default defineCommand({
@@ -18,12 +19,13 @@ export default defineCommand({
     for (const u of unreadable) logger.warn(u);
     // The services themselves are still worth showing; their newest backup is unknown, not "never".
     if (backupDirProblem) logger.warn(`${backupDirProblem}; newest backups unknown`);
+    for (const r of rows.filter((r) => r.dated_in_future.length > 0)) logger.warn(futureDatedWarning(r.name, r.dated_in_future, "not shown as the newest backup"));
     if (args.json) return printJson(rows);
     const text = rows.map((r) => [
       r.name, r.enabled ? "enabled" : "off",
       r.has_data ? r.volumes.map((v) => `${v.name}${v.exists ? "" : " (missing)"}`).join(", ") : "no data to back up",
       r.containers.join(", ") || "-",
-      r.newest ? `${formatAge(new Date(r.newest.created_at))}, ${formatBytes(r.newest.bytes)}` : backupDirProblem ? "unknown" : "never",
+      r.newest ? `${formatAge(new Date(r.newest.created_at))}, ${formatBytes(r.newest.bytes)}` : backupDirProblem ? "unknown" : r.dated_in_future.length > 0 ? "only dated in the future" : "never",
     ]);
     writeOut(table([["SERVICE", "BACKUP", "VOLUMES", "CONTAINERS", "NEWEST BACKUP"], ...text]) + "\n");
   },

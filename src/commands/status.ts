@@ -9,6 +9,7 @@ import { brokenEntryProblem, installedEntry } from "../cron/entry.ts";
 import { describeSchedule, longestIntervalMs, nextRuns } from "../cron/schedule.ts";
 import { OperationError, UsageError } from "../errors.ts";
 import { formatAge, formatBytes, table } from "../util/format.ts";
+import { futureDatedWarning } from "../retention/future.ts";
 import { logger } from "../cli/log.ts";
 
 export default defineCommand({
@@ -42,10 +43,7 @@ export default defineCommand({
       writeOut(table([["STATE", "SERVICE", "NEWEST BACKUP", "LAST ATTEMPT"], ...text]) + "\n");
       logger.info(scheduleInfo ? `schedule: ${scheduleInfo.description}` : "no schedule installed (tools-backup cron install)");
     }
-    for (const r of rows.filter((r) => r.dated_in_future.length > 0)) {
-      const ids = r.dated_in_future;
-      logger.warn(`${r.service}: ${ids.join(", ")} ${ids.length === 1 ? "is" : "are"} dated in the future (a wrong clock here or on the machine that made ${ids.length === 1 ? "it" : "them"}): not counted as a recent backup`);
-    }
+    for (const r of rows.filter((r) => r.dated_in_future.length > 0)) logger.warn(futureDatedWarning(r.service, r.dated_in_future, "not counted as a recent backup"));
     const stale = rows.filter((r) => r.stale).map((r) => r.service);
     // Without backup_dir every service looks stale: its problem is the one to report.
     const failures = [

@@ -1,6 +1,7 @@
 import type { BackupConfig } from "../config/backup-config.ts";
 import type { Service } from "../config/service-config.ts";
 import { volumeExists } from "../docker/engine.ts";
+import { isFutureDated } from "../retention/future.ts";
 import { readCatalogOrProblem } from "./catalog.ts";
 
 export interface ServiceDescription {
@@ -11,11 +12,14 @@ export interface ServiceDescription {
   volumes: { name: string; exists: boolean | null }[];
   containers: string[];
   newest: { id: string; created_at: string; bytes: number; host: string } | null;
+  /** Ids of complete backups dated in the future: their age cannot be judged, so none is the newest. */
+  dated_in_future: string[];
 }
 
 /**
- * What `services` shows; volume existence is null when Docker cannot be asked, and every newest
- * backup null with `backupDirProblem` set when backup_dir cannot be read.
+ * What `services` shows. The newest backup is any host's newest complete one not dated in the
+ * future, judged as `status` judges this host's. Volume existence is null when Docker cannot be
+ * asked, and every newest backup null with `backupDirProblem` set when backup_dir cannot be read.
  */
 export async function describeServices(config: BackupConfig, services: Service[]): Promise<{ rows: ServiceDescription[]; backupDirProblem?: string; unreadable: string[] }> {
   const { backups, backupDirProblem, unreadable } = await readCatalogOrProblem(config.backupDir);
@@ -24,9 +28,12 @@ export async function describeServices(config: BackupConfig, services: Service[]
     if (!dockerUp) return null;
     return volumeExists(name).catch(() => ((dockerUp = false), null));
   };
+  const now = new Date();
   const out: ServiceDescription[] = [];
   for (const s of services) {
-    const newest = backups.find((b) => b.service === s.name);
+    const complete = backups.filter((b) => b.service === s.name && b.complete);
+    const future = complete.filter((b) => isFutureDated(b.createdAt, now));
+    const newest = complete.find((b) => !future.includes(b));
     out.push({
       name: s.name,
       enabled: config.services[s.name] === true,
@@ -35,6 +42,7 @@ export async function describeServices(config: BackupConfig, services: Service[]
       volumes: await Promise.all(s.volumes.map(async (v) => ({ name: v.name, exists: await exists(v.name) }))),
       containers: [...new Set(s.volumes.flatMap((v) => (v.container ? [v.container] : [])))],
       newest: newest ? { id: newest.id, created_at: newest.createdAt.toISOString(), bytes: newest.bytes, host: newest.host } : null,
+      dated_in_future: future.map((b) => b.id),
     });
   }
   return { rows: out, backupDirProblem, unreadable };

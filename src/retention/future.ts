@@ -9,3 +9,9 @@ export const FUTURE_SKEW_MS = 3_600_000;
 export function isFutureDated(created: Date, now: Date): boolean {
   return created.getTime() - now.getTime() > FUTURE_SKEW_MS;
 }
+
+/** The warning naming a service's backups dated in the future, and what a command makes of them. */
+export function futureDatedWarning(service: string, ids: string[], consequence: string): string {
+  const one = ids.length === 1;
+  return `${service}: ${ids.join(", ")} ${one ? "is" : "are"} dated in the future (a wrong clock here or on the machine that made ${one ? "it" : "them"}): ${consequence}`;
+}

@@ -2,7 +2,8 @@
  * Retention under pressure: twenty real backups of one service (retention_days 1, keep_last 3)
  * whose manifests are dated into the past. Exactly the expired files go; the newest keep_last
  * always stay, even when expired; pre-restore backups younger than retention_days stay; files of
- * other programs (also ones named like ours but without a usable manifest) never go.
+ * other programs (also ones named like ours but without a usable manifest) never go. Backups
+ * dated in the future (a wrong clock) always stay, and no command takes one for the newest.
  */
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
@@ -128,4 +129,34 @@ test("backups dated in the future (a wrong clock): kept, not counted towards kee
   expectClean(tb(["prune"]), 0);
   const left = (b: { manifest: string; file: string }) => fs.existsSync(b.manifest) && fs.existsSync(b.file);
   expect([f2, f1, r14, r15, r16].map((b) => left(b!))).toEqual([true, true, true, true, false]);
+});
+
+test("services: the newest backup is the newest complete one not dated in the future, which it names", () => {
+  const svc = svcName("futsvc");
+  const vol = createVolume();
+  fillVolume(vol, "echo tiny > tiny.txt");
+  const p = makeProject({ services: { [svc]: [{ name: vol }] } });
+  const env = { TOOLS_BACKUP_HOST: HOST };
+  const tb = (args: string[]) => run([...args, ...p.args], { stateHome: p.stateHome, env });
+  for (let i = 0; i < 3; i++) expectClean(tb(["backup", svc]), 0);
+  // Newest first: one moved a month ahead (a wrong clock), one still downloading, one two days old.
+  const [ahead, partial, good] = listJson(p, svc, env);
+  const future = redateBackup(ahead!.manifest, new Date(Date.now() + 30 * DAY));
+  fs.truncateSync(partial!.file, Math.floor(partial!.bytes / 2));
+  const newest = redateBackup(good!.manifest, new Date(Date.now() - 2 * DAY));
+
+  const json = tb(["services", "--json"]);
+  expect(JSON.parse(json.stdout)[0]).toMatchObject({ name: svc, newest: { id: newest.id, host: HOST }, dated_in_future: [future.id] });
+  expectClean(json, 0, `${svc}: ${future.id} is dated in the future`);
+  const text = tb(["services"]);
+  expectClean(text, 0, `${svc}: ${future.id} is dated in the future`);
+  expect(text.stdout).toMatch(new RegExp(`^${svc} .* 2d ago, \\d+ B$`, "m"));
+  expect(text.stdout).not.toContain("in the future");
+
+  // With only that one left, there is no newest to show, and the table says why.
+  fs.rmSync(newest.manifest);
+  fs.rmSync(partial!.manifest);
+  const only = tb(["services"]);
+  expectClean(only, 0, `${svc}: ${future.id} is dated in the future`);
+  expect(only.stdout).toMatch(new RegExp(`^${svc} .* only dated in the future$`, "m"));
 });
