@@ -1,43 +1,58 @@
 import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
-import { Transform } from "node:stream";
+import { Transform, type Readable } from "node:stream";
 import { openDecompressor } from "../archive/compress.ts";
 import type { Compression } from "../archive/naming.ts";
 import { createHelper } from "./helper.ts";
 import { emptyVolumes } from "./runner.ts";
 import { dockerError, exitOf, spawnDocker } from "./run.ts";
+import { localEngineSocket } from "./endpoint.ts";
+import { uploadArchiveOnSocket } from "./archive-upload.ts";
+
+const WHAT = "extracting the archive into the volumes";
 
 /**
  * Makes each volume equal to the archive: emptied first (files not in the backup must go),
- * then the archive is extracted through the Docker API with ownership kept (`docker cp -a`).
+ * then the archive is extracted through the Docker API with ownership kept (what `docker cp -a`
+ * does; on a local engine straight over its socket).
  */
 export async function replaceVolumes(service: string, file: string, compression: Compression, volumes: string[], opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {}): Promise<void> {
   await emptyVolumes(volumes);
   opts.signal?.throwIfAborted();
   const helper = await createHelper(service, volumes, false);
   try {
-    const child = spawnDocker(["cp", "-a", "-", `${helper.name}:/v`], ["pipe", "ignore", "pipe"]);
-    const stderr: Buffer[] = [];
-    child.stderr?.on("data", (b: Buffer) => stderr.push(b));
-    const exited = exitOf(child);
     let bytes = 0;
-    const count = new Transform({
-      transform(chunk: Buffer, _e, done) {
-        opts.onBytes?.((bytes += chunk.length));
-        done(null, chunk);
-      },
-    });
-    const kill = () => child.kill("SIGTERM");
-    opts.signal?.addEventListener("abort", kill, { once: true });
-    try {
-      await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), await openDecompressor(file, compression), count, child.stdin!, { signal: opts.signal });
-      const code = await exited;
-      if (code !== 0) throw dockerError("extracting the archive into the volumes", Buffer.concat(stderr).toString());
-    } finally {
-      opts.signal?.removeEventListener("abort", kill);
-      if (child.exitCode === null) child.kill("SIGTERM");
-    }
+    const stages = async (): Promise<[Readable, Transform, Transform]> => [
+      createReadStream(file, { highWaterMark: 1 << 20 }),
+      await openDecompressor(file, compression),
+      new Transform({
+        transform(chunk: Buffer, _e, done) {
+          opts.onBytes?.((bytes += chunk.length));
+          done(null, chunk);
+        },
+      }),
+    ];
+    const socket = await localEngineSocket();
+    if (socket && (await uploadArchiveOnSocket(socket, helper.name, "/v", stages, WHAT, opts.signal))) return;
+    await extractWithCli(helper.name, await stages(), opts.signal);
   } finally {
     await helper.remove().catch(() => undefined);
+  }
+}
+
+async function extractWithCli(helper: string, [source, ...through]: [Readable, Transform, Transform], signal?: AbortSignal): Promise<void> {
+  const child = spawnDocker(["cp", "-a", "-", `${helper}:/v`], ["pipe", "ignore", "pipe"]);
+  const stderr: Buffer[] = [];
+  child.stderr?.on("data", (b: Buffer) => stderr.push(b));
+  const exited = exitOf(child);
+  const kill = () => child.kill("SIGTERM");
+  signal?.addEventListener("abort", kill, { once: true });
+  try {
+    await pipeline(source, ...through, child.stdin!, { signal });
+    const code = await exited;
+    if (code !== 0) throw dockerError(WHAT, Buffer.concat(stderr).toString());
+  } finally {
+    signal?.removeEventListener("abort", kill);
+    if (child.exitCode === null) child.kill("SIGTERM");
   }
 }

@@ -11,6 +11,7 @@ import { cleanupDocker, docker, dockerOk, fillVolume, isRunning, leftoverHelpers
 import { sha256 } from "../helpers/archive.ts";
 import { containerInfo, expectClean, folderState, mountTmpfs, randomFill, unmountAll } from "../helpers/faults.ts";
 import { startInPty, type Pty } from "../helpers/pty.ts";
+import { faultyEngine } from "../helpers/faulty-engine.ts";
 import { FAST, backupOk, cleanupApps, exists, fileInfo, journalFile, listed, lockFile, service, state, tb, tbStart, type Svc } from "../helpers/restore-kit.ts";
 
 setDefaultTimeout(120_000);
@@ -243,10 +244,22 @@ describe("a failed or interrupted replacement puts the previous data back", () =
     expect(r.stderr).toContain("executable file not found");
   });
 
-  for (const [step, pattern] of [["emptying the volume", "-exec rm -rf"], ["extracting the archive (volume already emptied)", "cp -a -"]] as const) {
-    test(`failure while ${step}: rolled back, exit 1, container running`, () => {
-      const x = changedAfterBackup();
-      const r = tb(x.s, ["restore", x.s.name, "--yes"], { TOOLS_BACKUP_DOCKER: failingDocker(pattern) });
+  /** Each restore step failing: the emptying in its one-shot container, the extraction refused by the engine part-way (4 of 20 MiB). */
+  const BIG = "dd if=/dev/urandom of=blob bs=1M count=20 2>/dev/null; echo old content > modify.txt";
+  const failures = {
+    "emptying the volume": () => ({ env: { TOOLS_BACKUP_DOCKER: failingDocker("-exec rm -rf") }, close: () => undefined }),
+    "extracting the archive (volume already emptied)": () => {
+      const engine = faultyEngine({ error: "injected failure", upload: { after: 4 << 20 } });
+      return { env: { DOCKER_HOST: engine.host }, close: () => (expect(engine.hits()).toBe(1), engine.close()) };
+    },
+  };
+
+  for (const [step, inject] of Object.entries(failures)) {
+    test(`failure while ${step}: rolled back, exit 1, container running`, async () => {
+      const x = changedAfterBackup(BIG);
+      const fault = inject();
+      const r = await tbStart(x.s, ["restore", x.s.name, "--yes"], fault.env).done;
+      fault.close();
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("injected failure");
       expect(r.stderr).toMatch(/rolled back/);
@@ -261,9 +274,11 @@ describe("a failed or interrupted replacement puts the previous data back", () =
     });
   }
 
-  test("--no-safety-backup and the extraction fails: the data may be partial, so backups refuse until a restore completes", () => {
-    const x = changedAfterBackup();
-    const r = tb(x.s, ["restore", x.s.name, "--yes", "--no-safety-backup"], { TOOLS_BACKUP_DOCKER: failingDocker("cp -a -") });
+  test("--no-safety-backup and the extraction fails: the data may be partial, so backups refuse until a restore completes", async () => {
+    const x = changedAfterBackup(BIG);
+    const fault = failures["extracting the archive (volume already emptied)"]();
+    const r = await tbStart(x.s, ["restore", x.s.name, "--yes", "--no-safety-backup"], fault.env).done;
+    fault.close();
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no safety backup .* may be partly written/);
     expect(isRunning(x.s.container!)).toBe(true);

@@ -1,8 +1,9 @@
 /**
  * A stand-in for the engine's socket (point DOCKER_HOST at it) that passes everything through
  * to the real engine, except the first archive download (a backup reading a volume): answered
- * with a daemon error instead, cut after `cut` bytes, or cut `dropTail` bytes before its end. Run the tool with `start` (async):
- * this server lives in the test's own event loop.
+ * with a daemon error instead, cut after `cut` bytes, or cut `dropTail` bytes before its end;
+ * or the first upload (a restore), refused part-way. Run the tool with `start` (async): this
+ * server lives in the test's own event loop.
  */
 import net from "node:net";
 import path from "node:path";
@@ -10,7 +11,8 @@ import { tempDir } from "./cli.ts";
 
 const ENGINE_SOCKET = "/var/run/docker.sock";
 
-export type EngineFault = { cut: number } | { dropTail: number } | { error: string };
+/** `error` answers a download; with `upload`, the first extraction into a volume instead, once `after` bytes of its body came in. */
+export type EngineFault = { cut: number } | { dropTail: number } | { error: string; upload?: { after: number } };
 
 export interface FaultyEngine {
   /** For DOCKER_HOST. */
@@ -23,18 +25,19 @@ export interface FaultyEngine {
 export function faultyEngine(fault: EngineFault): FaultyEngine {
   const file = path.join(tempDir("tbtest-engine-"), "engine.sock");
   let hits = 0;
-  const server = net.createServer((client) => {
-    const engine = net.connect(ENGINE_SOCKET);
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+    const engine = net.connect({ path: ENGINE_SOCKET, allowHalfOpen: true });
     let faulty = false;
     let sent = 0;
+    let received = 0;
     client.on("data", (b: Buffer) => {
-      faulty ||= hits === 0 && /^GET [^ ]*\/archive\?/.test(b.toString("latin1", 0, 300));
-      if (faulty && "error" in fault) {
-        hits++;
-        const body = JSON.stringify({ message: fault.error });
-        return void client.end(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
-      }
-      engine.write(b);
+      const request = "error" in fault && fault.upload ? /^PUT [^ ]*\/archive\?/ : /^GET [^ ]*\/archive\?/;
+      faulty ||= hits === 0 && request.test(b.toString("latin1", 0, 300));
+      if (!faulty || !("error" in fault)) return void engine.write(b);
+      if (hits > 0 || (received += b.length) < (fault.upload?.after ?? 0)) return; // the body is swallowed
+      hits++;
+      const body = JSON.stringify({ message: fault.error });
+      client.end(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
     });
     let held = Buffer.alloc(0);
     engine.on("data", (b: Buffer) => {
@@ -51,12 +54,14 @@ export function faultyEngine(fault: EngineFault): FaultyEngine {
       client.destroy();
       engine.destroy();
     });
+    // Ends pass on as ends, so that what is still buffered arrives (an HTTP/1.0 answer ends
+    // with the connection) and a client's half-close (`docker run` attached) keeps its output.
     engine.on("end", () => {
-      if (!faulty || !("dropTail" in fault)) return;
-      hits++;
-      client.end(); // a clean close, as the daemon's own at the end of an answer
+      if (faulty && "dropTail" in fault) hits++; // the held tail is never sent
+      client.end();
     });
-    for (const s of [client, engine]) s.on("error", () => undefined).on("close", () => (client.destroy(), engine.destroy()));
+    client.on("end", () => engine.end());
+    for (const s of [client, engine]) s.on("error", () => (client.destroy(), engine.destroy()));
   });
   server.listen(file);
   return { host: `unix://${file}`, hits: () => hits, close: () => server.close() };

@@ -1,0 +1,105 @@
+import type { Socket } from "node:net";
+import type { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { OperationError, messageOf } from "../errors.ts";
+import { archivePath, connectEngine, daemonError, parseStatus } from "./engine-socket.ts";
+
+/** After refusing an upload the daemon closes the connection; this long at most. */
+const REFUSAL_GRACE_MS = 10_000;
+
+interface Answer {
+  status?: number;
+  body: Buffer;
+}
+
+/**
+ * PUT /containers/{name}/archive on the engine's Unix socket: what `docker cp -a - NAME:PATH`
+ * sends (ownership kept), the tar that `open`'s streams give sent in HTTP chunks. The daemon may refuse
+ * mid-way (a path it will not write, a full disk): its answer is read as it comes, the upload
+ * stops, and its message is the error. False when the socket cannot be opened at all, so the
+ * caller uses the CLI.
+ */
+export async function uploadArchiveOnSocket(socketPath: string, container: string, path: string, open: () => Promise<[Readable, Transform, Transform]>, what: string, signal?: AbortSignal): Promise<boolean> {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal!.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const sock = await connectEngine(socketPath, what, stop.signal);
+    if (!sock) return false;
+    let refused = false;
+    const answer = collectAnswer(sock, what, (status) => status >= 300 && !stop.signal.aborted && ((refused = true), stop.abort()));
+    const target = archivePath(container, { path, noOverwriteDirNonDir: "true", copyUIDGID: "true" });
+    sock.write(`PUT ${target} HTTP/1.1\r\nHost: docker\r\nUser-Agent: tools-backup\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`);
+    const send = async () => {
+      const [source, ...through] = await open();
+      await pipeline(source, ...through, (tar: AsyncIterable<Buffer>) => sendChunked(sock, tar), { signal: stop.signal });
+    };
+    const sent = await send().then(() => undefined, (e: unknown) => ({ error: e }));
+    // A failure on our side (a read error, Ctrl-C) cuts the body, so the daemon stops writing.
+    if (sent && !refused) sock.destroy();
+    const timer = refused ? setTimeout(() => sock.destroy(), REFUSAL_GRACE_MS) : undefined;
+    const reply = await answer;
+    clearTimeout(timer);
+    sock.destroy();
+    if (reply.status !== undefined && reply.status >= 300) throw daemonError(reply.body, what);
+    if (signal?.aborted) throw signal.reason;
+    if (sent && !(sent.error instanceof SocketClosed && reply.status !== undefined)) throw sent.error instanceof SocketClosed ? closed(what, sent.error) : sent.error;
+    if (reply.status === undefined) throw closed(what);
+    return true;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** The connection closed under a write: the daemon either answered already or failed. */
+class SocketClosed extends Error {}
+
+const closed = (what: string, e?: Error) => new OperationError(`${what}: the Docker engine closed the connection${e?.message ? ` (${e.message})` : ""}`);
+
+async function sendChunked(sock: Socket, tar: AsyncIterable<Buffer>): Promise<void> {
+  for await (const chunk of tar) {
+    if (sock.destroyed) throw new SocketClosed(sock.errored ? messageOf(sock.errored) : "");
+    if (chunk.length === 0) continue;
+    sock.cork();
+    sock.write(`${chunk.length.toString(16)}\r\n`);
+    sock.write(chunk);
+    const more = sock.write("\r\n");
+    sock.uncork();
+    if (!more) await drained(sock);
+  }
+  sock.write("0\r\n\r\n");
+}
+
+function drained(sock: Socket): Promise<void> {
+  if (sock.destroyed) return Promise.reject(new SocketClosed());
+  return new Promise((resolve, reject) => {
+    const done = (f: () => void) => (sock.off("drain", onDrain).off("close", onClose), f());
+    const onDrain = () => done(resolve);
+    const onClose = () => done(() => reject(new SocketClosed(sock.errored ? messageOf(sock.errored) : "")));
+    sock.on("drain", onDrain).on("close", onClose);
+  });
+}
+
+/** Everything the daemon answers, until it closes the connection; `onStatus` as soon as the status is known. */
+function collectAnswer(sock: Socket, what: string, onStatus: (status: number) => void): Promise<Answer> {
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    let parsed: { status: number; bodyAt: number } | undefined;
+    let bad = false;
+    sock.on("error", () => undefined); // seen as the close that follows
+    sock.on("data", (b: Buffer) => {
+      parts.push(b);
+      if (parsed || bad) return;
+      try {
+        parsed = parseStatus(Buffer.concat(parts), what);
+      } catch {
+        bad = true;
+      }
+      if (parsed) onStatus(parsed.status);
+    });
+    sock.once("close", () => {
+      const all = Buffer.concat(parts);
+      resolve(parsed ? { status: parsed.status, body: all.subarray(parsed.bodyAt) } : { body: all });
+    });
+  });
+}
