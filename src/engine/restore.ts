@@ -11,7 +11,7 @@ import { clearJournal, writeJournal } from "./journal.ts";
 import { recoverInterrupted } from "./recover.ts";
 import type { RunContext } from "./context.ts";
 import { runScript } from "./lifecycle.ts";
-import { clearUnfinished, markUnfinished } from "./unfinished-restore.ts";
+import { clearUnfinished, markUnfinished, readUnfinished } from "./unfinished-restore.ts";
 
 /** Refuses, before anything is touched, an archive that is damaged or not this service's. */
 export async function checkRestorable(ctx: RunContext, service: Service, backup: Backup): Promise<void> {
@@ -122,7 +122,8 @@ interface Attempt {
   putBack(safety: BackupResult): Promise<unknown>;
 }
 
-async function rollBack(ctx: RunContext, service: Service, attempt: Attempt, cause: unknown): Promise<void> {
+/** True when the safety backup was put back: the data is as this restore found it. */
+async function rollBack(ctx: RunContext, service: Service, attempt: Attempt, cause: unknown): Promise<boolean> {
   const why = ctx.signal.aborted ? "the restore was interrupted" : `the restore failed (${messageOf(cause)})`;
   const { safety } = attempt;
   const unfinished = (what: string) =>
@@ -130,15 +131,17 @@ async function rollBack(ctx: RunContext, service: Service, attempt: Attempt, cau
   if (!safety) {
     ctx.reporter.warn(service.name, `${why}; there is no safety backup (--no-safety-backup), so ${attempt.target} may be partly written`);
     await unfinished(`${why}, with no safety backup`);
-    return;
+    return false;
   }
   ctx.reporter.warn(service.name, `${why}; putting back the data from before the restore (${safety.file})`);
   try {
     await attempt.putBack(safety);
     ctx.reporter.warn(service.name, `rolled back: ${service.name} has its previous data again; the safety backup stays at ${safety.file}`);
+    return true;
   } catch (e) {
     ctx.reporter.warn(service.name, `ROLLBACK FAILED (${messageOf(e)}), so ${attempt.target} may be partly written: restore by hand with tools-backup restore ${service.name} --from ${safety.manifest.id}`);
     await unfinished(`${why}, and putting the safety backup back failed too`);
+    return false;
   }
 }
 
@@ -147,12 +150,19 @@ async function customRestore(ctx: RunContext, service: Service, backup: Backup, 
   const script = service.lifecycle.restore!;
   const started_at = new Date().toISOString();
   const safety = opts.safetyBackup ? await safetyBackup(ctx, service) : undefined;
+  // No journal can tell what a script had written when we were killed (SIGKILL, power loss), so
+  // the data counts as partial from its start until it completes. A mark found here (an earlier
+  // restore's) still holds if we put the data back as we found it.
+  const earlier = await readUnfinished(ctx.stateDir, service.name);
+  await markUnfinished(ctx.stateDir, { service: service.name, started_at, restoring: backup.id, safety_backup: safety?.manifest.id, why: `pid ${process.pid} was killed while it ran ${script}` });
   ctx.reporter.step(service.name, `running ${script}`);
   try {
     await runScript(ctx, service, script, { BACKUP_FILE: backup.file });
   } catch (e) {
     const putBack = (from: BackupResult) => runScript({ ...ctx, signal: new AbortController().signal }, service, script, { BACKUP_FILE: from.file });
-    await rollBack(ctx, service, { started_at, restoring: backup.id, safety, target: `the data of ${service.name}`, putBack }, e);
+    if (await rollBack(ctx, service, { started_at, restoring: backup.id, safety, target: `the data of ${service.name}`, putBack }, e)) {
+      await (earlier ? markUnfinished(ctx.stateDir, earlier) : clearUnfinished(ctx.stateDir, service.name));
+    }
     throw e;
   }
   await clearUnfinished(ctx.stateDir, service.name);

@@ -4,30 +4,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, waitFor } from "../helpers/cli.ts";
 import { sha256 } from "../helpers/archive.ts";
-import { filesIn, makeProject, readJson } from "../helpers/project.ts";
-import { listed, svcName, tb, tbStart, type Svc } from "../helpers/restore-kit.ts";
+import { filesIn, readJson } from "../helpers/project.ts";
+import { listed, tb, tbStart } from "../helpers/restore-kit.ts";
+import { BACKUP_OK, LOG, RESTORE_OK, data, scripted, writeScript } from "../helpers/scripted.ts";
 
 setDefaultTimeout(120_000);
 afterAll(cleanupCliTemp);
-
-/** Each script appends `<op> NAME=value` lines to log.txt in its working folder. */
-const LOG = (op: string) => `{ echo "${op} SERVICE=$SERVICE"; echo "${op} BACKUP_DIR=$BACKUP_DIR"; echo "${op} BACKUP_FILE=$BACKUP_FILE"; echo "${op} PWD=$(pwd)"; } >> log.txt`;
-const BACKUP_OK = `${LOG("backup")}\ncat data.txt > "$BACKUP_FILE"`;
-const RESTORE_OK = `${LOG("restore")}\ncat "$BACKUP_FILE" > data.txt`;
-
-const writeScript = (dir: string, file: string, body: string) => fs.writeFileSync(path.join(dir, file), `#!/bin/sh\nset -e\n${body}\n`, { mode: 0o755 });
-
-function scripted(scripts: Record<string, string>, lifecycle = "lifecycle:\n  backup: ./backup.sh\n  restore: ./restore.sh\n"): Svc & { dir: string; log(): string[] } {
-  const name = svcName("lc");
-  const p = makeProject({ services: { [name]: `name: ${name}\nports: [8080]\n${lifecycle}` } });
-  const dir = path.join(p.root, "services", name);
-  for (const [file, body] of Object.entries(scripts)) writeScript(dir, file, body);
-  fs.writeFileSync(path.join(dir, "data.txt"), "payload-1\n");
-  const log = () => (fs.existsSync(path.join(dir, "log.txt")) ? fs.readFileSync(path.join(dir, "log.txt"), "utf8").split("\n").filter(Boolean) : []);
-  return { name, vol: "", p, dir, log };
-}
-
-const data = (s: { dir: string }) => fs.readFileSync(path.join(s.dir, "data.txt"), "utf8");
 
 test("backup runs backup.sh (SERVICE, BACKUP_DIR, BACKUP_FILE); restore runs restore.sh on the chosen archive", () => {
   const s = scripted({ "backup.sh": BACKUP_OK, "restore.sh": RESTORE_OK });
@@ -71,6 +53,7 @@ test("a failing restore.sh is run again on the safety backup; exit 1", () => {
   expect(r.stderr).toMatch(/safety backup/);
   expect(data(s)).toBe("payload-2\n");
   expect(s.log().filter((l) => l.startsWith("restore BACKUP_FILE="))).toHaveLength(2);
+  expect(tb(s, ["backup", s.name]).code).toBe(0); // put back: nothing unfinished to refuse for
 });
 
 describe("a backup script that fails keeps nothing in backup_dir", () => {
