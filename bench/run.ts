@@ -57,7 +57,7 @@ const NOTES = [
   "The data is in the page cache (just written): this measures CPU and Docker API cost, not the disk.",
   "Downtime is the app container's `die` → `start` in `docker events` (timeNano), summed if a run stops it more than once (restore stops it once since the safety backup is taken while it is down).",
   "Floor: `tar cf - DIR | cat > /dev/null` on the host. Written as `tar cf - DIR > /dev/null`, GNU tar sees /dev/null as its archive and skips reading file contents, which would make the floor meaningless.",
-  "Restores: ours empties the volume and extracts (`docker cp -a`), so the result equals the archive; the recipe and the limit extract over the existing files. Every restore is checked afterwards (file count and bytes on the host).",
+  "Restores: ours empties the volume and extracts (the upload `docker cp -a` makes, on the engine's socket), so the result equals the archive; the recipe and the limit extract over the existing files. Every restore is checked afterwards (file count and bytes on the host).",
   "Recipe archives are gzip -6 (busybox tar czf); ours are zstd -1 in 1 MiB frames with sha256 and a manifest.",
 ];
 
