@@ -21,26 +21,29 @@ interface Answer {
  */
 export async function uploadArchiveOnSocket(socketPath: string, container: string, path: string, open: () => Promise<[Readable, Transform, Transform]>, what: string, signal?: AbortSignal): Promise<boolean> {
   const stop = new AbortController();
-  const onAbort = () => stop.abort(signal!.reason);
+  let sock: Socket | undefined;
+  // Also while the daemon finishes writing after the upload: Ctrl-C must not wait for it.
+  const onAbort = () => (stop.abort(signal!.reason), sock?.destroy());
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const sock = await connectEngine(socketPath, what, stop.signal);
-    if (!sock) return false;
+    const conn = await connectEngine(socketPath, what, stop.signal);
+    if (!conn) return false;
+    sock = conn;
     let refused = false;
-    const answer = collectAnswer(sock, what, (status) => status >= 300 && !stop.signal.aborted && ((refused = true), stop.abort()));
+    const answer = collectAnswer(conn, what, (status) => status >= 300 && !stop.signal.aborted && ((refused = true), stop.abort()));
     const target = archivePath(container, { path, noOverwriteDirNonDir: "true", copyUIDGID: "true" });
-    sock.write(`PUT ${target} HTTP/1.1\r\nHost: docker\r\nUser-Agent: tools-backup\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`);
+    conn.write(`PUT ${target} HTTP/1.1\r\nHost: docker\r\nUser-Agent: tools-backup\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`);
     const send = async () => {
       const [source, ...through] = await open();
-      await pipeline(source, ...through, (tar: AsyncIterable<Buffer>) => sendChunked(sock, tar), { signal: stop.signal });
+      await pipeline(source, ...through, (tar: AsyncIterable<Buffer>) => sendChunked(conn, tar), { signal: stop.signal });
     };
     const sent = await send().then(() => undefined, (e: unknown) => ({ error: e }));
     // A failure on our side (a read error, Ctrl-C) cuts the body, so the daemon stops writing.
-    if (sent && !refused) sock.destroy();
-    const timer = refused ? setTimeout(() => sock.destroy(), REFUSAL_GRACE_MS) : undefined;
+    if (sent && !refused) conn.destroy();
+    const timer = refused ? setTimeout(() => conn.destroy(), REFUSAL_GRACE_MS) : undefined;
     const reply = await answer;
     clearTimeout(timer);
-    sock.destroy();
+    conn.destroy();
     if (reply.status !== undefined && reply.status >= 300) throw daemonError(reply.body, what);
     if (signal?.aborted) throw signal.reason;
     if (sent && !(sent.error instanceof SocketClosed && reply.status !== undefined)) throw sent.error instanceof SocketClosed ? closed(what, sent.error) : sent.error;

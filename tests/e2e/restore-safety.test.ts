@@ -294,6 +294,26 @@ describe("a failed or interrupted replacement puts the previous data back", () =
     expect(listed(x.s)).toHaveLength(2);
   });
 
+  test("Ctrl-C while the engine has the whole upload but has not answered: rolled back at once, exit 130", async () => {
+    const x = changedAfterBackup();
+    const engine = faultyEngine({ swallowUpload: true });
+    try {
+      const child = tbStart(x.s, ["restore", x.s.name, "--yes"], { DOCKER_HOST: engine.host });
+      expect(await waitFor(() => engine.hits() === 1, 60_000, 5)).toBe(true);
+      await Bun.sleep(1500); // the small archive is sent by now; the answer never comes
+      child.child.kill("SIGINT");
+      const r = await Promise.race([child.done, Bun.sleep(30_000).then(() => undefined)]);
+      expect(r).toBeDefined();
+      expect(r!.stderr).toMatch(/rolled back/);
+      expect(r!.code).toBe(130);
+    } finally {
+      engine.close();
+    }
+    expect(state(x.s.vol)).toEqual(x.current);
+    expect(isRunning(x.s.container!)).toBe(true);
+    expect(leftoverHelpers(x.s.name)).toEqual([]);
+  });
+
   test("SIGTERM during the replacement of a 300 MiB volume: rolled back, container running, exit 143", async () => {
     const x = changedAfterBackup("dd if=/dev/urandom of=big.bin bs=1M count=300 2>/dev/null; echo old content > modify.txt");
     const child = tbStart(x.s, ["restore", x.s.name, "--yes"]);

@@ -11,8 +11,11 @@ import { tempDir } from "./cli.ts";
 
 const ENGINE_SOCKET = "/var/run/docker.sock";
 
-/** `error` answers a download; with `upload`, the first extraction into a volume instead, once `after` bytes of its body came in. */
-export type EngineFault = { cut: number } | { dropTail: number } | { error: string; upload?: { after: number } };
+/**
+ * `error` answers a download; with `upload`, the first extraction into a volume instead, once
+ * `after` bytes of its body came in. `swallowUpload` takes the first upload whole and never answers.
+ */
+export type EngineFault = { cut: number } | { dropTail: number } | { error: string; upload?: { after: number } } | { swallowUpload: true };
 
 export interface FaultyEngine {
   /** For DOCKER_HOST. */
@@ -31,8 +34,13 @@ export function faultyEngine(fault: EngineFault): FaultyEngine {
     let sent = 0;
     let received = 0;
     client.on("data", (b: Buffer) => {
-      const request = "error" in fault && fault.upload ? /^PUT [^ ]*\/archive\?/ : /^GET [^ ]*\/archive\?/;
-      faulty ||= hits === 0 && request.test(b.toString("latin1", 0, 300));
+      const upload = ("error" in fault && fault.upload) || "swallowUpload" in fault;
+      const request = upload ? /^PUT [^ ]*\/archive\?/ : /^GET [^ ]*\/archive\?/;
+      if (!faulty && hits === 0 && request.test(b.toString("latin1", 0, 300))) {
+        faulty = true;
+        if ("swallowUpload" in fault) hits++;
+      }
+      if (faulty && "swallowUpload" in fault) return;
       if (!faulty || !("error" in fault)) return void engine.write(b);
       if (hits > 0 || (received += b.length) < (fault.upload?.after ?? 0)) return; // the body is swallowed
       hits++;
