@@ -1,7 +1,7 @@
 import type { BackupConfig } from "../config/backup-config.ts";
 import type { Service } from "../config/service-config.ts";
 import { volumeExists } from "../docker/engine.ts";
-import { isFutureDated } from "../retention/future.ts";
+import { newestNotFuture } from "../retention/future.ts";
 import { readCatalogOrProblem } from "./catalog.ts";
 
 export interface ServiceDescription {
@@ -31,9 +31,7 @@ export async function describeServices(config: BackupConfig, services: Service[]
   const now = new Date();
   const out: ServiceDescription[] = [];
   for (const s of services) {
-    const complete = backups.filter((b) => b.service === s.name && b.complete);
-    const future = complete.filter((b) => isFutureDated(b.createdAt, now));
-    const newest = complete.find((b) => !future.includes(b));
+    const { newest, future } = newestNotFuture(backups.filter((b) => b.service === s.name && b.complete), now);
     out.push({
       name: s.name,
       enabled: config.services[s.name] === true,

@@ -1,5 +1,5 @@
 import { safeHost } from "../archive/naming.ts";
-import { isFutureDated } from "../retention/future.ts";
+import { newestNotFuture } from "../retention/future.ts";
 import type { Backup } from "./catalog.ts";
 import type { RunStatus } from "./run-status.ts";
 
@@ -24,9 +24,7 @@ export function defaultMaxAgeMs(intervalMs: number | undefined): number {
 export function serviceHealth(enabled: string[], backups: Backup[], status: RunStatus, host: string, maxAgeMs: number, now = new Date()): ServiceHealth[] {
   const me = safeHost(host);
   return enabled.map((service) => {
-    const mine = backups.filter((b) => b.service === service && b.complete && safeHost(b.host) === me);
-    const future = mine.filter((b) => isFutureDated(b.createdAt, now));
-    const newest = mine.find((b) => !future.includes(b));
+    const { newest, future } = newestNotFuture(backups.filter((b) => b.service === service && b.complete && safeHost(b.host) === me), now);
     const last = status.services[service];
     const age = newest ? now.getTime() - newest.createdAt.getTime() : Infinity;
     return {

@@ -10,6 +10,15 @@ export function isFutureDated(created: Date, now: Date): boolean {
   return created.getTime() - now.getTime() > FUTURE_SKEW_MS;
 }
 
+/**
+ * Of one service's complete backups (newest first): the newest whose age can be judged, and
+ * those dated in the future, which never count as the newest.
+ */
+export function newestNotFuture<T extends { createdAt: Date }>(complete: T[], now: Date): { newest: T | undefined; future: T[] } {
+  const future = complete.filter((b) => isFutureDated(b.createdAt, now));
+  return { newest: complete.find((b) => !future.includes(b)), future };
+}
+
 /** The warning naming a service's backups dated in the future, and what a command makes of them. */
 export function futureDatedWarning(service: string, ids: string[], consequence: string): string {
   const one = ids.length === 1;
