@@ -55,13 +55,17 @@ export async function uploadArchiveOnSocket(socketPath: string, container: strin
 }
 
 /** The connection closed under a write: the daemon either answered already or failed. */
-class SocketClosed extends Error {}
+class SocketClosed extends Error {
+  constructor(sock?: Socket) {
+    super(sock?.errored ? messageOf(sock.errored) : "");
+  }
+}
 
 const closed = (what: string, e?: Error) => new OperationError(`${what}: the Docker engine closed the connection${e?.message ? ` (${e.message})` : ""}`);
 
 async function sendChunked(sock: Socket, tar: AsyncIterable<Buffer>): Promise<void> {
   for await (const chunk of tar) {
-    if (sock.destroyed) throw new SocketClosed(sock.errored ? messageOf(sock.errored) : "");
+    if (sock.destroyed) throw new SocketClosed(sock);
     if (chunk.length === 0) continue;
     sock.cork();
     sock.write(`${chunk.length.toString(16)}\r\n`);
@@ -78,7 +82,7 @@ function drained(sock: Socket): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (f: () => void) => (sock.off("drain", onDrain).off("close", onClose), f());
     const onDrain = () => done(resolve);
-    const onClose = () => done(() => reject(new SocketClosed(sock.errored ? messageOf(sock.errored) : "")));
+    const onClose = () => done(() => reject(new SocketClosed(sock)));
     sock.on("drain", onDrain).on("close", onClose);
   });
 }
