@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { compressor } from "./compress.ts";
 import type { Compression } from "./naming.ts";
-import { FILE_MODE, syncFile, tempPathFor } from "../util/fs-safe.ts";
+import { ArchiveFile } from "./archive-file.ts";
+import { tempPathFor } from "../util/fs-safe.ts";
 import { OperationError, systemErrorText } from "../errors.ts";
 
 export interface WrittenArchive {
@@ -27,20 +27,17 @@ class Digest extends Transform {
 }
 
 /**
- * Compresses a tar stream into a temporary file beside `dest` and syncs it. It gets its final
+ * Compresses a tar stream into a temporary file beside `dest`, synced to disk. It gets its final
  * name only together with its manifest (publish.ts). The file goes on any failure.
  */
 export async function writeArchive(tar: Readable, dest: string, compression: Compression, signal?: AbortSignal): Promise<WrittenArchive> {
   const tmp = tempPathFor(dest);
   const digest = new Digest();
-  const out = createWriteStream(tmp, { mode: FILE_MODE, highWaterMark: 1 << 20 });
+  const out = new ArchiveFile(tmp);
   let fileError: unknown;
   out.once("error", (e) => (fileError = e));
   try {
     await pipeline(tar, compressor(compression), digest, out, { signal });
-    await syncFile(tmp).catch((e: unknown) => {
-      throw (fileError = e);
-    });
   } catch (e) {
     await rm(tmp, { force: true });
     // Node's bare "ENOSPC: no space left on device, write" names neither the step nor the file.
