@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { openDecompressor } from "./compress.ts";
+import { ArchiveSource } from "./archive-file.ts";
 import { TarWalker } from "./tar-walker.ts";
 import { volumeOfEntry } from "./entry-rules.ts";
 import type { Manifest } from "./manifest.ts";
@@ -53,12 +53,12 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
     },
   });
   const sink = new Writable({ write: (_c, _e, done) => done() });
-  let source: ReturnType<typeof createReadStream> | undefined;
+  let source: ArchiveSource | undefined;
   try {
     // A lifecycle script's file is opaque to us: its hash and size are all there is to check.
     // The decompressor peeks at the file first, so the stream is opened only once that worked.
     const decompress = manifest.custom_script ? [] : [await openDecompressor(file, manifest.archive.compression), walker];
-    source = createReadStream(file, { highWaterMark: 1 << 20 });
+    source = new ArchiveSource(file);
     await pipeline([source, tap, ...decompress, sink], { signal: opts.signal });
   } catch (e) {
     source?.destroy();

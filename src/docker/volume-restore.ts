@@ -1,7 +1,7 @@
-import { createReadStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { Transform, type Readable } from "node:stream";
 import { openDecompressor } from "../archive/compress.ts";
+import { ArchiveSource } from "../archive/archive-file.ts";
 import type { Compression } from "../archive/naming.ts";
 import { createHelper } from "./helper.ts";
 import { emptyVolumes } from "./runner.ts";
@@ -23,7 +23,7 @@ export async function replaceVolumes(service: string, file: string, compression:
   try {
     let bytes = 0;
     const stages = async (): Promise<[Readable, Transform, Transform]> => [
-      createReadStream(file, { highWaterMark: 1 << 20 }),
+      new ArchiveSource(file),
       await openDecompressor(file, compression),
       new Transform({
         transform(chunk: Buffer, _e, done) {
