@@ -4,6 +4,7 @@ import type { Service } from "../config/service-config.ts";
 import { OperationError, messageOf, systemErrorText } from "../errors.ts";
 import { checkDaemon, volumeExists } from "../docker/engine.ts";
 import { createHelper } from "../docker/helper.ts";
+import { localEngineSocket } from "../docker/endpoint.ts";
 import { refuseIfUnfinished } from "./unfinished-restore.ts";
 import { volumesTar, type VolumeStats } from "../docker/volume-stream.ts";
 import { writeArchive } from "../archive/writer.ts";
@@ -44,10 +45,11 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   // A safety backup keeps exactly that data; any other backup must not save it as good.
   if (kind !== "pre-restore") await refuseIfUnfinished(ctx.stateDir, service.name);
   if (scripted) return customBackup(ctx, service, kind, folder, started);
-  for (const v of service.volumes) {
-    if (!(await volumeExists(v.name))) throw new OperationError(`volume ${v.name} of ${service.name} does not exist`);
-  }
-  const plan = await planContainers(service.volumes);
+  const names = service.volumes.map((v) => v.name);
+  // Asked together, and the engine's endpoint now, so that finding it costs no downtime later.
+  const [exist, plan] = await Promise.all([Promise.all(names.map(volumeExists)), planContainers(service.volumes), localEngineSocket()]);
+  const absent = names.find((_, i) => !exist[i]);
+  if (absent) throw new OperationError(`volume ${absent} of ${service.name} does not exist`);
   const warnings = [
     ...plan.missing.map((c) => `declared container ${c} does not exist; its volumes were read without stopping anything`),
     ...plan.undeclared.map((c) => `container ${c} uses a volume of ${service.name} but is not declared; it kept running, so its writes may make the archive inconsistent`),
@@ -55,7 +57,7 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   warnings.forEach((w) => reporter.warn(service.name, w));
 
   const { id, created } = await freeName(folder, service.name, ctx.host, ctx.config.compression);
-  const helper = await createHelper(service.name, service.volumes.map((v) => v.name), true);
+  const helper = await createHelper(service.name, names, true);
   const stopped: string[] = [];
   let downStart = 0;
   let downtime = 0;
@@ -79,16 +81,18 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
       await stopAll(plan.running, stopped, ctx.stopTimeout, signal);
     }
     signal.throwIfAborted();
-    reporter.step(service.name, `archiving ${service.volumes.map((v) => v.name).join(", ")}`);
-    const tar = volumesTar(helper, service.volumes.map((v) => v.name), stats, {
+    reporter.step(service.name, `archiving ${names.join(", ")}`);
+    const tar = volumesTar(helper, names, stats, {
       signal,
       onEnd: () => void restartOnce(),
       onBytes: (n) => reporter.progress(service.name, n, Date.now() - started),
     });
     written = await writeArchive(tar, join(folder, archiveName(id, ctx.config.compression)), ctx.config.compression, signal);
   } finally {
+    // The helper's work is done: it goes while the containers start.
+    const removed = helper.remove().catch(() => undefined);
     const failures = await restartOnce();
-    await helper.remove().catch(() => undefined);
+    await removed;
     // A restore's safety backup runs with the containers already stopped: the journal is the restore's.
     if (failures.length === 0 && plan.running.length > 0) await clearJournal(ctx.stateDir, service.name);
     if (failures.length > 0 && written) {

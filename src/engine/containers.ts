@@ -14,20 +14,21 @@ export interface ContainerPlan {
   paused: string[];
 }
 
+/** The questions are asked together: each docker CLI call takes 20-30 ms, before any downtime. */
 export async function planContainers(volumes: VolumeSpec[]): Promise<ContainerPlan> {
   const declared = [...new Set(volumes.flatMap((v) => (v.container ? [v.container] : [])))];
   const plan: ContainerPlan = { declared: [], running: [], missing: [], undeclared: [], paused: [] };
-  for (const name of declared) {
-    const state = await containerState(name);
+  const [states, users] = await Promise.all([Promise.all(declared.map(containerState)), Promise.all(volumes.map((v) => runningContainersUsing(v.name)))]);
+  declared.forEach((name, i) => {
+    const state = states[i]!;
     if (!state.exists) plan.missing.push(name);
     else plan.declared.push(name);
     if (state.running) plan.running.push(name);
     if (state.paused) plan.paused.push(name);
-  }
-  const others = new Set<string>();
-  for (const v of volumes) for (const c of await runningContainersUsing(v.name)) if (!declared.includes(c)) others.add(c);
-  plan.undeclared = [...others].sort();
-  for (const name of plan.undeclared) if ((await containerState(name)).paused) plan.paused.push(name);
+  });
+  plan.undeclared = [...new Set(users.flat())].filter((c) => !declared.includes(c)).sort();
+  const undeclaredStates = await Promise.all(plan.undeclared.map(containerState));
+  plan.paused.push(...plan.undeclared.filter((_, i) => undeclaredStates[i]!.paused));
   return plan;
 }
 
