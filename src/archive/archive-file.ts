@@ -1,51 +1,53 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 import { FILE_MODE } from "../util/fs-safe.ts";
-import { cacheHints, type CacheHints } from "../util/page-cache.ts";
+import { cacheHints } from "../page-cache.ts";
 
-/** Each window written is handed to writeback at once (and each window read is dropped)... */
+/** The page cache is given back in windows of this size, written and read alike. */
 const WINDOW = 8 << 20;
-/** ...and dropped from the cache two windows later, when the disk has had time to take it. */
-const LAG = 2 * WINDOW;
+const READ_BYTES = 1 << 20;
+
+type Done = (e?: Error | null) => void;
+
+function closeThen(fh: FileHandle | undefined, error: Error | null, done: Done): void {
+  (fh ? fh.close() : Promise.resolve()).then(() => done(error), (e: Error) => done(error ?? e));
+}
 
 /**
- * The archive file being written, private (0600), finished only once it is synced to disk. It
- * keeps only a few windows of itself in the page cache (page-cache.ts says why); the pages the
- * disk has not taken yet when their turn comes stay, and go after the final sync.
+ * The archive file being written, private (0600), finished only once it is synced to disk.
+ * Each window written is handed to writeback and then dropped from the page cache, on the hint
+ * thread (page-cache.ts says why): what the disk has not taken yet simply stays until the sync.
  */
 export class ArchiveFile extends Writable {
   private fh?: FileHandle;
-  private hints?: CacheHints;
+  private readonly hints = cacheHints();
   private written = 0;
   private handedOver = 0;
-  private dropped = 0;
 
   constructor(private readonly path: string) {
     super({ highWaterMark: 1 << 20 });
   }
 
-  override _construct(done: (e?: Error | null) => void): void {
-    Promise.all([open(this.path, "w", FILE_MODE), cacheHints()]).then(([fh, hints]) => {
+  override _construct(done: Done): void {
+    open(this.path, "w", FILE_MODE).then((fh) => {
       this.fh = fh;
-      this.hints = hints;
       done();
     }, done);
   }
 
-  override _write(chunk: Buffer, _e: BufferEncoding, done: (e?: Error | null) => void): void {
+  override _write(chunk: Buffer, _e: BufferEncoding, done: Done): void {
     this.writeAll(chunk).then(() => done(), done);
   }
 
-  override _final(done: (e?: Error | null) => void): void {
+  override _final(done: Done): void {
     this.fh!.sync().then(() => {
-      this.hints!.drop(this.fh!.fd, 0, 0);
-      done();
-    }, done);
+      this.hints.drop(this.path, 0, 0);
+      return this.hints.settled();
+    }).then(() => done(), done);
   }
 
-  override _destroy(error: Error | null, done: (e?: Error | null) => void): void {
-    const closed = this.fh ? this.fh.close() : Promise.resolve();
-    closed.then(() => done(error), (e: Error) => done(error ?? e));
+  override _destroy(error: Error | null, done: Done): void {
+    closeThen(this.fh, error, done);
   }
 
   private async writeAll(chunk: Buffer): Promise<void> {
@@ -55,17 +57,10 @@ export class ArchiveFile extends Writable {
       this.written += bytesWritten;
     }
     if (this.written - this.handedOver < WINDOW) return;
-    const fd = this.fh!.fd;
-    this.hints!.startWriteback(fd, this.handedOver, this.written - this.handedOver);
+    this.hints.writeBackAndDrop(this.path, this.handedOver, this.written - this.handedOver);
     this.handedOver = this.written;
-    if (this.handedOver - LAG > this.dropped) {
-      this.hints!.drop(fd, this.dropped, this.handedOver - LAG - this.dropped);
-      this.dropped = this.handedOver - LAG;
-    }
   }
 }
-
-const READ_BYTES = 1 << 20;
 
 /**
  * An archive file read from start to end (verify, restore) that leaves the page cache as it
@@ -73,7 +68,7 @@ const READ_BYTES = 1 << 20;
  */
 export class ArchiveSource extends Readable {
   private fh?: FileHandle;
-  private hints?: CacheHints;
+  private readonly hints = cacheHints();
   private position = 0;
   private dropped = 0;
 
@@ -81,10 +76,9 @@ export class ArchiveSource extends Readable {
     super({ highWaterMark: READ_BYTES });
   }
 
-  override _construct(done: (e?: Error | null) => void): void {
-    Promise.all([open(this.path, "r"), cacheHints()]).then(([fh, hints]) => {
+  override _construct(done: Done): void {
+    open(this.path, "r").then((fh) => {
       this.fh = fh;
-      this.hints = hints;
       done();
     }, done);
   }
@@ -93,20 +87,20 @@ export class ArchiveSource extends Readable {
     const buf = Buffer.allocUnsafe(READ_BYTES);
     this.fh!.read(buf, 0, READ_BYTES, this.position).then(({ bytesRead }) => {
       if (bytesRead === 0) {
-        this.hints!.drop(this.fh!.fd, this.dropped, 0); // to the end, read ahead included
+        this.hints.drop(this.path, this.dropped, 0); // to the end, read-ahead included
         return void this.push(null);
       }
       this.position += bytesRead;
       if (this.position - this.dropped >= WINDOW) {
-        this.hints!.drop(this.fh!.fd, this.dropped, this.position - this.dropped);
+        this.hints.drop(this.path, this.dropped, this.position - this.dropped);
         this.dropped = this.position;
       }
       this.push(buf.subarray(0, bytesRead));
     }, (e: Error) => this.destroy(e));
   }
 
-  override _destroy(error: Error | null, done: (e?: Error | null) => void): void {
-    const closed = this.fh ? this.fh.close() : Promise.resolve();
-    closed.then(() => done(error), (e: Error) => done(error ?? e));
+  /** Only drops are queued for a file read, each quick: the process may wait for them. */
+  override _destroy(error: Error | null, done: Done): void {
+    this.hints.settled().then(() => closeThen(this.fh, error, done));
   }
 }
