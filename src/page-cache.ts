@@ -65,6 +65,6 @@ const WORKER: CacheHints = {
     }),
 };
 
-const NONE: CacheHints = { writeBackAndDrop() {}, drop() {}, settled: async () => {} };
+export const NO_HINTS: CacheHints = { writeBackAndDrop() {}, drop() {}, settled: async () => {} };
 
-export const cacheHints = (): CacheHints => (typeof Bun !== "undefined" && process.platform === "linux" ? WORKER : NONE);
+export const cacheHints = (): CacheHints => (typeof Bun !== "undefined" && process.platform === "linux" ? WORKER : NO_HINTS);

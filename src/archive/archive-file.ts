@@ -1,7 +1,7 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 import { FILE_MODE } from "../util/fs-safe.ts";
-import { cacheHints } from "../page-cache.ts";
+import { NO_HINTS, cacheHints, type CacheHints } from "../page-cache.ts";
 
 /** The page cache is given back in windows of this size, written and read alike. */
 const WINDOW = 8 << 20;
@@ -64,16 +64,19 @@ export class ArchiveFile extends Writable {
 
 /**
  * An archive file read from start to end (verify, restore) that leaves the page cache as it
- * found it: what has been read is dropped, so the reads ahead land in pages just freed.
+ * found it: what has been read is dropped, so the reads ahead land in pages just freed. Unless
+ * `keepCached`: a restore verifies the archive first, and its extraction should not read the
+ * disk a second time.
  */
 export class ArchiveSource extends Readable {
   private fh?: FileHandle;
-  private readonly hints = cacheHints();
+  private readonly hints: CacheHints;
   private position = 0;
   private dropped = 0;
 
-  constructor(private readonly path: string) {
+  constructor(private readonly path: string, opts: { keepCached?: boolean } = {}) {
     super({ highWaterMark: READ_BYTES });
+    this.hints = opts.keepCached ? NO_HINTS : cacheHints();
   }
 
   override _construct(done: Done): void {

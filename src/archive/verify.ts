@@ -19,6 +19,8 @@ export interface VerifyOptions {
   onBytes?: (bytes: number) => void;
   /** Further checks per entry (restore adds its own); throw to reject. */
   onEntry?: (entry: TarHeader, volume: string) => void;
+  /** Leave the archive in the page cache: restore reads it again right after. */
+  keepCached?: boolean;
 }
 
 /**
@@ -58,7 +60,7 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
     // A lifecycle script's file is opaque to us: its hash and size are all there is to check.
     // The decompressor peeks at the file first, so the stream is opened only once that worked.
     const decompress = manifest.custom_script ? [] : [await openDecompressor(file, manifest.archive.compression), walker];
-    source = new ArchiveSource(file);
+    source = new ArchiveSource(file, { keepCached: opts.keepCached });
     await pipeline([source, tap, ...decompress, sink], { signal: opts.signal });
   } catch (e) {
     source?.destroy();

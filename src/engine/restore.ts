@@ -27,7 +27,7 @@ export async function checkRestorable(ctx: RunContext, service: Service, backup:
     }
   }
   ctx.reporter.step(service.name, `verifying ${backup.file}`);
-  const result = await verifyArchive(backup.file, backup.manifest, { signal: ctx.signal, onEntry: restoreEntryCheck(backup.manifest) });
+  const result = await verifyArchive(backup.file, backup.manifest, { signal: ctx.signal, onEntry: restoreEntryCheck(backup.manifest), keepCached: true });
   if (!result.ok) throw new OperationError(`${backup.file} cannot be restored: ${result.problems.join("; ")}`);
 }
 
