@@ -54,7 +54,7 @@ async function binary(): Promise<string> {
 
 const NOTES = [
   "Every method reads the same volume, generated once per shape from a fixed seed; repetitions interleave the methods so load on the machine hits them alike.",
-  "The data is in the page cache (just written): this measures CPU and Docker API cost, not the disk.",
+  "The data is in the page cache (just written): this measures CPU and Docker API cost, not the disk. tools-backup leaves its archives out of the cache, so each is read once, untimed, before our restores.",
   "Downtime is the app container's `die` → `start` in `docker events` (timeNano), summed if a run stops it more than once (restore stops it once since the safety backup is taken while it is down).",
   "Floor: `tar cf - DIR | cat > /dev/null` on the host. Written as `tar cf - DIR > /dev/null`, GNU tar sees /dev/null as its archive and skips reading file contents, which would make the floor meaningless.",
   "Restores: ours empties the volume and extracts (the upload `docker cp -a` makes, on the engine's socket), so the result equals the archive; the recipe and the limit extract over the existing files. Every restore is checked afterwards (file count and bytes on the host).",
