@@ -2,6 +2,7 @@ import { open, type FileHandle } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 import { FILE_MODE } from "../util/fs-safe.ts";
 import { NO_HINTS, cacheHints, type CacheHints } from "../page-cache.ts";
+import { FileWriter } from "../file-writer.ts";
 
 /** The page cache is given back in windows of this size, written and read alike. */
 const WINDOW = 8 << 20;
@@ -13,49 +14,74 @@ function closeThen(fh: FileHandle | undefined, error: Error | null, done: Done):
   (fh ? fh.close() : Promise.resolve()).then(() => done(error), (e: Error) => done(error ?? e));
 }
 
+/** Bytes handed to the writer thread and not yet written, before the stream waits. */
+const IN_FLIGHT = 4 << 20;
+
 /**
- * The archive file being written, private (0600), finished only once it is synced to disk.
- * Each window written is handed to writeback and then dropped from the page cache, on the hint
- * thread (page-cache.ts says why): what the disk has not taken yet simply stays until the sync.
+ * The archive file being written, private (0600), hashed and written on a thread of its own
+ * (file-writer.ts says why), finished only once it is synced to disk. Each window written is
+ * handed to writeback and then dropped from the page cache, on the hint thread (page-cache.ts
+ * says why): what the disk has not taken yet simply stays until the sync. `ownsChunks`: the
+ * stream before this one never touches a chunk again, so its memory moves without a copy.
  */
 export class ArchiveFile extends Writable {
-  private fh?: FileHandle;
+  /** The sha256 of the whole file, once it is finished. */
+  sha256 = "";
+  written = 0;
+  private writer?: FileWriter;
   private readonly hints = cacheHints();
-  private written = 0;
   private handedOver = 0;
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+  private readonly writes = new Set<Promise<void>>();
 
-  constructor(private readonly path: string) {
+  constructor(private readonly path: string, private readonly opts: { ownsChunks?: boolean } = {}) {
     super({ highWaterMark: 1 << 20 });
   }
 
   override _construct(done: Done): void {
-    open(this.path, "w", FILE_MODE).then((fh) => {
-      this.fh = fh;
+    FileWriter.open(this.path, FILE_MODE).then((writer) => {
+      this.writer = writer;
       done();
     }, done);
   }
 
+  /** Accepts the next chunk at once unless IN_FLIGHT bytes are still waiting to be written. */
   override _write(chunk: Buffer, _e: BufferEncoding, done: Done): void {
-    this.writeAll(chunk).then(() => done(), done);
+    const length = chunk.length;
+    this.inFlight += length;
+    const write = this.writer!.write(chunk, this.opts.ownsChunks === true).then(() => {
+      this.writes.delete(write);
+      this.inFlight -= length;
+      this.written += length;
+      this.handOver();
+      if (this.inFlight < IN_FLIGHT) this.drained?.();
+    });
+    this.writes.add(write);
+    write.catch((e: Error) => this.destroy(e));
+    if (this.inFlight < IN_FLIGHT) return done();
+    this.drained = () => {
+      this.drained = undefined;
+      done();
+    };
   }
 
   override _final(done: Done): void {
-    this.fh!.sync().then(() => {
-      this.hints.drop(this.path, 0, 0);
-      return this.hints.settled();
-    }).then(() => done(), done);
+    Promise.all(this.writes)
+      .then(() => this.writer!.finish())
+      .then((sha256) => {
+        this.sha256 = sha256;
+        this.hints.drop(this.path, 0, 0);
+        return this.hints.settled();
+      })
+      .then(() => done(), done);
   }
 
   override _destroy(error: Error | null, done: Done): void {
-    closeThen(this.fh, error, done);
+    (this.writer ? this.writer.close() : Promise.resolve()).then(() => done(error));
   }
 
-  private async writeAll(chunk: Buffer): Promise<void> {
-    for (let at = 0; at < chunk.length; ) {
-      const { bytesWritten } = await this.fh!.write(chunk, at, chunk.length - at, this.written);
-      at += bytesWritten;
-      this.written += bytesWritten;
-    }
+  private handOver(): void {
     if (this.written - this.handedOver < WINDOW) return;
     this.hints.writeBackAndDrop(this.path, this.handedOver, this.written - this.handedOver);
     this.handedOver = this.written;

@@ -59,6 +59,7 @@ abstract class OrderedJobs extends Transform {
   }
 }
 
+/** Each frame it pushes is a fresh buffer it never touches again (ArchiveFile's `ownsChunks`). */
 export class ParallelZstdCompress extends OrderedJobs {
   /** Frame buffers are reused: fresh allocations cost a page fault per 4 KiB. */
   private readonly pool: Buffer[] = [];

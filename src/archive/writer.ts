@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
-import { Transform, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { compressor } from "./compress.ts";
+import { ParallelZstdCompress } from "./parallel-zstd.ts";
 import type { Compression } from "./naming.ts";
 import { ArchiveFile } from "./archive-file.ts";
 import { tempPathFor } from "../util/fs-safe.ts";
@@ -15,33 +15,22 @@ export interface WrittenArchive {
   sha256: string;
 }
 
-/** Hashes and counts what passes, without copying it. */
-class Digest extends Transform {
-  readonly hash = createHash("sha256");
-  bytes = 0;
-  override _transform(chunk: Buffer, _e: BufferEncoding, done: (e?: Error | null, d?: Buffer) => void): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    done(null, chunk);
-  }
-}
-
 /**
  * Compresses a tar stream into a temporary file beside `dest`, synced to disk. It gets its final
  * name only together with its manifest (publish.ts). The file goes on any failure.
  */
 export async function writeArchive(tar: Readable, dest: string, compression: Compression, signal?: AbortSignal): Promise<WrittenArchive> {
   const tmp = tempPathFor(dest);
-  const digest = new Digest();
-  const out = new ArchiveFile(tmp);
+  const squeeze = compressor(compression);
+  const out = new ArchiveFile(tmp, { ownsChunks: squeeze instanceof ParallelZstdCompress });
   let fileError: unknown;
   out.once("error", (e) => (fileError = e));
   try {
-    await pipeline(tar, compressor(compression), digest, out, { signal });
+    await pipeline(tar, squeeze, out, { signal });
   } catch (e) {
     await rm(tmp, { force: true });
     // Node's bare "ENOSPC: no space left on device, write" names neither the step nor the file.
     throw e === fileError && !signal?.aborted ? new OperationError(`${systemErrorText(e)} writing ${dest}`) : e;
   }
-  return { file: tmp, bytes: digest.bytes, sha256: digest.hash.digest("hex") };
+  return { file: tmp, bytes: out.written, sha256: out.sha256 };
 }
