@@ -27,12 +27,14 @@ export interface ContainerState {
    */
   running: boolean;
   paused: boolean;
+  /** Docker's id: a container re-created under the same name has another. */
+  id?: string;
 }
 
 export async function containerState(name: string): Promise<ContainerState> {
-  const r = await docker(["container", "inspect", "--format", "{{.State.Status}}", name]);
-  const status = r.stdout.trim();
-  if (r.code === 0) return { name, exists: true, running: status === "running" || status === "restarting", paused: status === "paused" };
+  const r = await docker(["container", "inspect", "--format", "{{.Id}} {{.State.Status}}", name]);
+  const [id, status] = r.stdout.trim().split(" ");
+  if (r.code === 0) return { name, exists: true, running: status === "running" || status === "restarting", paused: status === "paused", id };
   if (/no such (container|object)/i.test(r.stderr)) return { name, exists: false, running: false, paused: false };
   throw dockerError(`inspecting container ${name}`, r.stderr);
 }

@@ -75,7 +75,7 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   try {
     signal.throwIfAborted();
     if (plan.running.length > 0) {
-      await writeJournal(ctx.stateDir, { service: service.name, pid: process.pid, operation: "backup", started_at: new Date().toISOString(), stopped: plan.running });
+      await writeJournal(ctx.stateDir, { service: service.name, pid: process.pid, operation: "backup", started_at: new Date().toISOString(), stopped: plan.running, ids: plan.ids });
       reporter.step(service.name, `stopping ${plan.running.join(", ")}`);
       downStart = Date.now();
       await stopAll(plan.running, stopped, ctx.stopTimeout, signal);

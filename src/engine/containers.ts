@@ -12,12 +12,14 @@ export interface ContainerPlan {
   undeclared: string[];
   /** Paused containers using a volume, declared or not: a backup leaves them frozen as they are. */
   paused: string[];
+  /** Docker's id of each container named above that exists, by name (for the journal). */
+  ids: Record<string, string>;
 }
 
 /** The questions are asked together: each docker CLI call takes 20-30 ms, before any downtime. */
 export async function planContainers(volumes: VolumeSpec[]): Promise<ContainerPlan> {
   const declared = [...new Set(volumes.flatMap((v) => (v.container ? [v.container] : [])))];
-  const plan: ContainerPlan = { declared: [], running: [], missing: [], undeclared: [], paused: [] };
+  const plan: ContainerPlan = { declared: [], running: [], missing: [], undeclared: [], paused: [], ids: {} };
   const [states, users] = await Promise.all([Promise.all(declared.map(containerState)), Promise.all(volumes.map((v) => runningContainersUsing(v.name)))]);
   declared.forEach((name, i) => {
     const state = states[i]!;
@@ -25,10 +27,12 @@ export async function planContainers(volumes: VolumeSpec[]): Promise<ContainerPl
     else plan.declared.push(name);
     if (state.running) plan.running.push(name);
     if (state.paused) plan.paused.push(name);
+    if (state.id) plan.ids[name] = state.id;
   });
   plan.undeclared = [...new Set(users.flat())].filter((c) => !declared.includes(c)).sort();
   const undeclaredStates = await Promise.all(plan.undeclared.map(containerState));
   plan.paused.push(...plan.undeclared.filter((_, i) => undeclaredStates[i]!.paused));
+  for (const state of undeclaredStates) if (state.id) plan.ids[state.name] = state.id;
   return plan;
 }
 
@@ -68,6 +72,7 @@ export interface RestoreUsers {
   running: string[];
   /** Start order: declared containers first, in declared order, then the others. */
   order: string[];
+  ids: Record<string, string>;
 }
 
 /**
@@ -82,5 +87,5 @@ export async function restoreUsers(volumes: VolumeSpec[]): Promise<RestoreUsers>
     throw new OperationError(`${what} ${plan.paused.join(", ")} ${are} paused: unpause ${it} (docker unpause ${names}) or stop ${it} (docker stop ${names}), then restore again; nothing was changed`);
   }
   const running = [...plan.running, ...plan.undeclared];
-  return { running, order: [...plan.declared, ...plan.undeclared] };
+  return { running, order: [...plan.declared, ...plan.undeclared], ids: plan.ids };
 }

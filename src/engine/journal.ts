@@ -12,6 +12,8 @@ export interface Journal {
   operation: "backup" | "restore";
   started_at: string;
   stopped: string[];
+  /** Their ids: a container re-created since under the same name is the user's, not ours to start. */
+  ids?: Record<string, string>;
   /** For a restore: the backup being restored. */
   restoring?: string;
   /** For a restore: the pre-restore backup to go back to if the restore was cut short. */

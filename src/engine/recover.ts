@@ -34,7 +34,10 @@ export async function recoverInterrupted(ctx: RunContext, service: string): Prom
   for (const name of journal.stopped) {
     try {
       const state = await containerState(name);
-      if (state.exists && !state.running) {
+      const was = journal.ids?.[name];
+      if (state.exists && was !== undefined && state.id !== was) {
+        reporter.warn(service, `${name} was not started: it has been re-created since the killed run stopped it, and the new one is left as it is`);
+      } else if (state.exists && !state.running) {
         await startContainer(name);
         reporter.step(service, `started ${name}, which the killed run had left stopped`);
       }

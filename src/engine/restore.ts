@@ -62,7 +62,7 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
   // The safety backup runs after the stop; a backup_dir it cannot write must fail before it.
   if (opts.safetyBackup) await prepareFolder(ctx.config.backupDir, service.name);
   const stopped: string[] = [];
-  const journal = { service: service.name, pid: process.pid, operation: "restore" as const, started_at: new Date().toISOString(), stopped: users.running, restoring: backup.id, replacing: false };
+  const journal = { service: service.name, pid: process.pid, operation: "restore" as const, started_at: new Date().toISOString(), stopped: users.running, ids: users.ids, restoring: backup.id, replacing: false };
   await writeJournal(ctx.stateDir, journal);
   let safety: BackupResult | undefined;
   let failures: string[] = [];

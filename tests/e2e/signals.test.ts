@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run, start, waitFor } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, fillVolume, isRunning, leftoverHelpers, removeLeftoverHelpers, runContainer, uniqueName } from "../helpers/docker.ts";
+import { cleanupDocker, createVolume, fillVolume, isRunning, leftoverHelpers, removeContainer, removeLeftoverHelpers, runContainer, uniqueName } from "../helpers/docker.ts";
 import { filesIn, makeProject } from "../helpers/project.ts";
 
 setDefaultTimeout(120_000);
@@ -110,6 +110,31 @@ test("SIGKILL while containers are stopped: the next run starts them again, says
   expect(leftoverHelpers(svc)).toEqual([]);
   expect(filesIn(p.serviceFolder(svc)).filter((n) => n.endsWith(".tar.zst"))).toHaveLength(1);
   expect(filesIn(p.serviceFolder(svc)).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
+});
+
+test("SIGKILL while containers are stopped, then the user re-creates the container and leaves it stopped: the next run does not start it, and says why", async () => {
+  const svc = uniqueName("recreated").replace(/-/g, "");
+  const small = createVolume();
+  fillVolume(small, "echo x > x");
+  const container = runContainer(uniqueName("stubborn"), [small], { init: false });
+  const p = makeProject({ services: { [svc]: [{ name: small, container }] } });
+  const env = { TOOLS_BACKUP_STOP_TIMEOUT: "3" };
+
+  const child = start(["backup", svc, ...p.args], { stateHome: p.stateHome, env });
+  expect(await waitFor(() => /stopping/.test(child.stderr()), 30_000)).toBe(true);
+  await Bun.sleep(1_000);
+  child.child.kill("SIGKILL");
+  await child.done;
+  expect(await waitFor(() => !isRunning(container), 20_000, 100)).toBe(true);
+  // What `docker compose up` then `docker compose stop` would leave: the same name, a new container, stopped.
+  removeContainer(container);
+  runContainer(container, [small], { stopped: true });
+
+  const next = run(["backup", svc, ...p.args], { stateHome: p.stateHome, env });
+  expect(next.code).toBe(0);
+  expect(next.stderr).toMatch(new RegExp(`${container} was not started: it has been re-created`));
+  expect(isRunning(container)).toBe(false);
+  expect(fs.existsSync(path.join(p.stateHome, "tools-backup", "journal", `${svc}.json`))).toBe(false);
 });
 
 test("a second backup of the same service is refused while one runs (exit 1, names the pid); --wait queues", async () => {
