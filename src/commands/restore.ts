@@ -3,6 +3,7 @@ import { configArgs, context, loadConfig, positionals } from "./_shared.ts";
 import { loadService } from "../config/service-config.ts";
 import { readCatalog } from "../engine/catalog.ts";
 import { INCOMPLETE, selectBackup } from "../engine/select-backup.ts";
+import { futureDatedWarning } from "../retention/future.ts";
 import { logger } from "../cli/log.ts";
 import { OperationError, UsageError } from "../errors.ts";
 import { isInteractive } from "../cli/terminal.ts";
@@ -38,8 +39,9 @@ export default defineCommand({
     }
     const { backups, unreadable } = await readCatalog(loaded.config.backupDir, service.name);
     for (const u of unreadable) logger.warn(u);
-    const { backup, skipped } = selectBackup(backups, service.name, args.from ?? "latest");
+    const { backup, skipped, future } = selectBackup(backups, service.name, args.from ?? "latest");
     for (const b of skipped) logger.warn(`skipping ${b.id}: ${INCOMPLETE}`);
+    if (future.length > 0) logger.warn(futureDatedWarning(service.name, future.map((b) => b.id), "latest passes over them; pick one by its id with --from"));
     if (!(await confirmAndRestore(context(loaded), service, backup, opts))) throw new OperationError("restore aborted: nothing was changed");
   },
 });

@@ -59,6 +59,16 @@ describe("--from", () => {
     expect(() => selectBackup([downloading(a)], "app", "latest")).toThrow(OperationError);
     expect(selectBackup([downloading(a), c], "app", a.id).backup.id).toBe(a.id); // asked for by id: verify will say why it fails
   });
+  test("latest passes over backups dated in the future (a wrong clock) and names them; an id still picks one", () => {
+    const now = new Date(Date.UTC(2026, 0, 17, 12, 0, 0));
+    const ahead = backup("app_20270301T030000Z_wrongclock");
+    const chosen = selectBackup([ahead, ...list], "app", "latest", now);
+    expect({ id: chosen.backup.id, future: chosen.future.map((x) => x.id) }).toEqual({ id: list[0]!.id, future: [ahead.id] });
+    // Within the hour of skew machines sharing a folder may have, a backup still counts as the newest.
+    expect(selectBackup([backup("app_20260117T124500Z_b"), ...list], "app", "latest", now).backup.id).toBe("app_20260117T124500Z_b");
+    expect(() => selectBackup([ahead], "app", "latest", now)).toThrow(/dated in the future .*app_20270301T030000Z_wrongclock/);
+    expect(selectBackup([ahead, ...list], "app", ahead.id, now).backup.id).toBe(ahead.id);
+  });
   test("a date passes over that day's incomplete backups the same way", () => {
     const same = ["app_20260115T120000Z_a", "app_20260115T110000Z_b"].map(backup) as [Backup, Backup];
     const local = same[0].createdAt;
