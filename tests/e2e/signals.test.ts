@@ -83,14 +83,14 @@ test("SIGTERM while `docker stop` is still waiting: the container is started aga
   expect(leftoverHelpers(svc)).toEqual([]);
 });
 
-test("SIGKILL while containers are stopped: the next run starts them again, says so, and cleans up", async () => {
-  const svc = uniqueName("kill").replace(/-/g, "");
+/** A backup SIGKILLed while its `docker stop` waits (sleep as PID 1 ignores SIGTERM): the container ends up stopped, the journal left. */
+async function killedWhileStopping(what: string) {
+  const svc = uniqueName(what).replace(/-/g, "");
   const small = createVolume();
   fillVolume(small, "echo x > x");
   const container = runContainer(uniqueName("stubborn"), [small], { init: false });
   const p = makeProject({ services: { [svc]: [{ name: small, container }] } });
   const env = { TOOLS_BACKUP_STOP_TIMEOUT: "3" };
-
   const child = start(["backup", svc, ...p.args], { stateHome: p.stateHome, env });
   expect(await waitFor(() => /stopping/.test(child.stderr()), 30_000)).toBe(true);
   await Bun.sleep(1_000); // `docker stop` has been asked for by now
@@ -100,11 +100,16 @@ test("SIGKILL while containers are stopped: the next run starts them again, says
   expect(await waitFor(() => !isRunning(container), 20_000, 100)).toBe(true);
   const journal = path.join(p.stateHome, "tools-backup", "journal", `${svc}.json`);
   expect(fs.existsSync(journal)).toBe(true);
+  const next = () => run(["backup", svc, ...p.args], { stateHome: p.stateHome, env });
+  return { svc, small, container, p, journal, next };
+}
 
-  const next = run(["backup", svc, ...p.args], { stateHome: p.stateHome, env });
-  expect(next.code).toBe(0);
-  expect(next.stderr).toMatch(/killed/);
-  expect(next.stderr).toContain(container);
+test("SIGKILL while containers are stopped: the next run starts them again, says so, and cleans up", async () => {
+  const { svc, container, p, journal, next } = await killedWhileStopping("kill");
+  const r = next();
+  expect(r.code).toBe(0);
+  expect(r.stderr).toMatch(/killed/);
+  expect(r.stderr).toContain(container);
   expect(isRunning(container)).toBe(true);
   expect(fs.existsSync(journal)).toBe(false);
   expect(leftoverHelpers(svc)).toEqual([]);
@@ -113,28 +118,15 @@ test("SIGKILL while containers are stopped: the next run starts them again, says
 });
 
 test("SIGKILL while containers are stopped, then the user re-creates the container and leaves it stopped: the next run does not start it, and says why", async () => {
-  const svc = uniqueName("recreated").replace(/-/g, "");
-  const small = createVolume();
-  fillVolume(small, "echo x > x");
-  const container = runContainer(uniqueName("stubborn"), [small], { init: false });
-  const p = makeProject({ services: { [svc]: [{ name: small, container }] } });
-  const env = { TOOLS_BACKUP_STOP_TIMEOUT: "3" };
-
-  const child = start(["backup", svc, ...p.args], { stateHome: p.stateHome, env });
-  expect(await waitFor(() => /stopping/.test(child.stderr()), 30_000)).toBe(true);
-  await Bun.sleep(1_000);
-  child.child.kill("SIGKILL");
-  await child.done;
-  expect(await waitFor(() => !isRunning(container), 20_000, 100)).toBe(true);
+  const { small, container, journal, next } = await killedWhileStopping("recreated");
   // What `docker compose up` then `docker compose stop` would leave: the same name, a new container, stopped.
   removeContainer(container);
   runContainer(container, [small], { stopped: true });
-
-  const next = run(["backup", svc, ...p.args], { stateHome: p.stateHome, env });
-  expect(next.code).toBe(0);
-  expect(next.stderr).toMatch(new RegExp(`${container} was not started: it has been re-created`));
+  const r = next();
+  expect(r.code).toBe(0);
+  expect(r.stderr).toMatch(new RegExp(`${container} was not started: it has been re-created`));
   expect(isRunning(container)).toBe(false);
-  expect(fs.existsSync(path.join(p.stateHome, "tools-backup", "journal", `${svc}.json`))).toBe(false);
+  expect(fs.existsSync(journal)).toBe(false);
 });
 
 test("a second backup of the same service is refused while one runs (exit 1, names the pid); --wait queues", async () => {
