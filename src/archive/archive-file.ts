@@ -33,7 +33,6 @@ export class ArchiveFile extends Writable {
   private handedOver = 0;
   private inFlight = 0;
   private drained: (() => void) | undefined;
-  private readonly writes = new Set<Promise<void>>();
 
   constructor(private readonly path: string, private readonly opts: { ownsChunks?: boolean } = {}) {
     super({ highWaterMark: 1 << 20 });
@@ -51,13 +50,11 @@ export class ArchiveFile extends Writable {
     const length = chunk.length;
     this.inFlight += length;
     const write = this.writer!.write(chunk, this.opts.ownsChunks === true).then(() => {
-      this.writes.delete(write);
       this.inFlight -= length;
       this.written += length;
       this.handOver();
       if (this.inFlight < IN_FLIGHT) this.drained?.();
     });
-    this.writes.add(write);
     write.catch((e: Error) => this.destroy(e));
     if (this.inFlight < IN_FLIGHT) return done();
     this.drained = () => {
@@ -66,9 +63,9 @@ export class ArchiveFile extends Writable {
     };
   }
 
+  /** The writer thread answers in order: `finish` resolves after every write (or fails with the first failure). */
   override _final(done: Done): void {
-    Promise.all(this.writes)
-      .then(() => this.writer!.finish())
+    this.writer!.finish()
       .then((sha256) => {
         this.sha256 = sha256;
         this.hints.drop(this.path, 0, 0);
