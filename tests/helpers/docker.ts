@@ -33,9 +33,10 @@ export function dockerOk(args: string[]): string {
   return r.stdout;
 }
 
-export function createVolume(name = uniqueName("vol")): string {
+/** `options`: `docker volume create` flags, such as `--opt` for a bind-type local volume. */
+export function createVolume(name = uniqueName("vol"), options: string[] = []): string {
   volumes.add(name);
-  dockerOk(["volume", "create", name]);
+  dockerOk(["volume", "create", ...options, name]);
   return name;
 }
 
