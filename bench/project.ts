@@ -42,7 +42,7 @@ export function makeProject(bin: string, volumes: VolumeDecl[]): Project {
   fs.mkdirSync(path.join(root, "xdg-config"));
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  for (const k of ["TOOLS_BACKUP_CONFIG", "TOOLS_ROOT", "TOOLS_BACKUP_DOCKER", "TOOLS_BACKUP_RUNNER_IMAGE", "TOOLS_BACKUP_READ", "FORCE_COLOR", "CI"]) delete env[k];
+  for (const k of ["TOOLS_BACKUP_CONFIG", "TOOLS_ROOT", "TOOLS_BACKUP_DOCKER", "TOOLS_BACKUP_RUNNER_IMAGE", "FORCE_COLOR", "CI"]) delete env[k];
   Object.assign(env, {
     NO_COLOR: "1",
     TERM: "dumb",
@@ -58,9 +58,9 @@ export function makeProject(bin: string, volumes: VolumeDecl[]): Project {
  * The binary with `--config` (not for `--version`, which takes no options), stdout discarded
  * unless asked for: a 1,000-row table is not data here.
  */
-export function runTool(p: Project, args: string[], keepStdout = false, env: Record<string, string> = {}): Promise<Measured> {
+export function runTool(p: Project, args: string[], keepStdout = false): Promise<Measured> {
   const config = args[0] === "--version" ? [] : ["--config", p.config];
-  return runMeasured(p.bin, [...args, ...config], { env: { ...p.env, ...env }, cwd: p.root, stdout: keepStdout ? "pipe" : "ignore" });
+  return runMeasured(p.bin, [...args, ...config], { env: p.env, cwd: p.root, stdout: keepStdout ? "pipe" : "ignore" });
 }
 
 export function runToolOk(p: Project, args: string[], keepStdout = false): Promise<Measured> {

@@ -33,8 +33,7 @@ interface Method {
 }
 
 export const BACKUP_METHODS: Method[] = [
-  { id: "ours", label: "tools-backup backup (zstd-1, volume read from its folder)", run: (c) => measureOursBackup(c, "folder") },
-  { id: "ours-engine", label: "tools-backup backup, read through the engine (TOOLS_BACKUP_READ=engine)", run: (c) => measureOursBackup(c, "engine") },
+  { id: "ours", label: "tools-backup backup (zstd-1)", run: measureOursBackup },
   { id: "recipe", label: "recipe: stop; busybox tar czf; start", run: measureRecipeBackup },
   { id: "limit", label: "limit: docker cp to /dev/null", run: measureDockerCpOut },
   { id: "floor", label: "floor: host tar cf of the volume folder", run: measureHostTar },
@@ -84,7 +83,7 @@ export async function runShape(job: ShapeJob, bin: string, reps: number): Promis
     if (job.restore) {
       if (!job.backup) {
         log(spec.key, "making the archives to restore (untimed)");
-        await measureOursBackup(ctx, "folder");
+        await measureOursBackup(ctx);
         await measureRecipeBackup(ctx);
       }
       await prepareRawTar(ctx);

@@ -20,7 +20,6 @@ const ManifestSchema = v.object({
     v.object({
       name: v.string(), bytes: Count, files: Count,
       entries: v.optional(Count, 0), devices: v.optional(Count, 0), setuid: v.optional(Count, 0), links_out: v.optional(Count, 0),
-      read_from: v.optional(v.picklist(["folder", "engine"])),
     }),
   ),
   archive: v.object({

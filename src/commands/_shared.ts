@@ -6,7 +6,7 @@ import { loadService, loadServices, type Service } from "../config/service-confi
 import { loadEnabledServices, type EnabledServices } from "../config/enabled-services.ts";
 import { UsageError } from "../errors.ts";
 import { SERVICE_NAME } from "../archive/naming.ts";
-import { hostName, readVolumes, stateDir, stopTimeout, type RunContext } from "../engine/context.ts";
+import { hostName, stateDir, stopTimeout, type RunContext } from "../engine/context.ts";
 import { requireKnownService } from "../engine/catalog.ts";
 import { interrupt } from "../cli/interrupt.ts";
 import { cliReporter } from "../cli/log.ts";
@@ -49,7 +49,7 @@ export function loadConfig(args: { config?: string; root?: string }): Loaded {
 }
 
 export function context(loaded: Loaded): RunContext {
-  return { ...loaded, host: hostName(), stateDir: stateDir(), signal: interrupt.signal, reporter: cliReporter(), stopTimeout: stopTimeout(), readVolumes: readVolumes() };
+  return { ...loaded, host: hostName(), stateDir: stateDir(), signal: interrupt.signal, reporter: cliReporter(), stopTimeout: stopTimeout() };
 }
 
 /**

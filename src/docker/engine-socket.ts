@@ -35,10 +35,10 @@ export function parseStatus(head: Buffer, what: string): { status: number; bodyA
 }
 
 /**
- * Reads an answer's status line and headers (status line included); what came after them is
- * put back to be read as the body. Rejects when the connection ends or fails first.
+ * Reads an answer's status line and headers; what came after them is put back to be read as
+ * the body. Rejects when the connection ends or fails first.
  */
-export function readHead(sock: Socket, what: string): Promise<{ status: number; head: string }> {
+export function readStatus(sock: Socket, what: string): Promise<number> {
   return new Promise((resolve, reject) => {
     let head = Buffer.alloc(0);
     const done = (f: () => void) => (sock.off("readable", onReadable).off("error", onError).off("end", onEnd), f());
@@ -51,7 +51,7 @@ export function readHead(sock: Socket, what: string): Promise<{ status: number; 
         if (!parsed) return;
         done(() => {
           if (head.length > parsed.bodyAt) sock.unshift(head.subarray(parsed.bodyAt));
-          resolve({ status: parsed.status, head: head.toString("latin1", 0, parsed.bodyAt) });
+          resolve(parsed.status);
         });
       } catch (e) {
         done(() => reject(e));

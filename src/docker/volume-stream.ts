@@ -1,8 +1,6 @@
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { TarWalker, type WalkStats } from "../archive/tar-walker.ts";
-import { FolderTar } from "../archive/folder-tar.ts";
-import { capabilityReader } from "../util/xattr.ts";
 import type { Socket } from "node:net";
 import { OperationError, messageOf } from "../errors.ts";
 import { dockerError, exitOf, spawnDocker } from "./run.ts";
@@ -18,8 +16,6 @@ export interface VolumeStats {
   devices: number;
   setuid: number;
   links_out: number;
-  /** Where the bytes came from: the volume's folder on this host, or the engine's stream. */
-  read_from: "folder" | "engine";
 }
 
 export interface VolumesTarOptions {
@@ -27,15 +23,13 @@ export interface VolumesTarOptions {
   /** Fires as soon as the last byte has left Docker, so containers can start while compression finishes. */
   onEnd: () => void;
   onBytes?: (bytes: number) => void;
-  /** Volumes to read from their folder on this host (host-folder.ts), with the folder's path. */
-  folders?: ReadonlyMap<string, string>;
 }
 
 /**
  * One tar stream holding every volume under a top-level folder of its name: each volume is
  * read as `docker cp` reads it (the Docker API's archive endpoint, on a local engine straight
- * from its socket), or from its folder into the very same bytes, and piped straight through,
- * the end-of-archive blocks between volumes dropped. Stats land in `stats` as each volume ends.
+ * from its socket) and piped straight through, the end-of-archive blocks between volumes
+ * dropped. Stats land in `stats` as each volume ends.
  */
 export function volumesTar(helper: Helper, volumes: string[], stats: VolumeStats[], opts: VolumesTarOptions): Readable {
   const out = new PassThrough({ highWaterMark: 1 << 20 });
@@ -46,10 +40,8 @@ export function volumesTar(helper: Helper, volumes: string[], stats: VolumeStats
       for (const volume of volumes) {
         const walker = new TarWalker({ stripEnd: true });
         if (opts.onBytes) walker.on("data", count);
-        const folder = opts.folders?.get(volume);
-        if (folder) await pipeline(new FolderTar(folder, volume, (await capabilityReader())!), walker, out, { end: false, signal: opts.signal });
-        else await copyOut(helper, volume, walker, out, opts.signal);
-        stats.push({ name: volume, ...pick(walker.stats), read_from: folder ? "folder" : "engine" });
+        await copyOut(helper, volume, walker, out, opts.signal);
+        stats.push({ name: volume, ...pick(walker.stats) });
       }
       opts.onEnd();
       out.end(Buffer.alloc(1024));

@@ -5,7 +5,6 @@ import { OperationError, messageOf, systemErrorText } from "../errors.ts";
 import { checkDaemon, volumeExists } from "../docker/engine.ts";
 import { createHelper } from "../docker/helper.ts";
 import { localEngineSocket } from "../docker/endpoint.ts";
-import { hostFolders } from "../docker/host-folder.ts";
 import { refuseIfUnfinished } from "./unfinished-restore.ts";
 import { volumesTar, type VolumeStats } from "../docker/volume-stream.ts";
 import { writeArchive } from "../archive/writer.ts";
@@ -59,8 +58,6 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
 
   const { id, created } = await freeName(folder, service.name, ctx.host, ctx.config.compression);
   const helper = await createHelper(service.name, names, true);
-  // Only a way to read faster: when it cannot tell, the engine reads every volume.
-  const folders = ctx.readVolumes === "auto" ? await hostFolders(helper, names, signal).catch(() => new Map<string, string>()) : new Map<string, string>();
   const stopped: string[] = [];
   let downStart = 0;
   let downtime = 0;
@@ -87,7 +84,6 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
     reporter.step(service.name, `archiving ${names.join(", ")}`);
     const tar = volumesTar(helper, names, stats, {
       signal,
-      folders,
       onEnd: () => void restartOnce(),
       onBytes: (n) => reporter.progress(service.name, n, Date.now() - started),
     });

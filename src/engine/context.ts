@@ -22,11 +22,7 @@ export interface RunContext {
   reporter: Reporter;
   /** Seconds `docker stop` waits before it kills a container. */
   stopTimeout: number;
-  /** "auto": from a volume's folder on this host where that is safe (host-folder.ts); "engine": always through Docker. */
-  readVolumes: ReadVolumes;
 }
-
-export type ReadVolumes = "auto" | "engine";
 
 /** The machine's name as written into file names; overridable so two "machines" can share a folder in tests. */
 export function hostName(env = process.env): string {
@@ -51,14 +47,6 @@ export function stopTimeout(env = process.env): number {
     throw new UsageError(`TOOLS_BACKUP_STOP_TIMEOUT must be a whole number of seconds (got "${raw}")`);
   }
   return seconds;
-}
-
-/** TOOLS_BACKUP_READ, checked with the stop timeout: "engine" turns reading volume folders off. */
-export function readVolumes(env = process.env): ReadVolumes {
-  const raw = env.TOOLS_BACKUP_READ;
-  if (raw === undefined || raw === "" || raw === "auto") return "auto";
-  if (raw === "engine") return "engine";
-  throw new UsageError(`TOOLS_BACKUP_READ must be "auto" or "engine" (got "${raw}")`);
 }
 
 /** How the engine waits for another run's lock, told through the reporter. */

@@ -1,7 +1,7 @@
 import type { Loaded } from "../commands/_shared.ts";
 import { loadBackupConfig } from "../config/backup-config.ts";
 import { locateConfig, locateRoot } from "../config/locate.ts";
-import { hostName, readVolumes, stateDir, stopTimeout, type Reporter, type RunContext } from "../engine/context.ts";
+import { hostName, stateDir, stopTimeout, type Reporter, type RunContext } from "../engine/context.ts";
 import { interrupt } from "../cli/interrupt.ts";
 
 export interface ConfigArgs {
@@ -19,5 +19,5 @@ export async function openSession(args: ConfigArgs): Promise<Loaded | undefined>
 
 /** The same RunContext the commands build, with the screens' reporter and the same SIGINT handling. */
 export function tuiContext(loaded: Loaded, reporter: Reporter): RunContext {
-  return { ...loaded, host: hostName(), stateDir: stateDir(), signal: interrupt.signal, reporter, stopTimeout: stopTimeout(), readVolumes: readVolumes() };
+  return { ...loaded, host: hostName(), stateDir: stateDir(), signal: interrupt.signal, reporter, stopTimeout: stopTimeout() };
 }

@@ -208,14 +208,4 @@ describe("flags and their values", () => {
     expect(isRunning(s.container!)).toBe(true);
     expect(startedAt(s.container!)).toBe(since);
   });
-
-  test("TOOLS_BACKUP_READ other than auto or engine (a typo meant to turn folder reads off): exit 2 before anything is stopped", () => {
-    const s = withBackup({ container: true });
-    const since = startedAt(s.container!);
-    const says = 'TOOLS_BACKUP_READ must be "auto" or "engine" (got "docker")';
-    expectUsage(s.tb(["backup", s.svc], { TOOLS_BACKUP_READ: "docker" }), says);
-    expect(listJson(s.p, s.svc)).toHaveLength(1);
-    expect(isRunning(s.container!)).toBe(true);
-    expect(startedAt(s.container!)).toBe(since);
-  });
 });

@@ -67,8 +67,7 @@ test("daemon stopped: backup and restore say it is not reachable (exit 1, no sta
 
 test("daemon SIGKILLed while a 200 MiB volume streams: clear failure, nothing partial; once it is back the next run starts the app and succeeds", async () => {
   const s = service(200);
-  // Through the engine: a volume read from its folder does not need the daemon until the start.
-  const child = start(["backup", s.svc, ...s.p.args], { stateHome: s.p.stateHome, env: { ...env(), TOOLS_BACKUP_READ: "engine" } });
+  const child = start(["backup", s.svc, ...s.p.args], { stateHome: s.p.stateHome, env: env() });
   expect(await waitFor(() => folderState(s.folder).temps.length > 0, 90_000, 5)).toBe(true);
   await Bun.sleep(300);
   const stillWriting = folderState(s.folder).temps.length > 0;

@@ -43,7 +43,7 @@ export function cleanupCliTemp(): void {
 export function binaryEnv(opts: RunOptions = {}): Record<string, string> {
   if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx bun scripts/build.ts\` first`);
   const env: Record<string, string | undefined> = { ...process.env };
-  for (const k of ["TOOLS_BACKUP_CONFIG", "TOOLS_ROOT", "TOOLS_BACKUP_HOST", "TOOLS_BACKUP_DOCKER", "TOOLS_BACKUP_READ", "CI", "FORCE_COLOR"]) delete env[k];
+  for (const k of ["TOOLS_BACKUP_CONFIG", "TOOLS_ROOT", "TOOLS_BACKUP_HOST", "TOOLS_BACKUP_DOCKER", "CI", "FORCE_COLOR"]) delete env[k];
   Object.assign(env, {
     NO_COLOR: "1",
     TERM: "dumb",

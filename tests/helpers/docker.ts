@@ -33,10 +33,9 @@ export function dockerOk(args: string[]): string {
   return r.stdout;
 }
 
-/** `options`: `docker volume create` flags, such as `--opt` for a bind-type local volume. */
-export function createVolume(name = uniqueName("vol"), options: string[] = []): string {
+export function createVolume(name = uniqueName("vol")): string {
   volumes.add(name);
-  dockerOk(["volume", "create", ...options, name]);
+  dockerOk(["volume", "create", name]);
   return name;
 }
 
