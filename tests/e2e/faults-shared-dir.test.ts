@@ -89,6 +89,8 @@ test("an archive machine A is still writing is never listed, verified or pruned 
   const child = s.a.start(["backup", s.svc]);
   const t0 = Date.now();
   while (folderState(s.folder).temps.length === 0 && Date.now() - t0 < 90_000) await Bun.sleep(5);
+  // Held mid-write while B looks: otherwise a fast machine finishes the 150 MiB before B's four runs do.
+  process.kill(child.child.pid!, "SIGSTOP");
   const temp = folderState(s.folder).temps[0];
   expect(temp).toMatch(/_hosta\.tar\.zst\.\d+$/);
 
@@ -97,6 +99,7 @@ test("an archive machine A is still writing is never listed, verified or pruned 
   const prune = s.b.tb(["prune"]);
   const status = s.b.tb(["status", "--json"]);
   const stillWriting = folderState(s.folder).temps.includes(temp!) && child.child.exitCode === null;
+  process.kill(child.child.pid!, "SIGCONT");
   expect(stillWriting).toBe(true); // otherwise the checks below prove nothing
 
   expect(seen.map((x) => x.host)).toEqual(["hostb"]);
