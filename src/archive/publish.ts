@@ -47,7 +47,8 @@ export async function finishInterruptedPublish(folder: string, host: string, dry
     if (!m || !id || id.host !== safeHost(host) || isAlive(Number(m[2]))) continue;
     const tmp = join(folder, name);
     const manifest = await readManifest(tmp);
-    if (typeof manifest === "string" || manifest.id !== id.id) continue;
+    // Another machine whose name has the same file-name form ("büro", "bäro") may be between its renames.
+    if (typeof manifest === "string" || manifest.id !== id.id || manifest.host !== host) continue;
     const final = join(folder, manifestName(id.id));
     if (await pathExists(final)) continue; // a leftover copy: the stale-file sweep's business
     const archive = await stat(join(folder, manifest.archive.file)).catch(() => undefined);

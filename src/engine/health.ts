@@ -1,4 +1,3 @@
-import { safeHost } from "../archive/naming.ts";
 import { newestNotFuture } from "../retention/future.ts";
 import type { Backup } from "./catalog.ts";
 import type { RunStatus } from "./run-status.ts";
@@ -22,9 +21,9 @@ export function defaultMaxAgeMs(intervalMs: number | undefined): number {
 
 /** Per enabled service: is there a recent, complete backup made by this machine? */
 export function serviceHealth(enabled: string[], backups: Backup[], status: RunStatus, host: string, maxAgeMs: number, now = new Date()): ServiceHealth[] {
-  const me = safeHost(host);
   return enabled.map((service) => {
-    const { newest, future } = newestNotFuture(backups.filter((b) => b.service === service && b.complete && safeHost(b.host) === me), now);
+    // The manifest's own host: the file name's form of it can be shared ("büro" and "bäro" are "b-ro").
+    const { newest, future } = newestNotFuture(backups.filter((b) => b.service === service && b.complete && b.host === host), now);
     const last = status.services[service];
     const age = newest ? now.getTime() - newest.createdAt.getTime() : Infinity;
     return {

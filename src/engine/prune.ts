@@ -2,14 +2,14 @@ import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { planRetention, type RetentionPlan } from "../retention/plan.ts";
 import { staleTempFiles } from "../retention/temp-files.ts";
-import { TEMP_PREFIX, safeHost } from "../archive/naming.ts";
+import { TEMP_PREFIX } from "../archive/naming.ts";
 import type { BackupConfig } from "../config/backup-config.ts";
 import { finishInterruptedPublish } from "../archive/publish.ts";
 import { readCatalog, type Backup } from "./catalog.ts";
 import { requireBackupDir } from "./backup-dir.ts";
 
 export interface PruneResult {
-  plan: RetentionPlan<Backup & { host: string }>;
+  plan: RetentionPlan<Backup>;
   staleTemp: string[];
   /** Backups whose run was killed between naming the archive and its manifest, now whole. */
   completed: string[];
@@ -28,8 +28,8 @@ export async function prune(config: BackupConfig, host: string, opts: { dryRun: 
   const folders = opts.service ? [opts.service] : await readdir(config.backupDir).catch(() => []);
   const finished = (await Promise.all(folders.map((f) => finishInterruptedPublish(join(config.backupDir, f), host, opts.dryRun)))).flat();
   const { backups, unreadable } = await readCatalog(config.backupDir, opts.service);
-  const entries = backups.map((b) => ({ ...b, host: safeHost(b.host) }));
-  const plan = planRetention(entries, { retentionDays: config.retentionDays, keepLast: config.keepLast }, safeHost(host), now);
+  // The manifest's own host, not the file name's form of it: "büro" and "bäro" are both "b-ro" there.
+  const plan = planRetention(backups, { retentionDays: config.retentionDays, keepLast: config.keepLast }, host, now);
   const completing = new Set(finished.map((f) => f.tmp));
   const staleTemp = (await findStaleTemp(config.backupDir, folders, host, now)).filter((f) => !completing.has(f));
   if (!opts.dryRun) {

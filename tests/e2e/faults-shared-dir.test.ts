@@ -18,7 +18,7 @@ afterAll(cleanupCliTemp);
 
 const DAY = 86_400_000;
 
-function shared(fill: string) {
+function shared(fill: string, hosts: [string, string] = ["hosta", "hostb"]) {
   const svc = svcName("shared");
   const vol = createVolume();
   fillVolume(vol, fill);
@@ -34,7 +34,7 @@ function shared(fill: string) {
       list: () => listJson(p, svc, env, stateHome),
     };
   };
-  return { svc, app, p, folder: p.serviceFolder(svc), a: machine("hosta"), b: machine("hostb") };
+  return { svc, app, p, folder: p.serviceFolder(svc), a: machine(hosts[0]), b: machine(hosts[1]) };
 }
 
 /** Moves a backup DAYS into the past (a new id: files renamed, manifest patched); returns its new id. */
@@ -132,4 +132,22 @@ test("restore's latest passes over machine B's newer backup that is still downlo
   fs.truncateSync(fromA!.file, 1);
   expectClean(s.a.tb(["restore", s.svc, "--dry-run"]), 1, new RegExp(`no complete backup of ${s.svc}: ${fromB!.id}, ${fromA!.id} still incomplete`));
   expect(containerInfo(s.app).running).toBe(true);
+});
+
+test("machines whose names differ only where a file name cannot (büro, bäro: both \"b-ro\" there) prune and complete only their own", () => {
+  const s = shared("echo a > a.txt", ["büro", "bäro"]);
+  for (let i = 0; i < 3; i++) expectClean(s.b.tb(["backup", s.svc]), 0);
+  const [third, second, first] = s.b.list();
+  const old = [age(first!, 10), age(second!, 9)].sort();
+  // bäro is between its two renames: its archive named, its manifest still temporary (a pid unknown here).
+  const temp = `.tmp-${third!.id}.json.999999`;
+  fs.renameSync(third!.manifest, path.join(s.folder, temp));
+
+  // büro's backup completes interrupted publishes and applies retention (keep_last 1, one day); then prune.
+  expectClean(s.a.tb(["backup", s.svc]), 0);
+  expectClean(s.a.tb(["prune"]), 0);
+  const listed = s.a.list();
+  expect(listed.filter((x) => x.host === "bäro").map((x) => x.id).sort()).toEqual(old);
+  expect(listed.filter((x) => x.host === "büro")).toHaveLength(1);
+  expect(folderState(s.folder).temps).toEqual([temp]);
 });
