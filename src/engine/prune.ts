@@ -1,8 +1,9 @@
 import { readdir, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { planRetention, type RetentionPlan } from "../retention/plan.ts";
 import { staleTempFiles } from "../retention/temp-files.ts";
-import { TEMP_PREFIX } from "../archive/naming.ts";
+import { MANIFEST_SUFFIX, TEMP_PREFIX } from "../archive/naming.ts";
+import { readManifest, type Manifest } from "../archive/manifest.ts";
 import type { BackupConfig } from "../config/backup-config.ts";
 import { finishInterruptedPublish } from "../archive/publish.ts";
 import { readCatalog, type Backup } from "./catalog.ts";
@@ -53,5 +54,11 @@ async function findStaleTemp(backupDir: string, folders: string[], host: string,
       if (s?.isFile()) found.push({ path, mtimeMs: s.mtimeMs });
     }
   }
-  return staleTempFiles(found, host, now);
+  const stale = staleTempFiles(found, host, now);
+  // A temporary manifest of another machine whose name has the same file-name form is that
+  // machine's interrupted publish, which its next run completes: never swept from here.
+  const others = await Promise.all(stale.map(async (f) => basename(f).includes(MANIFEST_SUFFIX) && otherHost(await readManifest(f), host)));
+  return stale.filter((_, i) => !others[i]);
 }
+
+const otherHost = (m: Manifest | string, host: string) => typeof m !== "string" && m.host !== host;

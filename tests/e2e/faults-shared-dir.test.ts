@@ -142,6 +142,9 @@ test("machines whose names differ only where a file name cannot (büro, bäro: b
   // bäro is between its two renames: its archive named, its manifest still temporary (a pid unknown here).
   const temp = `.tmp-${third!.id}.json.999999`;
   fs.renameSync(third!.manifest, path.join(s.folder, temp));
+  // Two days old, as when bäro has been off since: old enough for the sweep of leftover temporary files.
+  const twoDaysAgo = new Date(Date.now() - 2 * DAY);
+  fs.utimesSync(path.join(s.folder, temp), twoDaysAgo, twoDaysAgo);
 
   // büro's backup completes interrupted publishes and applies retention (keep_last 1, one day); then prune.
   expectClean(s.a.tb(["backup", s.svc]), 0);
