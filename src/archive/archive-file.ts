@@ -3,6 +3,7 @@ import { Readable, Writable } from "node:stream";
 import { FILE_MODE } from "../util/fs-safe.ts";
 import { NO_HINTS, cacheHints, type CacheHints } from "../page-cache.ts";
 import { FileWriter } from "../file-writer.ts";
+import { markDisposable } from "../util/release.ts";
 
 /** The page cache is given back in windows of this size, written and read alike. */
 const WINDOW = 8 << 20;
@@ -86,8 +87,8 @@ export class ArchiveFile extends Writable {
 }
 
 /**
- * An archive file read from start to end (verify, restore) that leaves the page cache as it
- * found it: what has been read is dropped, so the reads ahead land in pages just freed. Unless
+ * An archive file read from start to end (verify, restore), each read a fresh chunk marked
+ * disposable (release.ts), that leaves the page cache as it found it: what has been read is dropped, so the reads ahead land in pages just freed. Unless
  * `keepCached`: a restore verifies the archive first, and its extraction should not read the
  * disk a second time.
  */
@@ -117,6 +118,7 @@ export class ArchiveSource extends Readable {
         return void this.push(null);
       }
       this.position += bytesRead;
+      markDisposable(buf);
       if (this.position - this.dropped >= WINDOW) {
         this.hints.drop(this.path, this.dropped, this.position - this.dropped);
         this.dropped = this.position;

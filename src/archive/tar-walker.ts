@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from "node:stream";
 import { linkStaysInside } from "./entry-rules.ts";
+import { markDisposable } from "../util/release.ts";
 import { BLOCK, checksumOk, isZeroBlock, parseHeader, parsePax, type TarHeader } from "./tar-header.ts";
 
 export interface WalkStats {
@@ -19,11 +20,14 @@ export interface WalkerOptions {
   stripEnd?: boolean;
   /** Called for every real entry with PAX / GNU long names applied; throw to reject. */
   onEntry?: (entry: TarHeader) => void;
+  /** Its input chunks are fresh reads that nothing else holds: marked disposable (release.ts). */
+  freshInput?: boolean;
 }
 
 /**
  * Passes a tar stream through untouched while reading its headers: counts files and bytes,
- * checks header checksums, finds the end marker. Data blocks are never copied.
+ * checks header checksums, finds the end marker. Data blocks are never copied; what it keeps
+ * (a split header, PAX records) it copies, so a later stage may release the chunks (release.ts).
  */
 export class TarWalker extends Transform {
   readonly stats: WalkStats = { entries: 0, files: 0, bytes: 0, devices: 0, setuid: 0, linksOut: 0, ended: false };
@@ -54,6 +58,7 @@ export class TarWalker extends Transform {
   }
 
   private walk(chunk: Buffer): void {
+    if (this.options.freshInput) markDisposable(chunk);
     if (this.stats.ended) {
       if (!this.options.stripEnd) this.push(chunk);
       return;
@@ -63,7 +68,7 @@ export class TarWalker extends Transform {
     while (at < chunk.length && !this.stats.ended) {
       if (this.remaining > 0) {
         const take = Math.min(this.remaining, chunk.length - at);
-        if (this.meta) this.meta.push(chunk.subarray(at, at + take));
+        if (this.meta) this.meta.push(Buffer.from(chunk.subarray(at, at + take)));
         at += take;
         this.remaining -= take;
         if (this.remaining === 0 && this.meta) this.finishMeta();

@@ -4,6 +4,7 @@ import { pipeline } from "node:stream/promises";
 import { openDecompressor } from "./compress.ts";
 import { ArchiveSource } from "./archive-file.ts";
 import { TarWalker } from "./tar-walker.ts";
+import { consumed } from "../util/release.ts";
 import { volumeOfEntry } from "./entry-rules.ts";
 import type { Manifest } from "./manifest.ts";
 import type { TarHeader } from "./tar-header.ts";
@@ -54,7 +55,12 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
       opts.onEntry?.(entry, volume);
     },
   });
-  const sink = new Writable({ write: (_c, _e, done) => done() });
+  const sink = new Writable({
+    write(chunk: Buffer, _e, done) {
+      consumed(chunk);
+      done();
+    },
+  });
   let source: ArchiveSource | undefined;
   try {
     // A lifecycle script's file is opaque to us: its hash and size are all there is to check.

@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import type { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { OperationError, messageOf } from "../errors.ts";
+import { consumed } from "../util/release.ts";
 import { archivePath, connectEngine, daemonError, parseStatus } from "./engine-socket.ts";
 
 /** After refusing an upload the daemon closes the connection; this long at most. */
@@ -63,13 +64,14 @@ class SocketClosed extends Error {
 
 const closed = (what: string, e?: Error) => new OperationError(`${what}: the Docker engine closed the connection${e?.message ? ` (${e.message})` : ""}`);
 
+/** The last stage: each chunk is consumed once the socket has taken it (release.ts). */
 async function sendChunked(sock: Socket, tar: AsyncIterable<Buffer>): Promise<void> {
   for await (const chunk of tar) {
     if (sock.destroyed) throw new SocketClosed(sock);
     if (chunk.length === 0) continue;
     sock.cork();
     sock.write(`${chunk.length.toString(16)}\r\n`);
-    sock.write(chunk);
+    sock.write(chunk, () => consumed(chunk));
     const more = sock.write("\r\n");
     sock.uncork();
     if (!more) await drained(sock);

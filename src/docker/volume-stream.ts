@@ -38,7 +38,7 @@ export function volumesTar(helper: Helper, volumes: string[], stats: VolumeStats
   (async () => {
     try {
       for (const volume of volumes) {
-        const walker = new TarWalker({ stripEnd: true });
+        const walker = new TarWalker({ stripEnd: true, freshInput: true });
         if (opts.onBytes) walker.on("data", count);
         await copyOut(helper, volume, walker, out, opts.signal);
         stats.push({ name: volume, ...pick(walker.stats) });
