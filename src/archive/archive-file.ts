@@ -88,9 +88,9 @@ export class ArchiveFile extends Writable {
 
 /**
  * An archive file read from start to end (verify, restore), each read a fresh chunk marked
- * disposable (release.ts), that leaves the page cache as it found it: what has been read is dropped, so the reads ahead land in pages just freed. Unless
- * `keepCached`: a restore verifies the archive first, and its extraction should not read the
- * disk a second time.
+ * disposable (release.ts), that leaves the page cache as it found it: what has been read is
+ * dropped, so the reads ahead land in pages just freed. Unless `keepCached`: a restore
+ * verifies the archive first, and its extraction should not read the disk a second time.
  */
 export class ArchiveSource extends Readable {
   private fh?: FileHandle;
