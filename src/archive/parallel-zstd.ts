@@ -95,7 +95,6 @@ export class ParallelZstdDecompress extends OrderedJobs {
   private parts: Buffer[] = [];
   private partBytes = 0;
 
-
   override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
     let from = 0;
     const copied: Buffer[] = [];
