@@ -4,6 +4,7 @@
  * file). The floor: the host's own tar over the volume's folder, no Docker API in between.
  */
 import fs from "node:fs";
+import path from "node:path";
 import type { ShapeCtx } from "./context.ts";
 import { withDockerCpu } from "./docker-cpu.ts";
 import { runMeasuredOk } from "./peak-memory.ts";
@@ -16,6 +17,22 @@ export async function measureDockerCpOut(ctx: ShapeCtx): Promise<Sample> {
     return { wallMs: r.wallMs, cpuMs: r.cpuMs, dockerCpuMs };
   } finally {
     fs.closeSync(devNull);
+  }
+}
+
+/**
+ * The limit with compression: the same `docker cp` piped into the zstd CLI at our level on every
+ * core, written to a file. No stop, no start, no hash, no tar checks: what compressing the data
+ * through the Docker API costs at least with standard tools, next to which ours can be judged.
+ */
+export async function measureDockerCpZstd(ctx: ShapeCtx): Promise<Sample> {
+  const file = path.join(ctx.work, "limit.tar.zst");
+  const script = 'set -o pipefail; docker cp "$1" - | zstd -1 -T0 -q -f -o "$2"';
+  try {
+    const [r, dockerCpuMs] = await withDockerCpu(() => runMeasuredOk("bash", ["-c", script, "bash", `${ctx.helper}:/v/${ctx.volume}`, file]));
+    return { wallMs: r.wallMs, cpuMs: r.cpuMs, dockerCpuMs, archiveBytes: fs.statSync(file).size };
+  } finally {
+    fs.rmSync(file, { force: true });
   }
 }
 

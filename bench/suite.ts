@@ -8,7 +8,7 @@ import type { ShapeCtx } from "./context.ts";
 import { createHelper, createVolume, mountpoint, removeContainer, removeDir, removeVolume, runApp, tempDir } from "./docker.ts";
 import { generate, type Generated, type ShapeSpec } from "./generate.ts";
 import { measureOursBackup } from "./measure-backup.ts";
-import { measureDockerCpOut, measureHostTar } from "./measure-limit.ts";
+import { measureDockerCpOut, measureDockerCpZstd, measureHostTar } from "./measure-limit.ts";
 import { measureRecipeBackup } from "./measure-recipe.ts";
 import { measureRecipeRestore } from "./measure-recipe-restore.ts";
 import { measureDockerCpIn, prepareRawTar } from "./measure-restore-limit.ts";
@@ -36,6 +36,7 @@ export const BACKUP_METHODS: Method[] = [
   { id: "ours", label: "tools-backup backup (zstd-1)", run: measureOursBackup },
   { id: "recipe", label: "recipe: stop; busybox tar czf; start", run: measureRecipeBackup },
   { id: "limit", label: "limit: docker cp to /dev/null", run: measureDockerCpOut },
+  { id: "limit-zstd", label: "limit with compression: docker cp piped to zstd -1 -T0, to a file", run: measureDockerCpZstd },
   { id: "floor", label: "floor: host tar cf of the volume folder", run: measureHostTar },
 ];
 
