@@ -16,6 +16,8 @@ afterAll(() => {
   cleanupCliTemp();
 });
 
+const readIfAny = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "(none)");
+
 const OTHERS = "# the user's own jobs\nMAILTO=\"\"\n\n17 4 * * 0 /usr/local/bin/rotate-photos --keep 30 # weekly\n";
 
 test("install keeps every other line, re-install replaces, uninstall restores byte for byte", () => {
@@ -62,7 +64,6 @@ test("status warns loudly when the binary the line points to is gone", () => {
 });
 
 test("the installed line runs under the real cron daemon and makes a good backup", async () => {
-  ensureCronDaemon();
   // Spaces everywhere a user might have them: the binary's folder and a Google Drive backup_dir.
   const home = tempDir("tbtest-cron home-");
   const bin = path.join(home, "My Tools", "tools-backup");
@@ -77,11 +78,16 @@ test("the installed line runs under the real cron daemon and makes a good backup
   fs.mkdirSync(backupDir, { recursive: true });
   const p = makeProject({ services: { app: [{ name: volume, container }] }, config: { backup_dir: backupDir, services: { app: true } } });
   const env = { XDG_STATE_HOME: p.stateHome, PATH: process.env.PATH!, HOME: home };
+  // The user's own change, read by the daemon (on a fresh machine it starts here and reads it),
+  // then ours within the same second: the tool must still make cron see its line.
+  setCrontab(OTHERS);
+  ensureCronDaemon();
   const install = Bun.spawnSync([bin, "cron", "install", "--schedule", "* * * * *", ...p.args], { env, stderr: "pipe" });
   expect(install.exitCode).toBe(0);
   try {
     const folder = path.join(backupDir, "app");
     const made = await waitFor(() => fs.existsSync(folder) && fs.readdirSync(folder).some((n) => n.endsWith(".json")), 150_000, 1000);
+    if (!made) console.error(`no backup from cron; crontab:\n${crontabText()}\ncron.log:\n${readIfAny(path.join(p.stateHome, "tools-backup", "cron.log"))}`);
     expect(made).toBe(true);
     await waitFor(() => fs.existsSync(path.join(p.stateHome, "tools-backup", "status.json")), 30_000, 500);
   } finally {

@@ -22,9 +22,9 @@ export function saveCrontab(): () => void {
   };
 }
 
-/** Starts Debian's cron daemon unless one runs; it reads crontab changes every minute. */
+/** Starts Debian's cron daemon unless one runs (a zombie left by a killed one does not count). */
 export function ensureCronDaemon(): void {
-  if (spawnSync("pgrep", ["-x", "cron"]).status === 0) return;
+  if (spawnSync("pgrep", ["-x", "--runstates", "RSD", "cron"]).status === 0) return;
   const r = spawnSync("/usr/sbin/cron", [], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`cannot start cron: ${r.stderr}`);
 }
