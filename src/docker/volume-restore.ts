@@ -17,10 +17,13 @@ const WHAT = "extracting the archive into the volumes";
  * does; on a local engine straight over its socket).
  */
 export async function replaceVolumes(service: string, file: string, compression: Compression, volumes: string[], opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {}): Promise<void> {
-  await emptyVolumes(volumes);
-  opts.signal?.throwIfAborted();
-  const helper = await createHelper(service, volumes, false);
+  // The helper is made while the volumes are emptied: both are downtime, neither needs the other.
+  const [emptied, made] = await Promise.allSettled([emptyVolumes(volumes), createHelper(service, volumes, false)]);
   try {
+    if (emptied.status === "rejected") throw emptied.reason;
+    if (made.status === "rejected") throw made.reason;
+    const helper = made.value;
+    opts.signal?.throwIfAborted();
     let bytes = 0;
     const stages = async (): Promise<[Readable, Transform, Transform]> => [
       new ArchiveSource(file),
@@ -36,7 +39,7 @@ export async function replaceVolumes(service: string, file: string, compression:
     if (socket && (await uploadArchiveOnSocket(socket, helper.name, "/v", stages, WHAT, opts.signal))) return;
     await extractWithCli(helper.name, await stages(), opts.signal);
   } finally {
-    await helper.remove().catch(() => undefined);
+    if (made.status === "fulfilled") await made.value.remove().catch(() => undefined);
   }
 }
 

@@ -3,7 +3,7 @@ import { access, constants } from "node:fs/promises";
 import type { Service } from "../config/service-config.ts";
 import { OperationError, messageOf, systemErrorText } from "../errors.ts";
 import { checkDaemon, volumeExists } from "../docker/engine.ts";
-import { createHelper } from "../docker/helper.ts";
+import { createHelper, removeStaleHelpers } from "../docker/helper.ts";
 import { localEngineSocket } from "../docker/endpoint.ts";
 import { refuseIfUnfinished } from "./unfinished-restore.ts";
 import { volumesTar, type VolumeStats } from "../docker/volume-stream.ts";
@@ -37,17 +37,13 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
     reporter.warn(service.name, `backup ${id} was complete when its run was killed; its manifest is now in place`);
   }
   const scripted = service.lifecycle.backup !== undefined;
-  if (!scripted) {
-    await checkDaemon();
-    // Before the refusal below: recovering a killed restore may be what marks it unfinished.
-    await recoverInterrupted(ctx, service.name);
-  }
+  // Before the refusal below: recovering a killed restore may be what marks it unfinished.
+  if (!scripted) await recoverInterrupted(ctx, service.name);
   // A safety backup keeps exactly that data; any other backup must not save it as good.
   if (kind !== "pre-restore") await refuseIfUnfinished(ctx.stateDir, service.name);
   if (scripted) return customBackup(ctx, service, kind, folder, started);
   const names = service.volumes.map((v) => v.name);
-  // Asked together, and the engine's endpoint now, so that finding it costs no downtime later.
-  const [exist, plan] = await Promise.all([Promise.all(names.map(volumeExists)), planContainers(service.volumes), localEngineSocket()]);
+  const { exist, plan } = await askBeforeStop(names, service.volumes);
   const absent = names.find((_, i) => !exist[i]);
   if (absent) throw new OperationError(`volume ${absent} of ${service.name} does not exist`);
   const warnings = [
@@ -72,6 +68,8 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
     })());
   const stats: VolumeStats[] = [];
   let written;
+  // Awaited where the stream starts; failing here, it fails there.
+  localEngineSocket().catch(() => undefined);
   try {
     signal.throwIfAborted();
     if (plan.running.length > 0) {
@@ -89,8 +87,9 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
     });
     written = await writeArchive(tar, join(folder, archiveName(id, ctx.config.compression)), ctx.config.compression, signal);
   } finally {
-    // The helper's work is done: it goes while the containers start.
-    const removed = helper.remove().catch(() => undefined);
+    // The helper's work is done: it goes while the containers start, and so do those a killed
+    // run left (housekeeping, never a reason to fail; a restore has swept before its safety backup).
+    const removed = Promise.all([helper.remove(), kind === "pre-restore" || removeStaleHelpers()]).catch(() => undefined);
     const failures = await restartOnce();
     await removed;
     // A restore's safety backup runs with the containers already stopped: the journal is the restore's.
@@ -112,6 +111,20 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
       duration_ms: Date.now() - started, downtime_ms: downtime, containers_stopped: stopped, warnings, custom_script: false,
     });
   }
+}
+
+/**
+ * The questions for Docker that must be answered before the stop, asked at once. Each docker
+ * CLI call costs 40-50 ms of CPU, so whatever can wait is asked later, beside Docker's own
+ * waits: the engine's endpoint while the containers stop, stale helpers while they start.
+ */
+async function askBeforeStop(names: string[], volumes: Service["volumes"]) {
+  const [daemon, answers] = await Promise.allSettled([checkDaemon(), Promise.all([Promise.all(names.map(volumeExists)), planContainers(volumes)])]);
+  // A daemon that cannot be reached fails every question: its own message is the one to show.
+  if (daemon.status === "rejected") throw daemon.reason;
+  if (answers.status === "rejected") throw answers.reason;
+  const [exist, plan] = answers.value;
+  return { exist, plan };
 }
 
 /** The manifest's final name is given last: its presence is what makes the archive a listed backup. */

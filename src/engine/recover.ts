@@ -1,20 +1,20 @@
-import { containerState, startContainer } from "../docker/engine.ts";
+import { checkDaemon, containerState, startContainer } from "../docker/engine.ts";
 import { messageOf } from "../errors.ts";
 import { clearJournal, readJournal } from "./journal.ts";
 import { markUnfinished } from "./unfinished-restore.ts";
 import { isAlive } from "../util/process.ts";
-import { removeStaleHelpers } from "../docker/helper.ts";
 import type { RunContext } from "./context.ts";
 
 /**
- * Cleans up after a run that was killed outright. Its helper containers go (they hold no data).
- * A journal left by a run that is no longer alive means containers were stopped: start the ones
- * still stopped, and say so.
+ * Finishes what a run killed outright left: a journal of a run that is no longer alive means
+ * containers were stopped; start the ones still stopped, and say so. (Its helper containers
+ * are removeStaleHelpers' job.) Docker is asked nothing unless there is such a journal.
  */
 export async function recoverInterrupted(ctx: RunContext, service: string): Promise<void> {
-  await removeStaleHelpers();
   const journal = await readJournal(ctx.stateDir, service);
   if (!journal || journal.pid === process.pid || isAlive(journal.pid)) return;
+  // With the daemon down every start below would fail, and the journal must then stay.
+  await checkDaemon();
   const { reporter } = ctx;
   reporter.warn(service, `a ${journal.operation} started ${journal.started_at} (pid ${journal.pid}) was killed while containers were stopped; recovering`);
   // The dead run's `docker stop` calls outlive it; a container seen running now may still be

@@ -2,6 +2,8 @@ import type { Service } from "../config/service-config.ts";
 import { OperationError, messageOf } from "../errors.ts";
 import { checkDaemon, createVolume, volumeExists } from "../docker/engine.ts";
 import { replaceVolumes } from "../docker/volume-restore.ts";
+import { removeStaleHelpers } from "../docker/helper.ts";
+import { localEngineSocket } from "../docker/endpoint.ts";
 import { verifyArchive } from "../archive/verify.ts";
 import { restoreEntryCheck } from "../archive/restore-rules.ts";
 import { backupService, prepareFolder, type BackupResult } from "./backup.ts";
@@ -44,7 +46,8 @@ export interface RestoreResult {
 export async function restoreService(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean; verified?: Promise<void> }): Promise<RestoreResult> {
   const { reporter } = ctx;
   await checkDaemon();
-  await recoverInterrupted(ctx, service.name);
+  // The engine's endpoint is found now, or the extraction would ask for it during the downtime.
+  await Promise.all([removeStaleHelpers(), recoverInterrupted(ctx, service.name), localEngineSocket()]);
   // `verified`: checkRestorable already started by the caller, alongside the summary.
   await (opts.verified ?? checkRestorable(ctx, service, backup));
   // A Ctrl-C during the verification or the summary ends the run before anything is touched.

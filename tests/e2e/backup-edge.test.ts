@@ -3,7 +3,7 @@ import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, dockerOk, fillVolume, IMAGE, isRunning, runContainer, startedAt, uniqueName } from "../helpers/docker.ts";
+import { cleanupDocker, createVolume, docker, dockerOk, fillVolume, IMAGE, isRunning, runContainer, startedAt, uniqueName } from "../helpers/docker.ts";
 import { extract, topLevel } from "../helpers/archive.ts";
 import { filesIn, idPattern, makeProject, readJson, redateBackup } from "../helpers/project.ts";
 
@@ -26,6 +26,22 @@ test("an empty volume gives a valid archive holding just its folder; verify pass
   expect(topLevel(archive, "zstd")).toEqual([vol]);
   expect(fs.readdirSync(path.join(extract(archive, "zstd"), vol))).toEqual([]);
   expect(run(["verify", ...p.args]).code).toBe(0);
+});
+
+test("the helper image missing (a new engine, or pruned): the backup makes it from nothing, pulls nothing", () => {
+  const image = "tools-backup-helper:1";
+  // --force untags it even while containers of another run still use it.
+  docker(["image", "rm", "--force", image]);
+  expect(docker(["image", "inspect", image]).code).not.toBe(0);
+  const svc = svcName("noimage");
+  const vol = createVolume();
+  fillVolume(vol, "echo kept > a");
+  const p = makeProject({ services: { [svc]: [{ name: vol }] } });
+  const r = run(["backup", svc, ...p.args], { stateHome: p.stateHome });
+  expect(r.code).toBe(0);
+  expect(dockerOk(["image", "inspect", "--format", "{{.Comment}}", image]).trim()).toBe("tools-backup helper (empty)");
+  const [m] = manifests(p.serviceFolder(svc));
+  expect(fs.readFileSync(path.join(extract(path.join(p.serviceFolder(svc), m.archive.file), "zstd"), vol, "a"), "utf8")).toBe("kept\n");
 });
 
 test("an undeclared running container is warned about, recorded, and left running untouched", () => {
