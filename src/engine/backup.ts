@@ -89,7 +89,7 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   } finally {
     // The helper's work is done: it goes while the containers start, and so do those a killed
     // run left (housekeeping, never a reason to fail; a restore has swept before its safety backup).
-    const removed = Promise.all([helper.remove(), kind === "pre-restore" || removeStaleHelpers()]).catch(() => undefined);
+    const removed = Promise.all([helper.remove(), kind === "pre-restore" ? undefined : removeStaleHelpers()]).catch(() => undefined);
     const failures = await restartOnce();
     await removed;
     // A restore's safety backup runs with the containers already stopped: the journal is the restore's.
