@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { BIN, cleanupCliTemp, run, tempDir, waitFor } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, isRunning, runContainer, uniqueName } from "../helpers/docker.ts";
-import { makeProject, readJson } from "../helpers/project.ts";
+import { makeProject, readJson, textIfAny } from "../helpers/project.ts";
 import { crontabText, ensureCronDaemon, saveCrontab, setCrontab } from "../helpers/cron.ts";
 
 setDefaultTimeout(200_000);
@@ -15,8 +15,6 @@ afterAll(() => {
   restoreCrontab();
   cleanupCliTemp();
 });
-
-const readIfAny = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "(none)");
 
 const OTHERS = "# the user's own jobs\nMAILTO=\"\"\n\n17 4 * * 0 /usr/local/bin/rotate-photos --keep 30 # weekly\n";
 
@@ -87,7 +85,7 @@ test("the installed line runs under the real cron daemon and makes a good backup
   try {
     const folder = path.join(backupDir, "app");
     const made = await waitFor(() => fs.existsSync(folder) && fs.readdirSync(folder).some((n) => n.endsWith(".json")), 150_000, 1000);
-    if (!made) console.error(`no backup from cron; crontab:\n${crontabText()}\ncron.log:\n${readIfAny(path.join(p.stateHome, "tools-backup", "cron.log"))}`);
+    if (!made) console.error(`no backup from cron; crontab:\n${crontabText()}\ncron.log:\n${textIfAny(path.join(p.stateHome, "tools-backup", "cron.log")) ?? "(none)"}`);
     expect(made).toBe(true);
     await waitFor(() => fs.existsSync(path.join(p.stateHome, "tools-backup", "status.json")), 30_000, 500);
   } finally {

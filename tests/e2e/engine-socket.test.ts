@@ -8,7 +8,7 @@ import path from "node:path";
 import { cleanupCliTemp, run, start, tempDir } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, isRunning, runContainer, uniqueName } from "../helpers/docker.ts";
 import { expectClean, expectConsistent, listJson, svcName } from "../helpers/faults.ts";
-import { makeProject, readJson } from "../helpers/project.ts";
+import { makeProject, readJson, textIfAny } from "../helpers/project.ts";
 import { faultyEngine } from "../helpers/faulty-engine.ts";
 
 setDefaultTimeout(120_000);
@@ -21,7 +21,7 @@ function loggingDocker(endpoint?: string): { bin: string; calls: () => string[] 
   const log = path.join(dir, "calls.log");
   const fake = endpoint ? `case "$1 $2" in "context inspect") echo '${endpoint}'; exit 0;; esac\n` : "";
   fs.writeFileSync(path.join(dir, "docker"), `#!/bin/sh\n${fake}echo "$*" >> '${log}'\nexec docker "$@"\n`, { mode: 0o755 });
-  return { bin: path.join(dir, "docker"), calls: () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean) : []) };
+  return { bin: path.join(dir, "docker"), calls: () => (textIfAny(log) ?? "").split("\n").filter(Boolean) };
 }
 
 test("a local engine's volumes are read from its socket, any other endpoint's with `docker cp`: the same archive either way", () => {

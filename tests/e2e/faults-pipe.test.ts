@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { BIN, binaryEnv, cleanupCliTemp } from "../helpers/cli.ts";
-import { makeProject, type Project } from "../helpers/project.ts";
+import { makeProject, textIfAny, type Project } from "../helpers/project.ts";
 import { svcName } from "../helpers/faults.ts";
 import { plantBackup, tarOf, zstd } from "../helpers/tar-craft.ts";
 
@@ -45,7 +45,7 @@ function throughLaggingPipe(args: string[], p: Project, lagMs: number): Promise<
   const out = path.join(p.root, `out-${Math.random().toString(36).slice(2)}`);
   const script = `"$0" "$@"; echo $? > "${out}.code"`;
   const child = spawn("/bin/sh", ["-c", `(${script}) | (sleep ${lagMs / 1000}; cat > "${out}")`, BIN, ...args], { env: binaryEnv({ stateHome: p.stateHome }), stdio: "ignore" });
-  const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "");
+  const read = (f: string) => textIfAny(f) ?? "";
   return new Promise((resolve) => child.on("close", () => resolve({ code: Number(read(`${out}.code`) || NaN), stdout: read(out) })));
 }
 

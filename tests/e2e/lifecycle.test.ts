@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, waitFor } from "../helpers/cli.ts";
 import { sha256 } from "../helpers/archive.ts";
-import { filesIn, readJson } from "../helpers/project.ts";
+import { filesIn, readJson, textIfAny } from "../helpers/project.ts";
 import { listed, tb, tbStart } from "../helpers/restore-kit.ts";
 import { BACKUP_OK, LOG, RESTORE_OK, data, scripted, writeScript } from "../helpers/scripted.ts";
 
@@ -151,7 +151,7 @@ describe("a restore.sh that fails, also on the safety backup, leaves the service
 });
 
 describe("SIGINT while a script runs stops every process it started, then exits 130", () => {
-  const pids = (dir: string) => (fs.existsSync(path.join(dir, "pids.txt")) ? fs.readFileSync(path.join(dir, "pids.txt"), "utf8").split("\n").filter(Boolean).map(Number) : []);
+  const pids = (dir: string) => (textIfAny(path.join(dir, "pids.txt")) ?? "").split("\n").filter(Boolean).map(Number);
   /** Pids the script wrote to pids.txt that still run; a zombie runs nothing (pid 1 may not reap it). */
   const stillRunning = (dir: string) =>
     pids(dir).filter((pid) => {

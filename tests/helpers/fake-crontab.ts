@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { tempDir } from "./cli.ts";
+import { textIfAny } from "./project.ts";
 
 const MARKER = "# tools-backup: scheduled backup";
 
@@ -32,7 +33,7 @@ case "$1" in
 esac
 `;
   fs.writeFileSync(path.join(dir, "crontab"), script, { mode: 0o755 });
-  const read = () => (fs.existsSync(table) ? fs.readFileSync(table, "utf8") : "");
+  const read = () => textIfAny(table) ?? "";
   return {
     env: { PATH: `${dir}:${process.env.PATH ?? "/usr/bin:/bin"}` },
     table: read,

@@ -77,6 +77,11 @@ export function filesIn(dir: string): string[] {
   }
 }
 
+/** A file's text, or undefined when it does not exist (yet). */
+export function textIfAny(file: string): string | undefined {
+  return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+}
+
 export function mode(file: string): number {
   return fs.statSync(file).mode & 0o777;
 }

@@ -4,7 +4,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { makeProject } from "./project.ts";
+import { makeProject, textIfAny } from "./project.ts";
 import { svcName, type Svc } from "./restore-kit.ts";
 
 /** Each script appends `<op> NAME=value` lines to log.txt in its working folder. */
@@ -20,7 +20,7 @@ export function scripted(scripts: Record<string, string>, lifecycle = "lifecycle
   const dir = path.join(p.root, "services", name);
   for (const [file, body] of Object.entries(scripts)) writeScript(dir, file, body);
   fs.writeFileSync(path.join(dir, "data.txt"), "payload-1\n");
-  const log = () => (fs.existsSync(path.join(dir, "log.txt")) ? fs.readFileSync(path.join(dir, "log.txt"), "utf8").split("\n").filter(Boolean) : []);
+  const log = () => (textIfAny(path.join(dir, "log.txt")) ?? "").split("\n").filter(Boolean);
   return { name, vol: "", p, dir, log };
 }
 
