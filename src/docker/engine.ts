@@ -1,5 +1,6 @@
 import { docker, dockerError, dockerOk } from "./run.ts";
 import { OperationError } from "../errors.ts";
+import { HELPER_LABEL } from "./labels.ts";
 
 /** Fails early, with one clear message, when the daemon cannot be reached. */
 export async function checkDaemon(): Promise<void> {
@@ -39,10 +40,14 @@ export async function containerState(name: string): Promise<ContainerState> {
   throw dockerError(`inspecting container ${name}`, r.stderr);
 }
 
-/** Names of running (or paused) containers that mount the volume (any container, declared or not). */
+/**
+ * Names of running (or paused) containers that mount the volume, declared or not. Our own are
+ * left out: a restore's emptying waits in one, touching nothing, while the safety backup reads the volume.
+ */
 export async function runningContainersUsing(volume: string): Promise<string[]> {
-  const out = await dockerOk(["ps", "--filter", `volume=${volume}`, "--format", "{{.Names}}"], `listing containers using ${volume}`);
-  return out.split("\n").map((s) => s.trim()).filter(Boolean);
+  const format = `{{.Names}}\t{{.Label "${HELPER_LABEL}"}}`;
+  const out = await dockerOk(["ps", "--filter", `volume=${volume}`, "--format", format], `listing containers using ${volume}`);
+  return out.split("\n").map((line) => line.trim().split("\t")).filter(([name, label]) => name && !label).map(([name]) => name!);
 }
 
 /** `seconds`: how long docker waits for the container to exit before it kills it. */

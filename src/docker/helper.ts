@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { docker, dockerError, dockerOk } from "./run.ts";
 import { removeContainer } from "./engine.ts";
 import { isAlive } from "../util/process.ts";
+import { HELPER_LABEL } from "./labels.ts";
 
 /**
  * A never-started container that mounts a service's volumes at /v/<volume>, so `docker cp`
@@ -10,7 +11,6 @@ import { isAlive } from "../util/process.ts";
  * Its image is imported from an empty tar, so it exists on any engine without a registry.
  */
 export const HELPER_IMAGE = "tools-backup-helper:1";
-export const HELPER_LABEL = "io.tools-backup.helper";
 /** `host:pid` of the run that created the helper: only a dead run's helpers may be removed. */
 export const OWNER_LABEL = "io.tools-backup.owner";
 export const MOUNT_ROOT = "/v";

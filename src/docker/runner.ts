@@ -1,5 +1,6 @@
-import { dockerOk } from "./run.ts";
-import { HELPER_LABEL, MOUNT_ROOT } from "./helper.ts";
+import { dockerError, dockerOk, exitOf, spawnDocker } from "./run.ts";
+import { MOUNT_ROOT } from "./helper.ts";
+import { HELPER_LABEL } from "./labels.ts";
 
 /**
  * Emptying a volume needs a shell and rm inside the engine (docker cp can add files, never
@@ -7,18 +8,62 @@ import { HELPER_LABEL, MOUNT_ROOT } from "./helper.ts";
  */
 export const RUNNER_IMAGE = process.env.TOOLS_BACKUP_RUNNER_IMAGE ?? "busybox:stable";
 
-export async function runInVolumes(volumes: string[], script: string, what: string, readOnly = false): Promise<string> {
+function runArgs(volumes: string[], readOnly: boolean, script: string): string[] {
   const mounts = volumes.flatMap((v) => ["-v", `${v}:${MOUNT_ROOT}/${v}${readOnly ? ":ro" : ""}`]);
-  return dockerOk(
-    ["run", "--rm", "--log-driver", "none", "--network", "none", "--label", `${HELPER_LABEL}=runner`, ...mounts, RUNNER_IMAGE,
-      "sh", "-c", script, "sh", ...volumes.map((v) => `${MOUNT_ROOT}/${v}`)],
-    what,
-  );
+  return ["--rm", "--log-driver", "none", "--network", "none", "--label", `${HELPER_LABEL}=runner`, ...mounts, RUNNER_IMAGE,
+    "sh", "-c", script, "sh", ...volumes.map((v) => `${MOUNT_ROOT}/${v}`)];
 }
 
-/** Removes everything inside each volume, keeping the volume (other containers reference it). */
-export async function emptyVolumes(volumes: string[]): Promise<void> {
-  await runInVolumes(volumes, 'for d in "$@"; do find "$d" -mindepth 1 -maxdepth 1 -exec rm -rf {} + || exit 1; done', "emptying volumes");
+async function runInVolumes(volumes: string[], script: string, what: string, readOnly = false): Promise<string> {
+  return dockerOk(["run", ...runArgs(volumes, readOnly, script)], what);
+}
+
+/** Does nothing unless the first line on stdin is "go"; says when the volumes are empty. */
+const EMPTY_ON_GO = `read go && [ "$go" = go ] || exit 3
+for d in "$@"; do find "$d" -mindepth 1 -maxdepth 1 -exec rm -rf {} + || exit 1; done
+echo emptied`;
+const EMPTIED = "emptied\n";
+
+export interface Emptier {
+  /** Removes everything inside each volume, keeping the volumes (other containers reference them). */
+  empty(): Promise<void>;
+  /** Ends the container, with nothing touched if `empty` was never called, and waits for it. */
+  close(): Promise<void>;
+}
+
+/**
+ * An emptying armed ahead of time: a container run costs about 0.6 s on 2 cores, all of it
+ * downtime when it starts after the stop; armed before, `empty` takes 10-20 ms. The container
+ * waits for "go" on its stdin; stdin closed without it (a failed stop, Ctrl-C, our own death)
+ * ends it untouched. It is removed once it exits (--rm).
+ */
+export function armEmptying(volumes: string[]): Emptier {
+  const child = spawnDocker(["run", "-i", ...runArgs(volumes, false, EMPTY_ON_GO)], ["pipe", "pipe", "pipe"]);
+  let out = "";
+  const stderr: Buffer[] = [];
+  child.stderr!.on("data", (b: Buffer) => stderr.push(b));
+  child.stdin!.on("error", () => undefined); // a run that failed to start has closed it: its exit says why
+  const exited = exitOf(child);
+  exited.catch(() => undefined); // awaited by empty or close
+  const emptied = new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (b: Buffer) => (out += b.toString()).includes(EMPTIED) && resolve());
+    exited.then((code) => {
+      if (out.includes(EMPTIED)) return resolve();
+      // A container stopped from outside says nothing on stderr.
+      reject(dockerError("emptying volumes", Buffer.concat(stderr).toString() || `its container ended (exit code ${code}) before the volumes were empty`));
+    }, reject);
+  });
+  emptied.catch(() => undefined); // awaited by empty; a run closed unused fails it unread
+  return {
+    empty() {
+      child.stdin!.end("go\n");
+      return emptied;
+    },
+    async close() {
+      child.stdin!.end();
+      await exited.catch(() => undefined);
+    },
+  };
 }
 
 export interface VolumeUsage {

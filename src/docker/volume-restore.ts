@@ -4,7 +4,7 @@ import { openDecompressor } from "../archive/compress.ts";
 import { ArchiveSource } from "../archive/archive-file.ts";
 import type { Compression } from "../archive/naming.ts";
 import { createHelper } from "./helper.ts";
-import { emptyVolumes } from "./runner.ts";
+import { armEmptying, type Emptier } from "./runner.ts";
 import { dockerError, exitOf, spawnDocker } from "./run.ts";
 import { localEngineSocket } from "./endpoint.ts";
 import { uploadArchiveOnSocket } from "./archive-upload.ts";
@@ -16,9 +16,11 @@ const WHAT = "extracting the archive into the volumes";
  * then the archive is extracted through the Docker API with ownership kept (what `docker cp -a`
  * does; on a local engine straight over its socket).
  */
-export async function replaceVolumes(service: string, file: string, compression: Compression, volumes: string[], opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {}): Promise<void> {
+export async function replaceVolumes(service: string, file: string, compression: Compression, volumes: string[], opts: { signal?: AbortSignal; onBytes?: (n: number) => void; emptier?: Emptier } = {}): Promise<void> {
+  // Armed by the caller before the stop, or here (a rollback).
+  const emptier = opts.emptier ?? armEmptying(volumes);
   // The helper is made while the volumes are emptied: both are downtime, neither needs the other.
-  const [emptied, made] = await Promise.allSettled([emptyVolumes(volumes), createHelper(service, volumes, false)]);
+  const [emptied, made] = await Promise.allSettled([emptier.empty(), createHelper(service, volumes, false)]);
   try {
     if (emptied.status === "rejected") throw emptied.reason;
     if (made.status === "rejected") throw made.reason;
@@ -40,6 +42,7 @@ export async function replaceVolumes(service: string, file: string, compression:
     await extractWithCli(helper.name, await stages(), opts.signal);
   } finally {
     if (made.status === "fulfilled") await made.value.remove().catch(() => undefined);
+    if (!opts.emptier) await emptier.close();
   }
 }
 

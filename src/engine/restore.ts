@@ -2,13 +2,14 @@ import type { Service } from "../config/service-config.ts";
 import { OperationError, messageOf } from "../errors.ts";
 import { checkDaemon, createVolume, volumeExists } from "../docker/engine.ts";
 import { replaceVolumes } from "../docker/volume-restore.ts";
+import { armEmptying, type Emptier } from "../docker/runner.ts";
 import { removeStaleHelpers } from "../docker/helper.ts";
 import { localEngineSocket } from "../docker/endpoint.ts";
 import { verifyArchive } from "../archive/verify.ts";
 import { restoreEntryCheck } from "../archive/restore-rules.ts";
 import { backupService, prepareFolder, type BackupResult } from "./backup.ts";
 import type { Backup } from "./catalog.ts";
-import { restoreUsers, startAll, startOrder, stopAll } from "./containers.ts";
+import { restoreUsers, startAll, startOrder, stopAll, type RestoreUsers } from "./containers.ts";
 import { clearJournal, writeJournal } from "./journal.ts";
 import { recoverInterrupted } from "./recover.ts";
 import type { RunContext } from "./context.ts";
@@ -44,24 +45,37 @@ export interface RestoreResult {
  * puts the safety backup back before the containers start.
  */
 export async function restoreService(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean; verified?: Promise<void> }): Promise<RestoreResult> {
-  const { reporter } = ctx;
   await checkDaemon();
+  const volumes = service.lifecycle.restore ? [] : service.volumes.map((v) => v.name);
   // The engine's endpoint is found now, or the extraction would ask for it during the downtime.
-  await Promise.all([removeStaleHelpers(), recoverInterrupted(ctx, service.name), localEngineSocket()]);
-  // `verified`: checkRestorable already started by the caller, alongside the summary.
-  await (opts.verified ?? checkRestorable(ctx, service, backup));
-  // A Ctrl-C during the verification or the summary ends the run before anything is touched.
-  ctx.signal.throwIfAborted();
-  if (service.lifecycle.restore) return customRestore(ctx, service, backup, opts);
-  const volumes = service.volumes.map((v) => v.name);
-  // Before any change: a paused user of the volumes refuses the restore.
-  const users = await restoreUsers(service.volumes);
-  for (const v of volumes) {
-    if (!(await volumeExists(v))) {
-      reporter.step(service.name, `creating missing volume ${v}`);
+  const [exist] = await Promise.all([Promise.all(volumes.map(volumeExists)), removeStaleHelpers(), recoverInterrupted(ctx, service.name), localEngineSocket()]);
+  // Armed while the archive is verified, so that emptying the volumes costs no downtime; later
+  // when a volume is still to be created (`docker run -v` would create it unannounced).
+  let emptier = volumes.length > 0 && exist.every(Boolean) ? armEmptying(volumes) : undefined;
+  try {
+    // `verified`: checkRestorable already started by the caller, alongside the summary.
+    await (opts.verified ?? checkRestorable(ctx, service, backup));
+    // A Ctrl-C during the verification or the summary ends the run before anything is touched.
+    ctx.signal.throwIfAborted();
+    if (service.lifecycle.restore) return await customRestore(ctx, service, backup, opts);
+    // Before any change: a paused user of the volumes refuses the restore.
+    const users = await restoreUsers(service.volumes);
+    for (const [i, v] of volumes.entries()) {
+      if (exist[i]) continue;
+      ctx.reporter.step(service.name, `creating missing volume ${v}`);
       await createVolume(v);
     }
+    emptier ??= armEmptying(volumes);
+    return await replaceData(ctx, service, backup, { ...opts, users, emptier });
+  } finally {
+    await emptier?.close();
   }
+}
+
+async function replaceData(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean; users: RestoreUsers; emptier: Emptier }): Promise<RestoreResult> {
+  const { reporter } = ctx;
+  const { users } = opts;
+  const volumes = service.volumes.map((v) => v.name);
   // The safety backup runs after the stop; a backup_dir it cannot write must fail before it.
   if (opts.safetyBackup) await prepareFolder(ctx.config.backupDir, service.name);
   const stopped: string[] = [];
@@ -86,6 +100,7 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
     try {
       await replaceVolumes(service.name, backup.file, backup.manifest.archive.compression, volumes, {
         signal: ctx.signal,
+        emptier: opts.emptier,
         onBytes: (n) => reporter.progress(service.name, n, Date.now() - t0),
       });
     } catch (e) {

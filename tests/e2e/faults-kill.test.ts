@@ -170,6 +170,23 @@ test("SIGKILL while `docker stop` waits, and the next run's docker is slow: the 
   expect({ running: containerInfo(s.app).running, stderr: next.stderr }).toMatchObject({ running: true });
 });
 
+test("restore SIGKILLed while `docker stop` waits: the emptying armed for after the stop ends by itself, the data untouched", async () => {
+  const s = setup(1);
+  expect(s.tb(["backup", s.svc]).code).toBe(0);
+  docker(["rm", "-f", s.app]);
+  runContainer(s.app, [s.vol], { init: false }); // ignores SIGTERM: its stop takes the whole timeout
+  const before = snapshot(s.vol);
+  const runners = () => dockerOk(["ps", "-a", "--filter", "label=io.tools-backup.helper=runner", "--filter", `volume=${s.vol}`, "--format", "{{.Names}}"]).trim();
+  const child = start(["restore", s.svc, "--yes", "--no-safety-backup", ...s.p.args], { stateHome: s.p.stateHome, env: { ...ENV, TOOLS_BACKUP_STOP_TIMEOUT: "5" } });
+  expect(await waitFor(() => /stopping/.test(child.stderr()) && runners() !== "", 30_000, 100)).toBe(true);
+  child.child.kill("SIGKILL");
+  await child.done;
+  expect(await waitFor(() => runners() === "", 15_000, 100)).toBe(true);
+  expect(await waitFor(() => !containerInfo(s.app).running, 15_000)).toBe(true); // the stop went on without the run
+  expect(snapshot(s.vol)).toEqual(before);
+  expectClean(s.tb(["backup", s.svc]), 0, new RegExp(`started ${s.app}`));
+});
+
 test("restore SIGKILLed during extraction (300 MiB): the next BACKUP starts the app but refuses to save the partial data, giving the exact command; that command brings the data back", async () => {
   const s = setup(300);
   expect(s.tb(["backup", s.svc]).code).toBe(0);

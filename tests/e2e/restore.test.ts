@@ -2,8 +2,8 @@
 import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { cleanupCliTemp } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, docker, fillVolume, isRunning, leftoverHelpers, startedAt, volumeExists } from "../helpers/docker.ts";
+import { cleanupCliTemp, tempDir } from "../helpers/cli.ts";
+import { cleanupDocker, createVolume, docker, dockerOk, fillVolume, isRunning, leftoverHelpers, startedAt, volumeExists } from "../helpers/docker.ts";
 import { extract } from "../helpers/archive.ts";
 import { FILL, HOST, app, backupOk, cleanupApps, exists, fileInfo, listed, restamp, service, state, tb } from "../helpers/restore-kit.ts";
 
@@ -47,6 +47,24 @@ test("round trip: added file gone, modified file back with owner, mode and mtime
   const out = extract(safety[0]!.file, "zstd");
   expect(fs.readFileSync(path.join(out, s.vol, "added.txt"), "utf8")).toBe("added\n");
   expect(fs.readFileSync(path.join(out, s.vol, "modify.txt"), "utf8")).toBe("changed\n");
+});
+
+// Every question about the volume's users waits 2 s here, so the emptying's container (armed
+// while the archive is verified) is surely up when they are asked, the safety backup's included.
+test("the emptying's container, started before the stop, is not taken for a user of the volume: not stopped, not warned about, gone after", () => {
+  const s = service();
+  const original = state(s.vol);
+  backupOk(s);
+  fillVolume(s.vol, "echo added > added.txt");
+  const dir = tempDir("tbtest-slowps-");
+  fs.writeFileSync(path.join(dir, "docker"), `#!/bin/sh\ncase "$*" in *'ps --filter volume='*) sleep 2;; esac\nexec docker "$@"\n`, { mode: 0o755 });
+  const r = tb(s, ["restore", s.name, "--yes"], { TOOLS_BACKUP_DOCKER: path.join(dir, "docker") });
+  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+  expect(r.stderr).toMatch(new RegExp(`stopping ${s.container}\n`));
+  expect(r.stderr).not.toMatch(/not declared/);
+  expect(state(s.vol)).toEqual(original);
+  expect(isRunning(s.container!)).toBe(true);
+  expect(dockerOk(["ps", "-a", "--filter", "label=io.tools-backup.helper=runner", "--filter", `volume=${s.vol}`, "--format", "{{.Names}}"]).trim()).toBe("");
 });
 
 // Restore refuses links that point outside their volume, but backup and verify accept them: common
