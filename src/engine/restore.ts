@@ -72,6 +72,7 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
   }
 }
 
+/** From the journal on: the stop, the safety backup, the replacement, the start. */
 async function replaceData(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean; users: RestoreUsers; emptier: Emptier }): Promise<RestoreResult> {
   const { reporter } = ctx;
   const { users } = opts;
