@@ -3,13 +3,13 @@
  * endpoint. Both must give the same archive, and a stream the engine cuts must never be kept.
  */
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
-import fs from "node:fs";
 import path from "node:path";
-import { cleanupCliTemp, run, start, tempDir } from "../helpers/cli.ts";
+import { cleanupCliTemp, run, start } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, isRunning, runContainer, uniqueName } from "../helpers/docker.ts";
 import { expectClean, expectConsistent, listJson, svcName } from "../helpers/faults.ts";
 import { makeProject, readJson, textIfAny } from "../helpers/project.ts";
 import { faultyEngine } from "../helpers/faulty-engine.ts";
+import { dockerStandIn } from "../helpers/docker-stand-in.ts";
 
 setDefaultTimeout(120_000);
 afterEach(cleanupDocker);
@@ -17,11 +17,9 @@ afterAll(cleanupCliTemp);
 
 /** A docker CLI that logs each call; with `endpoint`, it reports that endpoint as the engine's. */
 function loggingDocker(endpoint?: string): { bin: string; calls: () => string[] } {
-  const dir = tempDir("tbtest-logdocker-");
-  const log = path.join(dir, "calls.log");
   const fake = endpoint ? `case "$1 $2" in "context inspect") echo '${endpoint}'; exit 0;; esac\n` : "";
-  fs.writeFileSync(path.join(dir, "docker"), `#!/bin/sh\n${fake}echo "$*" >> '${log}'\nexec docker "$@"\n`, { mode: 0o755 });
-  return { bin: path.join(dir, "docker"), calls: () => (textIfAny(log) ?? "").split("\n").filter(Boolean) };
+  const { bin, dir } = dockerStandIn((d) => `${fake}echo "$*" >> '${path.join(d, "calls.log")}'`, "tbtest-logdocker-");
+  return { bin, calls: () => (textIfAny(path.join(dir, "calls.log")) ?? "").split("\n").filter(Boolean) };
 }
 
 test("a local engine's volumes are read from its socket, any other endpoint's with `docker cp`: the same archive either way", () => {

@@ -8,8 +8,9 @@
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { cleanupCliTemp, run, start, tempDir, waitFor } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, docker, dockerOk, fillVolume, leftoverHelpers, runContainer, uniqueName } from "../helpers/docker.ts";
+import { cleanupCliTemp, run, start, waitFor } from "../helpers/cli.ts";
+import { cleanupDocker, createVolume, docker, dockerOk, fillVolume, leftoverHelpers, runContainer, runnersUsing, uniqueName } from "../helpers/docker.ts";
+import { dockerStandIn } from "../helpers/docker-stand-in.ts";
 import { snapshot } from "../helpers/archive.ts";
 import { makeProject, readJson } from "../helpers/project.ts";
 import { containerInfo, expectClean, expectConsistent, folderState, listJson, orphans, prng, randomFill, svcName } from "../helpers/faults.ts";
@@ -163,9 +164,8 @@ test("SIGKILL while `docker stop` waits, and the next run's docker is slow: the 
   child.child.kill("SIGKILL"); // its `docker stop` goes on without it
   await child.done;
   // The next run's first inspect (recovery) answers at once; the later ones take 4 s, as on a loaded engine.
-  const dir = tempDir("tbtest-slowdocker-");
-  fs.writeFileSync(path.join(dir, "docker"), `#!/bin/sh\ncase "$*" in *'container inspect'*) mkdir '${dir}/first' 2>/dev/null || sleep 4;; esac\nexec docker "$@"\n`, { mode: 0o755 });
-  const next = run(["backup", s.svc, ...s.p.args], { stateHome: s.p.stateHome, env: { ...ENV, ...env, TOOLS_BACKUP_DOCKER: path.join(dir, "docker") } });
+  const slow = dockerStandIn((dir) => `case "$*" in *'container inspect'*) mkdir '${dir}/first' 2>/dev/null || sleep 4;; esac`, "tbtest-slowdocker-");
+  const next = run(["backup", s.svc, ...s.p.args], { stateHome: s.p.stateHome, env: { ...ENV, ...env, TOOLS_BACKUP_DOCKER: slow.bin } });
   expectClean(next, 0);
   expect({ running: containerInfo(s.app).running, stderr: next.stderr }).toMatchObject({ running: true });
 });
@@ -176,12 +176,11 @@ test("restore SIGKILLed while `docker stop` waits: the emptying armed for after 
   docker(["rm", "-f", s.app]);
   runContainer(s.app, [s.vol], { init: false }); // ignores SIGTERM: its stop takes the whole timeout
   const before = snapshot(s.vol);
-  const runners = () => dockerOk(["ps", "-a", "--filter", "label=io.tools-backup.helper=runner", "--filter", `volume=${s.vol}`, "--format", "{{.Names}}"]).trim();
   const child = start(["restore", s.svc, "--yes", "--no-safety-backup", ...s.p.args], { stateHome: s.p.stateHome, env: { ...ENV, TOOLS_BACKUP_STOP_TIMEOUT: "5" } });
-  expect(await waitFor(() => /stopping/.test(child.stderr()) && runners() !== "", 30_000, 100)).toBe(true);
+  expect(await waitFor(() => /stopping/.test(child.stderr()) && runnersUsing(s.vol) !== "", 30_000, 100)).toBe(true);
   child.child.kill("SIGKILL");
   await child.done;
-  expect(await waitFor(() => runners() === "", 15_000, 100)).toBe(true);
+  expect(await waitFor(() => runnersUsing(s.vol) === "", 15_000, 100)).toBe(true);
   expect(await waitFor(() => !containerInfo(s.app).running, 15_000)).toBe(true); // the stop went on without the run
   expect(snapshot(s.vol)).toEqual(before);
   expectClean(s.tb(["backup", s.svc]), 0, new RegExp(`started ${s.app}`));

@@ -12,6 +12,7 @@ import { sha256 } from "../helpers/archive.ts";
 import { containerInfo, expectClean, folderState, mountTmpfs, randomFill, unmountAll } from "../helpers/faults.ts";
 import { startInPty, type Pty } from "../helpers/pty.ts";
 import { faultyEngine } from "../helpers/faulty-engine.ts";
+import { dockerStandIn } from "../helpers/docker-stand-in.ts";
 import { FAST, backupOk, cleanupApps, exists, fileInfo, journalFile, listed, lockFile, service, state, tb, tbStart, type Svc } from "../helpers/restore-kit.ts";
 
 setDefaultTimeout(120_000);
@@ -222,11 +223,9 @@ async function interruptedUntouched(x: ReturnType<typeof changedAfterBackup>, ch
  * `first` (and `reached` appears); every call not ended by it goes on to docker.
  */
 function fakeDocker(pattern: string, first: string): { file: string; reached: string } {
-  const dir = tempDir("tbtest-fakedocker-");
-  const file = path.join(dir, "docker");
-  const reached = path.join(dir, "reached");
-  fs.writeFileSync(file, `#!/bin/sh\ncase "$*" in *'${pattern}'*) if mkdir '${reached}' 2>/dev/null; then ${first}; fi;; esac\nexec docker "$@"\n`, { mode: 0o755 });
-  return { file, reached };
+  const marker = (dir: string) => path.join(dir, "reached");
+  const { bin, dir } = dockerStandIn((d) => `case "$*" in *'${pattern}'*) if mkdir '${marker(d)}' 2>/dev/null; then ${first}; fi;; esac`, "tbtest-fakedocker-");
+  return { file: bin, reached: marker(dir) };
 }
 
 /** Fails the first call whose arguments contain `pattern`, then passes everything on. */

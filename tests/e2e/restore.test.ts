@@ -2,8 +2,9 @@
 import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { cleanupCliTemp, tempDir } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, docker, dockerOk, fillVolume, isRunning, leftoverHelpers, startedAt, volumeExists } from "../helpers/docker.ts";
+import { cleanupCliTemp } from "../helpers/cli.ts";
+import { cleanupDocker, createVolume, docker, fillVolume, isRunning, leftoverHelpers, runnersUsing, startedAt, volumeExists } from "../helpers/docker.ts";
+import { dockerStandIn } from "../helpers/docker-stand-in.ts";
 import { extract } from "../helpers/archive.ts";
 import { FILL, HOST, app, backupOk, cleanupApps, exists, fileInfo, listed, restamp, service, state, tb } from "../helpers/restore-kit.ts";
 
@@ -56,15 +57,14 @@ test("the emptying's container, started before the stop, is not taken for a user
   const original = state(s.vol);
   backupOk(s);
   fillVolume(s.vol, "echo added > added.txt");
-  const dir = tempDir("tbtest-slowps-");
-  fs.writeFileSync(path.join(dir, "docker"), `#!/bin/sh\ncase "$*" in *'ps --filter volume='*) sleep 2;; esac\nexec docker "$@"\n`, { mode: 0o755 });
-  const r = tb(s, ["restore", s.name, "--yes"], { TOOLS_BACKUP_DOCKER: path.join(dir, "docker") });
+  const slowPs = dockerStandIn(() => `case "$*" in *'ps --filter volume='*) sleep 2;; esac`, "tbtest-slowps-");
+  const r = tb(s, ["restore", s.name, "--yes"], { TOOLS_BACKUP_DOCKER: slowPs.bin });
   expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
   expect(r.stderr).toMatch(new RegExp(`stopping ${s.container}\n`));
   expect(r.stderr).not.toMatch(/not declared/);
   expect(state(s.vol)).toEqual(original);
   expect(isRunning(s.container!)).toBe(true);
-  expect(dockerOk(["ps", "-a", "--filter", "label=io.tools-backup.helper=runner", "--filter", `volume=${s.vol}`, "--format", "{{.Names}}"]).trim()).toBe("");
+  expect(runnersUsing(s.vol)).toBe("");
 });
 
 // Restore refuses links that point outside their volume, but backup and verify accept them: common

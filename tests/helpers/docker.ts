@@ -158,6 +158,11 @@ export function leftoverHelpers(service: string): string[] {
   return out.split("\n").filter(Boolean);
 }
 
+/** The tool's runner containers (emptying, measuring) that mount `volume`, running or not. */
+export function runnersUsing(volume: string): string {
+  return dockerOk(["ps", "-a", "--filter", "label=io.tools-backup.helper=runner", "--filter", `volume=${volume}`, "--format", "{{.Names}}"]).trim();
+}
+
 /** Removes helpers a killed run of the tool left behind (the next run of that service would too). */
 export function removeLeftoverHelpers(service: string): void {
   for (const name of leftoverHelpers(service)) docker(["rm", "--force", name]);
