@@ -9,7 +9,7 @@ import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run, start, waitFor } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, docker, dockerOk, fillVolume, leftoverHelpers, runContainer, runnersUsing, uniqueName } from "../helpers/docker.ts";
+import { cleanupDocker, createVolume, docker, dockerOk, fillVolume, leftoverHelpers, runContainer, runnersUsing, stopReceivedSince, uniqueName } from "../helpers/docker.ts";
 import { dockerStandIn } from "../helpers/docker-stand-in.ts";
 import { snapshot } from "../helpers/archive.ts";
 import { makeProject, readJson } from "../helpers/project.ts";
@@ -157,10 +157,10 @@ test("SIGKILL while `docker stop` waits, and the next run's docker is slow: the 
   const s = setup(1);
   docker(["rm", "-f", s.app]);
   runContainer(s.app, [s.vol], { init: false }); // ignores SIGTERM: its stop takes the whole timeout
+  const since = Date.now();
   const env = { TOOLS_BACKUP_STOP_TIMEOUT: "3" };
   const child = start(["backup", s.svc, ...s.p.args], { stateHome: s.p.stateHome, env: { ...ENV, ...env } });
-  expect(await waitFor(() => /stopping/.test(child.stderr()), 30_000)).toBe(true);
-  await Bun.sleep(300);
+  expect(await waitFor(() => stopReceivedSince(s.app, since), 30_000, 50)).toBe(true);
   child.child.kill("SIGKILL"); // its `docker stop` goes on without it
   await child.done;
   // The next run's first inspect (recovery) answers at once; the later ones take 4 s, as on a loaded engine.
@@ -176,8 +176,9 @@ test("restore SIGKILLed while `docker stop` waits: the emptying armed for after 
   docker(["rm", "-f", s.app]);
   runContainer(s.app, [s.vol], { init: false }); // ignores SIGTERM: its stop takes the whole timeout
   const before = snapshot(s.vol);
+  const since = Date.now();
   const child = start(["restore", s.svc, "--yes", "--no-safety-backup", ...s.p.args], { stateHome: s.p.stateHome, env: { ...ENV, TOOLS_BACKUP_STOP_TIMEOUT: "5" } });
-  expect(await waitFor(() => /stopping/.test(child.stderr()) && runnersUsing(s.vol) !== "", 30_000, 100)).toBe(true);
+  expect(await waitFor(() => stopReceivedSince(s.app, since) && runnersUsing(s.vol) !== "", 30_000, 50)).toBe(true);
   child.child.kill("SIGKILL");
   await child.done;
   expect(await waitFor(() => runnersUsing(s.vol) === "", 15_000, 100)).toBe(true);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run, start, waitFor } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, fillVolume, isRunning, leftoverHelpers, removeContainer, removeLeftoverHelpers, runContainer, uniqueName } from "../helpers/docker.ts";
+import { cleanupDocker, createVolume, fillVolume, isRunning, leftoverHelpers, removeContainer, removeLeftoverHelpers, runContainer, stopReceivedSince, uniqueName } from "../helpers/docker.ts";
 import { filesIn, makeProject } from "../helpers/project.ts";
 
 setDefaultTimeout(120_000);
@@ -71,8 +71,7 @@ test("SIGTERM while `docker stop` is still waiting: the container is started aga
 
   const t0 = Date.now();
   const child = start(["backup", svc, ...p.args], { stateHome: p.stateHome, env: { TOOLS_BACKUP_STOP_TIMEOUT: "4" } });
-  expect(await waitFor(() => /stopping/.test(child.stderr()), 30_000)).toBe(true);
-  await Bun.sleep(500);
+  expect(await waitFor(() => stopReceivedSince(container, t0), 30_000, 50)).toBe(true);
   child.child.kill("SIGTERM");
   const r = await child.done;
 
@@ -91,9 +90,9 @@ async function killedWhileStopping(what: string) {
   const container = runContainer(uniqueName("stubborn"), [small], { init: false });
   const p = makeProject({ services: { [svc]: [{ name: small, container }] } });
   const env = { TOOLS_BACKUP_STOP_TIMEOUT: "3" };
+  const since = Date.now();
   const child = start(["backup", svc, ...p.args], { stateHome: p.stateHome, env });
-  expect(await waitFor(() => /stopping/.test(child.stderr()), 30_000)).toBe(true);
-  await Bun.sleep(1_000); // `docker stop` has been asked for by now
+  expect(await waitFor(() => stopReceivedSince(container, since), 30_000, 50)).toBe(true);
   child.child.kill("SIGKILL");
   await child.done;
   // The `docker stop` it asked for goes on without it.

@@ -158,6 +158,21 @@ export function leftoverHelpers(service: string): string[] {
   return out.split("\n").filter(Boolean);
 }
 
+/**
+ * Whether the engine has sent the container SIGTERM since `sinceMs`: a `docker stop` reached it
+ * and goes on whatever happens to the client. Seeing our "stopping" message does not tell that.
+ */
+export function stopReceivedSince(container: string, sinceMs: number): boolean {
+  const at = (ms: number) => (ms / 1000).toFixed(3);
+  const format = "{{.TimeNano}} {{.Actor.Attributes.signal}}";
+  const out = dockerOk(["events", "--since", at(sinceMs), "--until", at(Date.now()), "--filter", `container=${container}`, "--filter", "event=kill", "--format", format]);
+  // The engine may round --since down to the second, replaying an earlier container's stop.
+  return out.split("\n").some((line) => {
+    const [nano, signal] = line.split(" ");
+    return signal === "15" && BigInt(nano!) >= BigInt(sinceMs) * 1_000_000n;
+  });
+}
+
 /** The tool's runner containers (emptying, measuring) that mount `volume`, running or not. */
 export function runnersUsing(volume: string): string {
   return dockerOk(["ps", "-a", "--filter", "label=io.tools-backup.helper=runner", "--filter", `volume=${volume}`, "--format", "{{.Names}}"]).trim();
