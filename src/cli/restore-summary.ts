@@ -4,7 +4,7 @@ import { lockOptions, type RunContext } from "../engine/context.ts";
 import { withServiceLock } from "../engine/lock.ts";
 import { planRestore, type RestorePlan } from "../engine/restore-plan.ts";
 import { checkDaemon } from "../docker/engine.ts";
-import { checkRestorable, restoreService } from "../engine/restore.ts";
+import { checkRestorable, restoreService, type RestoreResult } from "../engine/restore.ts";
 import { formatAge, formatBytes, formatLocal } from "../util/format.ts";
 import { typedConfirmation } from "./confirm.ts";
 import { logger } from "./log.ts";
@@ -50,17 +50,23 @@ export async function confirmAndRestore(ctx: RunContext, service: Service, backu
   // meanwhile): the archive is verified while the summary is gathered, both only read.
   const verified = (opts.yes && !opts.wait) || opts.dryRun ? checkRestorable(ctx, service, backup) : undefined;
   verified?.catch(() => undefined); // awaited below; a failure must not count as unhandled first
-  const plan = await planRestore(service, backup);
-  (opts.show ?? ((s: string) => logger.log(s)))(describeRestore(plan, opts.safetyBackup));
-  if (opts.dryRun) {
-    await verified;
-    say.success(`dry run: ${backup.id} passed every check; nothing was changed`);
-    return true;
+  const plan = await planRestore(service, backup, { arm: !opts.dryRun });
+  let result: RestoreResult;
+  try {
+    (opts.show ?? ((s: string) => logger.log(s)))(describeRestore(plan, opts.safetyBackup));
+    if (opts.dryRun) {
+      await verified;
+      say.success(`dry run: ${backup.id} passed every check; nothing was changed`);
+      return true;
+    }
+    if (!opts.yes && !(await typedConfirmation(`This replaces ALL current data of ${service.name}.`))) return false;
+    result = await withServiceLock(ctx.stateDir, service, lockOptions(ctx, service.name, opts.wait), () =>
+      restoreService(ctx, service, backup, { safetyBackup: opts.safetyBackup, verified, emptier: plan.emptier }),
+    );
+  } finally {
+    // Declined, refused or done: its container ends, having touched nothing unless told to.
+    await plan.emptier?.close();
   }
-  if (!opts.yes && !(await typedConfirmation(`This replaces ALL current data of ${service.name}.`))) return false;
-  const result = await withServiceLock(ctx.stateDir, service, lockOptions(ctx, service.name, opts.wait), () =>
-    restoreService(ctx, service, backup, { safetyBackup: opts.safetyBackup, verified }),
-  );
   say.success(`${service.name} restored from ${backup.id}${result.restarted.length ? `; started ${result.restarted.join(", ")}` : ""}`);
   if (result.safety) say.info(`the data from before the restore is kept as ${result.safety.manifest.id} (${result.safety.file})`);
   return true;

@@ -24,7 +24,13 @@ for d in "$@"; do find "$d" -mindepth 1 -maxdepth 1 -exec rm -rf {} + || exit 1;
 echo emptied`;
 const EMPTIED = "emptied\n";
 
+/** One line per volume: KiB used and the newest modification time (epoch seconds, empty if none). */
+const MEASURE = 'for d in "$@"; do echo "$(du -sk "$d" | cut -f1) $(find "$d" -exec stat -c %Y {} + | sort -n | tail -1)"; done';
+const MEASURED = "measured\n";
+
 export interface Emptier {
+  /** What the volumes held when it was armed, when asked for (`measure`). */
+  usage?: Promise<VolumeUsage[]>;
   /** Removes everything inside each volume, keeping the volumes (other containers reference them). */
   empty(): Promise<void>;
   /** Ends the container, with nothing touched if `empty` was never called, and waits for it. */
@@ -35,29 +41,45 @@ export interface Emptier {
  * An emptying armed ahead of time: a container run costs about 0.6 s on 2 cores, all of it
  * downtime when it starts after the stop; armed before, `empty` takes 10-20 ms. The container
  * waits for "go" on its stdin; stdin closed without it (a failed stop, Ctrl-C, our own death)
- * ends it untouched. It is removed once it exits (--rm).
+ * ends it untouched. It is removed once it exits (--rm). With `measure` it first measures the
+ * volumes for a restore's summary, which then costs no container run of its own.
  */
-export function armEmptying(volumes: string[]): Emptier {
-  const child = spawnDocker(["run", "-i", ...runArgs(volumes, false, EMPTY_ON_GO)], ["pipe", "pipe", "pipe"]);
+export function armEmptying(volumes: string[], opts: { measure?: boolean } = {}): Emptier {
+  const script = opts.measure ? `${MEASURE}\necho measured\n${EMPTY_ON_GO}` : EMPTY_ON_GO;
+  const child = spawnDocker(["run", "-i", ...runArgs(volumes, false, script)], ["pipe", "pipe", "pipe"]);
   let out = "";
+  const watchers: (() => void)[] = [];
+  child.stdout!.on("data", (b: Buffer) => {
+    out += b.toString();
+    for (const w of watchers) w();
+  });
   const stderr: Buffer[] = [];
   child.stderr!.on("data", (b: Buffer) => stderr.push(b));
   child.stdin!.on("error", () => undefined); // a run that failed to start has closed it: its exit says why
   const exited = exitOf(child);
   exited.catch(() => undefined); // awaited by empty or close
-  const emptied = new Promise<void>((resolve, reject) => {
-    child.stdout!.on("data", (b: Buffer) => (out += b.toString()).includes(EMPTIED) && resolve());
-    exited.then((code) => {
-      if (out.includes(EMPTIED)) return resolve();
-      // A container stopped from outside says nothing on stderr.
-      reject(dockerError("emptying volumes", Buffer.concat(stderr).toString() || `its container ended (exit code ${code}) before the volumes were empty`));
-    }, reject);
-  });
-  emptied.catch(() => undefined); // awaited by empty; a run closed unused fails it unread
+  /** The output up to `marker`, once it is there; the container's end without it is an error. */
+  const upTo = (marker: string, what: string, until: string) => {
+    const p = new Promise<string>((resolve, reject) => {
+      const found = () => out.includes(marker) && resolve(out.slice(0, out.indexOf(marker)));
+      watchers.push(found);
+      exited.then((code) => {
+        if (found()) return;
+        // A container stopped from outside says nothing on stderr.
+        reject(dockerError(what, Buffer.concat(stderr).toString() || `its container ended (exit code ${code}) before ${until}`));
+      }, reject);
+    });
+    p.catch(() => undefined); // a run closed unused fails it unread
+    return p;
+  };
+  const emptied = upTo(EMPTIED, "emptying volumes", "the volumes were empty");
+  const usage = opts.measure ? upTo(MEASURED, "measuring volumes", "they were measured").then((o) => parseUsage(o, volumes)) : undefined;
+  usage?.catch(() => undefined); // awaited by the restore's plan
   return {
-    empty() {
+    usage,
+    async empty() {
       child.stdin!.end("go\n");
-      return emptied;
+      await emptied;
     },
     async close() {
       child.stdin!.end();
@@ -74,12 +96,10 @@ export interface VolumeUsage {
 
 /** Size and newest modification time of each volume: what a restore is about to overwrite. */
 export async function volumeUsage(volumes: string[]): Promise<VolumeUsage[]> {
-  const out = await runInVolumes(
-    volumes,
-    'for d in "$@"; do echo "$(du -sk "$d" | cut -f1) $(find "$d" -exec stat -c %Y {} + | sort -n | tail -1)"; done',
-    "measuring volumes",
-    true,
-  );
+  return parseUsage(await runInVolumes(volumes, MEASURE, "measuring volumes", true), volumes);
+}
+
+function parseUsage(out: string, volumes: string[]): VolumeUsage[] {
   return out.trim().split("\n").map((line, i) => {
     const [kib, mtime] = line.split(" ");
     return { name: volumes[i]!, kib: Number(kib) || 0, newestMtime: mtime ? new Date(Number(mtime) * 1000) : null };

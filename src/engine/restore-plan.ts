@@ -1,6 +1,6 @@
 import type { Service } from "../config/service-config.ts";
 import { volumeExists } from "../docker/engine.ts";
-import { volumeUsage, type VolumeUsage } from "../docker/runner.ts";
+import { armEmptying, volumeUsage, type Emptier, type VolumeUsage } from "../docker/runner.ts";
 import { restoreUsers } from "./containers.ts";
 import type { Backup } from "./catalog.ts";
 
@@ -11,18 +11,29 @@ export interface RestorePlan {
   missing: string[];
   /** Running containers that will be stopped and started again. */
   stop: string[];
+  /** Armed for the restore (`arm`) when every volume exists; the caller closes it. */
+  emptier?: Emptier;
 }
 
 /**
- * What a restore would do, read-only: shown before the typed confirmation and by --dry-run.
+ * What a restore would do: shown before the typed confirmation and by --dry-run. Nothing is
+ * changed; with `arm` the restore's emptying container is started too (it waits for a go), and
+ * measures the volumes on its way, so the summary costs no container run of its own.
  * The caller checks the daemon first (checkDaemon), so that a stopped one is the only message.
  */
-export async function planRestore(service: Service, backup: Backup): Promise<RestorePlan> {
+export async function planRestore(service: Service, backup: Backup, opts: { arm?: boolean } = {}): Promise<RestorePlan> {
   const names = service.volumes.map((v) => v.name);
   const present: string[] = [];
   const missing: string[] = [];
   for (const v of names) ((await volumeExists(v)) ? present : missing).push(v);
-  const current = present.length > 0 ? await volumeUsage(present) : [];
-  const users = await restoreUsers(service.volumes);
-  return { backup, current, missing, stop: users.running };
+  const armed = opts.arm && !service.lifecycle.restore && present.length > 0 && missing.length === 0;
+  const emptier = armed ? armEmptying(present, { measure: true }) : undefined;
+  try {
+    const measured = emptier?.usage ?? (present.length > 0 ? volumeUsage(present) : Promise.resolve([]));
+    const [current, users] = await Promise.all([measured, restoreUsers(service.volumes)]);
+    return { backup, current, missing, stop: users.running, emptier };
+  } catch (e) {
+    await emptier?.close();
+    throw e;
+  }
 }

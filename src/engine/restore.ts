@@ -44,14 +44,15 @@ export interface RestoreResult {
  * replace their content, start again what was running. A failed or interrupted replacement
  * puts the safety backup back before the containers start.
  */
-export async function restoreService(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean; verified?: Promise<void> }): Promise<RestoreResult> {
+export async function restoreService(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean; verified?: Promise<void>; emptier?: Emptier }): Promise<RestoreResult> {
   await checkDaemon();
   const volumes = service.lifecycle.restore ? [] : service.volumes.map((v) => v.name);
   // The engine's endpoint is found now, or the extraction would ask for it during the downtime.
   const [exist] = await Promise.all([Promise.all(volumes.map(volumeExists)), removeStaleHelpers(), recoverInterrupted(ctx, service.name), localEngineSocket()]);
-  // Armed while the archive is verified, so that emptying the volumes costs no downtime; later
-  // when a volume is still to be created (`docker run -v` would create it unannounced).
-  let emptier = volumes.length > 0 && exist.every(Boolean) ? armEmptying(volumes) : undefined;
+  // Armed while the archive is verified (or already, by the plan), so that emptying the volumes
+  // costs no downtime; later when a volume is still to be created (`docker run -v` would create
+  // it unannounced).
+  let emptier = opts.emptier ?? (volumes.length > 0 && exist.every(Boolean) ? armEmptying(volumes) : undefined);
   try {
     // `verified`: checkRestorable already started by the caller, alongside the summary.
     await (opts.verified ?? checkRestorable(ctx, service, backup));

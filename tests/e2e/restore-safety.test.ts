@@ -228,8 +228,8 @@ function fakeDocker(pattern: string, first: string): { file: string; reached: st
   return { file: bin, reached: marker(dir) };
 }
 
-/** Fails the first call whose arguments contain `pattern`, then passes everything on. */
-const failingDocker = (pattern: string) => fakeDocker(pattern, "cat >/dev/null; echo 'injected failure' >&2; exit 1").file;
+/** The first emptying's container: it measures (as if empty) for the summary, then fails at the go. */
+const failingEmptying = () => fakeDocker("-exec rm -rf", "echo measured; cat >/dev/null; echo 'injected failure' >&2; exit 1").file;
 
 describe("a failed or interrupted replacement puts the previous data back", () => {
   // The tool's own empty helper image: local (nothing is pulled), but it has no shell.
@@ -246,7 +246,7 @@ describe("a failed or interrupted replacement puts the previous data back", () =
   /** Each restore step failing: the emptying in its one-shot container, the extraction refused by the engine part-way (4 of 20 MiB). */
   const BIG = "dd if=/dev/urandom of=blob bs=1M count=20 2>/dev/null; echo old content > modify.txt";
   const failures = {
-    "emptying the volume": () => ({ env: { TOOLS_BACKUP_DOCKER: failingDocker("-exec rm -rf") }, close: () => undefined }),
+    "emptying the volume": () => ({ env: { TOOLS_BACKUP_DOCKER: failingEmptying() }, close: () => undefined }),
     "extracting the archive (volume already emptied)": () => {
       const engine = faultyEngine({ error: "injected failure", upload: { after: 4 << 20 } });
       return { env: { DOCKER_HOST: engine.host }, close: () => (expect(engine.hits()).toBe(1), engine.close()) };

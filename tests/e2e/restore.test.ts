@@ -145,6 +145,21 @@ test("--dry-run: exit 0, prints the plan, changes nothing, makes no pre-restore 
   expect(listed(s).map((x) => x.id)).toEqual([b.id]);
 });
 
+// What a user reads before typing RESTORE (and in a --yes run's log): measured by the emptying's
+// own container in a restore, by a read-only one in a dry run.
+test("the summary says what will be overwritten: each volume's size now and its last change, in a dry run and a restore alike", () => {
+  const s = service();
+  backupOk(s);
+  fillVolume(s.vol, "dd if=/dev/zero of=big bs=1M count=3 2>/dev/null");
+  const overwritten = new RegExp(`Will be overwritten:\\n  ${s.vol}: 3\\.\\d MiB, last changed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d \\(`);
+  for (const args of [["--dry-run"], ["--yes", "--no-safety-backup"]]) {
+    const r = tb(s, ["restore", s.name, ...args]);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0, stderr: expect.stringMatching(overwritten) });
+    expect(runnersUsing(s.vol)).toBe("");
+  }
+  expect(exists(s.vol, "big")).toBe(false);
+});
+
 test("every running container using the volume is stopped and started again; a stopped declared one stays stopped", () => {
   const s = service({ container: false });
   const declared = app([s.vol], { stopped: true, what: "decl" });

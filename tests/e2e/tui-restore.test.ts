@@ -8,7 +8,7 @@
  */
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { cleanupCliTemp } from "../helpers/cli.ts";
-import { cleanupDocker, fillVolume, isRunning, startedAt } from "../helpers/docker.ts";
+import { cleanupDocker, fillVolume, isRunning, runnersUsing, startedAt } from "../helpers/docker.ts";
 import { startInPty, type Pty } from "../helpers/pty.ts";
 import { FAST, backupOk, exists, fileInfo, listed, restamp, service, state, type Svc } from "../helpers/restore-kit.ts";
 import { answer, count, press, waitMore, waitPrompt } from "../helpers/tui.ts";
@@ -66,11 +66,13 @@ test("from the menu: backups listed newest first with date, host, size and kind;
     await waitPrompt(t, `This replaces ALL current data of ${x.s.name}.`);
     expect(t.screen()).toContain(`Restore ${x.s.name} from ${x.newerId}`);
     expect(t.screen()).toContain(`Containers stopped and started again: ${x.s.container}`);
+    expect(t.screen()).toMatch(new RegExp(`${x.s.vol}: [\\d.]+ (B|KiB), last changed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d`));
     const menus = count(t, MENU);
     await answer(t, "restore");
     await waitMore(t, MENU, menus);
     expect(t.screen()).toContain("restore aborted: nothing was changed");
     untouched(x);
+    expect(runnersUsing(x.s.vol)).toBe(""); // the emptying armed with the summary ended untouched
     await waitPrompt(t, MENU);
     await press(t, "Up", "Enter"); // wraps to Quit
     expect(await t.exitCode(20_000)).toBe(0);
