@@ -61,7 +61,11 @@ export function armEmptying(volumes: string[], opts: { measure?: boolean } = {})
   /** The output up to `marker`, once it is there; the container's end without it is an error. */
   const upTo = (marker: string, what: string, until: string) => {
     const p = new Promise<string>((resolve, reject) => {
-      const found = () => out.includes(marker) && resolve(out.slice(0, out.indexOf(marker)));
+      const found = () => {
+        const at = out.indexOf(marker);
+        if (at >= 0) resolve(out.slice(0, at));
+        return at >= 0;
+      };
       watchers.push(found);
       exited.then((code) => {
         if (found()) return;
