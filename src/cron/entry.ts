@@ -7,8 +7,19 @@ import { findEntry, withEntry, withoutEntry } from "./crontab-text.ts";
 import { readCrontab, writeCrontab } from "./crontab-io.ts";
 import { formatCronLine, parseCronLine, type CronLine } from "./line.ts";
 
-/** Cron starts jobs with PATH=/usr/bin:/bin and little else: carry what a backup needs. */
-const CARRIED = ["DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "XDG_STATE_HOME", "TOOLS_BACKUP_HOST"];
+/**
+ * Cron starts jobs with PATH=/usr/bin:/bin and little else: carry what a backup needs to reach the
+ * same engine and name the same host as a run by hand. The README lists them ("Set and forget").
+ */
+export const CARRIED_ENV = [
+  "DOCKER_HOST",
+  "DOCKER_CONTEXT",
+  "DOCKER_CONFIG",
+  "DOCKER_CERT_PATH",
+  "DOCKER_TLS_VERIFY",
+  "XDG_STATE_HOME",
+  "TOOLS_BACKUP_HOST",
+];
 
 function findOnPath(cmd: string, path = process.env.PATH ?? ""): string | undefined {
   if (cmd.includes("/")) return existsSync(cmd) ? cmd : undefined;
@@ -29,7 +40,7 @@ export function buildCronLine(schedule: string, configFile: string, root: string
   const docker = findOnPath(DOCKER);
   if (!docker) throw new OperationError(`the docker CLI ("${DOCKER}") is not on PATH; the scheduled backup would not find it either`);
   const path = [...new Set([dirname(docker), "/usr/local/bin", "/usr/bin", "/bin"])].join(":");
-  const carried = Object.fromEntries(CARRIED.flatMap((k) => (env[k] ? [[k, env[k]!]] : [])));
+  const carried = Object.fromEntries(CARRIED_ENV.flatMap((k) => (env[k] ? [[k, env[k]!]] : [])));
   return { schedule, env: { PATH: path, ...carried }, command: [...selfCommand(), "backup", "--cron", "--config", configFile, "--root", root], log: logFile };
 }
 

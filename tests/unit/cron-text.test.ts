@@ -60,3 +60,14 @@ describe("schedule", () => {
     expect(longestIntervalMs("0 3 * * 1")).toBe(7 * 86_400_000);
   });
 });
+
+describe("README and the cron line agree", () => {
+  test("every variable the line carries is named where the README says what it carries", async () => {
+    const { CARRIED_ENV } = await import("../../src/cron/entry.ts");
+    const readme = await Bun.file(new URL("../../README.md", import.meta.url)).text();
+    const paragraph = readme.slice(readme.indexOf("Cron's environment is minimal"));
+    const said = paragraph.slice(0, paragraph.indexOf("nothing else from your environment"));
+    expect(said.length).toBeGreaterThan(0);
+    expect(CARRIED_ENV.filter((k) => !said.includes(`\`${k}\``))).toEqual([]);
+  });
+});
