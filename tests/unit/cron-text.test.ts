@@ -61,11 +61,11 @@ describe("schedule", () => {
   });
 });
 
-describe("README and the cron line agree", () => {
-  test("every variable the line carries is named where the README says what it carries", async () => {
+describe("docs/scheduling.md and the cron line agree", () => {
+  test("every variable the line carries is named where docs/scheduling.md says what it carries", async () => {
     const { CARRIED_ENV } = await import("../../src/cron/entry.ts");
-    const readme = await Bun.file(new URL("../../README.md", import.meta.url)).text();
-    const paragraph = readme.slice(readme.indexOf("Cron's environment is minimal"));
+    const page = await Bun.file(new URL("../../docs/scheduling.md", import.meta.url)).text();
+    const paragraph = page.slice(page.indexOf("Cron's environment is minimal"));
     const said = paragraph.slice(0, paragraph.indexOf("nothing else from your environment"));
     expect(said.length).toBeGreaterThan(0);
     expect(CARRIED_ENV.filter((k) => !said.includes(`\`${k}\``))).toEqual([]);
