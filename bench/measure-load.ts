@@ -129,7 +129,7 @@ export async function measureLoad(bin: string, reps: number, quick: boolean, mac
   }
   fs.writeFileSync(p.config, JSON.stringify({ backup_dir: p.backupDir, services: enabled }, null, 2) + "\n");
   // Into a file, not a pipe: the binary exits 50 ms after its last write, and a pipe whose reader
-  // lags loses the rest of a multi-megabyte `list --json` (see the README's reliability notes).
+  // lags loses the rest of a multi-megabyte `list --json` (see docs/reliability.md).
   const out = path.join(p.root, "list.json");
   const fd = fs.openSync(out, "w");
   const r = await runMeasured(bin, ["list", "--json", "--config", p.config], { env: p.env, cwd: p.root, stdout: fd }).finally(() => fs.closeSync(fd));

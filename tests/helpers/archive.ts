@@ -1,5 +1,5 @@
 /**
- * Opening archives BY HAND with plain GNU tar (as the README promises a user can), and
+ * Opening archives BY HAND with plain GNU tar (as docs/restore-safety.md promises a user can), and
  * snapshots of a tree (volume or extracted folder) that can be compared with toEqual.
  */
 import { spawnSync } from "node:child_process";
