@@ -9,7 +9,7 @@ import { formatCronLine, parseCronLine, type CronLine } from "./line.ts";
 
 /**
  * Cron starts jobs with PATH=/usr/bin:/bin and little else: carry what a backup needs to reach the
- * same engine and name the same host as a run by hand. The README lists them ("Set and forget").
+ * same engine and name the same host as a run by hand. docs/scheduling.md lists them.
  */
 export const CARRIED_ENV = [
   "DOCKER_HOST",
