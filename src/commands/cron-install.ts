@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { configArgs, loadConfig } from "./_shared.ts";
 import { DEFAULT_SCHEDULE, describeSchedule, nextRuns, validateSchedule } from "../cron/schedule.ts";
 import { buildCronLine, installEntry } from "../cron/entry.ts";
+import { cronDaemonProblem } from "../cron/daemon.ts";
 import { stateDir } from "../engine/context.ts";
 import { ensurePrivateDir } from "../util/fs-safe.ts";
 import { logger } from "../cli/log.ts";
@@ -24,5 +25,7 @@ export default defineCommand({
     logger.success(`${replaced ? "replaced" : "installed"} the scheduled backup: ${describeSchedule(schedule)}`);
     logger.info(`next runs: ${nextRuns(schedule, 3).map(formatLocal).join(", ")}`);
     logger.info(`it runs ${line.command.join(" ")}; output goes to ${line.log}`);
+    const noDaemon = cronDaemonProblem();
+    if (noDaemon) logger.warn(noDaemon);
   },
 });

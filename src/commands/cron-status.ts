@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { join } from "node:path";
 import { jsonArg, printJson } from "./_shared.ts";
 import { brokenEntryProblem, installedEntry } from "../cron/entry.ts";
+import { cronDaemonRunning, NO_CRON_DAEMON } from "../cron/daemon.ts";
 import { describeSchedule, nextRuns } from "../cron/schedule.ts";
 import { readRunStatus } from "../engine/run-status.ts";
 import { stateDir } from "../engine/context.ts";
@@ -25,6 +26,7 @@ export default defineCommand({
       line: entry?.text ?? null,
       executable: entry?.executable ?? null,
       executable_exists: entry ? entry.executableExists : null,
+      daemon_running: cronDaemonRunning() ?? null,
       log: entry?.line?.log ?? join(state, "cron.log"),
       last_run: last_run ?? null,
     };
@@ -32,6 +34,7 @@ export default defineCommand({
     if (!entry) return logger.info("no scheduled backup installed (tools-backup cron install)");
     logger.info(`installed: ${report.description}; next run ${formatLocal(new Date(report.next_run!))}`);
     logger.info(`line: ${entry.text}`);
+    if (report.daemon_running === false) logger.warn(NO_CRON_DAEMON);
     logger.info(`log: ${report.log}`);
     if (last_run) {
       logger.info(`last run ${last_run.finished_at}${last_run.cron ? " (scheduled)" : ""}:`);

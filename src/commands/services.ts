@@ -1,7 +1,8 @@
 import { writeOut } from "../cli/stdout.ts";
 import { defineCommand } from "citty";
 import { allServices, configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
-import { describeServices } from "../engine/describe.ts";
+import { describeServices, type ServiceDescription } from "../engine/describe.ts";
+import { OperationError } from "../errors.ts";
 import { loadEnabledServices } from "../config/enabled-services.ts";
 import { formatAge, formatBytes, table } from "../util/format.ts";
 import { futureDatedWarning } from "../retention/future.ts";
@@ -15,18 +16,29 @@ export default defineCommand({
     const services = allServices(loaded);
     // An enabled name with no service behind it is a typo the nightly run would fail on.
     for (const { error } of loadEnabledServices(loaded.config, loaded.root).broken) logger.warn(error.message);
-    const { rows, backupDirProblem, unreadable } = await describeServices(loaded.config, services);
+    const { rows, backupDirProblem, engineProblem, unreadable } = await describeServices(loaded.config, services);
     for (const u of unreadable) logger.warn(u);
     // The services themselves are still worth showing; their newest backup is unknown, not "never".
     if (backupDirProblem) logger.warn(`${backupDirProblem}; newest backups unknown`);
     for (const r of rows.filter((r) => r.dated_in_future.length > 0)) logger.warn(futureDatedWarning(r.name, r.dated_in_future, "not shown as the newest backup"));
-    if (args.json) return printJson(rows);
-    const text = rows.map((r) => [
-      r.name, r.enabled ? "enabled" : "off",
-      r.has_data ? r.volumes.map((v) => `${v.name}${v.exists ? "" : " (missing)"}`).join(", ") : "no data to back up",
-      r.containers.join(", ") || "-",
-      r.newest ? `${formatAge(new Date(r.newest.created_at))}, ${formatBytes(r.newest.bytes)}` : backupDirProblem ? "unknown" : r.dated_in_future.length > 0 ? "only dated in the future" : "never",
-    ]);
-    writeOut(table([["SERVICE", "BACKUP", "VOLUMES", "CONTAINERS", "NEWEST BACKUP"], ...text]) + "\n");
+    // Still shown without the engine, volumes' existence unknown; the exit code says it failed.
+    if (args.json) printJson(rows);
+    else printTable(rows, backupDirProblem);
+    if (engineProblem) throw new OperationError(engineProblem);
   },
 });
+
+function printTable(rows: ServiceDescription[], backupDirProblem: string | undefined): void {
+  const text = rows.map((r) => [
+    r.name, r.enabled ? "enabled" : "off",
+    r.has_data ? r.volumes.map(volumeText).join(", ") : "no data to back up",
+    r.containers.join(", ") || "-",
+    r.newest ? `${formatAge(new Date(r.newest.created_at))}, ${formatBytes(r.newest.bytes)}` : backupDirProblem ? "unknown" : r.dated_in_future.length > 0 ? "only dated in the future" : "never",
+  ]);
+  writeOut(table([["SERVICE", "BACKUP", "VOLUMES", "CONTAINERS", "NEWEST BACKUP"], ...text]) + "\n");
+}
+
+/** Existence null: the engine could not be asked, which is not "missing". */
+function volumeText(v: ServiceDescription["volumes"][number]): string {
+  return `${v.name}${v.exists === null ? " (unknown)" : v.exists ? "" : " (missing)"}`;
+}

@@ -6,6 +6,7 @@ import { readRunStatus } from "../engine/run-status.ts";
 import { defaultMaxAgeMs, serviceHealth } from "../engine/health.ts";
 import { hostName, stateDir } from "../engine/context.ts";
 import { brokenEntryProblem, installedEntry } from "../cron/entry.ts";
+import { cronDaemonRunning, NO_CRON_DAEMON } from "../cron/daemon.ts";
 import { describeSchedule, longestIntervalMs, nextRuns } from "../cron/schedule.ts";
 import { OperationError, UsageError } from "../errors.ts";
 import { formatAge, formatBytes, table } from "../util/format.ts";
@@ -30,8 +31,14 @@ export default defineCommand({
     const rows = serviceHealth(enabled, backups, status, hostName(), maxAgeMs);
     // A moved binary fails every night from now on: said even while the backups are still fresh.
     const broken = cron && brokenEntryProblem(cron);
+    // An installed line without a daemon to run it fails every night just as silently.
+    const daemonRunning = cron ? cronDaemonRunning() : undefined;
     const scheduleInfo = schedule
-      ? { schedule, description: describeSchedule(schedule), next_run: nextRuns(schedule, 1)[0]!.toISOString(), executable: cron.executable ?? null, executable_exists: cron.executableExists }
+      ? {
+        schedule, description: describeSchedule(schedule), next_run: nextRuns(schedule, 1)[0]!.toISOString(),
+        executable: cron.executable ?? null, executable_exists: cron.executableExists,
+        cron_daemon_running: daemonRunning ?? null,
+      }
       : null;
     if (args.json) printJson({ max_age_hours: maxAgeMs / 3_600_000, backup_dir_problem: backupDirProblem ?? null, schedule: scheduleInfo, services: rows });
     else {
@@ -49,6 +56,7 @@ export default defineCommand({
     const failures = [
       backupDirProblem ?? (stale.length > 0 ? `no backup newer than ${maxAgeMs / 3_600_000} hours for ${stale.join(", ")}` : undefined),
       broken,
+      daemonRunning === false ? NO_CRON_DAEMON : undefined,
     ].filter((f) => f !== undefined);
     for (const f of failures.slice(1)) logger.error(f);
     if (failures.length > 0) throw new OperationError(failures[0]!);

@@ -1,11 +1,21 @@
-import { docker, dockerError, dockerOk } from "./run.ts";
+import { docker, dockerError, dockerOk, unreachableText } from "./run.ts";
 import { OperationError } from "../errors.ts";
 import { HELPER_LABEL } from "./labels.ts";
 
+/**
+ * Why the engine cannot be asked anything, or undefined when it answers. An unreachable engine is
+ * said without a prefix: it is the whole reason, in the same words wherever Docker is needed.
+ */
+export async function engineProblem(): Promise<string | undefined> {
+  const r = await docker(["version", "--format", "{{.Server.Version}}"]);
+  if (r.code === 0) return undefined;
+  return unreachableText(r.stderr) ?? dockerError("docker", r.stderr).message;
+}
+
 /** Fails early, with one clear message, when the daemon cannot be reached. */
 export async function checkDaemon(): Promise<void> {
-  const r = await docker(["version", "--format", "{{.Server.Version}}"]);
-  if (r.code !== 0) throw dockerError("docker", r.stderr);
+  const problem = await engineProblem();
+  if (problem) throw new OperationError(problem);
 }
 
 export async function volumeExists(name: string): Promise<boolean> {

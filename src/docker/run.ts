@@ -47,17 +47,33 @@ function missingCli(): OperationError {
   return new OperationError(`the docker CLI was not found (looked for "${DOCKER}" on PATH); install Docker or set PATH`);
 }
 
+/** The CLI's lines worth showing: its "Run 'docker run --help'" says nothing of the cause. */
+function causeLines(stderr: string): string[] {
+  return stderr.trim().split("\n").filter((l) => l.trim() && !/^(Run|See) 'docker .*--help'/.test(l));
+}
+
+const UNREACHABLE = /Cannot connect to the Docker daemon|error during connect|Is the docker daemon running/i;
+
+/**
+ * What to say when the engine cannot be reached at all, or undefined when that is not the failure.
+ * The CLI's own "Is the docker daemon running?" is dropped, so that the question is asked once.
+ */
+export function unreachableText(stderr: string): string | undefined {
+  if (!UNREACHABLE.test(stderr)) return undefined;
+  const at = /Cannot connect to the Docker daemon at (\S+?)\.?(?:\s|$)/i.exec(stderr)?.[1];
+  if (at) return `cannot reach the Docker engine at ${at}; is it running?`;
+  const cause = causeLines(stderr).join("; ").replace(/(Error( response from daemon)?|error during connect):\s*/gi, "");
+  return `cannot reach the Docker engine (${cause.replace(/\s*Is the docker daemon running\?/i, "")}); is it running?`;
+}
+
 /** Turns the daemon's stderr into one line a user can act on. */
 export function dockerError(what: string, stderr: string): OperationError {
-  // The CLI ends most failures with "Run 'docker run --help'…", which says nothing of the cause.
-  const lines = stderr.trim().split("\n").filter((l) => l.trim() && !/^(Run|See) 'docker .*--help'/.test(l));
-  // `docker start` puts the cause on the line before its summary: keep both.
-  const text = lines.slice(-2).join("; ").replace(/Error( response from daemon)?:\s*/gi, "") || "unknown error";
-  if (/Cannot connect to the Docker daemon|error during connect|Is the docker daemon running/i.test(stderr)) {
-    return new OperationError(`${what}: the Docker daemon is not reachable (${text}); is it running?`);
-  }
+  const unreachable = unreachableText(stderr);
+  if (unreachable) return new OperationError(`${what}: ${unreachable}`);
   if (/permission denied.*docker\.sock|permission denied while trying to connect/i.test(stderr)) {
     return new OperationError(`${what}: permission denied on the Docker socket; run as a user in the docker group`);
   }
-  return new OperationError(`${what}: ${text}`);
+  // `docker start` puts the cause on the line before its summary: keep both.
+  const text = causeLines(stderr).slice(-2).join("; ").replace(/Error( response from daemon)?:\s*/gi, "");
+  return new OperationError(`${what}: ${text || "unknown error"}`);
 }

@@ -1,6 +1,7 @@
 import type { BackupConfig } from "../config/backup-config.ts";
 import type { Service } from "../config/service-config.ts";
-import { volumeExists } from "../docker/engine.ts";
+import { engineProblem, volumeExists } from "../docker/engine.ts";
+import { messageOf } from "../errors.ts";
 import { newestNotFuture } from "../retention/future.ts";
 import { readCatalogOrProblem } from "./catalog.ts";
 
@@ -16,17 +17,31 @@ export interface ServiceDescription {
   dated_in_future: string[];
 }
 
+export interface Described {
+  rows: ServiceDescription[];
+  backupDirProblem?: string;
+  engineProblem?: string;
+  unreadable: string[];
+}
+
 /**
  * What `services` shows. The newest backup is any host's newest complete one not dated in the
- * future, judged as `status` judges this host's. Volume existence is null when Docker cannot be
- * asked, and every newest backup null with `backupDirProblem` set when backup_dir cannot be read.
+ * future, judged as `status` judges this host's. Volume existence is null, with `engineProblem`
+ * set, when Docker cannot be asked, and every newest backup null with `backupDirProblem` set when
+ * backup_dir cannot be read.
  */
-export async function describeServices(config: BackupConfig, services: Service[]): Promise<{ rows: ServiceDescription[]; backupDirProblem?: string; unreadable: string[] }> {
+export async function describeServices(config: BackupConfig, services: Service[]): Promise<Described> {
   const { backups, backupDirProblem, unreadable } = await readCatalogOrProblem(config.backupDir);
-  let dockerUp = true;
+  // The engine is asked why only once a question failed: when it answers, that costs no call.
+  let problem: Promise<string> | undefined;
   const exists = async (name: string) => {
-    if (!dockerUp) return null;
-    return volumeExists(name).catch(() => ((dockerUp = false), null));
+    if (problem) return null;
+    try {
+      return await volumeExists(name);
+    } catch (e) {
+      problem ??= engineProblem().then((p) => p ?? messageOf(e));
+      return null;
+    }
   };
   const now = new Date();
   const out: ServiceDescription[] = [];
@@ -43,5 +58,5 @@ export async function describeServices(config: BackupConfig, services: Service[]
       dated_in_future: future.map((b) => b.id),
     });
   }
-  return { rows: out, backupDirProblem, unreadable };
+  return { rows: out, backupDirProblem, engineProblem: await problem, unreadable };
 }

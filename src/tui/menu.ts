@@ -1,5 +1,6 @@
 import { intro, note, outro, select, unicodeOr } from "@clack/prompts";
 import type { Loaded } from "../commands/_shared.ts";
+import { engineProblem } from "../docker/engine.ts";
 import { problemText, readCatalog } from "../engine/catalog.ts";
 import { hostName, stateDir } from "../engine/context.ts";
 import { serviceHealth } from "../engine/health.ts";
@@ -37,6 +38,13 @@ async function header(loaded: Loaded): Promise<string> {
   return lines.join("\n");
 }
 
+/** The header, below the engine's problem when there is one: said once, not as every service's failure. */
+async function statusNote(loaded: Loaded): Promise<string> {
+  const unreadable = (e: unknown) => `backup_dir: ${loaded.config.backupDir}\ncannot read the backups: ${messageOf(e)}`;
+  const [engine, status] = await Promise.all([engineProblem().catch(messageOf), header(loaded).catch(unreadable)]);
+  return engine ? `${unicodeOr("⚠", "!")} ${engine}\n\n${status}` : status;
+}
+
 async function listBackups(loaded: Loaded): Promise<void> {
   const { backups, problems, unreadable } = await readCatalog(loaded.config.backupDir);
   if (backups.length === 0) say.info(`no backups in ${loaded.config.backupDir} yet`);
@@ -60,7 +68,7 @@ export async function mainMenu(args: ConfigArgs): Promise<number> {
   }
   let loaded: Loaded = opened;
   for (;;) {
-    note(await header(loaded).catch((e: unknown) => `backup_dir: ${loaded.config.backupDir}\ncannot read the backups: ${messageOf(e)}`), "Status", out);
+    note(await statusNote(loaded), "Status", out);
     const choice = await ask(
       select({
         ...out, message: "What would you like to do?",

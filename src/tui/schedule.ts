@@ -1,6 +1,7 @@
 import path from "node:path";
 import { confirm, note, select, text } from "@clack/prompts";
 import type { Loaded } from "../commands/_shared.ts";
+import { cronDaemonProblem, cronDaemonRunning } from "../cron/daemon.ts";
 import { buildCronLine, installEntry, installedEntry, uninstallEntry, type InstalledEntry } from "../cron/entry.ts";
 import { DEFAULT_SCHEDULE, describeSchedule, nextRuns, validateSchedule } from "../cron/schedule.ts";
 import { stateDir } from "../engine/context.ts";
@@ -29,6 +30,7 @@ export function scheduleLine(loaded: Loaded): string {
   const config = entry.line?.command[entry.line.command.indexOf("--config") + 1];
   const problems = [
     ...(!entry.executableExists ? [`FAILING: ${entry.executable} no longer exists`] : []),
+    ...(cronDaemonRunning() === false ? ["installed, but NO cron daemon is running: it will not run"] : []),
     ...(config && config !== loaded.config.file ? [`uses another backup.yaml: ${config}`] : []),
   ];
   return [when, ...problems].join("; ");
@@ -41,6 +43,8 @@ export async function installSchedule(loaded: Loaded, schedule: string): Promise
   const { replaced } = installEntry(line);
   say.success(`${replaced ? "replaced" : "installed"} the scheduled backup: ${describeSchedule(schedule)}; next runs ${nextRuns(schedule, 3).map(formatLocal).join(", ")}`);
   say.info(`output goes to ${line.log}`);
+  const noDaemon = cronDaemonProblem();
+  if (noDaemon) say.warn(noDaemon);
 }
 
 /** First-run setup's last step: the nightly run, offered with yes as the default. */

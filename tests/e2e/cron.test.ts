@@ -5,13 +5,17 @@ import path from "node:path";
 import { BIN, cleanupCliTemp, run, tempDir, waitFor } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, isRunning, runContainer, uniqueName } from "../helpers/docker.ts";
 import { makeProject, readJson, textIfAny } from "../helpers/project.ts";
-import { crontabText, ensureCronDaemon, saveCrontab, setCrontab } from "../helpers/cron.ts";
+import { crontabText, ensureCronDaemon, saveCrontab, setCrontab, stopCronDaemon } from "../helpers/cron.ts";
+import { startInPty } from "../helpers/pty.ts";
+import { waitPrompt } from "../helpers/tui.ts";
 
 setDefaultTimeout(200_000);
 let restoreCrontab: () => void;
 beforeAll(() => (restoreCrontab = saveCrontab()));
 afterEach(cleanupDocker);
 afterAll(() => {
+  // A test that stopped the daemon has started it again; this covers one that failed meanwhile.
+  ensureCronDaemon();
   restoreCrontab();
   cleanupCliTemp();
 });
@@ -59,6 +63,45 @@ test("status warns loudly when the binary the line points to is gone", () => {
   expect(r.code).toBe(1);
   expect(r.stderr).toContain("no longer exists");
   run(["cron", "uninstall"], { stateHome: p.stateHome });
+});
+
+test("no cron daemon running: install warns (exit 0), cron status warns, status exits 1 naming it, the menu says it", async () => {
+  setCrontab(OTHERS);
+  const p = makeProject({ services: { app: [{ name: "unused-volume" }] }, config: { services: {} } });
+  const tb = (args: string[]) => run(args, { stateHome: p.stateHome });
+  const NO_DAEMON = "the schedule is installed, but no cron daemon is running";
+  ensureCronDaemon();
+  const running = [tb(["cron", "install", ...p.args]), tb(["cron", "status"]), tb(["status", "--json", ...p.args])];
+  expect(running.map((r) => r.code)).toEqual([0, 0, 0]);
+  for (const r of running) expect(r.stderr).not.toContain("cron daemon");
+  expect(JSON.parse(running[2]!.stdout).schedule).toMatchObject({ cron_daemon_running: true });
+  await stopCronDaemon();
+  try {
+    const install = tb(["cron", "install", ...p.args]);
+    expect(install.code).toBe(0);
+    expect(install.stderr).toContain("replaced the scheduled backup");
+    expect(install.stderr).toContain(NO_DAEMON);
+    const cronStatus = tb(["cron", "status"]);
+    expect(cronStatus.code).toBe(0);
+    expect(cronStatus.stderr).toContain(NO_DAEMON);
+    expect(JSON.parse(tb(["cron", "status", "--json"]).stdout)).toMatchObject({ installed: true, daemon_running: false });
+    const status = tb(["status", ...p.args]);
+    expect(status.code).toBe(1);
+    expect(status.stderr).toMatch(new RegExp(`error: ${NO_DAEMON}`));
+    const json = tb(["status", "--json", ...p.args]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout).schedule).toMatchObject({ cron_daemon_running: false });
+    const t = startInPty(p.args, { stateHome: p.stateHome });
+    try {
+      await waitPrompt(t, "What would you like to do?");
+      expect(t.screen()).toMatch(/schedule: +every day at 03:00, next .*; installed, but NO cron daemon is running/);
+    } finally {
+      t.close();
+    }
+  } finally {
+    ensureCronDaemon();
+    tb(["cron", "uninstall"]);
+  }
 });
 
 test("the installed line runs under the real cron daemon and makes a good backup", async () => {

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { BIN, binaryEnv, cleanupCliTemp, run, tempDir } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, removeVolume } from "../helpers/docker.ts";
+import { ensureCronDaemon } from "../helpers/cron.ts";
 import { fakeCrontab } from "../helpers/fake-crontab.ts";
 import { makeProject, redateBackup, type Project } from "../helpers/project.ts";
 
@@ -85,6 +86,8 @@ test("backup_dir gone after a good backup (a drive not mounted): exit 1 naming i
 test("the binary the scheduled line runs was moved: exit 1 with cron status's message, though backups are fresh", () => {
   const { p, status } = project();
   const cron = fakeCrontab();
+  // The installed line counts as working only while a cron daemon runs to start it.
+  ensureCronDaemon();
   const moved = path.join(tempDir("tbtest-moved-"), "tools-backup");
   fs.copyFileSync(BIN, moved);
   fs.chmodSync(moved, 0o755);

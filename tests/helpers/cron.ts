@@ -22,9 +22,22 @@ export function saveCrontab(): () => void {
   };
 }
 
-/** Starts Debian's cron daemon unless one runs (a zombie left by a killed one does not count). */
+/** Pids of the running cron daemons (a zombie left by a killed one does not count). */
+function cronPids(): number[] {
+  const r = spawnSync("pgrep", ["-x", "--runstates", "RSD", "cron"], { encoding: "utf8" });
+  return r.stdout.split("\n").filter(Boolean).map(Number);
+}
+
+/** Starts Debian's cron daemon unless one runs. */
 export function ensureCronDaemon(): void {
-  if (spawnSync("pgrep", ["-x", "--runstates", "RSD", "cron"]).status === 0) return;
+  if (cronPids().length > 0) return;
   const r = spawnSync("/usr/sbin/cron", [], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`cannot start cron: ${r.stderr}`);
+}
+
+/** Stops the cron daemon (SIGTERM to its pid) and waits until it has ended; ensureCronDaemon starts it again. */
+export async function stopCronDaemon(): Promise<void> {
+  for (const pid of cronPids()) process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 100 && cronPids().length > 0; i++) await Bun.sleep(100);
+  if (cronPids().length > 0) throw new Error("the cron daemon did not end within 10 s");
 }
