@@ -22,6 +22,8 @@ export interface WalkerOptions {
   onEntry?: (entry: TarHeader) => void;
   /** Its input chunks are fresh reads that nothing else holds: marked disposable (release.ts). */
   freshInput?: boolean;
+  /** The content of the entry last given to onEntry, in pieces, padding left out; valid only during the call. */
+  onData?: (data: Buffer) => void;
 }
 
 /**
@@ -32,6 +34,8 @@ export interface WalkerOptions {
 export class TarWalker extends Transform {
   readonly stats: WalkStats = { entries: 0, files: 0, bytes: 0, devices: 0, setuid: 0, linksOut: 0, ended: false };
   private remaining = 0;
+  /** Bytes of the current entry's content still to come, not counting the padding after it. */
+  private content = 0;
   private header = Buffer.alloc(BLOCK);
   private headerFill = 0;
   private meta: Buffer[] | undefined;
@@ -69,6 +73,7 @@ export class TarWalker extends Transform {
       if (this.remaining > 0) {
         const take = Math.min(this.remaining, chunk.length - at);
         if (this.meta) this.meta.push(Buffer.from(chunk.subarray(at, at + take)));
+        else this.data(chunk, at, take);
         at += take;
         this.remaining -= take;
         if (this.remaining === 0 && this.meta) this.finishMeta();
@@ -119,7 +124,8 @@ export class TarWalker extends Transform {
     // PAX may carry the real size of files too large for the header's digits.
     const entry: TarHeader = { ...h, name: p.path ?? h.name, linkname: p.linkpath ?? h.linkname, size: p.size ? Number(p.size) : h.size };
     // Hard links, symlinks and directories have no data blocks even when a size is written.
-    this.remaining = entry.type === "file" || entry.type === "other" ? Math.ceil(entry.size / BLOCK) * BLOCK : 0;
+    this.content = entry.type === "file" || entry.type === "other" ? entry.size : 0;
+    this.remaining = Math.ceil(this.content / BLOCK) * BLOCK;
     this.stats.entries++;
     if (entry.type === "file") {
       this.stats.files++;
@@ -129,6 +135,13 @@ export class TarWalker extends Transform {
     if ((entry.mode & 0o6000) !== 0 && entry.type !== "directory") this.stats.setuid++;
     if (entry.type === "symlink" && !linkStaysInside(entry, entry.name.split("/")[0]!)) this.stats.linksOut++;
     this.options.onEntry?.(entry);
+  }
+
+  private data(chunk: Buffer, at: number, take: number): void {
+    const length = Math.min(take, this.content);
+    if (length === 0) return;
+    this.content -= length;
+    this.options.onData?.(chunk.subarray(at, at + length));
   }
 
   private finishMeta(): void {

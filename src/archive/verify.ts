@@ -20,6 +20,8 @@ export interface VerifyOptions {
   onBytes?: (bytes: number) => void;
   /** Further checks per entry (restore adds its own); throw to reject. */
   onEntry?: (entry: TarHeader, volume: string) => void;
+  /** The content of the entry last given to onEntry, in pieces (TarWalker's onData). */
+  onData?: (data: Buffer) => void;
   /** Leave the archive in the page cache: restore reads it again right after. */
   keepCached?: boolean;
 }
@@ -54,6 +56,7 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
       counts.set(volume, c);
       opts.onEntry?.(entry, volume);
     },
+    onData: opts.onData,
   });
   const sink = new Writable({
     write(chunk: Buffer, _e, done) {

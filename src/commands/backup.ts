@@ -3,9 +3,14 @@ import { configArgs, context, jsonArg, loadConfig, positionals, printJson, selec
 import { failedOutcome, runBackups } from "../engine/run-backups.ts";
 import { logger } from "../cli/log.ts";
 import { formatBytes, formatDuration } from "../util/format.ts";
-import { OperationError, UsageError } from "../errors.ts";
+import { OperationError, UsageError, messageOf } from "../errors.ts";
 import { recordRun } from "../engine/run-status.ts";
 import { VERSION } from "../version.ts";
+import { previewBackup, unplanned, type BackupPreview } from "../engine/backup-preview.ts";
+import type { RunContext } from "../engine/context.ts";
+import type { Service } from "../config/service-config.ts";
+import type { EnabledServices } from "../config/enabled-services.ts";
+import type { BackupKind } from "../archive/naming.ts";
 
 export default defineCommand({
   meta: { name: "backup", description: "Back up services now: stop their containers, archive their volumes, start them again" },
@@ -13,6 +18,7 @@ export default defineCommand({
     service: { type: "positional", required: false, description: "services to back up (default: every service enabled in backup.yaml)", valueHint: "SERVICE..." },
     wait: { type: "boolean", description: "wait for a running backup or restore of the same service instead of failing" },
     cron: { type: "boolean", description: "the scheduled run: every enabled service, never prompts, records its outcome for `status`" },
+    "dry-run": { type: "boolean", description: "show what a backup would stop, write and delete; change nothing" },
     ...configArgs,
     ...jsonArg,
   },
@@ -23,6 +29,7 @@ export default defineCommand({
     if (args.cron && names.length > 0) throw new UsageError(`--cron backs up every enabled service; it takes no SERVICE (got ${names.join(", ")})`);
     const { services, broken } = selectServices(loaded, names);
     const ctx = context(loaded);
+    if (args["dry-run"]) return dryRun(ctx, services, broken, args.cron ? "scheduled" : "manual", Boolean(args.json));
     const all = [...services.map((s) => s.name), ...broken.map((b) => b.service)];
     if (args.cron) logger.info(`scheduled backup of ${all.join(", ")} (tools-backup ${VERSION})`);
     const run = await runBackups(ctx, services, args.cron ? "scheduled" : "manual", { wait: Boolean(args.wait) || Boolean(args.cron) });
@@ -41,3 +48,35 @@ export default defineCommand({
     if (failed.length > 0) throw new OperationError(summary);
   },
 });
+
+type Broken = EnabledServices["broken"];
+
+/** Each service's plan, every problem a real run would hit named; exit as that run would fail. */
+async function dryRun(ctx: RunContext, services: Service[], broken: Broken, kind: BackupKind, json: boolean) {
+  const previews: BackupPreview[] = [];
+  for (const service of services) previews.push(await previewBackup(ctx, service, kind));
+  previews.push(...broken.map((b) => unplanned(b.service, messageOf(b.error))));
+  for (const p of previews) showPreview(p);
+  if (json) printJson(previews);
+  const failing = previews.filter((p) => p.problems.length > 0);
+  const names = failing.map((p) => p.service).join(", ");
+  const summary = `${failing.length} of ${previews.length} backups would fail: ${names}`;
+  if (broken.length > 0) throw new UsageError(summary);
+  if (failing.length > 0) throw new OperationError(summary);
+}
+
+function showPreview(p: BackupPreview): void {
+  const say = (text: string) => logger.info(`${p.service}: ${text}`);
+  for (const problem of p.problems) logger.error(`${p.service}: would fail: ${problem}`);
+  if (p.archive === null) return;
+  if (p.script) say(`would run ${p.script} (no container stopped by tools-backup)`);
+  else if (p.containers.length > 0) say(`would stop ${p.containers.join(", ")}`);
+  else say("would stop no container (none of the declared ones is running)");
+  for (const v of p.volumes) {
+    say(`volume ${v.name}: ${v.bytes === null ? "does not exist" : `${formatBytes(v.bytes)} on disk`}`);
+  }
+  for (const w of p.warnings) logger.warn(`${p.service}: ${w}`);
+  say(`archive: ${p.archive}`);
+  if (p.would_delete.length > 0) say(`retention would then delete ${p.would_delete.join(", ")}`);
+  else say("retention would delete nothing");
+}

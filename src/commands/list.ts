@@ -1,9 +1,13 @@
 import { writeOut } from "../cli/stdout.ts";
 import { defineCommand } from "citty";
-import { configArgs, jsonArg, loadConfig, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
+import { configArgs, jsonArg, loadConfig, positionals, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
+import type { Loaded } from "./_shared.ts";
 import { problemText, readCatalog, type Backup } from "../engine/catalog.ts";
 import { logger } from "../cli/log.ts";
 import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
+import { archivePath, backupById, listContents, type ContentEntry } from "../engine/contents.ts";
+import { interrupt } from "../cli/interrupt.ts";
+import { UsageError } from "../errors.ts";
 
 export function backupJson(b: Backup) {
   return {
@@ -16,11 +20,17 @@ export default defineCommand({
   meta: { name: "list", description: "List backups in backup_dir, newest first (every host's)" },
   args: {
     ...serviceFilterArg,
+    contents: {
+      type: "string", valueHint: "ID",
+      description: "the files in this backup, read without extracting (SERVICE is then a path <volume>/<path> to show)",
+    },
     ...configArgs,
     ...jsonArg,
   },
   async run({ args }) {
     const loaded = loadConfig(args);
+    const words = positionals(args);
+    if (args.contents !== undefined) return listContentsOf(loaded, args.contents, words, Boolean(args.json));
     const { config } = loaded;
     const service = await serviceFilter(loaded, args);
     const { backups, problems, copies, unreadable } = await readCatalog(config.backupDir, service);
@@ -36,3 +46,44 @@ export default defineCommand({
     writeOut(table([["ID", "SERVICE", "CREATED", "HOST", "SIZE", "VOLUMES", "KIND"], ...rows]) + "\n");
   },
 });
+
+/** `list --contents ID [PATH]`: the archive's entries, read (and checked) without extracting. */
+async function listContentsOf(loaded: Loaded, id: string, words: string[], json: boolean) {
+  if (words.length > 1) throw new UsageError(`list --contents takes one path, not ${words.join(", ")}`);
+  const path = words[0] === undefined ? undefined : archivePath(words[0]);
+  const { backups, unreadable } = await readCatalog(loaded.config.backupDir);
+  for (const u of unreadable) logger.warn(u);
+  const entries = await listContents(backupById(backups, id), path, interrupt.signal);
+  if (json) return printJson(entries.map(entryJson));
+  const row = (e: ContentEntry) => [modeText(e), `${e.uid}:${e.gid}`, `${e.size}`, timeText(e.mtime), pathText(e)];
+  writeOut(table([["MODE", "OWNER", "SIZE", "MTIME", "PATH"], ...entries.map(row)]) + "\n");
+}
+
+function entryJson(e: ContentEntry) {
+  const { path, type, size, uid, gid, link } = e;
+  const mode = e.mode.toString(8).padStart(4, "0");
+  return { path, type, size, mode, uid, gid, mtime: e.mtime.toISOString(), ...(link === undefined ? {} : { link }) };
+}
+
+/** As `tar -tv` marks them; a hard link is "h", its target named after the path. */
+const TYPE_CHAR: Partial<Record<ContentEntry["type"], string>> = {
+  directory: "d", symlink: "l", hardlink: "h", char: "c", block: "b", fifo: "p",
+};
+
+/** `ls -l`'s form: type, then rwx for owner, group and others with setuid, setgid and sticky. */
+function modeText(e: ContentEntry): string {
+  const bits = ["r", "w", "x", "r", "w", "x", "r", "w", "x"].map((c, i) => (e.mode & (0o400 >> i) ? c : "-"));
+  const special: [number, number, string][] = [[0o4000, 2, "s"], [0o2000, 5, "s"], [0o1000, 8, "t"]];
+  for (const [bit, at, c] of special) if (e.mode & bit) bits[at] = bits[at] === "x" ? c : c.toUpperCase();
+  return (TYPE_CHAR[e.type] ?? "-") + bits.join("");
+}
+
+function pathText(e: ContentEntry): string {
+  if (e.type === "symlink") return `${e.path} -> ${e.link}`;
+  return e.type === "hardlink" ? `${e.path} link to ${e.link}` : e.path;
+}
+
+/** Seconds matter here (which version of a file is this?), unlike in a list of backups. */
+function timeText(d: Date): string {
+  return `${formatLocal(d)}:${String(d.getSeconds()).padStart(2, "0")}`;
+}

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { configArgs, context, loadConfig, positionals } from "./_shared.ts";
+import { configArgs, context, loadConfig, positionals, serviceFilter, type Loaded } from "./_shared.ts";
 import { loadService } from "../config/service-config.ts";
 import { readCatalog } from "../engine/catalog.ts";
 import { INCOMPLETE, selectBackup } from "../engine/select-backup.ts";
@@ -8,6 +8,11 @@ import { logger } from "../cli/log.ts";
 import { OperationError, UsageError } from "../errors.ts";
 import { isInteractive } from "../cli/terminal.ts";
 import { confirmAndRestore } from "../cli/restore-summary.ts";
+import { resolve } from "node:path";
+import { archivePath } from "../engine/contents.ts";
+import { extractPath } from "../engine/extract.ts";
+import { interrupt } from "../cli/interrupt.ts";
+import { formatBytes } from "../util/format.ts";
 
 export default defineCommand({
   meta: { name: "restore", description: "Replace a service's volumes with a backup (asks you to type RESTORE)" },
@@ -19,12 +24,21 @@ export default defineCommand({
     "dry-run": { type: "boolean", description: "show the plan and run the checks, change nothing" },
     "safety-backup": { type: "boolean", default: true, description: "back up the current data first (--no-safety-backup to skip)" },
     wait: { type: "boolean", description: "wait for a running backup or restore of the service instead of failing" },
+    file: {
+      type: "string", valueHint: "PATH",
+      description: "only this file or folder (<volume>/<path>, see `list --contents`), into --to, not the volume",
+    },
+    to: {
+      type: "string", valueHint: "DIR",
+      description: "host folder for --file (made if missing; nothing overwritten)",
+    },
     ...configArgs,
   },
   async run({ args }) {
     const loaded = loadConfig(args);
     const [name, ...extra] = positionals(args);
     if (extra.length > 0) throw new UsageError(`restore takes one service, not ${[name, ...extra].join(", ")}`);
+    if (args.file !== undefined || args.to !== undefined) return restoreFile(loaded, name!, args);
     const service = loadService(loaded.root, name!);
     const dryRun = Boolean(args["dry-run"]);
     if (!args.yes && !dryRun && !isInteractive()) {
@@ -45,3 +59,28 @@ export default defineCommand({
     if (!(await confirmAndRestore(context(loaded), service, backup, opts))) throw new OperationError("restore aborted: nothing was changed");
   },
 });
+
+type FileArgs = { file?: string; to?: string; from?: string; "dry-run"?: boolean };
+
+/**
+ * `--file PATH --to DIR`: one file or folder out of a backup into a host folder. It reads the
+ * archive and writes only into DIR, so it asks nothing, stops nothing and takes no lock.
+ */
+async function restoreFile(loaded: Loaded, service: string, args: FileArgs) {
+  if (args.file === undefined || args.to === undefined) {
+    throw new UsageError("--file PATH and --to DIR go together: what to take out of the backup, and the folder for it");
+  }
+  if (args.to === "") throw new UsageError("--to is empty: give the host folder to write into");
+  if (args["dry-run"]) throw new UsageError("--dry-run does not go with --file, which writes only into --to's folder");
+  const path = archivePath(args.file);
+  await serviceFilter(loaded, { _: [service] });
+  const { backups, unreadable } = await readCatalog(loaded.config.backupDir, service);
+  for (const u of unreadable) logger.warn(u);
+  const { backup, skipped } = selectBackup(backups, service, args.from ?? "latest");
+  for (const b of skipped) logger.warn(`skipping ${b.id}: ${INCOMPLETE}`);
+  logger.info(`taking ${path} out of ${backup.id}`);
+  const r = await extractPath(backup, path, resolve(args.to), interrupt.signal);
+  for (const s of r.skipped) logger.warn(`skipped ${s}: device nodes and FIFOs are not made in a host folder`);
+  const files = `${r.files} file${r.files === 1 ? "" : "s"}, ${formatBytes(r.bytes)}`;
+  logger.success(`${path} from ${backup.id} is in ${r.target} (${files})`);
+}

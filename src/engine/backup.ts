@@ -8,12 +8,12 @@ import { localEngineSocket } from "../docker/endpoint.ts";
 import { refuseIfUnfinished } from "./unfinished-restore.ts";
 import { volumesTar, type VolumeStats } from "../docker/volume-stream.ts";
 import { writeArchive } from "../archive/writer.ts";
-import { archiveName, backupId, manifestName, type BackupKind } from "../archive/naming.ts";
+import { archiveName, backupId, manifestName, type BackupKind, type Compression } from "../archive/naming.ts";
 import { finishInterruptedPublish, publishBackup } from "../archive/publish.ts";
 import { MANIFEST_FORMAT, type Manifest } from "../archive/manifest.ts";
 import { ensurePrivateDir, pathExists, tempPathFor } from "../util/fs-safe.ts";
 import { VERSION } from "../version.ts";
-import { planContainers, startAll, startOrder, stopAll } from "./containers.ts";
+import { planContainers, startAll, startOrder, stopAll, type ContainerPlan } from "./containers.ts";
 import { clearJournal, writeJournal } from "./journal.ts";
 import { recoverInterrupted } from "./recover.ts";
 import { requireBackupDir } from "./backup-dir.ts";
@@ -46,10 +46,7 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   const { exist, plan } = await askBeforeStop(names, service.volumes);
   const absent = names.find((_, i) => !exist[i]);
   if (absent) throw new OperationError(`volume ${absent} of ${service.name} does not exist`);
-  const warnings = [
-    ...plan.missing.map((c) => `declared container ${c} does not exist; its volumes were read without stopping anything`),
-    ...plan.undeclared.map((c) => `container ${c} uses a volume of ${service.name} but is not declared; it kept running, so its writes may make the archive inconsistent`),
-  ];
+  const warnings = containerWarnings(service.name, plan);
   warnings.forEach((w) => reporter.warn(service.name, w));
 
   const { id, created } = await freeName(folder, service.name, ctx.host, ctx.config.compression);
@@ -113,12 +110,22 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   }
 }
 
+/** What a backup says about containers it cannot stop, or must not: also a dry run's warnings. */
+export function containerWarnings(service: string, plan: ContainerPlan): string[] {
+  return [
+    ...plan.missing.map((c) =>
+      `declared container ${c} does not exist; its volumes were read without stopping anything`),
+    ...plan.undeclared.map((c) => `container ${c} uses a volume of ${service} but is not declared; it kept running, ` +
+      "so its writes may make the archive inconsistent"),
+  ];
+}
+
 /**
  * The questions for Docker that must be answered before the stop, asked at once. Each docker
  * CLI call costs 40-50 ms of CPU, so whatever can wait is asked later, beside Docker's own
  * waits: the engine's endpoint while the containers stop, stale helpers while they start.
  */
-async function askBeforeStop(names: string[], volumes: Service["volumes"]) {
+export async function askBeforeStop(names: string[], volumes: Service["volumes"]) {
   const [daemon, answers] = await Promise.allSettled([checkDaemon(), Promise.all([Promise.all(names.map(volumeExists)), planContainers(volumes)])]);
   // A daemon that cannot be reached fails every question: its own message is the one to show.
   if (daemon.status === "rejected") throw daemon.reason;
@@ -161,7 +168,7 @@ export async function prepareFolder(backupDir: string, service: string): Promise
 }
 
 /** Ids have one-second resolution; a second backup within the same second takes the next one. */
-async function freeName(folder: string, service: string, host: string, compression: RunContext["config"]["compression"]) {
+export async function freeName(folder: string, service: string, host: string, compression: Compression) {
   for (let t = Math.floor(Date.now() / 1000) * 1000; ; t += 1000) {
     const id = backupId(service, new Date(t), host);
     if (!(await pathExists(join(folder, archiveName(id, compression)))) && !(await pathExists(join(folder, manifestName(id))))) {

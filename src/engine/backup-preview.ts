@@ -1,0 +1,97 @@
+import { access, constants } from "node:fs/promises";
+import { join } from "node:path";
+import type { Service } from "../config/service-config.ts";
+import { messageOf } from "../errors.ts";
+import { volumeUsage } from "../docker/runner.ts";
+import { archiveName, manifestName, type BackupKind } from "../archive/naming.ts";
+import { planRetention, type RetentionEntry } from "../retention/plan.ts";
+import { pathExists } from "../util/fs-safe.ts";
+import { askBeforeStop, containerWarnings, freeName } from "./backup.ts";
+import { backupDirProblem } from "./backup-dir.ts";
+import { readCatalog } from "./catalog.ts";
+import { refuseIfUnfinished } from "./unfinished-restore.ts";
+import type { RunContext } from "./context.ts";
+
+/** What `backup --dry-run` shows for a service; its fields are the `--json` output. */
+export interface BackupPreview {
+  service: string;
+  /** The service's backup script, which runs instead of the stop, archive and start. */
+  script?: string;
+  /** Running declared containers: the ones a backup would stop. */
+  containers: string[];
+  /** Space each volume takes on disk; null for one that does not exist. */
+  volumes: { name: string; bytes: number | null }[];
+  /** The archive a backup starting now would write; null when there is nothing it could back up. */
+  archive: string | null;
+  /** Backups retention would delete once this one is added. */
+  would_delete: string[];
+  warnings: string[];
+  /** Why the backup would fail; empty when it would run. */
+  problems: string[];
+}
+
+/**
+ * A backup's plan without the backup: asks Docker and reads backup_dir, stops nothing, writes
+ * nothing, takes no lock (a real run may start meanwhile). The archive name is the one a
+ * backup starting now would take.
+ */
+export async function previewBackup(ctx: RunContext, service: Service, kind: BackupKind): Promise<BackupPreview> {
+  if (!service.hasData) {
+    return unplanned(service.name, `${service.name} declares no data (no data.volumes in ${service.file})`);
+  }
+  const folder = join(ctx.config.backupDir, service.name);
+  const { id, created } = await freeName(folder, service.name, ctx.host, ctx.config.compression);
+  const archive = join(folder, archiveName(id, ctx.config.compression));
+  const preview: BackupPreview = { ...unplanned(service.name, ""), archive, problems: [] };
+  const dirProblem = await folderProblem(ctx.config.backupDir, folder);
+  if (dirProblem) preview.problems.push(dirProblem);
+  await refuseIfUnfinished(ctx.stateDir, service.name).catch((e) => preview.problems.push(messageOf(e)));
+  if (service.lifecycle.backup !== undefined) preview.script = service.lifecycle.backup;
+  else await previewVolumes(service, preview).catch((e) => preview.problems.push(messageOf(e)));
+  const manifestFile = join(folder, manifestName(id));
+  const next: RetentionEntry = {
+    id, service: service.name, host: ctx.host, createdAt: created, kind, file: archive, manifestFile, bytes: 0,
+  };
+  // As after a real run: without backup_dir there is nothing to plan, and retention failing is a warning.
+  if (!dirProblem) {
+    await wouldDelete(ctx, next).then(
+      (ids) => void (preview.would_delete = ids),
+      (e) => void preview.warnings.push(`retention skipped: ${messageOf(e)}`),
+    );
+  }
+  return preview;
+}
+
+/** What retention would delete once `next` is added: planned as prune plans it, deleting nothing. */
+async function wouldDelete(ctx: RunContext, next: RetentionEntry): Promise<string[]> {
+  const { backups } = await readCatalog(ctx.config.backupDir, next.service);
+  const policy = { retentionDays: ctx.config.retentionDays, keepLast: ctx.config.keepLast };
+  return planRetention<RetentionEntry>([...backups, next], policy, ctx.host, next.createdAt).remove.map((b) => b.id);
+}
+
+/** A service no backup could even start for (no data, a broken service.yaml). */
+export function unplanned(service: string, problem: string): BackupPreview {
+  return { service, containers: [], volumes: [], archive: null, would_delete: [], warnings: [], problems: [problem] };
+}
+
+/** The same questions a backup asks before its stop, and the volumes measured by a read-only container. */
+async function previewVolumes(service: Service, preview: BackupPreview): Promise<void> {
+  const names = service.volumes.map((v) => v.name);
+  const { exist, plan } = await askBeforeStop(names, service.volumes);
+  preview.containers = plan.running;
+  preview.warnings.push(...containerWarnings(service.name, plan));
+  // Measuring a volume that does not exist would create it.
+  const existing = names.filter((_, i) => exist[i]);
+  const kib = new Map((existing.length > 0 ? await volumeUsage(existing) : []).map((u) => [u.name, u.kib]));
+  preview.volumes = names.map((name) => ({ name, bytes: kib.has(name) ? kib.get(name)! * 1024 : null }));
+  const missing = preview.volumes.filter((v) => v.bytes === null);
+  preview.problems.push(...missing.map((v) => `volume ${v.name} of ${service.name} does not exist`));
+}
+
+/** What keeps a backup from writing its archive, as prepareFolder would find it, without creating the folder. */
+async function folderProblem(backupDir: string, folder: string): Promise<string | undefined> {
+  const problem = await backupDirProblem(backupDir);
+  if (problem) return problem;
+  const writable = (await pathExists(folder)) ? folder : backupDir;
+  return access(writable, constants.W_OK).then(() => undefined, (e) => `cannot write to ${folder}: ${messageOf(e)}`);
+}
