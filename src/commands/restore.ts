@@ -1,8 +1,8 @@
 import { defineCommand } from "citty";
 import { configArgs, context, loadConfig, positionals } from "./_shared.ts";
 import { loadService } from "../config/service-config.ts";
-import { readCatalog } from "../engine/catalog.ts";
-import { INCOMPLETE, selectBackup } from "../engine/select-backup.ts";
+import { readCatalog, type Backup } from "../engine/catalog.ts";
+import { INCOMPLETE, selectBackup, selectUndo } from "../engine/select-backup.ts";
 import { futureDatedWarning } from "../retention/future.ts";
 import { logger } from "../cli/log.ts";
 import { OperationError, UsageError } from "../errors.ts";
@@ -15,6 +15,7 @@ export default defineCommand({
     service: { type: "positional", required: true, description: "service to restore", valueHint: "SERVICE" },
     // No citty default: "not given" opens the backup picker on a terminal.
     from: { type: "string", description: "latest (default; on a terminal you pick from a list), a date YYYY-MM-DD (that day's newest) or a backup id", valueHint: "WHICH" },
+    undo: { type: "boolean", description: "put back the data the last restore on this host replaced" },
     yes: { type: "boolean", description: "do not ask; required without a terminal" },
     "dry-run": { type: "boolean", description: "show the plan and run the checks, change nothing" },
     "safety-backup": { type: "boolean", default: true, description: "back up the current data first (--no-safety-backup to skip)" },
@@ -25,13 +26,16 @@ export default defineCommand({
     const loaded = loadConfig(args);
     const [name, ...extra] = positionals(args);
     if (extra.length > 0) throw new UsageError(`restore takes one service, not ${[name, ...extra].join(", ")}`);
+    if (args.undo && args.from !== undefined) {
+      throw new UsageError("--undo picks the backup itself (the last restore's safety backup): drop --from");
+    }
     const service = loadService(loaded.root, name!);
     const dryRun = Boolean(args["dry-run"]);
     if (!args.yes && !dryRun && !isInteractive()) {
       throw new UsageError(`restore overwrites the data of ${service.name} and needs a confirmation: run it on a terminal, or pass --yes`);
     }
     const opts = { safetyBackup: Boolean(args["safety-backup"]), wait: Boolean(args.wait), yes: Boolean(args.yes), dryRun };
-    if (args.from === undefined && !args.yes && !dryRun) {
+    if (args.from === undefined && !args.undo && !args.yes && !dryRun) {
       // Loaded only here: the screens are not needed by scripted runs.
       const { restoreWizard } = await import("../tui/restore-wizard.ts");
       if (!(await restoreWizard(loaded, service.name, opts))) throw new OperationError("restore aborted: nothing was changed");
@@ -39,9 +43,18 @@ export default defineCommand({
     }
     const { backups, unreadable } = await readCatalog(loaded.config.backupDir, service.name);
     for (const u of unreadable) logger.warn(u);
-    const { backup, skipped, future } = selectBackup(backups, service.name, args.from ?? "latest");
-    for (const b of skipped) logger.warn(`skipping ${b.id}: ${INCOMPLETE}`);
-    if (future.length > 0) logger.warn(futureDatedWarning(service.name, future.map((b) => b.id), "latest passes over them; pick one by its id with --from"));
-    if (!(await confirmAndRestore(context(loaded), service, backup, opts))) throw new OperationError("restore aborted: nothing was changed");
+    const ctx = context(loaded);
+    const backup = args.undo ? selectUndo(backups, service.name, ctx.host) : pick(backups, service.name, args.from);
+    const restored = await confirmAndRestore(ctx, service, backup, opts);
+    if (!restored) throw new OperationError("restore aborted: nothing was changed");
   },
 });
+
+/** `--from` (default latest), with the warnings about the backups it passed over. */
+function pick(backups: Backup[], service: string, from: string | undefined): Backup {
+  const { backup, skipped, future } = selectBackup(backups, service, from ?? "latest");
+  for (const b of skipped) logger.warn(`skipping ${b.id}: ${INCOMPLETE}`);
+  const consequence = "latest passes over them; pick one by its id with --from";
+  if (future.length > 0) logger.warn(futureDatedWarning(service, future.map((b) => b.id), consequence));
+  return backup;
+}
