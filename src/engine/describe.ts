@@ -2,6 +2,7 @@ import type { BackupConfig } from "../config/backup-config.ts";
 import type { Service } from "../config/service-config.ts";
 import { volumeExists } from "../docker/engine.ts";
 import { newestNotFuture } from "../retention/future.ts";
+import { isRegular } from "../archive/naming.ts";
 import { readCatalogOrProblem } from "./catalog.ts";
 
 export interface ServiceDescription {
@@ -17,8 +18,8 @@ export interface ServiceDescription {
 }
 
 /**
- * What `services` shows. The newest backup is any host's newest complete one not dated in the
- * future, judged as `status` judges this host's. Volume existence is null when Docker cannot be
+ * What `services` shows. The newest backup is any host's newest complete regular one not dated
+ * in the future, judged as `status` judges this host's. Volume existence is null when Docker cannot be
  * asked, and every newest backup null with `backupDirProblem` set when backup_dir cannot be read.
  */
 export async function describeServices(config: BackupConfig, services: Service[]): Promise<{ rows: ServiceDescription[]; backupDirProblem?: string; unreadable: string[] }> {
@@ -31,7 +32,8 @@ export async function describeServices(config: BackupConfig, services: Service[]
   const now = new Date();
   const out: ServiceDescription[] = [];
   for (const s of services) {
-    const { newest, future } = newestNotFuture(backups.filter((b) => b.service === s.name && b.complete), now);
+    const regular = backups.filter((b) => b.service === s.name && b.complete && isRegular(b.kind));
+    const { newest, future } = newestNotFuture(regular, now);
     out.push({
       name: s.name,
       enabled: config.services[s.name] === true,
