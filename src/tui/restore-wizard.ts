@@ -1,4 +1,4 @@
-import { intro, note, select } from "@clack/prompts";
+import { intro, note, select, unicodeOr } from "@clack/prompts";
 import type { Loaded } from "../commands/_shared.ts";
 import { loadService, loadServices, type Service } from "../config/service-config.ts";
 import { readCatalog, type Backup } from "../engine/catalog.ts";
@@ -59,7 +59,9 @@ function backupOptions(mine: Backup[]) {
     hint: b.complete ? b.id : "incomplete: its size differs from the manifest (a sync still running?)",
   });
   const undo = mine.filter((b) => !isRegular(b.kind));
-  const group = { value: "", label: "undo points: the data a restore replaced (its safety backup)", disabled: true };
+  const rule = unicodeOr("──", "--");
+  const label = `${rule} undo points: the data a restore replaced (its safety backup) ${rule}`;
+  const group = { value: "", label, disabled: true };
   return [
     ...mine.filter((b) => isRegular(b.kind)).map((b) => option(b, backupLabel(b, hostWidth))),
     ...(undo.length > 0 ? [group] : []),
