@@ -33,6 +33,8 @@ const ManifestSchema = v.object({
   containers_stopped: v.optional(v.array(v.string()), []),
   warnings: v.optional(v.array(v.string()), []),
   custom_script: v.optional(v.boolean(), false),
+  /** A pre-restore backup's: the id of the backup whose restore replaced this data (absent before it was recorded). */
+  restoring: v.optional(v.string()),
 });
 
 export type Manifest = v.InferOutput<typeof ManifestSchema>;

@@ -7,6 +7,11 @@ export type Compression = "zstd" | "gzip";
 export const KINDS = ["manual", "scheduled", "pre-restore"] as const;
 export type BackupKind = (typeof KINDS)[number];
 
+/** `manual` and `scheduled` backups; a `pre-restore` one is an undo point, never "the newest backup". */
+export function isRegular(kind: BackupKind): boolean {
+  return kind !== "pre-restore";
+}
+
 export const EXTENSION: Record<Compression, string> = { zstd: ".tar.zst", gzip: ".tar.gz" };
 export const MANIFEST_SUFFIX = ".json";
 /** Files being written carry this prefix until they are complete. */

@@ -5,6 +5,8 @@ import { withServiceLock } from "../engine/lock.ts";
 import { planRestore, type RestorePlan } from "../engine/restore-plan.ts";
 import { checkDaemon } from "../docker/engine.ts";
 import { checkRestorable, restoreService, type RestoreResult } from "../engine/restore.ts";
+import { isRegular } from "../archive/naming.ts";
+import { undoneRestore } from "../engine/select-backup.ts";
 import { formatAge, formatBytes, formatLocal } from "../util/format.ts";
 import { typedConfirmation } from "./confirm.ts";
 import { logger } from "./log.ts";
@@ -13,6 +15,8 @@ import { logger } from "./log.ts";
 export function describeRestore(plan: RestorePlan, safety: boolean): string {
   const b = plan.backup;
   const lines = [
+    // A safety backup holds the data a restore replaced: restoring it undoes that restore.
+    ...(isRegular(b.kind) ? [] : [`Undo ${undoneRestore(b)}: put back the data it replaced`]),
     `Restore ${b.service} from ${b.id}`,
     `  backup:   ${formatLocal(b.createdAt)} (${formatAge(b.createdAt)}), host ${b.host}, ${formatBytes(b.bytes)}, ${b.kind}`,
     `  volumes:  ${b.manifest.volumes.map((v) => `${v.name} (${v.files} files, ${formatBytes(v.bytes)})`).join(", ")}`,

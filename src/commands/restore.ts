@@ -1,8 +1,8 @@
 import { defineCommand } from "citty";
 import { configArgs, context, loadConfig, positionals, serviceFilter, type Loaded } from "./_shared.ts";
 import { loadService } from "../config/service-config.ts";
-import { readCatalog } from "../engine/catalog.ts";
-import { INCOMPLETE, selectBackup } from "../engine/select-backup.ts";
+import { readCatalog, type Backup } from "../engine/catalog.ts";
+import { INCOMPLETE, selectBackup, selectUndo } from "../engine/select-backup.ts";
 import { futureDatedWarning } from "../retention/future.ts";
 import { logger } from "../cli/log.ts";
 import { OperationError, UsageError } from "../errors.ts";
@@ -13,6 +13,7 @@ import { archivePath } from "../engine/contents.ts";
 import { extractPath } from "../engine/extract.ts";
 import { interrupt } from "../cli/interrupt.ts";
 import { formatBytes } from "../util/format.ts";
+import { hostName } from "../engine/context.ts";
 
 export default defineCommand({
   meta: { name: "restore", description: "Replace a service's volumes with a backup (asks you to type RESTORE)" },
@@ -20,6 +21,7 @@ export default defineCommand({
     service: { type: "positional", required: true, description: "service to restore", valueHint: "SERVICE" },
     // No citty default: "not given" opens the backup picker on a terminal.
     from: { type: "string", description: "latest (default; on a terminal you pick from a list), a date YYYY-MM-DD (that day's newest) or a backup id", valueHint: "WHICH" },
+    undo: { type: "boolean", description: "put back the data the last restore on this host replaced" },
     yes: { type: "boolean", description: "do not ask; required without a terminal" },
     "dry-run": { type: "boolean", description: "show the plan and run the checks, change nothing" },
     "safety-backup": { type: "boolean", default: true, description: "back up the current data first (--no-safety-backup to skip)" },
@@ -38,6 +40,9 @@ export default defineCommand({
     const loaded = loadConfig(args);
     const [name, ...extra] = positionals(args);
     if (extra.length > 0) throw new UsageError(`restore takes one service, not ${[name, ...extra].join(", ")}`);
+    if (args.undo && args.from !== undefined) {
+      throw new UsageError("--undo picks the backup itself (the last restore's safety backup): drop --from");
+    }
     if (args.file !== undefined || args.to !== undefined) return restoreFile(loaded, name!, args);
     const service = loadService(loaded.root, name!);
     const dryRun = Boolean(args["dry-run"]);
@@ -45,7 +50,7 @@ export default defineCommand({
       throw new UsageError(`restore overwrites the data of ${service.name} and needs a confirmation: run it on a terminal, or pass --yes`);
     }
     const opts = { safetyBackup: Boolean(args["safety-backup"]), wait: Boolean(args.wait), yes: Boolean(args.yes), dryRun };
-    if (args.from === undefined && !args.yes && !dryRun) {
+    if (args.from === undefined && !args.undo && !args.yes && !dryRun) {
       // Loaded only here: the screens are not needed by scripted runs.
       const { restoreWizard } = await import("../tui/restore-wizard.ts");
       if (!(await restoreWizard(loaded, service.name, opts))) throw new OperationError("restore aborted: nothing was changed");
@@ -53,14 +58,14 @@ export default defineCommand({
     }
     const { backups, unreadable } = await readCatalog(loaded.config.backupDir, service.name);
     for (const u of unreadable) logger.warn(u);
-    const { backup, skipped, future } = selectBackup(backups, service.name, args.from ?? "latest");
-    for (const b of skipped) logger.warn(`skipping ${b.id}: ${INCOMPLETE}`);
-    if (future.length > 0) logger.warn(futureDatedWarning(service.name, future.map((b) => b.id), "latest passes over them; pick one by its id with --from"));
-    if (!(await confirmAndRestore(context(loaded), service, backup, opts))) throw new OperationError("restore aborted: nothing was changed");
+    const ctx = context(loaded);
+    const backup = args.undo ? selectUndo(backups, service.name, ctx.host) : pick(backups, service.name, args.from);
+    const restored = await confirmAndRestore(ctx, service, backup, opts);
+    if (!restored) throw new OperationError("restore aborted: nothing was changed");
   },
 });
 
-type FileArgs = { file?: string; to?: string; from?: string; "dry-run"?: boolean };
+type FileArgs = { file?: string; to?: string; from?: string; undo?: boolean; "dry-run"?: boolean };
 
 /**
  * `--file PATH --to DIR`: one file or folder out of a backup into a host folder. It reads the
@@ -76,11 +81,19 @@ async function restoreFile(loaded: Loaded, service: string, args: FileArgs) {
   await serviceFilter(loaded, { _: [service] });
   const { backups, unreadable } = await readCatalog(loaded.config.backupDir, service);
   for (const u of unreadable) logger.warn(u);
-  const { backup, skipped } = selectBackup(backups, service, args.from ?? "latest");
-  for (const b of skipped) logger.warn(`skipping ${b.id}: ${INCOMPLETE}`);
+  const backup = args.undo ? selectUndo(backups, service, hostName()) : pick(backups, service, args.from);
   logger.info(`taking ${path} out of ${backup.id}`);
   const r = await extractPath(backup, path, resolve(args.to), interrupt.signal);
   for (const s of r.skipped) logger.warn(`skipped ${s}: device nodes and FIFOs are not made in a host folder`);
   const files = `${r.files} file${r.files === 1 ? "" : "s"}, ${formatBytes(r.bytes)}`;
   logger.success(`${path} from ${backup.id} is in ${r.target} (${files})`);
+}
+
+/** `--from` (default latest), with the warnings about the backups it passed over. */
+function pick(backups: Backup[], service: string, from: string | undefined): Backup {
+  const { backup, skipped, future } = selectBackup(backups, service, from ?? "latest");
+  for (const b of skipped) logger.warn(`skipping ${b.id}: ${INCOMPLETE}`);
+  const consequence = "latest passes over them; pick one by its id with --from";
+  if (future.length > 0) logger.warn(futureDatedWarning(service, future.map((b) => b.id), consequence));
+  return backup;
 }

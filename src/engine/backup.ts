@@ -27,8 +27,13 @@ export interface BackupResult {
   manifestFile: string;
 }
 
-/** Stop the declared containers, stream every volume into one archive, start them again. */
-export async function backupService(ctx: RunContext, service: Service, kind: BackupKind): Promise<BackupResult> {
+/**
+ * Stop the declared containers, stream every volume into one archive, start them again.
+ * `restoring`: a safety backup's restore, the id of the backup about to replace this data.
+ */
+export async function backupService(
+  ctx: RunContext, service: Service, kind: BackupKind, restoring?: string,
+): Promise<BackupResult> {
   const { reporter, signal } = ctx;
   if (!service.hasData) throw new OperationError(`${service.name} declares no data (no data.volumes in ${service.file}): nothing to back up`);
   const started = Date.now();
@@ -41,7 +46,7 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
   if (!scripted) await recoverInterrupted(ctx, service.name);
   // A safety backup keeps exactly that data; any other backup must not save it as good.
   if (kind !== "pre-restore") await refuseIfUnfinished(ctx.stateDir, service.name);
-  if (scripted) return customBackup(ctx, service, kind, folder, started);
+  if (scripted) return customBackup(ctx, service, { kind, restoring }, folder, started);
   const names = service.volumes.map((v) => v.name);
   const { exist, plan } = await askBeforeStop(names, service.volumes);
   const absent = names.find((_, i) => !exist[i]);
@@ -106,6 +111,7 @@ export async function backupService(ctx: RunContext, service: Service, kind: Bac
       tool_version: VERSION, volumes: stats.map((s) => ({ ...s })),
       archive: { file: archiveName(id, ctx.config.compression), bytes: written!.bytes, sha256: written!.sha256, compression: ctx.config.compression },
       duration_ms: Date.now() - started, downtime_ms: downtime, containers_stopped: stopped, warnings, custom_script: false,
+      restoring,
     });
   }
 }
@@ -143,14 +149,18 @@ async function saveBackup(folder: string, tmpArchive: string, manifest: Manifest
   }
 }
 
-async function customBackup(ctx: RunContext, service: Service, kind: BackupKind, folder: string, started: number): Promise<BackupResult> {
+async function customBackup(
+  ctx: RunContext, service: Service, what: { kind: BackupKind; restoring?: string }, folder: string, started: number,
+): Promise<BackupResult> {
   const { id, created } = await freeName(folder, service.name, ctx.host, ctx.config.compression);
   ctx.reporter.step(service.name, `running ${service.lifecycle.backup}`);
   const written = await scriptBackup(ctx, service, tempPathFor(join(folder, archiveName(id, ctx.config.compression))));
   return saveBackup(folder, written.file, {
-    format: MANIFEST_FORMAT, id, service: service.name, host: ctx.host, created_at: created.toISOString(), kind, tool_version: VERSION,
+    format: MANIFEST_FORMAT, id, service: service.name, host: ctx.host, created_at: created.toISOString(),
+    kind: what.kind, tool_version: VERSION,
     volumes: [], archive: { file: archiveName(id, ctx.config.compression), bytes: written.bytes, sha256: written.sha256, compression: ctx.config.compression },
     duration_ms: Date.now() - started, downtime_ms: 0, containers_stopped: [], warnings: [], custom_script: true,
+    restoring: what.restoring,
   });
 }
 

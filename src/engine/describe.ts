@@ -3,6 +3,7 @@ import type { Service } from "../config/service-config.ts";
 import { engineProblem, volumeExists } from "../docker/engine.ts";
 import { messageOf } from "../errors.ts";
 import { newestNotFuture } from "../retention/future.ts";
+import { isRegular } from "../archive/naming.ts";
 import { readCatalogOrProblem } from "./catalog.ts";
 
 export interface ServiceDescription {
@@ -25,10 +26,10 @@ export interface Described {
 }
 
 /**
- * What `services` shows. The newest backup is any host's newest complete one not dated in the
- * future, judged as `status` judges this host's. Volume existence is null, with `engineProblem`
- * set, when Docker cannot be asked, and every newest backup null with `backupDirProblem` set when
- * backup_dir cannot be read.
+ * What `services` shows. The newest backup is any host's newest complete regular one not dated
+ * in the future, judged as `status` judges this host's. Volume existence is null, with
+ * `engineProblem` set, when Docker cannot be asked, and every newest backup null with
+ * `backupDirProblem` set when backup_dir cannot be read.
  */
 export async function describeServices(config: BackupConfig, services: Service[]): Promise<Described> {
   const { backups, backupDirProblem, unreadable } = await readCatalogOrProblem(config.backupDir);
@@ -46,7 +47,8 @@ export async function describeServices(config: BackupConfig, services: Service[]
   const now = new Date();
   const out: ServiceDescription[] = [];
   for (const s of services) {
-    const { newest, future } = newestNotFuture(backups.filter((b) => b.service === s.name && b.complete), now);
+    const regular = backups.filter((b) => b.service === s.name && b.complete && isRegular(b.kind));
+    const { newest, future } = newestNotFuture(regular, now);
     out.push({
       name: s.name,
       enabled: config.services[s.name] === true,

@@ -1,4 +1,5 @@
 import { newestNotFuture } from "../retention/future.ts";
+import { isRegular } from "../archive/naming.ts";
 import type { Backup } from "./catalog.ts";
 import type { RunStatus } from "./run-status.ts";
 
@@ -8,7 +9,7 @@ export interface ServiceHealth {
   last_attempt: { at: string; ok: boolean; error: string | null } | null;
   /** Ids of this host's backups dated in the future: they never count as recent. */
   dated_in_future: string[];
-  /** No complete backup of this host newer than the allowed age. */
+  /** No complete regular backup of this host newer than the allowed age. */
   stale: boolean;
 }
 
@@ -19,11 +20,15 @@ export function defaultMaxAgeMs(intervalMs: number | undefined): number {
   return Math.max(26 * HOUR, 2 * (intervalMs ?? 0));
 }
 
-/** Per enabled service: is there a recent, complete backup made by this machine? */
+/**
+ * Per enabled service: is there a recent, complete regular backup made by this machine? A
+ * restore's safety backup does not count: it may hold the very data that was broken.
+ */
 export function serviceHealth(enabled: string[], backups: Backup[], status: RunStatus, host: string, maxAgeMs: number, now = new Date()): ServiceHealth[] {
   return enabled.map((service) => {
     // The manifest's own host: the file name's form of it can be shared ("büro" and "bäro" are "b-ro").
-    const { newest, future } = newestNotFuture(backups.filter((b) => b.service === service && b.complete && b.host === host), now);
+    const mine = backups.filter((b) => b.service === service && b.complete && isRegular(b.kind) && b.host === host);
+    const { newest, future } = newestNotFuture(mine, now);
     const last = status.services[service];
     const age = newest ? now.getTime() - newest.createdAt.getTime() : Infinity;
     return {

@@ -92,7 +92,7 @@ async function replaceData(ctx: RunContext, service: Service, backup: Backup, op
     // Taken while the containers are already down: one stop and start for the whole restore,
     // and a safety backup that no running container can make inconsistent.
     if (opts.safetyBackup) {
-      safety = await safetyBackup(ctx, service);
+      safety = await safetyBackup(ctx, service, backup.id);
       reporter.step(service.name, `safety backup of the current data: ${safety.file}`);
     }
     ctx.signal.throwIfAborted();
@@ -123,9 +123,9 @@ async function replaceData(ctx: RunContext, service: Service, backup: Backup, op
 }
 
 /** A failed safety backup ends the restore before anything was replaced, and says so. */
-async function safetyBackup(ctx: RunContext, service: Service): Promise<BackupResult> {
+async function safetyBackup(ctx: RunContext, service: Service, restoring: string): Promise<BackupResult> {
   try {
-    return await backupService(ctx, service, "pre-restore");
+    return await backupService(ctx, service, "pre-restore", restoring);
   } catch (e) {
     if (ctx.signal.aborted) throw e;
     throw new OperationError(`the safety backup of the current data failed (${messageOf(e)}); nothing was replaced: ${service.name} has its data as before`);
@@ -169,7 +169,7 @@ async function rollBack(ctx: RunContext, service: Service, attempt: Attempt, cau
 async function customRestore(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean }): Promise<RestoreResult> {
   const script = service.lifecycle.restore!;
   const started_at = new Date().toISOString();
-  const safety = opts.safetyBackup ? await safetyBackup(ctx, service) : undefined;
+  const safety = opts.safetyBackup ? await safetyBackup(ctx, service, backup.id) : undefined;
   // No journal can tell what a script had written when we were killed (SIGKILL, power loss), so
   // the data counts as partial from its start until it completes. A mark found here (an earlier
   // restore's) still holds if we put the data back as we found it.

@@ -2,7 +2,7 @@
  * Pure retention planner: decides which complete backups this machine may delete.
  * No I/O here so the rules can be tested exhaustively and the caller can show a dry run.
  */
-import type { BackupKind } from "../archive/naming.ts";
+import { isRegular, type BackupKind } from "../archive/naming.ts";
 import { isFutureDated } from "./future.ts";
 
 /** One complete backup: archive + manifest, as the catalog lists it. */
@@ -57,19 +57,23 @@ export function planRetention<T extends RetentionEntry>(
   const keepLast = Math.max(0, Math.floor(policy.keepLast));
   const maxAgeMs = policy.retentionDays * DAY_MS;
   const nowMs = now.getTime();
+  // An unparsable date (NaN) is never "old": deleting on bad data is the worse mistake.
+  const expired = (entry: T) => nowMs - entry.createdAt.getTime() > maxAgeMs;
+  const decide = (entry: T, kept: boolean, reason: string) => {
+    (kept ? keep : remove).push(entry);
+    reasons.set(entry.id, reason);
+  };
 
   // Group this host's entries per service; other hosts' backups belong to them (shared Drive folder).
   const byService = new Map<string, T[]>();
   for (const entry of entries) {
     if (entry.host !== host) {
-      keep.push(entry);
-      reasons.set(entry.id, "made on another host");
+      decide(entry, true, "made on another host");
       continue;
     }
     // Kept, and not one of the newest keep_last: counting it would push out the real newest backups.
     if (isFutureDated(entry.createdAt, now)) {
-      keep.push(entry);
-      reasons.set(entry.id, "dated in the future (a wrong clock?): its age cannot be judged");
+      decide(entry, true, "dated in the future (a wrong clock?): its age cannot be judged");
       continue;
     }
     const list = byService.get(entry.service);
@@ -79,27 +83,19 @@ export function planRetention<T extends RetentionEntry>(
 
   for (const list of byService.values()) {
     list.sort(newestFirst);
-    list.forEach((entry, index) => {
-      if (index < keepLast) {
-        keep.push(entry);
-        reasons.set(entry.id, `one of the newest ${keepLast}`);
-        return;
-      }
-      const ageMs = nowMs - entry.createdAt.getTime();
-      // An unparsable date (NaN) is never "old": deleting on bad data is the worse mistake.
-      if (ageMs > maxAgeMs) {
-        remove.push(entry);
-        reasons.set(entry.id, `older than ${days(policy.retentionDays)}`);
-        return;
-      }
-      // Pre-restore backups are the way back from a bad restore, so say explicitly why they stay.
-      keep.push(entry);
-      reasons.set(
-        entry.id,
-        entry.kind === "pre-restore"
-          ? `pre-restore safety backup younger than ${days(policy.retentionDays)}`
-          : `younger than ${days(policy.retentionDays)}`,
-      );
+    // keep_last counts regular backups only: a restore's safety copies must not push out the good ones.
+    const regular = list.filter((e) => isRegular(e.kind));
+    const safety = list.filter((e) => !isRegular(e.kind));
+    regular.forEach((entry, index) => {
+      if (index < keepLast) decide(entry, true, `one of the newest ${keepLast}`);
+      else if (expired(entry)) decide(entry, false, `older than ${days(policy.retentionDays)}`);
+      else decide(entry, true, `younger than ${days(policy.retentionDays)}`);
+    });
+    // Safety backups are undo points: each kept retention_days, and the newest one always.
+    safety.forEach((entry, index) => {
+      if (!expired(entry)) decide(entry, true, `pre-restore safety backup younger than ${days(policy.retentionDays)}`);
+      else if (index === 0) decide(entry, true, "the newest pre-restore safety backup (the last restore's undo point)");
+      else decide(entry, false, `older than ${days(policy.retentionDays)}`);
     });
   }
 

@@ -1,8 +1,10 @@
-import { intro, note, select } from "@clack/prompts";
+import { intro, note, select, unicodeOr } from "@clack/prompts";
 import type { Loaded } from "../commands/_shared.ts";
 import { loadService, loadServices, type Service } from "../config/service-config.ts";
 import { readCatalog, type Backup } from "../engine/catalog.ts";
 import { UsageError } from "../errors.ts";
+import { isRegular } from "../archive/naming.ts";
+import { undoneRestore } from "../engine/select-backup.ts";
 import { confirmAndRestore } from "../cli/restore-summary.ts";
 import { formatAge, formatBytes, formatLocal } from "../util/format.ts";
 import { ask, out, say } from "./io.ts";
@@ -33,7 +35,7 @@ async function pickService(loaded: Loaded, backups: Backup[]): Promise<Service |
 }
 
 async function pickBackup(service: string, mine: Backup[]): Promise<Backup | undefined> {
-  if (mine.length === 1) {
+  if (mine.length === 1 && isRegular(mine[0]!.kind)) {
     // Nothing to choose between; the summary and the typed RESTORE still come.
     say.info(`the only backup of ${service}: ${backupLabel(mine[0]!)}`);
     return mine[0];
@@ -41,14 +43,34 @@ async function pickBackup(service: string, mine: Backup[]): Promise<Backup | und
   const id = await ask(
     select({
       ...out, message: `Restore ${service} from which backup? (newest first)`, maxItems: 12,
-      options: mine.map((b) => ({
-        value: b.id, label: backupLabel(b, Math.max(...mine.map((x) => x.host.length))), disabled: !b.complete,
-        hint: b.complete ? b.id : "incomplete: its size differs from the manifest (a sync still running?)",
-      })),
+      // The newest complete regular backup: the newest of all may be a safety copy of broken data.
+      initialValue: mine.find((b) => b.complete && isRegular(b.kind))?.id,
+      options: backupOptions(mine),
     }),
   );
   return mine.find((b) => b.id === id);
 }
+
+/** Regular backups first; then, under their own label, the undo points (pre-restore), each said for what it is. */
+function backupOptions(mine: Backup[]) {
+  const hostWidth = Math.max(...mine.map((x) => x.host.length));
+  const option = (b: Backup, label: string) => ({
+    value: b.id, label, disabled: !b.complete,
+    hint: b.complete ? b.id : "incomplete: its size differs from the manifest (a sync still running?)",
+  });
+  const undo = mine.filter((b) => !isRegular(b.kind));
+  const rule = unicodeOr("──", "--");
+  const label = `${rule} undo points: the data a restore replaced (its safety backup) ${rule}`;
+  const group = { value: "", label, disabled: true };
+  return [
+    ...mine.filter((b) => isRegular(b.kind)).map((b) => option(b, backupLabel(b, hostWidth))),
+    ...(undo.length > 0 ? [group] : []),
+    ...undo.map((b) => option(b, `undo: put back the data replaced by ${undoneRestore(b)}  ${undoSize(b)}`)),
+  ];
+}
+
+/** An undo point's host and size; its date is the restore's, in the label. */
+const undoSize = (b: Backup) => `(${b.host}, ${formatBytes(b.bytes)})`;
 
 /**
  * The spec's restore flow: service (only those with backups), backup (newest first), the same

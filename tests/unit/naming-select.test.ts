@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { archiveName, backupId, dateOfStamp, manifestName, parseArchiveName, parseId, safeHost, stampOf } from "../../src/archive/naming.ts";
-import { selectBackup } from "../../src/engine/select-backup.ts";
+import { selectBackup, selectUndo } from "../../src/engine/select-backup.ts";
 import type { Backup } from "../../src/engine/catalog.ts";
 import { OperationError, UsageError } from "../../src/errors.ts";
 
@@ -35,6 +35,8 @@ function backup(id: string): Backup {
   const p = parseId(id)!;
   return { id, service: p.service, host: p.host, createdAt: p.created, kind: "scheduled", complete: true } as Backup;
 }
+
+const undoPoint = (id: string): Backup => ({ ...backup(id), kind: "pre-restore" });
 
 describe("--from", () => {
   // Newest first, as the catalog returns them.
@@ -82,5 +84,28 @@ describe("--from", () => {
     expect(() => selectBackup(list, "app", "app_202601")).toThrow(/matches 3 backups/);
     expect(() => selectBackup(list, "app", "other_20260117T030000Z_a")).toThrow(UsageError);
     expect(() => selectBackup(list, "nothing", "latest")).toThrow(/no backups of nothing/);
+  });
+  test("latest and a date pick regular backups only; a safety backup is picked by its id", () => {
+    const safety = undoPoint("app_20260116T040000Z_a");
+    const chosen = selectBackup([safety, ...list], "app", "latest");
+    expect(chosen.backup.id).toBe(list[0]!.id);
+    const local = safety.createdAt;
+    const day = `${local.getFullYear()}-${String(local.getMonth() + 1).padStart(2, "0")}-${String(local.getDate()).padStart(2, "0")}`;
+    expect(selectBackup([safety, ...list], "app", day).backup.kind).toBe("scheduled");
+    expect(selectBackup([safety, ...list], "app", safety.id).backup.id).toBe(safety.id);
+    expect(() => selectBackup([safety], "app", "latest")).toThrow(/only safety backups .*--undo/);
+  });
+  test("a date that is no date (2026-13-45, 2026-02-30) is a usage error saying so", () => {
+    for (const bad of ["2026-13-45", "2026-02-30", "2026-00-10"]) {
+      expect(() => selectBackup(list, "app", bad)).toThrow(UsageError);
+      expect(() => selectBackup(list, "app", bad)).toThrow(/not a date \(YYYY-MM-DD\)/);
+    }
+  });
+  test("--undo: this host's newest safety backup, not another host's; none is a usage error", () => {
+    const mineOld = undoPoint("app_20260114T040000Z_a");
+    const mineNew = undoPoint("app_20260115T040000Z_a");
+    const theirs = undoPoint("app_20260116T050000Z_b");
+    expect(selectUndo([theirs, ...list, mineNew, mineOld], "app", "a").id).toBe(mineNew.id);
+    expect(() => selectUndo([theirs, ...list], "app", "a")).toThrow(/nothing to undo/);
   });
 });

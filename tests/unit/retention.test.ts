@@ -79,12 +79,33 @@ describe("planRetention", () => {
     expect(plan.reasons.get(safety.id)).toBe("pre-restore safety backup younger than 7 days");
   });
 
-  test("pre-restore older than retentionDays is removed beyond keep_last", () => {
+  test("pre-restore older than retentionDays is removed, except the newest safety backup of the service", () => {
     const newest = entry("svc", 1 * DAY);
     const safety = entry("svc", 8 * DAY, { kind: "pre-restore" });
-    const plan = planRetention([safety, newest], { retentionDays: 7, keepLast: 1 }, HOST, NOW);
-    expect(ids(plan.keep)).toEqual([newest.id]);
-    expect(ids(plan.remove)).toEqual([safety.id]);
+    const older = entry("svc", 9 * DAY, { kind: "pre-restore" });
+    const plan = planRetention([older, safety, newest], { retentionDays: 7, keepLast: 1 }, HOST, NOW);
+    expect(ids(plan.keep)).toEqual([newest.id, safety.id]);
+    expect(ids(plan.remove)).toEqual([older.id]);
+    expect(plan.reasons.get(safety.id)).toBe("the newest pre-restore safety backup (the last restore's undo point)");
+  });
+
+  test("keep_last counts regular backups only: newer safety backups do not push them out", () => {
+    const safety = [0.1, 0.2].map((d) => entry("svc", d * DAY, { kind: "pre-restore" }));
+    const regular = [10, 20, 30, 40].map((d) => entry("svc", d * DAY, { kind: d === 20 ? "manual" : "scheduled" }));
+    const plan = planRetention([...safety, ...regular], { retentionDays: 7, keepLast: 3 }, HOST, NOW);
+    expect(ids(plan.keep)).toEqual(ids([...safety, ...regular.slice(0, 3)]));
+    expect(ids(plan.remove)).toEqual([regular[3]!.id]);
+    expect(plan.reasons.get(regular[2]!.id)).toBe("one of the newest 3");
+    expect(plan.reasons.get(safety[1]!.id)).toBe("pre-restore safety backup younger than 7 days");
+  });
+
+  test("safety backups beyond retention_days go even when fewer than keep_last, the newest one stays", () => {
+    const regular = entry("svc", 1 * DAY);
+    const safety = [8, 9, 10].map((d) => entry("svc", d * DAY, { kind: "pre-restore" }));
+    const other = entry("other", 30 * DAY, { kind: "pre-restore" });
+    const plan = planRetention([regular, ...safety, other], { retentionDays: 7, keepLast: 5 }, HOST, NOW);
+    expect(ids(plan.keep)).toEqual([regular.id, safety[0]!.id, other.id]);
+    expect(ids(plan.remove)).toEqual(ids(safety.slice(1)));
   });
 
   test("output does not depend on input order", () => {
