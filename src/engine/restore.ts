@@ -30,7 +30,13 @@ export async function checkRestorable(ctx: RunContext, service: Service, backup:
     }
   }
   ctx.reporter.step(service.name, `verifying ${backup.file}`);
-  const result = await verifyArchive(backup.file, backup.manifest, { signal: ctx.signal, onEntry: restoreEntryCheck(backup.manifest), keepCached: true });
+  const t0 = Date.now();
+  const result = await verifyArchive(backup.file, backup.manifest, {
+    signal: ctx.signal,
+    onEntry: restoreEntryCheck(backup.manifest),
+    keepCached: true,
+    onBytes: (n) => ctx.reporter.progress(service.name, n, Date.now() - t0, { verb: "verifying", total: backup.bytes }),
+  });
   if (!result.ok) throw new OperationError(`${backup.file} cannot be restored: ${result.problems.join("; ")}`);
 }
 
@@ -103,7 +109,7 @@ async function replaceData(ctx: RunContext, service: Service, backup: Backup, op
       await replaceVolumes(service.name, backup.file, backup.manifest.archive.compression, volumes, {
         signal: ctx.signal,
         emptier: opts.emptier,
-        onBytes: (n) => reporter.progress(service.name, n, Date.now() - t0),
+        onBytes: (n) => reporter.progress(service.name, n, Date.now() - t0, { total: backup.bytes }),
       });
     } catch (e) {
       const putBack = (from: BackupResult) => replaceVolumes(service.name, from.file, from.manifest.archive.compression, volumes);

@@ -66,10 +66,8 @@ export async function restoreWizard(loaded: Loaded, serviceName: string | undefi
   if (!backup) return false;
   const reporter = tuiReporter();
   try {
-    // The live progress line is cleared before the outcome is printed under it.
-    const after = (f: (m: string) => void) => (m: string) => (reporter.end(), f(m));
     return await confirmAndRestore(tuiContext(loaded, reporter), service, backup, {
-      ...opts, show: (summary) => note(summary, "Restore", out), say: { success: after(say.success), info: after(say.info) },
+      ...opts, show: (summary) => note(summary, "Restore", out), say,
     });
   } finally {
     reporter.end();
