@@ -40,22 +40,23 @@ export interface RestoreOptions {
 }
 
 /**
- * The one restore sequence, for the command and the wizard: plan, summary, typed RESTORE
- * (anything else: false, nothing changed), then restoreService under the service's lock.
+ * The one restore sequence, for the command and the wizard: plan and verification, summary,
+ * typed RESTORE (anything else: false, nothing changed), then restoreService under the
+ * service's lock. A damaged archive is refused before the summary: nobody is asked to confirm
+ * a restore that would fail.
  */
 export async function confirmAndRestore(ctx: RunContext, service: Service, backup: Backup, opts: RestoreOptions): Promise<boolean> {
   const say = opts.say ?? { success: (m: string) => logger.success(m), info: (m: string) => logger.info(m) };
   await checkDaemon();
-  // Nothing to ask and no queue to wait in (a backup's retention could remove the archive
-  // meanwhile): the archive is verified while the summary is gathered, both only read.
-  const verified = (opts.yes && !opts.wait) || opts.dryRun ? checkRestorable(ctx, service, backup) : undefined;
-  verified?.catch(() => undefined); // awaited below; a failure must not count as unhandled first
+  // Verified while the plan is gathered (and the emptying armed), both only read.
+  const verified = checkRestorable(ctx, service, backup);
+  verified.catch(() => undefined); // awaited below; a failure must not count as unhandled first
   const plan = await planRestore(service, backup, { arm: !opts.dryRun });
   let result: RestoreResult;
   try {
+    await verified;
     (opts.show ?? ((s: string) => logger.log(s)))(describeRestore(plan, opts.safetyBackup));
     if (opts.dryRun) {
-      await verified;
       say.success(`dry run: ${backup.id} passed every check; nothing was changed`);
       return true;
     }

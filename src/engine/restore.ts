@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import type { Service } from "../config/service-config.ts";
 import { OperationError, messageOf } from "../errors.ts";
 import { checkDaemon, createVolume, volumeExists } from "../docker/engine.ts";
@@ -46,22 +47,27 @@ export interface RestoreResult {
 }
 
 /**
- * Verify, keep a safety backup of the current data, stop every container using the volumes,
- * replace their content, start again what was running. A failed or interrupted replacement
- * puts the safety backup back before the containers start.
+ * After the caller's verification: keep a safety backup of the current data, stop every
+ * container using the volumes, replace their content, start again what was running. A failed
+ * or interrupted replacement puts the safety backup back before the containers start.
  */
-export async function restoreService(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean; verified?: Promise<void>; emptier?: Emptier }): Promise<RestoreResult> {
+export async function restoreService(
+  ctx: RunContext,
+  service: Service,
+  backup: Backup,
+  opts: { safetyBackup: boolean; verified: Promise<void>; emptier?: Emptier },
+): Promise<RestoreResult> {
   await checkDaemon();
   const volumes = service.lifecycle.restore ? [] : service.volumes.map((v) => v.name);
   // The engine's endpoint is found now, or the extraction would ask for it during the downtime.
   const [exist] = await Promise.all([Promise.all(volumes.map(volumeExists)), removeStaleHelpers(), recoverInterrupted(ctx, service.name), localEngineSocket()]);
-  // Armed while the archive is verified (or already, by the plan), so that emptying the volumes
-  // costs no downtime; later when a volume is still to be created (`docker run -v` would create
-  // it unannounced).
+  // Armed before the stop (normally already, by the plan), so that emptying the volumes costs no
+  // downtime; later when a volume is still to be created (`docker run -v` would create it unannounced).
   let emptier = opts.emptier ?? (volumes.length > 0 && exist.every(Boolean) ? armEmptying(volumes) : undefined);
   try {
-    // `verified`: checkRestorable already started by the caller, alongside the summary.
-    await (opts.verified ?? checkRestorable(ctx, service, backup));
+    // `verified`: checkRestorable, run by the caller before the summary.
+    await opts.verified;
+    await stillThere(backup);
     // A Ctrl-C during the verification or the summary ends the run before anything is touched.
     ctx.signal.throwIfAborted();
     if (service.lifecycle.restore) return await customRestore(ctx, service, backup, opts);
@@ -76,6 +82,17 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
     return await replaceData(ctx, service, backup, { ...opts, users, emptier });
   } finally {
     await emptier?.close();
+  }
+}
+
+/**
+ * The archive was verified before the summary and the typed RESTORE; a backup's retention may
+ * have removed it since (while the user read, or this run waited for the lock).
+ */
+async function stillThere(backup: Backup): Promise<void> {
+  const size = await stat(backup.file).then((s) => s.size, () => undefined);
+  if (size !== backup.bytes) {
+    throw new OperationError(`${backup.file} was removed or changed after it was verified; nothing was changed`);
   }
 }
 

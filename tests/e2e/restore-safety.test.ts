@@ -92,6 +92,45 @@ describe("confirmation", () => {
   });
 });
 
+describe("verified before the confirmation", () => {
+  // The prompt would ask to confirm a restore that is going to fail.
+  test("on a terminal a damaged archive is refused (exit 1) before any RESTORE prompt, with --from and from the picker", async () => {
+    const x = changedAfterBackup("dd if=/dev/urandom of=blob bs=1k count=512 2>/dev/null; echo old content > modify.txt");
+    const bytes = fs.readFileSync(x.b.file);
+    const mid = bytes.length >> 1;
+    bytes[mid] = bytes[mid]! ^ 0xff;
+    fs.writeFileSync(x.b.file, bytes);
+    for (const args of [["--from", x.b.id], []]) {
+      const t = startInPty(["restore", x.s.name, ...args, ...x.s.p.args], { stateHome: x.s.p.stateHome, env: FAST });
+      try {
+        const code = await t.exitCode(60_000);
+        const screen = t.screen();
+        expect({ args, code, prompt: /Type RESTORE/.test(screen) }).toEqual({ args, code: 1, prompt: false });
+        expect(screen).toMatch(/cannot be restored: sha256 is/);
+        expect(screen).not.toContain(`Restore ${x.s.name} from`); // no summary either
+      } finally {
+        t.close();
+      }
+      untouched(x);
+    }
+  });
+  test("an archive removed while the RESTORE prompt waits (retention of another run): refused, nothing changed", async () => {
+    const x = changedAfterBackup();
+    const t = startInPty(["restore", x.s.name, "--from", x.b.id, ...x.s.p.args], { stateHome: x.s.p.stateHome, env: FAST });
+    try {
+      expect(await t.waitForScreen(/Type RESTORE/, 60_000)).toBe(true);
+      fs.rmSync(x.b.file);
+      t.type("RESTORE");
+      t.key("Enter");
+      expect(await t.exitCode(60_000)).toBe(1);
+      expect(t.screen()).toContain(`${x.b.file} was removed or changed after it was verified; nothing was changed`);
+    } finally {
+      t.close();
+    }
+    untouched(x);
+  });
+});
+
 describe("refused before anything is touched", () => {
   test("a flipped byte and a truncation: exit 1, volume untouched", () => {
     const x = changedAfterBackup("dd if=/dev/urandom of=blob bs=1k count=512 2>/dev/null; echo old content > modify.txt");
