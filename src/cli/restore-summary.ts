@@ -20,9 +20,15 @@ export function describeRestore(plan: RestorePlan, safety: boolean): string {
     ...plan.current.map((v) => `  ${v.name}: ${formatBytes(v.kib * 1024)}, last changed ${v.newestMtime ? `${formatLocal(v.newestMtime)} (${formatAge(v.newestMtime)})` : "never"}`),
     ...plan.missing.map((v) => `  ${v}: does not exist, will be created`),
     `Containers stopped and started again: ${plan.stop.join(", ") || "none running"}`,
-    safety ? "The current data is backed up first (kind pre-restore) and put back if the restore fails." : "WARNING: --no-safety-backup: the current data will be gone for good.",
+    safetyLine(plan, safety),
   ];
   return lines.join("\n");
+}
+
+function safetyLine(plan: RestorePlan, safety: boolean): string {
+  if (plan.fresh) return "No safety backup: every volume is created by this restore, so there is no data to keep.";
+  if (safety) return "The current data is backed up first (kind pre-restore) and put back if the restore fails.";
+  return "WARNING: --no-safety-backup: the current data will be gone for good.";
 }
 
 export interface RestoreOptions {

@@ -16,6 +16,7 @@ import { recoverInterrupted } from "./recover.ts";
 import type { RunContext } from "./context.ts";
 import { runScript } from "./lifecycle.ts";
 import { clearUnfinished, markUnfinished, readUnfinished } from "./unfinished-restore.ts";
+import { nothingToSave } from "./restore-plan.ts";
 
 /** Refuses, before anything is touched, an archive that is damaged or not this service's. */
 export async function checkRestorable(ctx: RunContext, service: Service, backup: Backup): Promise<void> {
@@ -79,7 +80,10 @@ export async function restoreService(
       await createVolume(v);
     }
     emptier ??= armEmptying(volumes);
-    return await replaceData(ctx, service, backup, { ...opts, users, emptier });
+    // Volumes this restore created hold nothing a safety backup could keep.
+    const fresh = nothingToSave(service, exist);
+    const safetyBackup = opts.safetyBackup && !fresh;
+    return await replaceData(ctx, service, backup, { safetyBackup, fresh, users, emptier });
   } finally {
     await emptier?.close();
   }
@@ -97,7 +101,12 @@ async function stillThere(backup: Backup): Promise<void> {
 }
 
 /** From the journal on: the stop, the safety backup, the replacement, the start. */
-async function replaceData(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean; users: RestoreUsers; emptier: Emptier }): Promise<RestoreResult> {
+async function replaceData(
+  ctx: RunContext,
+  service: Service,
+  backup: Backup,
+  opts: { safetyBackup: boolean; fresh: boolean; users: RestoreUsers; emptier: Emptier },
+): Promise<RestoreResult> {
   const { reporter } = ctx;
   const { users } = opts;
   const volumes = service.volumes.map((v) => v.name);
@@ -130,7 +139,8 @@ async function replaceData(ctx: RunContext, service: Service, backup: Backup, op
       });
     } catch (e) {
       const putBack = (from: BackupResult) => replaceVolumes(service.name, from.file, from.manifest.archive.compression, volumes);
-      await rollBack(ctx, service, { started_at: journal.started_at, restoring: backup.id, safety, target: volumes.join(", "), putBack }, e);
+      const attempt = { started_at: journal.started_at, restoring: backup.id, safety, fresh: opts.fresh, putBack };
+      await rollBack(ctx, service, { ...attempt, target: volumes.join(", ") }, e);
       throw e;
     }
     await clearUnfinished(ctx.stateDir, service.name);
@@ -159,6 +169,8 @@ interface Attempt {
   started_at: string;
   restoring: string;
   safety?: BackupResult;
+  /** No safety backup because every volume was created by this restore. */
+  fresh?: boolean;
   /** What may be partly written, for the messages. */
   target: string;
   /** Writes the safety backup back; not abortable: a second Ctrl-C must not leave it half done. */
@@ -172,7 +184,9 @@ async function rollBack(ctx: RunContext, service: Service, attempt: Attempt, cau
   const unfinished = (what: string) =>
     markUnfinished(ctx.stateDir, { service: service.name, started_at: attempt.started_at, restoring: attempt.restoring, safety_backup: safety?.manifest.id, why: what });
   if (!safety) {
-    ctx.reporter.warn(service.name, `${why}; there is no safety backup (--no-safety-backup), so ${attempt.target} may be partly written`);
+    const none = attempt.fresh ? "the volumes did not exist before this restore" : "--no-safety-backup";
+    const partly = `so ${attempt.target} may be partly written`;
+    ctx.reporter.warn(service.name, `${why}; there is no safety backup (${none}), ${partly}`);
     await unfinished(`${why}, with no safety backup`);
     return false;
   }

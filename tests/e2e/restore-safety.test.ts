@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, tempDir, waitFor, type Started } from "../helpers/cli.ts";
-import { cleanupDocker, docker, dockerOk, fillVolume, isRunning, leftoverHelpers, startedAt } from "../helpers/docker.ts";
+import { cleanupDocker, docker, dockerOk, fillVolume, isRunning, leftoverHelpers, removeVolume, startedAt } from "../helpers/docker.ts";
 import { sha256 } from "../helpers/archive.ts";
 import { containerInfo, expectClean, folderState, mountTmpfs, randomFill, unmountAll } from "../helpers/faults.ts";
 import { startInPty, type Pty } from "../helpers/pty.ts";
@@ -128,6 +128,26 @@ describe("verified before the confirmation", () => {
       t.close();
     }
     untouched(x);
+  });
+});
+
+describe("no safety backup when there is nothing to save", () => {
+  test("every volume missing: the summary says no safety backup is made, none is, and the data comes back", () => {
+    const s = service({ container: false });
+    const b = backupOk(s);
+    const before = state(s.vol);
+    removeVolume(s.vol);
+    const r = tb(s, ["restore", s.name, "--yes", "--from", b.id]);
+    try {
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain(`${s.vol}: does not exist, will be created`);
+      expect(r.stderr).toContain("No safety backup: every volume is created by this restore");
+      expect(r.stderr).not.toContain("kept as");
+      expect(listed(s).map((l) => l.kind)).toEqual(["manual"]);
+      expect(state(s.vol)).toEqual(before);
+    } finally {
+      removeVolume(s.vol);
+    }
   });
 });
 
