@@ -1,3 +1,4 @@
+import { note } from "@clack/prompts";
 import type { Service } from "../config/service-config.ts";
 import type { Backup } from "../engine/catalog.ts";
 import { lockOptions, type RunContext } from "../engine/context.ts";
@@ -8,6 +9,7 @@ import { checkRestorable, restoreService, type RestoreResult } from "../engine/r
 import { formatAge, formatBytes, formatLocal } from "../util/format.ts";
 import { typedConfirmation } from "./confirm.ts";
 import { logger } from "./log.ts";
+import { isTerminal } from "./terminal.ts";
 
 /** What a restore will overwrite, shown before the typed confirmation by `restore` and the wizard alike. */
 export function describeRestore(plan: RestorePlan, safety: boolean): string {
@@ -31,6 +33,12 @@ function safetyLine(plan: RestorePlan, safety: boolean): string {
   return "WARNING: --no-safety-backup: the current data will be gone for good.";
 }
 
+/** One look for the command and the wizard: a box on a terminal, plain lines elsewhere. */
+function showSummary(summary: string): void {
+  if (isTerminal()) note(summary, "Restore", { output: process.stderr });
+  else logger.log(summary);
+}
+
 export interface RestoreOptions {
   safetyBackup: boolean;
   /** Queue behind a running backup or restore of the service instead of failing. */
@@ -39,8 +47,6 @@ export interface RestoreOptions {
   yes?: boolean;
   /** Show the plan and run the checks only. */
   dryRun?: boolean;
-  /** Where the summary goes: the command logs it, the wizard puts it in a note. */
-  show?: (summary: string) => void;
   /** Where the outcome goes. */
   say?: { success(message: string): void; info(message: string): void };
 }
@@ -61,7 +67,7 @@ export async function confirmAndRestore(ctx: RunContext, service: Service, backu
   let result: RestoreResult;
   try {
     await verified;
-    (opts.show ?? ((s: string) => logger.log(s)))(describeRestore(plan, opts.safetyBackup));
+    showSummary(describeRestore(plan, opts.safetyBackup));
     if (opts.dryRun) {
       say.success(`dry run: ${backup.id} passed every check; nothing was changed`);
       return true;

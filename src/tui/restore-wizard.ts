@@ -1,4 +1,4 @@
-import { intro, note, select } from "@clack/prompts";
+import { intro, select } from "@clack/prompts";
 import type { Loaded } from "../commands/_shared.ts";
 import { loadService, loadServices, type Service } from "../config/service-config.ts";
 import { readCatalog, type Backup } from "../engine/catalog.ts";
@@ -66,9 +66,7 @@ export async function restoreWizard(loaded: Loaded, serviceName: string | undefi
   if (!backup) return false;
   const reporter = tuiReporter();
   try {
-    return await confirmAndRestore(tuiContext(loaded, reporter), service, backup, {
-      ...opts, show: (summary) => note(summary, "Restore", out), say,
-    });
+    return await confirmAndRestore(tuiContext(loaded, reporter), service, backup, { ...opts, say });
   } finally {
     reporter.end();
   }
