@@ -11,7 +11,9 @@ let rawWrite: ((text: string) => boolean) | undefined;
  */
 export function drawLive(text: string): void {
   const write = guardStderr();
-  write(`\r\x1b[K${text}`);
+  // Cut to the width: a wrapped line would leave its first rows behind when cleared.
+  const width = process.stderr.columns;
+  write(`\r\x1b[K${width ? text.slice(0, width - 1) : text}`);
   live = true;
 }
 
@@ -23,9 +25,8 @@ export function clearLive(): void {
 function guardStderr(): (text: string) => boolean {
   if (rawWrite) return rawWrite;
   const raw = clearingFirst(process.stderr);
-  rawWrite = (text) => raw(text);
   if (process.stdout.isTTY) clearingFirst(process.stdout);
-  return rawWrite;
+  return (rawWrite = (text) => raw(text));
 }
 
 /** Makes the stream's writes clear the live line first; returns its own write. */

@@ -22,6 +22,8 @@ afterAll(cleanupCliTemp);
 const BIG = "head -c 150000000 /dev/urandom > big && echo old content > modify.txt";
 const MENU = "What would you like to do?";
 const RATE = /\d (B|KiB|MiB|GiB)\/s/;
+/** The start of a progress line: what is left of it when a narrow terminal wrapped it. */
+const PROGRESS = /(read|verifying) [\d.]+ (B|KiB|MiB|GiB)( of|,)/;
 
 /** A service whose data is big, with one backup already (the estimate's source). */
 function bigService(): Svc {
@@ -31,14 +33,15 @@ function bigService(): Svc {
 }
 
 // Without NO_COLOR (which the other tests set): the command draws its live line only then.
-const pty = (s: Svc, args: string[]) => startInPty([...args, ...s.p.args], { stateHome: s.p.stateHome, env: { ...FAST, NO_COLOR: undefined } });
+const pty = (s: Svc, args: string[], columns?: number) =>
+  startInPty([...args, ...s.p.args], { stateHome: s.p.stateHome, env: { ...FAST, NO_COLOR: undefined } }, columns);
 
-/** Progress lines (those with a rate) the screen shows until `done` says so, sampled. */
+/** Progress lines the screen shows until `done` says so, sampled. */
 async function watch(t: Pty, done: () => Promise<boolean>, timeoutMs = 180_000): Promise<string[]> {
   const seen = new Set<string>();
   const end = Date.now() + timeoutMs;
   while (Date.now() < end && !(await done())) {
-    for (const line of t.screen().split("\n")) if (RATE.test(line)) seen.add(line.trim());
+    for (const line of t.screen().split("\n")) if (RATE.test(line) || PROGRESS.test(line)) seen.add(line.trim());
     await Bun.sleep(20);
   }
   return [...seen];
@@ -49,7 +52,7 @@ const menuAgain = (t: Pty, before: number) => async () => count(t, MENU) > befor
 
 /** Lines where something was written after the progress text (which ends in its rate or its time left). */
 function joined(screen: string): string[] {
-  return screen.split("\n").filter((l) => RATE.test(l) && !/(B\/s|left)\s*$/.test(l));
+  return screen.split("\n").filter((l) => (RATE.test(l) || PROGRESS.test(l)) && !/(B\/s|left)\s*$/.test(l));
 }
 
 async function closed(t: Pty, fn: (t: Pty) => Promise<void>): Promise<void> {
@@ -108,5 +111,17 @@ test("screens: a backup and a restore from the menu show a percent; nothing join
     await waitPrompt(t, MENU);
     await press(t, "Up", "Enter");
     expect(await t.exitCode(20_000)).toBe(0);
+  });
+});
+
+test("a terminal narrower than the progress line: the line is cut to its width, so no wrapped part is left behind", async () => {
+  const s = bigService();
+  await closed(pty(s, ["restore", s.name, "--yes", "--no-safety-backup"], 50), async (t) => {
+    const seen = await watch(t, ended(t));
+    expect(await t.exitCode(0)).toBe(0);
+    expect(seen).not.toEqual([]);
+    expect(seen.filter((l) => l.length >= 50)).toEqual([]);
+    expect(joined(t.screen())).toEqual([]);
+    expect(t.screen()).toContain(`${s.name} restored from`);
   });
 });
