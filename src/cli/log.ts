@@ -1,7 +1,7 @@
 import { createConsola, type ConsolaInstance, type LogObject } from "consola";
 import { isFancy } from "./terminal.ts";
 import type { Reporter } from "../engine/context.ts";
-import { formatBytes } from "../util/format.ts";
+import { clearLive, drawLive, progressText } from "./live-line.ts";
 
 /** Plain, timestamped lines for pipes and cron: one per step, no colour, no spinner. */
 const plainReporter = {
@@ -17,32 +17,21 @@ export const logger: ConsolaInstance = isFancy()
   ? createConsola({ stdout: process.stderr, stderr: process.stderr, formatOptions: { date: false } })
   : createConsola({ reporters: [plainReporter] });
 
-let live = false;
-
-function clearLive(): void {
-  if (live) process.stderr.write("\r\x1b[K");
-  live = false;
-}
-
-/** The core's events, rendered: a live byte/throughput line on a terminal, plain steps elsewhere. */
+/** The core's events, rendered: a live progress line on a terminal, plain steps elsewhere. */
 export function cliReporter(): Reporter {
   const fancy = isFancy();
   let lastDraw = 0;
   return {
     step(service, message) {
-      clearLive();
       logger.info(`${service}: ${message}`);
     },
     warn(service, message) {
-      clearLive();
       logger.warn(`${service}: ${message}`);
     },
-    progress(service, bytes, elapsedMs) {
+    progress(service, bytes, elapsedMs, of) {
       if (!fancy || Date.now() - lastDraw < 100) return;
       lastDraw = Date.now();
-      const rate = elapsedMs > 0 ? (bytes / elapsedMs) * 1000 : 0;
-      process.stderr.write(`\r\x1b[K  ${service}: ${formatBytes(bytes)} read, ${formatBytes(rate)}/s`);
-      live = true;
+      drawLive(`  ${progressText(service, bytes, elapsedMs, of)}`);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { note } from "@clack/prompts";
 import type { Service } from "../config/service-config.ts";
 import type { Backup } from "../engine/catalog.ts";
 import { lockOptions, type RunContext } from "../engine/context.ts";
@@ -10,6 +11,7 @@ import { undoneRestore } from "../engine/select-backup.ts";
 import { formatAge, formatBytes, formatLocal } from "../util/format.ts";
 import { typedConfirmation } from "./confirm.ts";
 import { logger } from "./log.ts";
+import { isTerminal } from "./terminal.ts";
 
 /** What a restore will overwrite, shown before the typed confirmation by `restore` and the wizard alike. */
 export function describeRestore(plan: RestorePlan, safety: boolean): string {
@@ -24,9 +26,21 @@ export function describeRestore(plan: RestorePlan, safety: boolean): string {
     ...plan.current.map((v) => `  ${v.name}: ${formatBytes(v.kib * 1024)}, last changed ${v.newestMtime ? `${formatLocal(v.newestMtime)} (${formatAge(v.newestMtime)})` : "never"}`),
     ...plan.missing.map((v) => `  ${v}: does not exist, will be created`),
     `Containers stopped and started again: ${plan.stop.join(", ") || "none running"}`,
-    safety ? "The current data is backed up first (kind pre-restore) and put back if the restore fails." : "WARNING: --no-safety-backup: the current data will be gone for good.",
+    safetyLine(plan, safety),
   ];
   return lines.join("\n");
+}
+
+function safetyLine(plan: RestorePlan, safety: boolean): string {
+  if (plan.fresh) return "No safety backup: every volume is created by this restore, so there is no data to keep.";
+  if (safety) return "The current data is backed up first (kind pre-restore) and put back if the restore fails.";
+  return "WARNING: --no-safety-backup: the current data will be gone for good.";
+}
+
+/** One look for the command and the wizard: a box on a terminal, plain lines elsewhere. */
+function showSummary(summary: string): void {
+  if (isTerminal()) note(summary, "Restore", { output: process.stderr });
+  else logger.log(summary);
 }
 
 export interface RestoreOptions {
@@ -37,29 +51,28 @@ export interface RestoreOptions {
   yes?: boolean;
   /** Show the plan and run the checks only. */
   dryRun?: boolean;
-  /** Where the summary goes: the command logs it, the wizard puts it in a note. */
-  show?: (summary: string) => void;
   /** Where the outcome goes. */
   say?: { success(message: string): void; info(message: string): void };
 }
 
 /**
- * The one restore sequence, for the command and the wizard: plan, summary, typed RESTORE
- * (anything else: false, nothing changed), then restoreService under the service's lock.
+ * The one restore sequence, for the command and the wizard: plan and verification, summary,
+ * typed RESTORE (anything else: false, nothing changed), then restoreService under the
+ * service's lock. A damaged archive is refused before the summary: nobody is asked to confirm
+ * a restore that would fail.
  */
 export async function confirmAndRestore(ctx: RunContext, service: Service, backup: Backup, opts: RestoreOptions): Promise<boolean> {
   const say = opts.say ?? { success: (m: string) => logger.success(m), info: (m: string) => logger.info(m) };
   await checkDaemon();
-  // Nothing to ask and no queue to wait in (a backup's retention could remove the archive
-  // meanwhile): the archive is verified while the summary is gathered, both only read.
-  const verified = (opts.yes && !opts.wait) || opts.dryRun ? checkRestorable(ctx, service, backup) : undefined;
-  verified?.catch(() => undefined); // awaited below; a failure must not count as unhandled first
+  // Verified while the plan is gathered (and the emptying armed), both only read.
+  const verified = checkRestorable(ctx, service, backup);
+  verified.catch(() => undefined); // awaited below; a failure must not count as unhandled first
   const plan = await planRestore(service, backup, { arm: !opts.dryRun });
   let result: RestoreResult;
   try {
-    (opts.show ?? ((s: string) => logger.log(s)))(describeRestore(plan, opts.safetyBackup));
+    await verified;
+    showSummary(describeRestore(plan, opts.safetyBackup));
     if (opts.dryRun) {
-      await verified;
       say.success(`dry run: ${backup.id} passed every check; nothing was changed`);
       return true;
     }

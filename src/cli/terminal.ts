@@ -3,7 +3,12 @@ export function isInteractive(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY) && process.env.CI !== "true" && process.env.TERM !== "dumb";
 }
 
+/** Messages go to a terminal that can draw (boxes, prompts), coloured or not. */
+export function isTerminal(): boolean {
+  return Boolean(process.stderr.isTTY) && process.env.TERM !== "dumb";
+}
+
 /** Live progress lines and colour only on a terminal that wants them. */
 export function isFancy(): boolean {
-  return Boolean(process.stderr.isTTY) && !process.env.NO_COLOR && process.env.TERM !== "dumb";
+  return isTerminal() && !process.env.NO_COLOR;
 }

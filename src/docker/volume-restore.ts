@@ -27,15 +27,16 @@ export async function replaceVolumes(service: string, file: string, compression:
     const helper = made.value;
     opts.signal?.throwIfAborted();
     let bytes = 0;
+    // Counted before the decompressor: the archive's size is known, so progress can show a percent.
     const stages = async (): Promise<[Readable, Transform, Transform]> => [
       new ArchiveSource(file),
-      await openDecompressor(file, compression),
       new Transform({
         transform(chunk: Buffer, _e, done) {
           opts.onBytes?.((bytes += chunk.length));
           done(null, chunk);
         },
       }),
+      await openDecompressor(file, compression),
     ];
     const socket = await localEngineSocket();
     if (socket && (await uploadArchiveOnSocket(socket, helper.name, "/v", stages, WHAT, opts.signal))) return;

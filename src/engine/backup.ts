@@ -18,7 +18,8 @@ import { clearJournal, writeJournal } from "./journal.ts";
 import { recoverInterrupted } from "./recover.ts";
 import { requireBackupDir } from "./backup-dir.ts";
 import { scriptBackup } from "./lifecycle.ts";
-import type { RunContext } from "./context.ts";
+import { readCatalog, type Backup } from "./catalog.ts";
+import type { ProgressOf, RunContext } from "./context.ts";
 
 export interface BackupResult {
   service: string;
@@ -48,6 +49,9 @@ export async function backupService(
   if (kind !== "pre-restore") await refuseIfUnfinished(ctx.stateDir, service.name);
   if (scripted) return customBackup(ctx, service, { kind, restoring }, folder, started);
   const names = service.volumes.map((v) => v.name);
+  // Never waited for, so it costs no downtime: the percent shows once the catalog is read.
+  const of: ProgressOf = { estimate: true };
+  void previousSize(ctx.config.backupDir, service.name).then((total) => (of.total = total));
   const { exist, plan } = await askBeforeStop(names, service.volumes);
   const absent = names.find((_, i) => !exist[i]);
   if (absent) throw new OperationError(`volume ${absent} of ${service.name} does not exist`);
@@ -82,10 +86,12 @@ export async function backupService(
     }
     signal.throwIfAborted();
     reporter.step(service.name, `archiving ${names.join(", ")}`);
+    // The rate (and so the time left) counts from here, not from the stop.
+    const t0 = Date.now();
     const tar = volumesTar(helper, names, stats, {
       signal,
       onEnd: () => void restartOnce(),
-      onBytes: (n) => reporter.progress(service.name, n, Date.now() - started),
+      onBytes: (n) => reporter.progress(service.name, n, Date.now() - t0, of),
     });
     written = await writeArchive(tar, join(folder, archiveName(id, ctx.config.compression)), ctx.config.compression, signal);
   } finally {
@@ -138,6 +144,17 @@ export async function askBeforeStop(names: string[], volumes: Service["volumes"]
   if (answers.status === "rejected") throw answers.reason;
   const [exist, plan] = answers.value;
   return { exist, plan };
+}
+
+/**
+ * The tar stream's size at the service's newest backup, for the progress line's percent: an
+ * estimate, the data has changed since. Undefined when there is none (or no catalog to read).
+ */
+async function previousSize(backupDir: string, service: string): Promise<number | undefined> {
+  const { backups } = await readCatalog(backupDir, service).catch(() => ({ backups: [] as Backup[] }));
+  const last = backups.find((b) => !b.manifest.custom_script && b.manifest.volumes.length > 0);
+  // The stream also carries a 512-byte tar header per entry.
+  return last?.manifest.volumes.reduce((n, v) => n + v.bytes + v.entries * 512, 0);
 }
 
 /** The manifest's final name is given last: its presence is what makes the archive a listed backup. */

@@ -8,7 +8,15 @@ import { UsageError } from "../errors.ts";
 export interface Reporter {
   step(service: string, message: string): void;
   warn(service: string, message: string): void;
-  progress(service: string, bytes: number, elapsedMs: number): void;
+  progress(service: string, bytes: number, elapsedMs: number, of?: ProgressOf): void;
+}
+
+/** What a progress count is of: its verb ("read" when not given) and, when known, the total. */
+export interface ProgressOf {
+  verb?: string;
+  total?: number;
+  /** The total is a guess (a backup's, from the previous backup of the service). */
+  estimate?: boolean;
 }
 
 export const silentReporter: Reporter = { step() {}, warn() {}, progress() {} };

@@ -13,6 +13,13 @@ export interface RestorePlan {
   stop: string[];
   /** Armed for the restore (`arm`) when every volume exists; the caller closes it. */
   emptier?: Emptier;
+  /** Every volume will be created: there is no current data, so no safety backup is made. */
+  fresh: boolean;
+}
+
+/** True when the restore creates every volume (`exist`: per declared volume): nothing to back up first. */
+export function nothingToSave(service: Service, exist: boolean[]): boolean {
+  return !service.lifecycle.restore && exist.length > 0 && !exist.some(Boolean);
 }
 
 /**
@@ -25,13 +32,14 @@ export async function planRestore(service: Service, backup: Backup, opts: { arm?
   const names = service.volumes.map((v) => v.name);
   const present: string[] = [];
   const missing: string[] = [];
-  for (const v of names) ((await volumeExists(v)) ? present : missing).push(v);
+  const exist = await Promise.all(names.map(volumeExists));
+  names.forEach((v, i) => (exist[i] ? present : missing).push(v));
   const armed = opts.arm && !service.lifecycle.restore && present.length > 0 && missing.length === 0;
   const emptier = armed ? armEmptying(present, { measure: true }) : undefined;
   try {
     const measured = emptier?.usage ?? (present.length > 0 ? volumeUsage(present) : Promise.resolve([]));
     const [current, users] = await Promise.all([measured, restoreUsers(service.volumes)]);
-    return { backup, current, missing, stop: users.running, emptier };
+    return { backup, current, missing, stop: users.running, emptier, fresh: nothingToSave(service, exist) };
   } catch (e) {
     await emptier?.close();
     throw e;

@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import type { Service } from "../config/service-config.ts";
 import { OperationError, messageOf } from "../errors.ts";
 import { checkDaemon, createVolume, volumeExists } from "../docker/engine.ts";
@@ -15,6 +16,7 @@ import { recoverInterrupted } from "./recover.ts";
 import type { RunContext } from "./context.ts";
 import { runScript } from "./lifecycle.ts";
 import { clearUnfinished, markUnfinished, readUnfinished } from "./unfinished-restore.ts";
+import { nothingToSave } from "./restore-plan.ts";
 
 /** Refuses, before anything is touched, an archive that is damaged or not this service's. */
 export async function checkRestorable(ctx: RunContext, service: Service, backup: Backup): Promise<void> {
@@ -30,7 +32,13 @@ export async function checkRestorable(ctx: RunContext, service: Service, backup:
     }
   }
   ctx.reporter.step(service.name, `verifying ${backup.file}`);
-  const result = await verifyArchive(backup.file, backup.manifest, { signal: ctx.signal, onEntry: restoreEntryCheck(backup.manifest), keepCached: true });
+  const t0 = Date.now();
+  const result = await verifyArchive(backup.file, backup.manifest, {
+    signal: ctx.signal,
+    onEntry: restoreEntryCheck(backup.manifest),
+    keepCached: true,
+    onBytes: (n) => ctx.reporter.progress(service.name, n, Date.now() - t0, { verb: "verifying", total: backup.bytes }),
+  });
   if (!result.ok) throw new OperationError(`${backup.file} cannot be restored: ${result.problems.join("; ")}`);
 }
 
@@ -40,22 +48,27 @@ export interface RestoreResult {
 }
 
 /**
- * Verify, keep a safety backup of the current data, stop every container using the volumes,
- * replace their content, start again what was running. A failed or interrupted replacement
- * puts the safety backup back before the containers start.
+ * After the caller's verification: keep a safety backup of the current data, stop every
+ * container using the volumes, replace their content, start again what was running. A failed
+ * or interrupted replacement puts the safety backup back before the containers start.
  */
-export async function restoreService(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean; verified?: Promise<void>; emptier?: Emptier }): Promise<RestoreResult> {
+export async function restoreService(
+  ctx: RunContext,
+  service: Service,
+  backup: Backup,
+  opts: { safetyBackup: boolean; verified: Promise<void>; emptier?: Emptier },
+): Promise<RestoreResult> {
   await checkDaemon();
   const volumes = service.lifecycle.restore ? [] : service.volumes.map((v) => v.name);
   // The engine's endpoint is found now, or the extraction would ask for it during the downtime.
   const [exist] = await Promise.all([Promise.all(volumes.map(volumeExists)), removeStaleHelpers(), recoverInterrupted(ctx, service.name), localEngineSocket()]);
-  // Armed while the archive is verified (or already, by the plan), so that emptying the volumes
-  // costs no downtime; later when a volume is still to be created (`docker run -v` would create
-  // it unannounced).
+  // Armed before the stop (normally already, by the plan), so that emptying the volumes costs no
+  // downtime; later when a volume is still to be created (`docker run -v` would create it unannounced).
   let emptier = opts.emptier ?? (volumes.length > 0 && exist.every(Boolean) ? armEmptying(volumes) : undefined);
   try {
-    // `verified`: checkRestorable already started by the caller, alongside the summary.
-    await (opts.verified ?? checkRestorable(ctx, service, backup));
+    // `verified`: checkRestorable, run by the caller before the summary.
+    await opts.verified;
+    await stillThere(backup);
     // A Ctrl-C during the verification or the summary ends the run before anything is touched.
     ctx.signal.throwIfAborted();
     if (service.lifecycle.restore) return await customRestore(ctx, service, backup, opts);
@@ -67,14 +80,33 @@ export async function restoreService(ctx: RunContext, service: Service, backup: 
       await createVolume(v);
     }
     emptier ??= armEmptying(volumes);
-    return await replaceData(ctx, service, backup, { ...opts, users, emptier });
+    // Volumes this restore created hold nothing a safety backup could keep.
+    const fresh = nothingToSave(service, exist);
+    const safetyBackup = opts.safetyBackup && !fresh;
+    return await replaceData(ctx, service, backup, { safetyBackup, fresh, users, emptier });
   } finally {
     await emptier?.close();
   }
 }
 
+/**
+ * The archive was verified before the summary and the typed RESTORE; a backup's retention may
+ * have removed it since (while the user read, or this run waited for the lock).
+ */
+async function stillThere(backup: Backup): Promise<void> {
+  const size = await stat(backup.file).then((s) => s.size, () => undefined);
+  if (size !== backup.bytes) {
+    throw new OperationError(`${backup.file} was removed or changed after it was verified; nothing was changed`);
+  }
+}
+
 /** From the journal on: the stop, the safety backup, the replacement, the start. */
-async function replaceData(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean; users: RestoreUsers; emptier: Emptier }): Promise<RestoreResult> {
+async function replaceData(
+  ctx: RunContext,
+  service: Service,
+  backup: Backup,
+  opts: { safetyBackup: boolean; fresh: boolean; users: RestoreUsers; emptier: Emptier },
+): Promise<RestoreResult> {
   const { reporter } = ctx;
   const { users } = opts;
   const volumes = service.volumes.map((v) => v.name);
@@ -103,11 +135,12 @@ async function replaceData(ctx: RunContext, service: Service, backup: Backup, op
       await replaceVolumes(service.name, backup.file, backup.manifest.archive.compression, volumes, {
         signal: ctx.signal,
         emptier: opts.emptier,
-        onBytes: (n) => reporter.progress(service.name, n, Date.now() - t0),
+        onBytes: (n) => reporter.progress(service.name, n, Date.now() - t0, { total: backup.bytes }),
       });
     } catch (e) {
       const putBack = (from: BackupResult) => replaceVolumes(service.name, from.file, from.manifest.archive.compression, volumes);
-      await rollBack(ctx, service, { started_at: journal.started_at, restoring: backup.id, safety, target: volumes.join(", "), putBack }, e);
+      const attempt = { started_at: journal.started_at, restoring: backup.id, safety, fresh: opts.fresh, putBack };
+      await rollBack(ctx, service, { ...attempt, target: volumes.join(", ") }, e);
       throw e;
     }
     await clearUnfinished(ctx.stateDir, service.name);
@@ -136,6 +169,8 @@ interface Attempt {
   started_at: string;
   restoring: string;
   safety?: BackupResult;
+  /** No safety backup because every volume was created by this restore. */
+  fresh?: boolean;
   /** What may be partly written, for the messages. */
   target: string;
   /** Writes the safety backup back; not abortable: a second Ctrl-C must not leave it half done. */
@@ -149,7 +184,9 @@ async function rollBack(ctx: RunContext, service: Service, attempt: Attempt, cau
   const unfinished = (what: string) =>
     markUnfinished(ctx.stateDir, { service: service.name, started_at: attempt.started_at, restoring: attempt.restoring, safety_backup: safety?.manifest.id, why: what });
   if (!safety) {
-    ctx.reporter.warn(service.name, `${why}; there is no safety backup (--no-safety-backup), so ${attempt.target} may be partly written`);
+    const none = attempt.fresh ? "the volumes did not exist before this restore" : "--no-safety-backup";
+    const partly = `so ${attempt.target} may be partly written`;
+    ctx.reporter.warn(service.name, `${why}; there is no safety backup (${none}), ${partly}`);
     await unfinished(`${why}, with no safety backup`);
     return false;
   }

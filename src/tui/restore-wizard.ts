@@ -1,4 +1,4 @@
-import { intro, note, select, unicodeOr } from "@clack/prompts";
+import { intro, select, unicodeOr } from "@clack/prompts";
 import type { Loaded } from "../commands/_shared.ts";
 import { loadService, loadServices, type Service } from "../config/service-config.ts";
 import { readCatalog, type Backup } from "../engine/catalog.ts";
@@ -88,11 +88,7 @@ export async function restoreWizard(loaded: Loaded, serviceName: string | undefi
   if (!backup) return false;
   const reporter = tuiReporter();
   try {
-    // The live progress line is cleared before the outcome is printed under it.
-    const after = (f: (m: string) => void) => (m: string) => (reporter.end(), f(m));
-    return await confirmAndRestore(tuiContext(loaded, reporter), service, backup, {
-      ...opts, show: (summary) => note(summary, "Restore", out), say: { success: after(say.success), info: after(say.info) },
-    });
+    return await confirmAndRestore(tuiContext(loaded, reporter), service, backup, { ...opts, say });
   } finally {
     reporter.end();
   }

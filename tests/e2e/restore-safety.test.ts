@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, tempDir, waitFor, type Started } from "../helpers/cli.ts";
-import { cleanupDocker, docker, dockerOk, fillVolume, isRunning, leftoverHelpers, startedAt } from "../helpers/docker.ts";
+import { cleanupDocker, docker, dockerOk, fillVolume, isRunning, leftoverHelpers, removeVolume, startedAt } from "../helpers/docker.ts";
 import { sha256 } from "../helpers/archive.ts";
 import { containerInfo, expectClean, folderState, mountTmpfs, randomFill, unmountAll } from "../helpers/faults.ts";
 import { startInPty, type Pty } from "../helpers/pty.ts";
@@ -89,6 +89,65 @@ describe("confirmation", () => {
     expect(fileInfo(x.s.vol, "modify.txt").content).toBe("old content\n");
     expect(isRunning(x.s.container!)).toBe(true);
     expect(listed(x.s).filter((b) => b.kind === "pre-restore")).toHaveLength(1);
+  });
+});
+
+describe("verified before the confirmation", () => {
+  // The prompt would ask to confirm a restore that is going to fail.
+  test("on a terminal a damaged archive is refused (exit 1) before any RESTORE prompt, with --from and from the picker", async () => {
+    const x = changedAfterBackup("dd if=/dev/urandom of=blob bs=1k count=512 2>/dev/null; echo old content > modify.txt");
+    const bytes = fs.readFileSync(x.b.file);
+    const mid = bytes.length >> 1;
+    bytes[mid] = bytes[mid]! ^ 0xff;
+    fs.writeFileSync(x.b.file, bytes);
+    for (const args of [["--from", x.b.id], []]) {
+      const t = startInPty(["restore", x.s.name, ...args, ...x.s.p.args], { stateHome: x.s.p.stateHome, env: FAST });
+      try {
+        const code = await t.exitCode(60_000);
+        const screen = t.screen();
+        expect({ args, code, prompt: /Type RESTORE/.test(screen) }).toEqual({ args, code: 1, prompt: false });
+        expect(screen).toMatch(/cannot be restored: sha256 is/);
+        expect(screen).not.toContain(`Restore ${x.s.name} from`); // no summary either
+      } finally {
+        t.close();
+      }
+      untouched(x);
+    }
+  });
+  test("an archive removed while the RESTORE prompt waits (retention of another run): refused, nothing changed", async () => {
+    const x = changedAfterBackup();
+    const t = startInPty(["restore", x.s.name, "--from", x.b.id, ...x.s.p.args], { stateHome: x.s.p.stateHome, env: FAST });
+    try {
+      expect(await t.waitForScreen(/Type RESTORE/, 60_000)).toBe(true);
+      fs.rmSync(x.b.file);
+      t.type("RESTORE");
+      t.key("Enter");
+      expect(await t.exitCode(60_000)).toBe(1);
+      expect(t.screen()).toContain(`${x.b.file} was removed or changed after it was verified; nothing was changed`);
+    } finally {
+      t.close();
+    }
+    untouched(x);
+  });
+});
+
+describe("no safety backup when there is nothing to save", () => {
+  test("every volume missing: the summary says no safety backup is made, none is, and the data comes back", () => {
+    const s = service({ container: false });
+    const b = backupOk(s);
+    const before = state(s.vol);
+    removeVolume(s.vol);
+    const r = tb(s, ["restore", s.name, "--yes", "--from", b.id]);
+    try {
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain(`${s.vol}: does not exist, will be created`);
+      expect(r.stderr).toContain("No safety backup: every volume is created by this restore");
+      expect(r.stderr).not.toContain("kept as");
+      expect(listed(s).map((l) => l.kind)).toEqual(["manual"]);
+      expect(state(s.vol)).toEqual(before);
+    } finally {
+      removeVolume(s.vol);
+    }
   });
 });
 

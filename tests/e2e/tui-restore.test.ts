@@ -107,3 +107,28 @@ test("restore SERVICE without --from: Ctrl-C at the picker aborts (exit 1); REST
   const safety = listed(x.s).filter((b) => b.kind === "pre-restore");
   expect(safety).toHaveLength(1);
 });
+
+/** The summary's lines as shown, from its first line to its safety line; ages (and so the box's width) vary by the second. */
+function summaryLines(t: Pty, name: string): string[] {
+  const lines = t.screen().split("\n");
+  const from = lines.findIndex((l) => l.includes(`Restore ${name} from`));
+  const to = lines.findIndex((l, i) => i > from && /safety backup|backed up first/.test(l));
+  expect({ from: from >= 0, to: to > from }).toEqual({ from: true, to: true });
+  return lines.slice(from, to + 1).map((l) => l.replace(/\d+[smhd] ago/g, "N ago").replace(/\s+│?\s*$/, ""));
+}
+
+test("the summary looks the same with --from and in the picker: the same box", async () => {
+  const s = service({ what: "look" });
+  const b = backupOk(s);
+  const shown: string[][] = [];
+  for (const args of [["--from", b.id], []]) {
+    await closed(pty(s, ["restore", s.name, ...args]), async (t) => {
+      await waitPrompt(t, `This replaces ALL current data of ${s.name}.`);
+      shown.push(summaryLines(t, s.name));
+      await answer(t, "no");
+      expect(await t.exitCode(20_000)).toBe(1);
+    });
+  }
+  expect(shown[0]![0]).toMatch(/^│ +Restore /);
+  expect(shown[0]).toEqual(shown[1]!);
+});

@@ -32,7 +32,7 @@ function tmux(socket: string, args: string[]): string {
   return r.stdout;
 }
 
-export function startInPty(args: string[], opts: RunOptions = {}): Pty {
+export function startInPty(args: string[], opts: RunOptions = {}, columns = 200): Pty {
   const socket = `tbtest-${randomBytes(4).toString("hex")}`;
   const codeFile = path.join(tempDir("tbtest-pty-"), "code");
   const env: Record<string, string> = { ...binaryEnv(opts), TERM: "xterm-256color" };
@@ -40,7 +40,7 @@ export function startInPty(args: string[], opts: RunOptions = {}): Pty {
   const assignments = names.map((k) => `${k}=${quote(env[k]!)}`).join(" ");
   const cwd = opts.cwd ?? tempDir("tbtest-pty-cwd-");
   const command = `cd ${quote(cwd)} && env -i ${assignments} ${quote(BIN)} ${args.map(quote).join(" ")}; echo $? > ${quote(codeFile)}; sleep 600`;
-  tmux(socket, ["new-session", "-d", "-s", "t", "-x", "200", "-y", "60", command]);
+  tmux(socket, ["new-session", "-d", "-s", "t", "-x", String(columns), "-y", "60", command]);
 
   const screen = () => tmux(socket, ["capture-pane", "-p", "-J", "-t", "t", "-S", "-500"]);
   return {
