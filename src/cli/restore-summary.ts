@@ -8,7 +8,7 @@ import { checkDaemon } from "../docker/engine.ts";
 import { checkRestorable, restoreService, type RestoreResult } from "../engine/restore.ts";
 import { isRegular } from "../archive/naming.ts";
 import { undoneRestore } from "../engine/select-backup.ts";
-import { formatAge, formatBytes, formatLocal } from "../util/format.ts";
+import { count, formatAge, formatBytes, formatLocal } from "../util/format.ts";
 import { typedConfirmation } from "./confirm.ts";
 import { logger } from "./log.ts";
 import { isTerminal } from "./terminal.ts";
@@ -21,7 +21,7 @@ export function describeRestore(plan: RestorePlan, safety: boolean): string {
     ...(isRegular(b.kind) ? [] : [`Undo ${undoneRestore(b)}: put back the data it replaced`]),
     `Restore ${b.service} from ${b.id}`,
     `  backup:   ${formatLocal(b.createdAt)} (${formatAge(b.createdAt)}), host ${b.host}, ${formatBytes(b.bytes)}, ${b.kind}`,
-    `  volumes:  ${b.manifest.volumes.map((v) => `${v.name} (${v.files} files, ${formatBytes(v.bytes)})`).join(", ")}`,
+    `  volumes:  ${b.manifest.volumes.map((v) => `${v.name} (${count(v.files, "file")}, ${formatBytes(v.bytes)})`).join(", ")}`,
     "Will be overwritten:",
     ...plan.current.map((v) => `  ${v.name}: ${formatBytes(v.kib * 1024)}, last changed ${v.newestMtime ? `${formatLocal(v.newestMtime)} (${formatAge(v.newestMtime)})` : "never"}`),
     ...plan.missing.map((v) => `  ${v}: does not exist, will be created`),

@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import { archivePath } from "../engine/contents.ts";
 import { extractPath } from "../engine/extract.ts";
 import { interrupt } from "../cli/interrupt.ts";
-import { formatBytes } from "../util/format.ts";
+import { count, formatBytes } from "../util/format.ts";
 import { hostName } from "../engine/context.ts";
 
 export default defineCommand({
@@ -85,7 +85,7 @@ async function restoreFile(loaded: Loaded, service: string, args: FileArgs) {
   logger.info(`taking ${path} out of ${backup.id}`);
   const r = await extractPath(backup, path, resolve(args.to), interrupt.signal);
   for (const s of r.skipped) logger.warn(`skipped ${s}: device nodes and FIFOs are not made in a host folder`);
-  const files = `${r.files} file${r.files === 1 ? "" : "s"}, ${formatBytes(r.bytes)}`;
+  const files = `${count(r.files, "file")}, ${formatBytes(r.bytes)}`;
   logger.success(`${path} from ${backup.id} is in ${r.target} (${files})`);
 }
 

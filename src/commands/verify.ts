@@ -5,6 +5,7 @@ import { verifyArchive } from "../archive/verify.ts";
 import { OperationError, UsageError } from "../errors.ts";
 import { logger } from "../cli/log.ts";
 import { interrupt } from "../cli/interrupt.ts";
+import { count } from "../util/format.ts";
 
 export default defineCommand({
   meta: { name: "verify", description: "Check archives against their manifests: sha256, size, and a full read to the end" },
@@ -37,7 +38,7 @@ export default defineCommand({
     }
     if (args.json) printJson(report);
     const bad = report.filter((r) => !r.ok).length;
-    if (bad > 0) throw new OperationError(`${bad} backup${bad === 1 ? "" : "s"} failed verification`);
+    if (bad > 0) throw new OperationError(`${count(bad, "backup")} failed verification`);
     if (report.length === 0) logger.info("no backups to verify");
   },
 });

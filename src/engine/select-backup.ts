@@ -1,6 +1,6 @@
 import { OperationError, UsageError } from "../errors.ts";
 import { formatLocal } from "../util/format.ts";
-import { isFutureDated } from "../retention/future.ts";
+import { isFutureDated } from "../util/clock.ts";
 import { isRegular } from "../archive/naming.ts";
 import type { Backup } from "./catalog.ts";
 

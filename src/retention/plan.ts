@@ -3,7 +3,8 @@
  * No I/O here so the rules can be tested exhaustively and the caller can show a dry run.
  */
 import { isRegular, type BackupKind } from "../archive/naming.ts";
-import { isFutureDated } from "./future.ts";
+import { isFutureDated } from "../util/clock.ts";
+import { count } from "../util/format.ts";
 
 /** One complete backup: archive + manifest, as the catalog lists it. */
 export interface RetentionEntry {
@@ -41,7 +42,7 @@ function newestFirst(a: RetentionEntry, b: RetentionEntry): number {
 }
 
 function days(n: number): string {
-  return `${n} day${n === 1 ? "" : "s"}`;
+  return count(n, "day");
 }
 
 export function planRetention<T extends RetentionEntry>(

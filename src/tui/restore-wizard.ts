@@ -6,7 +6,7 @@ import { UsageError } from "../errors.ts";
 import { isRegular } from "../archive/naming.ts";
 import { undoneRestore } from "../engine/select-backup.ts";
 import { confirmAndRestore } from "../cli/restore-summary.ts";
-import { formatAge, formatBytes, formatLocal } from "../util/format.ts";
+import { count, formatAge, formatBytes, formatLocal } from "../util/format.ts";
 import { ask, out, say } from "./io.ts";
 import { tuiReporter } from "./progress.ts";
 import { tuiContext } from "./session.ts";
@@ -27,7 +27,7 @@ async function pickService(loaded: Loaded, backups: Backup[]): Promise<Service |
       ...out, message: "Restore which service?",
       options: services.map((s) => {
         const mine = backups.filter((b) => b.service === s.name);
-        return { value: s.name, label: s.name, hint: `${mine.length} backup${mine.length === 1 ? "" : "s"}, newest ${formatAge(mine[0]!.createdAt)}` };
+        return { value: s.name, label: s.name, hint: `${count(mine.length, "backup")}, newest ${formatAge(mine[0]!.createdAt)}` };
       }),
     }),
   );

@@ -8,6 +8,7 @@ import { askBackupDir, askWholeNumber } from "./backup-dir.ts";
 import { backupNow } from "./backup-now.ts";
 import { ask, out, say } from "./io.ts";
 import { scheduleLine, scheduleScreen } from "./schedule.ts";
+import { count } from "../util/format.ts";
 
 type Action = "backup_dir" | "retention_days" | "keep_last" | "compression" | "services" | "backup" | "schedule" | "save" | "back";
 
@@ -76,13 +77,13 @@ export async function settingsScreen(loaded: Loaded): Promise<Loaded> {
           { value: "services", label: `Services:        ${on.join(", ") || "none enabled"}`, hint: mark(e.has("services")) },
           { value: "backup", label: "Back up a service now", hint: "uses the saved settings" },
           { value: "schedule", label: `Schedule:        ${scheduleLine(current)}` },
-          ...(pending.length > 0 ? [{ value: "save" as const, label: `Save ${pending.length} change${pending.length === 1 ? "" : "s"} to backup.yaml` }] : []),
+          ...(pending.length > 0 ? [{ value: "save" as const, label: `Save ${count(pending.length, "change")} to backup.yaml` }] : []),
           { value: "back", label: pending.length > 0 ? "Back, discarding the changes" : "Back" },
         ],
       }),
     );
     if (choice === undefined || choice === "back") {
-      if (pending.length > 0) say.info(`${pending.length} unsaved change${pending.length === 1 ? "" : "s"} discarded; ${file} is unchanged`);
+      if (pending.length > 0) say.info(`${count(pending.length, "unsaved change")} discarded; ${file} is unchanged`);
       return current;
     }
     last = choice;

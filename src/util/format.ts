@@ -1,5 +1,10 @@
 /** Human-readable sizes, durations and ages for messages and tables. */
-import { isFutureDated } from "../retention/future.ts";
+import { isFutureDated } from "./clock.ts";
+
+/** "1 file", "2 files": a count with its noun (regular plurals only). */
+export function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
 
 export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];

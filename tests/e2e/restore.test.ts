@@ -160,6 +160,15 @@ test("the summary says what will be overwritten: each volume's size now and its 
   expect(exists(s.vol, "big")).toBe(false);
 });
 
+test("the summary counts in words a user reads: a volume of one file says \"1 file\"", () => {
+  const s = service({ fill: "echo only > one.txt" });
+  backupOk(s);
+  const r = tb(s, ["restore", s.name, "--dry-run"]);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain(`${s.vol} (1 file, `);
+  expect(r.stderr).not.toContain("1 files");
+});
+
 test("every running container using the volume is stopped and started again; a stopped declared one stays stopped", () => {
   const s = service({ container: false });
   const declared = app([s.vol], { stopped: true, what: "decl" });
