@@ -4,8 +4,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, fillVolume, isRunning, leftoverHelpers, runContainer, startedAt, uniqueName } from "../helpers/docker.ts";
-import { expectedCounts, extract, sha256, snapshot, topLevel, type Compression } from "../helpers/archive.ts";
+import { checksums, cleanupDocker, createVolume, fillVolume, isRunning, leftoverHelpers, listing, runContainer, startedAt, uniqueName } from "../helpers/docker.ts";
+import { expectedCounts, extract, readWithNodeTar, sha256, snapshot, topLevel, type Compression } from "../helpers/archive.ts";
 import { filesIn, idPattern, makeProject, mode, readJson, stampToDate } from "../helpers/project.ts";
 
 // Plain `bun test FILE` (no --timeout) gives each test 5 s; these drive Docker and need more.
@@ -95,6 +95,35 @@ describe("round trip through plain tar", () => {
       expect(leftoverHelpers(svc)).toEqual([]);
     });
   }
+});
+
+test("a second tar implementation (node-tar) reads every entry: owner, mode, mtime, content, links", async () => {
+  const { svc, vol, p, r } = backupOnce("zstd");
+  expect(r.code).toBe(0);
+  const archive = path.join(p.serviceFolder(svc), filesIn(p.serviceFolder(svc)).find((n) => n.endsWith(".tar.zst"))!);
+  const read = new Map((await readWithNodeTar(archive, vol)).map((e) => [e.path, e]));
+  const md5 = checksums(vol);
+  const original = listing(vol);
+  expect([...read.keys()].sort()).toEqual(original.map((e) => e.path).sort());
+  for (const e of original) {
+    const got = read.get(e.path)!;
+    expect({ path: e.path, owner: got.owner, mode: got.mode, mtime: got.mtime }).toEqual({
+      path: e.path,
+      owner: e.owner,
+      mode: e.mode,
+      mtime: e.mtime,
+    });
+    if (e.type !== "regular file") {
+      expect({ path: e.path, type: got.type }).toEqual({ path: e.path, type: e.type });
+      continue;
+    }
+    // A second name of one inode is a hard link to another name of that inode.
+    const names = original.filter((o) => o.inode === e.inode).map((o) => o.path);
+    if (got.type === "hard link") expect(names.filter((n) => n !== e.path)).toContain(got.link ?? "");
+    else expect({ path: e.path, size: got.size, md5: got.md5 }).toEqual({ path: e.path, size: e.size, md5: md5[e.path] });
+  }
+  expect(read.get("./link-to-deep")).toMatchObject({ type: "symbolic link", link: "a/b/c/deep.txt" });
+  expect([...read.values()].filter((e) => e.type === "hard link")).toHaveLength(1);
 });
 
 test("manifest: every field, and the sha256 of the archive", () => {

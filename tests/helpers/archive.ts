@@ -63,3 +63,54 @@ export function expectedCounts(source: string): { files: number; bytes: number }
 export function sha256(file: string): string {
   return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }
+
+/** One entry as node-tar reads it, in the terms of `listing` (paths "./…" inside the volume's folder). */
+export interface ReadEntry {
+  path: string;
+  type: string;
+  owner: string;
+  mode: string;
+  mtime: number;
+  size: number;
+  md5?: string;
+  link?: string;
+}
+
+const TYPES: Record<string, string> = {
+  File: "regular file",
+  Link: "hard link",
+  Directory: "directory",
+  SymbolicLink: "symbolic link",
+  FIFO: "fifo",
+};
+
+/**
+ * The archive read by node-tar, a tar implementation neither GNU tar nor ours, with each file's
+ * content hashed; `volume` is the top-level folder whose entries are returned.
+ */
+export async function readWithNodeTar(archive: string, volume: string): Promise<ReadEntry[]> {
+  const { t } = await import("tar");
+  const found: ReadEntry[] = [];
+  const inVolume = (p: string) => `.${p.slice(volume.length).replace(/\/$/, "")}`;
+  await t({
+    file: archive,
+    onReadEntry: (e) => {
+      const md5 = createHash("md5");
+      e.on("data", (chunk: Buffer) => md5.update(chunk));
+      e.on("end", () => {
+        if (e.path !== volume && !e.path.startsWith(`${volume}/`)) return;
+        found.push({
+          path: inVolume(e.path),
+          type: TYPES[e.type] ?? e.type,
+          owner: `${e.uid}:${e.gid}`,
+          mode: (e.mode ?? 0).toString(8),
+          mtime: Math.floor((e.mtime?.getTime() ?? 0) / 1000),
+          size: e.size,
+          ...(e.type === "File" ? { md5: md5.digest("hex") } : {}),
+          ...(e.linkpath ? { link: e.type === "Link" ? inVolume(e.linkpath) : e.linkpath } : {}),
+        });
+      });
+    },
+  });
+  return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
