@@ -15,7 +15,8 @@ export class Prng {
     s ^= s << 13;
     s ^= s >>> 17;
     s ^= s << 5;
-    return (this.s = s >>> 0);
+    this.s = s >>> 0;
+    return this.s;
   }
   /** Uniform in [0, 1). */
   float(): number {

@@ -48,7 +48,9 @@ function expectRefused(s: Svc, id: string, reason: RegExp, code = 1): void {
 
 describe("crafted by hand", () => {
   let s: Svc;
-  beforeAll(() => void (s = withBackup("echo ok > ok.txt")));
+  beforeAll(() => {
+    s = withBackup("echo ok > ok.txt");
+  });
   const cases: [string, (v: string) => TarEntry[], RegExp][] = [
     ["hard link to /etc/passwd", (v) => [{ name: `${v}/pw`, type: "hardlink", linkname: "/etc/passwd" }], /hard ?link to "\/etc\/passwd", outside volume/],
     ["hard link climbing out with ..", (v) => [{ name: `${v}/sh`, type: "hardlink", linkname: `${v}/../../etc/shadow` }], /outside volume/],

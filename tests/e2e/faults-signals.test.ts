@@ -75,8 +75,9 @@ for (const [signal, code, seed] of [["SIGINT", 130, 0x5121], ["SIGTERM", 143, 0x
         const r = await child.done;
         phases.add(phase);
         const outcome = r.code === code ? `exit ${code}` : r.code === 0 ? "exit 0" : `exit ${r.code} signal ${r.signal}`;
-        ((tally[signal] ??= {})[`${phase}: ${outcome}`] ??= 0);
-        tally[signal]![`${phase}: ${outcome}`]!++;
+        const counts = tally[signal] ?? {};
+        tally[signal] = counts;
+        counts[`${phase}: ${outcome}`] = (counts[`${phase}: ${outcome}`] ?? 0) + 1;
 
         const info = containerInfo(app);
         const label = { signal, run: i, delay, phase };

@@ -41,8 +41,12 @@ export function faultyEngine(fault: EngineFault): FaultyEngine {
         if ("swallowUpload" in fault) hits++;
       }
       if (faulty && "swallowUpload" in fault) return;
-      if (!faulty || !("error" in fault)) return void engine.write(b);
-      if (hits > 0 || (received += b.length) < (fault.upload?.after ?? 0)) return; // the body is swallowed
+      if (!faulty || !("error" in fault)) {
+        engine.write(b);
+        return;
+      }
+      received += b.length;
+      if (hits > 0 || received < (fault.upload?.after ?? 0)) return; // the body is swallowed
       hits++;
       const body = JSON.stringify({ message: fault.error });
       client.end(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
@@ -52,7 +56,8 @@ export function faultyEngine(fault: EngineFault): FaultyEngine {
       if (faulty && "dropTail" in fault) {
         held = Buffer.concat([held, b]);
         client.write(held.subarray(0, Math.max(0, held.length - fault.dropTail)));
-        return void (held = held.subarray(Math.max(0, held.length - fault.dropTail)));
+        held = held.subarray(Math.max(0, held.length - fault.dropTail));
+        return;
       }
       if (!faulty || !("cut" in fault)) return void client.write(b);
       client.write(b.subarray(0, Math.max(0, fault.cut - sent)));

@@ -6,19 +6,19 @@
 import { expect } from "bun:test";
 import type { Pty } from "./pty.ts";
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 export const ACTIVE = "◆";
 
 /** Occurrences of `pattern` on the screen, scroll-back included. */
 export function count(t: Pty, pattern: RegExp | string): number {
-  const re = typeof pattern === "string" ? new RegExp(escape(pattern), "g") : new RegExp(pattern.source, "g");
+  const re = typeof pattern === "string" ? new RegExp(escapeRegExp(pattern), "g") : new RegExp(pattern.source, "g");
   return t.screen().match(re)?.length ?? 0;
 }
 
 /** Waits until the prompt with this message is the active one; fails with the screen otherwise. */
 export async function waitPrompt(t: Pty, message: string, timeoutMs = 60_000): Promise<void> {
-  const ok = await t.waitForScreen(new RegExp(`${ACTIVE}  [^\\n]*${escape(message)}`), timeoutMs);
+  const ok = await t.waitForScreen(new RegExp(`${ACTIVE}  [^\\n]*${escapeRegExp(message)}`), timeoutMs);
   if (!ok) expect(`prompt "${message}" never appeared; screen:\n${t.screen()}`).toBe("");
 }
 

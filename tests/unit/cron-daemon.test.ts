@@ -5,7 +5,9 @@ import path from "node:path";
 import { cronDaemonRunning } from "../../src/cron/daemon.ts";
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
 
 /** A stand-in /proc: one folder per pid with its `stat` line. */
 function proc(stats: Record<string, string>): string {

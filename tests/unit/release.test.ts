@@ -88,7 +88,10 @@ describe("stages between keep nothing that is released under them", () => {
   test("zstd frames decompressed from fresh reads of odd sizes: output intact, reads and results released", async () => {
     // Frames of 1 MiB that zstd shrinks to tens of KiB, straddling the reads.
     let seed = 7;
-    const words = Array.from({ length: 900_000 }, () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), `w${seed % 5000}`));
+    const words = Array.from({ length: 900_000 }, () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return `w${seed % 5000}`;
+    });
     const data = Buffer.from(words.join(" "));
     const frames: Buffer[] = [];
     await pipeline(Readable.from([data]), new ParallelZstdCompress(1), copyingSink(frames));
