@@ -2,7 +2,7 @@ import { accessSync, chmodSync, closeSync, constants, existsSync, openSync } fro
 import { delimiter, dirname, join } from "node:path";
 import { OperationError } from "../errors.ts";
 import { selfCommand } from "../runtime.ts";
-import { DOCKER } from "../docker/run.ts";
+import { DOCKER } from "../docker/cli.ts";
 import { findEntry, withEntry, withoutEntry } from "./crontab-text.ts";
 import { readCrontab, writeCrontab } from "./crontab-io.ts";
 import { formatCronLine, parseCronLine, type CronLine } from "./line.ts";

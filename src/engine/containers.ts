@@ -1,4 +1,4 @@
-import { containerState, runningContainersUsing, startContainer, stopContainer } from "../docker/engine.ts";
+import { containerState, runningContainersUsing, startContainer, stopContainer } from "../docker/daemon.ts";
 import type { VolumeSpec } from "../config/service-config.ts";
 import { OperationError, messageOf } from "../errors.ts";
 

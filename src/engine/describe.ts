@@ -1,6 +1,6 @@
 import type { BackupConfig } from "../config/backup-config.ts";
 import type { Service } from "../config/service-config.ts";
-import { engineProblem, volumeExists } from "../docker/engine.ts";
+import { engineProblem, volumeExists } from "../docker/daemon.ts";
 import { messageOf } from "../errors.ts";
 import { newestNotFuture } from "../retention/future.ts";
 import { isRegular } from "../archive/naming.ts";

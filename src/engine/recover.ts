@@ -1,4 +1,4 @@
-import { checkDaemon, containerState, startContainer } from "../docker/engine.ts";
+import { checkDaemon, containerState, startContainer } from "../docker/daemon.ts";
 import { messageOf } from "../errors.ts";
 import { clearJournal, readJournal } from "./journal.ts";
 import { markUnfinished } from "./unfinished-restore.ts";

@@ -1,6 +1,6 @@
 import { intro, note, outro, select, unicodeOr } from "@clack/prompts";
 import type { Loaded } from "../commands/_shared.ts";
-import { engineProblem } from "../docker/engine.ts";
+import { engineProblem } from "../docker/daemon.ts";
 import { problemText, readCatalog } from "../engine/catalog.ts";
 import { hostName, stateDir } from "../engine/context.ts";
 import { serviceHealth } from "../engine/health.ts";

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { docker } from "./run.ts";
+import { docker } from "../cli.ts";
 
 let cached: Promise<string | undefined> | undefined;
 
