@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../util/errors.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import { positionOf, type PathKey, type YamlSource } from "./yaml-source.ts";
 

@@ -2,7 +2,7 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { isAlias, isMap, isScalar, parseDocument, type Alias } from "yaml";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../util/errors.ts";
 import type { Compression } from "../archive/naming.ts";
 import { writeFileAtomic } from "../util/fs-safe.ts";
 import { loadBackupConfig, type BackupConfig } from "./backup-config.ts";

@@ -1,7 +1,7 @@
 import { accessSync, chmodSync, closeSync, constants, existsSync, openSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
-import { OperationError } from "../errors.ts";
-import { selfCommand } from "../runtime.ts";
+import { OperationError } from "../util/errors.ts";
+import { selfCommand } from "../system/runtime.ts";
 import { DOCKER } from "../docker/cli.ts";
 import { findEntry, withEntry, withoutEntry } from "./crontab-text.ts";
 import { readCrontab, writeCrontab } from "./crontab-io.ts";

@@ -2,7 +2,7 @@ import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { TarWalker, type WalkStats } from "../archive/tar-walker.ts";
 import type { Socket } from "node:net";
-import { OperationError, messageOf } from "../errors.ts";
+import { OperationError, messageOf } from "../util/errors.ts";
 import { dockerError, exitOf, spawnDocker } from "./cli.ts";
 import { localEngineSocket, openArchiveOnSocket } from "./api/index.ts";
 import type { Helper } from "./helper-container.ts";

@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import type { Service } from "../config/service-config.ts";
-import { OperationError, messageOf } from "../errors.ts";
+import { OperationError, messageOf } from "../util/errors.ts";
 import { checkDaemon, createVolume, volumeExists } from "../docker/daemon.ts";
 import { replaceVolumes } from "../docker/volume-restore.ts";
 import { armEmptying, type Emptier } from "../docker/emptier.ts";

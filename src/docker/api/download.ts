@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { OperationError, messageOf } from "../../errors.ts";
+import { OperationError, messageOf } from "../../util/errors.ts";
 import { archivePath, answerError, connectSocket, readStatus } from "./http.ts";
 
 /**
