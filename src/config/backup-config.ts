@@ -3,7 +3,7 @@ import path from "node:path";
 import process from "node:process";
 import * as v from "valibot";
 import { SERVICE_NAME, type Compression } from "../archive/naming.ts";
-import { configErrorAt, configErrorFromIssues, mappingCheck, mismatch, strictMapping } from "./config-error.ts";
+import { configErrorAt, configErrorFromIssues, mappingCheck, mismatch, strictMapping } from "./schema-errors.ts";
 import { expandPath } from "./expand-path.ts";
 import { parseYamlFile, positionOf, type Position } from "./yaml-source.ts";
 
