@@ -24,7 +24,9 @@ export async function writeArchive(tar: Readable, dest: string, compression: Com
   const squeeze = compressor(compression);
   const out = new ArchiveFile(tmp, { ownsChunks: squeeze instanceof ParallelZstdCompress });
   let fileError: unknown;
-  out.once("error", (e) => (fileError = e));
+  out.once("error", (e) => {
+    fileError = e;
+  });
   try {
     await pipeline(tar, squeeze, out, { signal });
   } catch (e) {
