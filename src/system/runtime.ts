@@ -35,7 +35,7 @@ export function workerUrl(path: string): string {
   return new URL(compiled ? `./${path}` : `../${path}`, import.meta.url).href;
 }
 
-export interface Zstd {
+interface Zstd {
   compress(data: Uint8Array, level: number): Promise<Uint8Array>;
   compressSync(data: Uint8Array, level: number): Uint8Array;
   decompress(data: Uint8Array): Promise<Uint8Array>;
