@@ -51,7 +51,11 @@ export function readStatus(sock: Socket, what: string): Promise<number> {
     const onError = (e: Error) => done(() => reject(e));
     const onEnd = () => done(() => reject(new OperationError(`${what}: the Docker engine closed the connection without answering`)));
     const onReadable = () => {
-      for (let chunk: Buffer | null; (chunk = sock.read() as Buffer | null) !== null; ) head = Buffer.concat([head, chunk]);
+      let chunk = sock.read() as Buffer | null;
+      while (chunk !== null) {
+        head = Buffer.concat([head, chunk]);
+        chunk = sock.read() as Buffer | null;
+      }
       try {
         const parsed = parseStatus(head, what);
         if (!parsed) return;
