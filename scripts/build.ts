@@ -14,7 +14,7 @@ const outfile = process.env.TOOLS_BACKUP_OUTFILE ?? "dist/tools-backup";
 
 mkdirSync("dist", { recursive: true });
 const args = [
-  "build", "src/cli.ts", "src/page-cache-worker.ts", "src/file-writer-worker.ts", "--compile", "--bytecode", "--format=esm", "--minify", "--sourcemap=inline",
+  "build", "src/cli.ts", "src/system/page-cache-worker.ts", "src/system/file-writer-worker.ts", "--compile", "--bytecode", "--format=esm", "--minify", "--sourcemap=inline",
   `--define=TOOLS_BACKUP_VERSION=${JSON.stringify(version)}`, "--outfile", outfile,
 ];
 const r = spawnSync(process.execPath, args, { stdio: "inherit" });

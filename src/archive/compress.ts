@@ -4,20 +4,19 @@ import type { Transform } from "node:stream";
 import type { Compression } from "./naming.ts";
 import { MAX_PARALLEL_FRAME, ParallelZstdCompress, ParallelZstdDecompress } from "./parallel-zstd.ts";
 import { MAGIC, declaredContentSize } from "./zstd-frame.ts";
+import { hasThreadPoolZstd } from "../system/runtime.ts";
 
 /**
- * Level 1: on 2 cores the backup is CPU-bound (Docker's side takes about one core), and level 1
- * keeps pace with `docker cp` where level 3 does not (1 GiB mixed: 7.3-8.8 s against 9.8-11.4 s,
- * `docker cp` alone 5.5 s). Level 3's archive was 3.5% smaller; both are smaller than gzip -6.
+ * Level 1: on a small machine the backup is CPU-bound, and level 1 keeps pace with Docker's side
+ * where level 3 does not, for an archive hardly larger (docs/design.md).
  */
 const ZSTD_LEVEL = 1;
-/** Bun's thread-pool zstd is the fast path; Deno (and any other runtime) streams through node:zlib. */
-const threadPoolZstd = typeof Bun !== "undefined" && typeof Bun.zstdCompress === "function";
 
 /** zstd: smaller than gzip -6 and several times faster; gzip for old tools. */
 export function compressor(kind: Compression): Transform {
   if (kind === "gzip") return zlib.createGzip({ level: 6 });
-  if (threadPoolZstd) return new ParallelZstdCompress(ZSTD_LEVEL);
+  // Bun's thread-pool zstd is the fast path; any other runtime streams through node:zlib.
+  if (hasThreadPoolZstd) return new ParallelZstdCompress(ZSTD_LEVEL);
   return zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL, [zlib.constants.ZSTD_c_checksumFlag]: 1 } });
 }
 
@@ -27,7 +26,7 @@ export function compressor(kind: Compression): Transform {
  */
 export async function openDecompressor(file: string, kind: Compression): Promise<Transform> {
   if (kind === "gzip") return zlib.createGunzip();
-  if (threadPoolZstd && (await startsWithSmallFrame(file))) return new ParallelZstdDecompress();
+  if (hasThreadPoolZstd && (await startsWithSmallFrame(file))) return new ParallelZstdDecompress();
   return zlib.createZstdDecompress();
 }
 

@@ -14,8 +14,8 @@ export function isRegular(kind: BackupKind): boolean {
 
 export const EXTENSION: Record<Compression, string> = { zstd: ".tar.zst", gzip: ".tar.gz" };
 export const MANIFEST_SUFFIX = ".json";
-/** Files being written carry this prefix until they are complete. */
-export const TEMP_PREFIX = ".tmp-";
+/** backup_dir's temporary names are those of every file written in place (util/fs-safe.ts). */
+export { TEMP_PREFIX } from "../util/fs-safe.ts";
 
 /** Service names become folder and file names, so only a safe alphabet is allowed. */
 export const SERVICE_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;

@@ -1,16 +1,16 @@
 /**
- * zstd on Bun's thread pool: the stream is cut into independent 1 MiB frames, compressed (or
+ * zstd on Bun's thread pool: the stream is cut into independent frames, compressed (or
  * decompressed) in parallel and emitted in order. Concatenated frames are one valid zstd stream
- * that any zstd reads. Measured on 2 cores for 1 GiB at level 3: node:zlib's streaming zstd
- * 12.1 s, this 3.3 s; decompression 9.6 s against 1.4 s for the zstd CLI.
+ * that any zstd reads. node:zlib's streaming zstd is several times slower (docs/design.md).
  */
 import { Transform, type TransformCallback } from "node:stream";
 import { FrameScanner } from "./zstd-frame.ts";
 import { looksIncompressible, storedFrame } from "./stored-frame.ts";
 import { consumed, markDisposable, release } from "../util/release.ts";
+import { threadPoolZstd } from "../system/runtime.ts";
 
 export const FRAME_BYTES = 1 << 20;
-/** Frames up to this size (content) are decompressed in parallel; we write 1 MiB ones. */
+/** Frames up to this size (content) are decompressed in parallel; ours are FRAME_BYTES. */
 export const MAX_PARALLEL_FRAME = 8 << 20;
 /** No frame within MAX_PARALLEL_FRAME compresses to more than this: larger means corrupt. */
 const MAX_COMPRESSED_FRAME = 2 * MAX_PARALLEL_FRAME;
@@ -18,9 +18,8 @@ const MAX_COMPRESSED_FRAME = 2 * MAX_PARALLEL_FRAME;
 const PARALLEL = 3;
 /**
  * Runs jobs off the main thread and pushes their results in submission order. Every buffer
- * here is released as soon as it is used (release.ts), not left to the collector: with
- * collections asked for every few frames instead, 1 GiB peaked at 112-125 MiB (backup) and
- * 149-168 MiB (restore); now 89-96 and 96-97 MiB, flat at 4 GiB.
+ * here is released as soon as it is used (release.ts), not left to the collector, which keeps
+ * peak memory flat whatever the archive's size (docs/design.md).
  */
 abstract class OrderedJobs extends Transform {
   private readonly jobs: { result: Promise<Uint8Array>; input: Buffer }[] = [];
@@ -80,7 +79,7 @@ export class ParallelZstdCompress extends OrderedJobs {
   private cut(): void {
     const frame = this.buf.subarray(0, this.fill);
     const stored = looksIncompressible(frame, this.level);
-    this.submit(stored ? Promise.resolve(storedFrame(frame)) : Bun.zstdCompress(frame, { level: this.level }), this.buf);
+    this.submit(stored ? Promise.resolve(storedFrame(frame)) : threadPoolZstd.compress(frame, this.level), this.buf);
     this.buf = this.pool.pop() ?? Buffer.allocUnsafe(FRAME_BYTES);
     this.fill = 0;
   }
@@ -104,7 +103,7 @@ export class ParallelZstdDecompress extends OrderedJobs {
         if (!skippable && !(contentSize !== undefined && contentSize <= MAX_PARALLEL_FRAME)) throw new Error("zstd frame without a small declared size: the archive is corrupt or not ours");
         this.parts.push(chunk.subarray(from, end));
         const frame = Buffer.concat(this.parts);
-        if (!skippable) this.submit(Bun.zstdDecompress(frame), frame);
+        if (!skippable) this.submit(threadPoolZstd.decompress(frame), frame);
         copied.push(...this.parts);
         this.parts = [];
         this.partBytes = 0;

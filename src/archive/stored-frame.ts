@@ -1,9 +1,9 @@
 /**
  * Frames that compression cannot shrink (photos, videos, archives, encrypted data) are stored as
- * they are, in a zstd frame of raw blocks (RFC 8878) that every zstd reads. zstd level 1 would
- * spend about 1.3 ms of CPU per MiB of such data to produce the same bytes; on 2 cores that CPU
- * is taken from Docker's side of the backup.
+ * they are, in a zstd frame of raw blocks (RFC 8878) that every zstd reads. zstd would spend CPU
+ * to produce the same bytes, and on a small machine that CPU is taken from Docker's side of the backup.
  */
+import { threadPoolZstd } from "../system/runtime.ts";
 import { MAGIC } from "./zstd-frame.ts";
 
 const MAX_BLOCK = 128 << 10;
@@ -26,7 +26,7 @@ export function looksIncompressible(frame: Buffer, level: number): boolean {
   const step = Math.floor((frame.length - SAMPLE_BYTES) / (SAMPLES - 1));
   for (let i = 0; i < SAMPLES; i++) {
     const sample = frame.subarray(i * step, i * step + SAMPLE_BYTES);
-    if (Bun.zstdCompressSync(sample, { level }).length < SAMPLE_BYTES * SHRINK) return false;
+    if (threadPoolZstd.compressSync(sample, level).length < SAMPLE_BYTES * SHRINK) return false;
   }
   return true;
 }

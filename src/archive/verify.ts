@@ -8,7 +8,7 @@ import { consumed } from "../util/release.ts";
 import { volumeOfEntry } from "./entry-rules.ts";
 import type { Manifest } from "./manifest.ts";
 import type { TarHeader } from "./tar-header.ts";
-import { messageOf, systemErrorText } from "../errors.ts";
+import { messageOf, systemErrorText } from "../util/errors.ts";
 
 export interface VerifyResult {
   ok: boolean;

@@ -6,7 +6,7 @@ import { ParallelZstdCompress } from "./parallel-zstd.ts";
 import type { Compression } from "./naming.ts";
 import { ArchiveFile } from "./archive-file.ts";
 import { tempPathFor } from "../util/fs-safe.ts";
-import { OperationError, systemErrorText } from "../errors.ts";
+import { OperationError, systemErrorText } from "../util/errors.ts";
 
 export interface WrittenArchive {
   /** The temporary file holding the complete, synced archive; `publishBackup` names it. */
@@ -24,7 +24,9 @@ export async function writeArchive(tar: Readable, dest: string, compression: Com
   const squeeze = compressor(compression);
   const out = new ArchiveFile(tmp, { ownsChunks: squeeze instanceof ParallelZstdCompress });
   let fileError: unknown;
-  out.once("error", (e) => (fileError = e));
+  out.once("error", (e) => {
+    fileError = e;
+  });
   try {
     await pipeline(tar, squeeze, out, { signal });
   } catch (e) {

@@ -1,4 +1,4 @@
-import { InterruptedError } from "../errors.ts";
+import { InterruptedError } from "../util/errors.ts";
 import { logger } from "./log.ts";
 
 /**

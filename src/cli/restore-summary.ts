@@ -4,7 +4,7 @@ import type { Backup } from "../engine/catalog.ts";
 import { lockOptions, type RunContext } from "../engine/context.ts";
 import { withServiceLock } from "../engine/lock.ts";
 import { planRestore, type RestorePlan } from "../engine/restore-plan.ts";
-import { checkDaemon } from "../docker/engine.ts";
+import { checkDaemon } from "../docker/daemon.ts";
 import { checkRestorable, restoreService, type RestoreResult } from "../engine/restore.ts";
 import { isRegular } from "../archive/naming.ts";
 import { undoneRestore } from "../engine/select-backup.ts";

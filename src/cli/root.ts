@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../util/version.ts";
 
 /** The command tree; each command file is loaded only when it runs. */
 export const root = defineCommand({

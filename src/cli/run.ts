@@ -1,7 +1,7 @@
 import { writeOut } from "./stdout.ts";
 import { parseArgs, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
-import { EXIT, UsageError, exitCodeOf, isUserFacing, messageOf } from "../errors.ts";
-import { VERSION } from "../version.ts";
+import { EXIT, UsageError, exitCodeOf, isUserFacing, messageOf } from "../util/errors.ts";
+import { VERSION } from "../util/version.ts";
 import { installInterruptHandlers, interruptedBy } from "./interrupt.ts";
 import { endLive, logger } from "./log.ts";
 import { root } from "./root.ts";

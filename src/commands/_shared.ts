@@ -4,7 +4,7 @@ import { loadBackupConfig, type BackupConfig } from "../config/backup-config.ts"
 import { locateConfig, locateRoot } from "../config/locate.ts";
 import { loadService, loadServices, type Service } from "../config/service-config.ts";
 import { loadEnabledServices, type EnabledServices } from "../config/enabled-services.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../util/errors.ts";
 import { SERVICE_NAME } from "../archive/naming.ts";
 import { hostName, stateDir, stopTimeout, type RunContext } from "../engine/context.ts";
 import { requireKnownService } from "../engine/catalog.ts";

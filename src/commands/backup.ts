@@ -3,9 +3,9 @@ import { configArgs, context, jsonArg, loadConfig, positionals, printJson, selec
 import { failedOutcome, runBackups } from "../engine/run-backups.ts";
 import { logger } from "../cli/log.ts";
 import { formatBytes, formatDuration } from "../util/format.ts";
-import { OperationError, UsageError, messageOf } from "../errors.ts";
+import { OperationError, UsageError, messageOf } from "../util/errors.ts";
 import { recordRun } from "../engine/run-status.ts";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../util/version.ts";
 import { previewBackup, unplanned, type BackupPreview } from "../engine/backup-preview.ts";
 import type { RunContext } from "../engine/context.ts";
 import type { Service } from "../config/service-config.ts";

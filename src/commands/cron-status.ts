@@ -7,7 +7,7 @@ import { describeSchedule, nextRuns } from "../cron/schedule.ts";
 import { readRunStatus } from "../engine/run-status.ts";
 import { stateDir } from "../engine/context.ts";
 import { logger } from "../cli/log.ts";
-import { OperationError } from "../errors.ts";
+import { OperationError } from "../util/errors.ts";
 import { formatLocal } from "../util/format.ts";
 
 export default defineCommand({

@@ -7,7 +7,7 @@ import { logger } from "../cli/log.ts";
 import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
 import { archivePath, backupById, listContents, type ContentEntry } from "../engine/contents.ts";
 import { interrupt } from "../cli/interrupt.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../util/errors.ts";
 
 export function backupJson(b: Backup) {
   return {

@@ -5,7 +5,7 @@ import { readCatalog, type Backup } from "../engine/catalog.ts";
 import { INCOMPLETE, selectBackup, selectUndo } from "../engine/select-backup.ts";
 import { futureDatedWarning } from "../retention/future.ts";
 import { logger } from "../cli/log.ts";
-import { OperationError, UsageError } from "../errors.ts";
+import { OperationError, UsageError } from "../util/errors.ts";
 import { isInteractive } from "../cli/terminal.ts";
 import { confirmAndRestore } from "../cli/restore-summary.ts";
 import { resolve } from "node:path";

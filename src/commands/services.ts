@@ -2,7 +2,7 @@ import { writeOut } from "../cli/stdout.ts";
 import { defineCommand } from "citty";
 import { allServices, configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
 import { describeServices, type ServiceDescription } from "../engine/describe.ts";
-import { OperationError } from "../errors.ts";
+import { OperationError } from "../util/errors.ts";
 import { loadEnabledServices } from "../config/enabled-services.ts";
 import { formatAge, formatBytes, table } from "../util/format.ts";
 import { futureDatedWarning } from "../retention/future.ts";

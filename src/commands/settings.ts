@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { configArgs } from "./_shared.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../util/errors.ts";
 import { isInteractive } from "../cli/terminal.ts";
 
 export default defineCommand({

@@ -8,7 +8,7 @@ import { hostName, stateDir } from "../engine/context.ts";
 import { brokenEntryProblem, installedEntry } from "../cron/entry.ts";
 import { cronDaemonRunning, NO_CRON_DAEMON } from "../cron/daemon.ts";
 import { describeSchedule, longestIntervalMs, nextRuns } from "../cron/schedule.ts";
-import { OperationError, UsageError } from "../errors.ts";
+import { OperationError, UsageError } from "../util/errors.ts";
 import { formatAge, formatBytes, table } from "../util/format.ts";
 import { futureDatedWarning } from "../retention/future.ts";
 import { logger } from "../cli/log.ts";

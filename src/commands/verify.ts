@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
 import { problemText, readCatalog } from "../engine/catalog.ts";
 import { verifyArchive } from "../archive/verify.ts";
-import { OperationError, UsageError } from "../errors.ts";
+import { OperationError, UsageError } from "../util/errors.ts";
 import { logger } from "../cli/log.ts";
 import { interrupt } from "../cli/interrupt.ts";
 import { count } from "../util/format.ts";

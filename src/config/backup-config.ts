@@ -3,7 +3,7 @@ import path from "node:path";
 import process from "node:process";
 import * as v from "valibot";
 import { SERVICE_NAME, type Compression } from "../archive/naming.ts";
-import { configErrorAt, configErrorFromIssues, mappingCheck, mismatch, strictMapping } from "./config-error.ts";
+import { configErrorAt, configErrorFromIssues, mappingCheck, mismatch, strictMapping } from "./schema-errors.ts";
 import { expandPath } from "./expand-path.ts";
 import { parseYamlFile, positionOf, type Position } from "./yaml-source.ts";
 
@@ -18,6 +18,9 @@ export interface BackupConfig {
   serviceAt: Record<string, Position>;
 }
 
+/** What an absent key means. */
+export const DEFAULTS = { retention_days: 7, keep_last: 3, compression: "zstd" as Compression };
+
 const FOLDER = "a folder path";
 // Reject blank paths here: path.resolve("") would quietly mean "next to backup.yaml".
 const folderPath = v.pipe(v.string(FOLDER), v.check((s) => s.trim() !== "" && !s.includes("\0"), FOLDER));
@@ -31,9 +34,9 @@ const SERVICES = "a mapping of service names to true or false";
 
 const schema = strictMapping({
   backup_dir: folderPath,
-  retention_days: v.optional(wholeNumber(36500), 7),
-  keep_last: v.optional(wholeNumber(10000), 3),
-  compression: v.optional(v.picklist(["zstd", "gzip"], '"zstd" or "gzip"'), "zstd"),
+  retention_days: v.optional(wholeNumber(36500), DEFAULTS.retention_days),
+  keep_last: v.optional(wholeNumber(10000), DEFAULTS.keep_last),
+  compression: v.optional(v.picklist(["zstd", "gzip"], '"zstd" or "gzip"'), DEFAULTS.compression),
   // Entries are checked by hand below: valibot's record() silently drops keys like "constructor".
   services: v.nullish(mappingCheck(SERVICES)),
 });

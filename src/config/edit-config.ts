@@ -1,11 +1,7 @@
-import { mkdir, readFile, rm } from "node:fs/promises";
-import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { isAlias, isMap, isScalar, parseDocument, type Alias } from "yaml";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../util/errors.ts";
 import type { Compression } from "../archive/naming.ts";
-import { writeFileAtomic } from "../util/fs-safe.ts";
-import { loadBackupConfig, type BackupConfig } from "./backup-config.ts";
 import { aliasesOf, emptyValuePlace, insertPair, pairLine, replaceAnchored, replaceRange, scalarText, type Patch, type Value } from "./yaml-patch.ts";
 
 /** What the settings screens may change in backup.yaml; absent means "leave as it is". */
@@ -16,8 +12,6 @@ export interface ConfigEdits {
   compression?: Compression;
   services?: Record<string, boolean>;
 }
-
-export const DEFAULTS = { retention_days: 7, keep_last: 3, compression: "zstd" as Compression };
 
 
 /**
@@ -94,87 +88,4 @@ export function editConfigText(text: string, edits: ConfigEdits): string {
   const spliced = patches.reverse().sort((a, b) => b.start - a.start).reduce((t, p) => t.slice(0, p.start) + p.text + t.slice(p.end), text);
   const check = parseDocument(spliced);
   return check.errors.length === 0 && isDeepStrictEqual(check.toJS(), doc.toJS()) ? spliced : rendered;
-}
-
-/** The edits that would really change something, so "toggle on, toggle off" counts as nothing. */
-export function effectiveEdits(text: string, edits: ConfigEdits): ConfigEdits {
-  const cur = currentValues(text);
-  const out: ConfigEdits = {};
-  if (edits.backup_dir !== undefined && edits.backup_dir !== cur.backup_dir) out.backup_dir = edits.backup_dir;
-  if (edits.retention_days !== undefined && edits.retention_days !== cur.retention_days) out.retention_days = edits.retention_days;
-  if (edits.keep_last !== undefined && edits.keep_last !== cur.keep_last) out.keep_last = edits.keep_last;
-  if (edits.compression !== undefined && edits.compression !== cur.compression) out.compression = edits.compression;
-  const services = Object.entries(edits.services ?? {}).filter(([n, on]) => (cur.services[n] === true) !== on);
-  if (services.length > 0) out.services = Object.fromEntries(services);
-  return out;
-}
-
-/** One line per change, for the summary shown before anything is written. */
-export function describeEdits(text: string, edits: ConfigEdits): string[] {
-  const cur = currentValues(text);
-  const e = effectiveEdits(text, edits);
-  const lines: string[] = [];
-  if (e.backup_dir !== undefined) lines.push(`backup_dir: ${cur.backup_dir ?? "(none)"} -> ${e.backup_dir}`);
-  if (e.retention_days !== undefined) lines.push(`retention_days: ${cur.retention_days} -> ${e.retention_days}`);
-  if (e.keep_last !== undefined) lines.push(`keep_last: ${cur.keep_last} -> ${e.keep_last}`);
-  if (e.compression !== undefined) lines.push(`compression: ${cur.compression} -> ${e.compression}`);
-  for (const [n, on] of Object.entries(e.services ?? {})) lines.push(`services.${n}: ${on ? "off -> on" : "on -> off"}`);
-  return lines;
-}
-
-/** The values as written, defaults filled in: what the summary compares against. */
-export function currentValues(text: string) {
-  const data = (parseDocument(text).toJS() ?? {}) as Record<string, unknown>;
-  const services = (typeof data.services === "object" && data.services !== null ? data.services : {}) as Record<string, unknown>;
-  return {
-    backup_dir: typeof data.backup_dir === "string" ? data.backup_dir : undefined,
-    retention_days: (data.retention_days as number | undefined) ?? DEFAULTS.retention_days,
-    keep_last: (data.keep_last as number | undefined) ?? DEFAULTS.keep_last,
-    compression: (data.compression as Compression | undefined) ?? DEFAULTS.compression,
-    services: Object.fromEntries(Object.entries(services).map(([n, v]) => [n, v === true])),
-  };
-}
-
-/** A new backup.yaml that explains itself, like backup.yaml.example. */
-export function newConfigText(values: Required<Omit<ConfigEdits, "services">> & { services: Record<string, boolean> }): string {
-  const template = [
-    "# tools-backup configuration: what YOU want backed up (services/*/service.yaml says what CAN be).",
-    "",
-    "# Where archives go. ~ and $VARIABLES are expanded; a relative path is relative to this file.",
-    "backup_dir: PLACEHOLDER",
-    "",
-    "# Delete this machine's backups older than this many days (integer >= 1)...",
-    `retention_days: ${DEFAULTS.retention_days}`,
-    "",
-    "# ...but always keep the newest N backups of each service, however old (integer >= 1).",
-    `keep_last: ${DEFAULTS.keep_last}`,
-    "",
-    "# zstd (fast, small) or gzip (for machines whose tar has no zstd).",
-    `compression: ${DEFAULTS.compression}`,
-    "",
-    "# Opt-in per service: absent or false means not backed up by the scheduled run.",
-    "services: {}",
-    "",
-  ].join("\n");
-  const on = Object.entries(values.services).filter(([, v]) => v);
-  const body = on.length > 0 ? template.replace("services: {}", `services:\n${on.map(([n]) => `  ${scalarText(n)}: true`).join("\n")}`) : template;
-  return editConfigText(body, { ...values, services: {} });
-}
-
-/**
- * Writes backup.yaml atomically (temporary file in the same folder, mode 0600, rename), then
- * loads it like every command will; a file that does not load is replaced by what was there.
- */
-export async function saveConfigText(file: string, text: string): Promise<BackupConfig> {
-  const before = await readFile(file, "utf8").catch(() => undefined);
-  // Only a missing folder is created: chmod on an existing project folder is not ours to do.
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(file, text);
-  try {
-    return loadBackupConfig(file);
-  } catch (e) {
-    if (before !== undefined) await writeFileAtomic(file, before);
-    else await rm(file, { force: true });
-    throw e;
-  }
 }

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../util/errors.ts";
 
 type Env = Record<string, string | undefined>;
 

@@ -2,8 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import * as v from "valibot";
 import { SERVICE_NAME } from "../archive/naming.ts";
-import { UsageError } from "../errors.ts";
-import { configErrorAt, configErrorFromIssues, mappingCheck, strictMapping } from "./config-error.ts";
+import { UsageError } from "../util/errors.ts";
+import { configErrorAt, configErrorFromIssues, mappingCheck, strictMapping } from "./schema-errors.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import { parseYamlFile, type YamlSource } from "./yaml-source.ts";
 

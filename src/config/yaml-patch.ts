@@ -25,7 +25,11 @@ function replaceScalar(node: Scalar, value: Value): Patch | undefined {
 
 export function aliasesOf(doc: Document, anchor: string) {
   const found: { range?: readonly number[] | null }[] = [];
-  visit(doc, { Alias: (_, a) => void (a.source === anchor && found.push(a)) });
+  visit(doc, {
+    Alias: (_, a) => {
+      if (a.source === anchor) found.push(a);
+    },
+  });
   return found;
 }
 

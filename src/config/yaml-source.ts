@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../util/errors.ts";
 import { ConfigError } from "./config-error.ts";
 
 export type PathKey = string | number;

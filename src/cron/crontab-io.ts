@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { OperationError } from "../errors.ts";
+import { OperationError } from "../util/errors.ts";
 
 /** The current user's crontab through the `crontab` command; none installed reads as empty. */
 export function readCrontab(): string {

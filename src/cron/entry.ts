@@ -1,8 +1,8 @@
 import { accessSync, chmodSync, closeSync, constants, existsSync, openSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
-import { OperationError } from "../errors.ts";
-import { selfCommand } from "../runtime.ts";
-import { DOCKER } from "../docker/run.ts";
+import { OperationError } from "../util/errors.ts";
+import { selfCommand } from "../system/runtime.ts";
+import { DOCKER } from "../docker/cli.ts";
 import { findEntry, withEntry, withoutEntry } from "./crontab-text.ts";
 import { readCrontab, writeCrontab } from "./crontab-io.ts";
 import { formatCronLine, parseCronLine, type CronLine } from "./line.ts";

@@ -1,5 +1,5 @@
 import { CronExpressionParser } from "cron-parser";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../util/errors.ts";
 
 export const DEFAULT_SCHEDULE = "0 3 * * *";
 const MACROS = new Set(["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"]);

@@ -3,11 +3,10 @@ import { Transform, type Readable } from "node:stream";
 import { openDecompressor } from "../archive/compress.ts";
 import { ArchiveSource } from "../archive/archive-file.ts";
 import type { Compression } from "../archive/naming.ts";
-import { createHelper } from "./helper.ts";
-import { armEmptying, type Emptier } from "./runner.ts";
-import { dockerError, exitOf, spawnDocker } from "./run.ts";
-import { localEngineSocket } from "./endpoint.ts";
-import { uploadArchiveOnSocket } from "./archive-upload.ts";
+import { createHelper } from "./helper-container.ts";
+import { armEmptying, type Emptier } from "./emptier.ts";
+import { dockerError, exitOf, spawnDocker } from "./cli.ts";
+import { localEngineSocket, uploadArchiveOnSocket } from "./api/index.ts";
 
 const WHAT = "extracting the archive into the volumes";
 
@@ -32,7 +31,8 @@ export async function replaceVolumes(service: string, file: string, compression:
       new ArchiveSource(file),
       new Transform({
         transform(chunk: Buffer, _e, done) {
-          opts.onBytes?.((bytes += chunk.length));
+          bytes += chunk.length;
+          opts.onBytes?.(bytes);
           done(null, chunk);
         },
       }),

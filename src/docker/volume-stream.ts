@@ -2,11 +2,10 @@ import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { TarWalker, type WalkStats } from "../archive/tar-walker.ts";
 import type { Socket } from "node:net";
-import { OperationError, messageOf } from "../errors.ts";
-import { dockerError, exitOf, spawnDocker } from "./run.ts";
-import { openArchiveOnSocket } from "./archive-socket.ts";
-import { localEngineSocket } from "./endpoint.ts";
-import type { Helper } from "./helper.ts";
+import { OperationError, messageOf } from "../util/errors.ts";
+import { dockerError, exitOf, spawnDocker } from "./cli.ts";
+import { localEngineSocket, openArchiveOnSocket } from "./api/index.ts";
+import type { Helper } from "./helper-container.ts";
 
 export interface VolumeStats {
   name: string;
@@ -34,7 +33,10 @@ export interface VolumesTarOptions {
 export function volumesTar(helper: Helper, volumes: string[], stats: VolumeStats[], opts: VolumesTarOptions): Readable {
   const out = new PassThrough({ highWaterMark: 1 << 20 });
   let bytes = 0;
-  const count = (chunk: Buffer) => opts.onBytes?.((bytes += chunk.length));
+  const count = (chunk: Buffer) => {
+    bytes += chunk.length;
+    opts.onBytes?.(bytes);
+  };
   (async () => {
     try {
       for (const volume of volumes) {
@@ -70,7 +72,12 @@ async function copyFromSocket(res: Socket, volume: string, walker: TarWalker, ou
   let cut: Error | undefined;
   const early = () => new OperationError(`reading volume ${volume}: the Docker engine ended the stream early${cut ? ` (${messageOf(cut)})` : ""}`);
   let ended = false;
-  res.once("error", (e: Error) => (cut = e)).once("end", () => (ended = true));
+  res.once("error", (e: Error) => {
+    cut = e;
+  });
+  res.once("end", () => {
+    ended = true;
+  });
   try {
     await pipeline(res, walker, out, { end: false, signal });
   } catch (e) {

@@ -1,8 +1,8 @@
 import { access, constants } from "node:fs/promises";
 import { join } from "node:path";
 import type { Service } from "../config/service-config.ts";
-import { messageOf } from "../errors.ts";
-import { volumeUsage } from "../docker/runner.ts";
+import { messageOf } from "../util/errors.ts";
+import { volumeUsage } from "../docker/emptier.ts";
 import { archiveName, manifestName, type BackupKind } from "../archive/naming.ts";
 import { planRetention, type RetentionEntry } from "../retention/plan.ts";
 import { pathExists } from "../util/fs-safe.ts";

@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { access, constants } from "node:fs/promises";
 import type { Service } from "../config/service-config.ts";
-import { OperationError, messageOf, systemErrorText } from "../errors.ts";
-import { checkDaemon, volumeExists } from "../docker/engine.ts";
-import { createHelper, removeStaleHelpers } from "../docker/helper.ts";
-import { localEngineSocket } from "../docker/endpoint.ts";
+import { OperationError, messageOf, systemErrorText } from "../util/errors.ts";
+import { checkDaemon, volumeExists } from "../docker/daemon.ts";
+import { createHelper, removeStaleHelpers } from "../docker/helper-container.ts";
+import { localEngineSocket } from "../docker/api/index.ts";
 import { refuseIfUnfinished } from "./unfinished-restore.ts";
 import { volumesTar, type VolumeStats } from "../docker/volume-stream.ts";
 import { writeArchive } from "../archive/writer.ts";
@@ -12,7 +12,7 @@ import { archiveName, backupId, manifestName, type BackupKind, type Compression 
 import { finishInterruptedPublish, publishBackup } from "../archive/publish.ts";
 import { MANIFEST_FORMAT, type Manifest } from "../archive/manifest.ts";
 import { ensurePrivateDir, pathExists, tempPathFor } from "../util/fs-safe.ts";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../util/version.ts";
 import { planContainers, startAll, startOrder, stopAll, type ContainerPlan } from "./containers.ts";
 import { clearJournal, writeJournal } from "./journal.ts";
 import { recoverInterrupted } from "./recover.ts";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { MANIFEST_SUFFIX, SERVICE_NAME, TEMP_PREFIX, archiveName, parseId, safeHost } from "../archive/naming.ts";
 import { readManifest, type Manifest } from "../archive/manifest.ts";
 import { isDefined, unknownService } from "../config/service-config.ts";
-import { OperationError, systemErrorText } from "../errors.ts";
+import { OperationError, systemErrorText } from "../util/errors.ts";
 import { backupDirProblem, requireBackupDir } from "./backup-dir.ts";
 
 export interface Backup {

@@ -1,6 +1,6 @@
 import { verifyArchive, type VerifyOptions } from "../archive/verify.ts";
 import type { TarHeader } from "../archive/tar-header.ts";
-import { OperationError, UsageError } from "../errors.ts";
+import { OperationError, UsageError } from "../util/errors.ts";
 import type { Backup } from "./catalog.ts";
 import { selectBackup } from "./select-backup.ts";
 

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { BackupConfig } from "../config/backup-config.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../util/errors.ts";
 
 /** What the core tells whoever drives it; the CLI and the interactive screens render it. */
 export interface Reporter {

@@ -1,7 +1,7 @@
 import type { BackupConfig } from "../config/backup-config.ts";
 import type { Service } from "../config/service-config.ts";
-import { engineProblem, volumeExists } from "../docker/engine.ts";
-import { messageOf } from "../errors.ts";
+import { engineProblem, volumeExists } from "../docker/daemon.ts";
+import { messageOf } from "../util/errors.ts";
 import { newestNotFuture } from "../retention/future.ts";
 import { isRegular } from "../archive/naming.ts";
 import { readCatalogOrProblem } from "./catalog.ts";

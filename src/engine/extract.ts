@@ -3,7 +3,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { basename, dirname, join, posix } from "node:path";
 import type { TarHeader } from "../archive/tar-header.ts";
 import { restoreEntryCheck } from "../archive/restore-rules.ts";
-import { OperationError, messageOf, systemErrorText } from "../errors.ts";
+import { OperationError, messageOf, systemErrorText } from "../util/errors.ts";
 import { DIR_MODE, pathExists } from "../util/fs-safe.ts";
 import type { Backup } from "./catalog.ts";
 import { isUnder, nothingAt, readEntries, requireOwnArchive, requireVolume } from "./contents.ts";

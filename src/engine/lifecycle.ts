@@ -4,7 +4,7 @@ import { rm, stat } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { pipeline } from "node:stream/promises";
 import type { Service } from "../config/service-config.ts";
-import { OperationError } from "../errors.ts";
+import { OperationError } from "../util/errors.ts";
 import type { WrittenArchive } from "../archive/writer.ts";
 import { syncFile } from "../util/fs-safe.ts";
 import { stopGroup } from "../util/process.ts";

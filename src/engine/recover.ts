@@ -1,5 +1,5 @@
-import { checkDaemon, containerState, startContainer } from "../docker/engine.ts";
-import { messageOf } from "../errors.ts";
+import { checkDaemon, containerState, startContainer } from "../docker/daemon.ts";
+import { messageOf } from "../util/errors.ts";
 import { clearJournal, readJournal } from "./journal.ts";
 import { markUnfinished } from "./unfinished-restore.ts";
 import { isAlive } from "../util/process.ts";

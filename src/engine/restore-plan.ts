@@ -1,6 +1,6 @@
 import type { Service } from "../config/service-config.ts";
-import { volumeExists } from "../docker/engine.ts";
-import { armEmptying, volumeUsage, type Emptier, type VolumeUsage } from "../docker/runner.ts";
+import { volumeExists } from "../docker/daemon.ts";
+import { armEmptying, volumeUsage, type Emptier, type VolumeUsage } from "../docker/emptier.ts";
 import { restoreUsers } from "./containers.ts";
 import type { Backup } from "./catalog.ts";
 

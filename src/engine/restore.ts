@@ -1,11 +1,11 @@
 import { stat } from "node:fs/promises";
 import type { Service } from "../config/service-config.ts";
-import { OperationError, messageOf } from "../errors.ts";
-import { checkDaemon, createVolume, volumeExists } from "../docker/engine.ts";
+import { OperationError, messageOf } from "../util/errors.ts";
+import { checkDaemon, createVolume, volumeExists } from "../docker/daemon.ts";
 import { replaceVolumes } from "../docker/volume-restore.ts";
-import { armEmptying, type Emptier } from "../docker/runner.ts";
-import { removeStaleHelpers } from "../docker/helper.ts";
-import { localEngineSocket } from "../docker/endpoint.ts";
+import { armEmptying, type Emptier } from "../docker/emptier.ts";
+import { removeStaleHelpers } from "../docker/helper-container.ts";
+import { localEngineSocket } from "../docker/api/index.ts";
 import { verifyArchive } from "../archive/verify.ts";
 import { restoreEntryCheck } from "../archive/restore-rules.ts";
 import { backupService, prepareFolder, type BackupResult } from "./backup.ts";

@@ -1,5 +1,5 @@
 import type { Service } from "../config/service-config.ts";
-import { messageOf } from "../errors.ts";
+import { messageOf } from "../util/errors.ts";
 import type { BackupKind } from "../archive/naming.ts";
 import { backupService } from "./backup.ts";
 import { prune } from "./prune.ts";

@@ -1,4 +1,4 @@
-import { OperationError, UsageError } from "../errors.ts";
+import { OperationError, UsageError } from "../util/errors.ts";
 import { formatLocal } from "../util/format.ts";
 import { isFutureDated } from "../util/clock.ts";
 import { isRegular } from "../archive/naming.ts";

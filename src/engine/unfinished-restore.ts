@@ -1,6 +1,6 @@
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { OperationError } from "../errors.ts";
+import { OperationError } from "../util/errors.ts";
 import { ensurePrivateDir, writeFileAtomic } from "../util/fs-safe.ts";
 
 /**

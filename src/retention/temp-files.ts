@@ -2,10 +2,9 @@
  * Pure selection of leftover temp files (from crashed or killed runs) that this host may delete.
  * Only our own names and our own host: on a shared Drive folder another machine may be mid-write.
  */
-import { EXTENSION, MANIFEST_SUFFIX, TEMP_PREFIX, parseId, safeHost } from "../archive/naming.ts";
+import { MANIFEST_SUFFIX, TEMP_PREFIX, parseArchiveName, parseId, safeHost } from "../archive/naming.ts";
 
 const DAY_MS = 86_400_000;
-const FINAL_SUFFIXES = [...Object.values(EXTENSION), MANIFEST_SUFFIX];
 /** Writers may append `.<pid>` or a random token after the final name. */
 const EXTRA = /\.[A-Za-z0-9]+$/;
 
@@ -20,13 +19,14 @@ function hostsOf(rest: string): string[] {
   if (extra) candidates.push(rest.slice(0, extra.index));
   const hosts: string[] = [];
   for (const candidate of candidates) {
-    for (const suffix of FINAL_SUFFIXES) {
-      if (!candidate.endsWith(suffix)) continue;
-      const parsed = parseId(candidate.slice(0, -suffix.length));
-      if (parsed) hosts.push(parsed.host);
-    }
+    const parsed = parseArchiveName(candidate)?.id ?? parseManifestName(candidate);
+    if (parsed) hosts.push(parsed.host);
   }
   return hosts;
+}
+
+function parseManifestName(name: string) {
+  return name.endsWith(MANIFEST_SUFFIX) ? parseId(name.slice(0, -MANIFEST_SUFFIX.length)) : undefined;
 }
 
 export function staleTempFiles(names: { path: string; mtimeMs: number }[], host: string, now: Date): string[] {

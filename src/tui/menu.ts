@@ -1,14 +1,14 @@
 import { intro, note, outro, select, unicodeOr } from "@clack/prompts";
 import type { Loaded } from "../commands/_shared.ts";
-import { engineProblem } from "../docker/engine.ts";
+import { engineProblem } from "../docker/daemon.ts";
 import { problemText, readCatalog } from "../engine/catalog.ts";
 import { hostName, stateDir } from "../engine/context.ts";
 import { serviceHealth } from "../engine/health.ts";
 import { readRunStatus } from "../engine/run-status.ts";
-import { EXIT, isUserFacing, messageOf } from "../errors.ts";
+import { EXIT, isUserFacing, messageOf } from "../util/errors.ts";
 import { interrupt } from "../cli/interrupt.ts";
 import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../util/version.ts";
 import { backupNow } from "./backup-now.ts";
 import { ask, out, say } from "./io.ts";
 import { restoreWizard } from "./restore-wizard.ts";

@@ -2,7 +2,7 @@ import { intro, select, unicodeOr } from "@clack/prompts";
 import type { Loaded } from "../commands/_shared.ts";
 import { loadService, loadServices, type Service } from "../config/service-config.ts";
 import { readCatalog, type Backup } from "../engine/catalog.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../util/errors.ts";
 import { isRegular } from "../archive/naming.ts";
 import { undoneRestore } from "../engine/select-backup.ts";
 import { confirmAndRestore } from "../cli/restore-summary.ts";

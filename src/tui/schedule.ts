@@ -6,7 +6,7 @@ import { buildCronLine, installEntry, installedEntry, uninstallEntry, type Insta
 import { DEFAULT_SCHEDULE, describeSchedule, nextRuns, validateSchedule } from "../cron/schedule.ts";
 import { stateDir } from "../engine/context.ts";
 import { readRunStatus } from "../engine/run-status.ts";
-import { messageOf } from "../errors.ts";
+import { messageOf } from "../util/errors.ts";
 import { ensurePrivateDir } from "../util/fs-safe.ts";
 import { formatLocal } from "../util/format.ts";
 import { ask, out, say } from "./io.ts";

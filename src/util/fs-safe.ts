@@ -1,6 +1,8 @@
 import { mkdir, open, rename, rm, chmod, lstat } from "node:fs/promises";
 import { dirname, join, basename } from "node:path";
-import { TEMP_PREFIX } from "../archive/naming.ts";
+
+/** Files being written carry this prefix until they are complete. */
+export const TEMP_PREFIX = ".tmp-";
 
 /** Backups hold secrets and may land in a cloud-synced folder: folders 0700, files 0600. */
 export const DIR_MODE = 0o700;

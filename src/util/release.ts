@@ -1,8 +1,8 @@
 /**
  * Hands the memory of stream chunks back as soon as they are used. Native buffers (socket and
  * file reads, zstd results) are freed only when the collector runs, and it hardly notices them:
- * a 1 GiB restore kept 60-110 MiB of such garbage, and every fresh buffer the allocator took
- * from the system cost a page fault per 4 KiB. Detaching an ArrayBuffer frees its memory at once.
+ * they pile up, and every fresh buffer the allocator takes from the system costs page faults.
+ * Detaching an ArrayBuffer frees its memory at once (docs/design.md has the figures).
  *
  * A chunk may be cut into pieces on its way (the tar walker does), so the stage that makes a
  * chunk marks it disposable, and the last stage, the one that copies, sends or writes the bytes,

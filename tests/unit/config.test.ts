@@ -8,7 +8,7 @@ import { didYouMean } from "../../src/config/did-you-mean.ts";
 import { expandPath } from "../../src/config/expand-path.ts";
 import { locateConfig, locateRoot } from "../../src/config/locate.ts";
 import { loadService, loadServices } from "../../src/config/service-config.ts";
-import { UsageError } from "../../src/errors.ts";
+import { UsageError } from "../../src/util/errors.ts";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tools-backup-config-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { archiveName, backupId, dateOfStamp, manifestName, parseArchiveName, parseId, safeHost, stampOf } from "../../src/archive/naming.ts";
 import { selectBackup, selectUndo } from "../../src/engine/select-backup.ts";
 import type { Backup } from "../../src/engine/catalog.ts";
-import { OperationError, UsageError } from "../../src/errors.ts";
+import { OperationError, UsageError } from "../../src/util/errors.ts";
 
 describe("naming", () => {
   const when = new Date(Date.UTC(2026, 0, 15, 3, 0, 7, 450));

@@ -1,15 +1,14 @@
 /**
  * Page-cache hints for the archive files we stream (Linux, through libc, under Bun). A nightly
  * backup read or written through the cache would push the services' own files out of memory,
- * and fresh cache pages are not free either: on the 2-core VM, writing 700 MiB into a growing
- * cache took 2.3 s of kernel CPU, through a recycled window of a few MiB 0.4 s.
+ * and fresh cache pages cost kernel CPU too: a recycled window is far cheaper (docs/design.md).
  *
  * The hints run on a thread of their own (page-cache-worker.ts), which opens the file by name:
  * writing a range back blocks while the disk is behind (a USB disk, an SD card), and the stream
  * must never wait for that, or downtime would. Elsewhere (Deno, macOS, musl) nothing is done.
- * Both files sit beside cli.ts: in the compiled binary import.meta.url is the entry's, and the
- * worker is found relative to it (scripts/build.ts bundles it as a second entry point).
  */
+import { isBun, workerUrl } from "./runtime.ts";
+
 export interface CacheHints {
   /** Writes [offset, offset + length) to disk, then drops it from the cache. */
   writeBackAndDrop(file: string, offset: number, length: number): void;
@@ -34,7 +33,7 @@ const waiting = new Map<number, () => void>();
 
 function post(message: Omit<HintMessage, "id">): number {
   if (!worker) {
-    worker = new Worker(new URL("./page-cache-worker.ts", import.meta.url).href);
+    worker = new Worker(workerUrl("system/page-cache-worker.ts"));
     // Hints are advice: the process never stays alive for them, except while settled() waits.
     worker.unref();
     worker.onmessage = ({ data: id }: MessageEvent<number>) => {
@@ -55,8 +54,12 @@ function post(message: Omit<HintMessage, "id">): number {
 }
 
 const WORKER: CacheHints = {
-  writeBackAndDrop: (file, offset, length) => void post({ file, offset, length, writeBack: true }),
-  drop: (file, offset, length) => void post({ file, offset, length }),
+  writeBackAndDrop(file, offset, length) {
+    post({ file, offset, length, writeBack: true });
+  },
+  drop(file, offset, length) {
+    post({ file, offset, length });
+  },
   settled: () =>
     new Promise<void>((resolve) => {
       if (failed) return resolve();
@@ -67,4 +70,4 @@ const WORKER: CacheHints = {
 
 export const NO_HINTS: CacheHints = { writeBackAndDrop() {}, drop() {}, settled: async () => {} };
 
-export const cacheHints = (): CacheHints => (typeof Bun !== "undefined" && process.platform === "linux" ? WORKER : NO_HINTS);
+export const cacheHints = (): CacheHints => (isBun && process.platform === "linux" ? WORKER : NO_HINTS);

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
-import { OperationError, messageOf } from "../errors.ts";
-import { archivePath, answerError, connectEngine, readStatus } from "./engine-socket.ts";
+import { OperationError, messageOf } from "../../util/errors.ts";
+import { archivePath, answerError, connectSocket, readStatus } from "./http.ts";
 
 /**
  * GET /containers/{name}/archive on the engine's Unix socket: the very tar stream `docker cp
@@ -10,7 +10,7 @@ import { archivePath, answerError, connectEngine, readStatus } from "./engine-so
  * 200; undefined when the socket cannot be opened at all.
  */
 export async function openArchiveOnSocket(socketPath: string, container: string, path: string, what: string, signal: AbortSignal): Promise<Socket | undefined> {
-  const sock = await connectEngine(socketPath, what, signal);
+  const sock = await connectSocket(socketPath, what, signal);
   if (!sock) return undefined;
   const abort = () => sock.destroy(signal.reason as Error);
   signal.addEventListener("abort", abort, { once: true });

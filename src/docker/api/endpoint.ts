@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { docker } from "./run.ts";
+import { docker } from "../cli.ts";
 
 let cached: Promise<string | undefined> | undefined;
 
@@ -9,10 +9,13 @@ let cached: Promise<string | undefined> | undefined;
  * decide exactly as for every other call; any other endpoint (tcp, ssh, npipe) gives undefined.
  */
 export function localEngineSocket(): Promise<string | undefined> {
-  return (cached ??= (async () => {
-    const r = await docker(["context", "inspect", "--format", "{{.Endpoints.docker.Host}}"]);
-    const host = r.code === 0 ? r.stdout.trim() : "";
-    const path = host.startsWith("unix://") ? host.slice("unix://".length) : undefined;
-    return path && existsSync(path) ? path : undefined;
-  })());
+  cached ??= findLocalSocket();
+  return cached;
+}
+
+async function findLocalSocket(): Promise<string | undefined> {
+  const r = await docker(["context", "inspect", "--format", "{{.Endpoints.docker.Host}}"]);
+  const host = r.code === 0 ? r.stdout.trim() : "";
+  const path = host.startsWith("unix://") ? host.slice("unix://".length) : undefined;
+  return path && existsSync(path) ? path : undefined;
 }

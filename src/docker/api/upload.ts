@@ -1,9 +1,9 @@
 import type { Socket } from "node:net";
 import type { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { OperationError, messageOf } from "../errors.ts";
-import { consumed } from "../util/release.ts";
-import { archivePath, connectEngine, daemonError, parseStatus } from "./engine-socket.ts";
+import { OperationError, messageOf } from "../../util/errors.ts";
+import { consumed } from "../../util/release.ts";
+import { archivePath, connectSocket, daemonError, parseStatus } from "./http.ts";
 
 /** After refusing an upload the daemon closes the connection; this long at most. */
 const REFUSAL_GRACE_MS = 10_000;
@@ -24,14 +24,21 @@ export async function uploadArchiveOnSocket(socketPath: string, container: strin
   const stop = new AbortController();
   let sock: Socket | undefined;
   // Also while the daemon finishes writing after the upload: Ctrl-C must not wait for it.
-  const onAbort = () => (stop.abort(signal!.reason), sock?.destroy());
+  const onAbort = () => {
+    stop.abort(signal!.reason);
+    sock?.destroy();
+  };
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const conn = await connectEngine(socketPath, what, stop.signal);
+    const conn = await connectSocket(socketPath, what, stop.signal);
     if (!conn) return false;
     sock = conn;
     let refused = false;
-    const answer = collectAnswer(conn, what, (status) => status >= 300 && !stop.signal.aborted && ((refused = true), stop.abort()));
+    const answer = collectAnswer(conn, what, (status) => {
+      if (status < 300 || stop.signal.aborted) return;
+      refused = true;
+      stop.abort();
+    });
     const target = archivePath(container, { path, noOverwriteDirNonDir: "true", copyUIDGID: "true" });
     conn.write(`PUT ${target} HTTP/1.1\r\nHost: docker\r\nUser-Agent: tools-backup\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`);
     const send = async () => {
@@ -82,7 +89,10 @@ async function sendChunked(sock: Socket, tar: AsyncIterable<Buffer>): Promise<vo
 function drained(sock: Socket): Promise<void> {
   if (sock.destroyed) return Promise.reject(new SocketClosed());
   return new Promise((resolve, reject) => {
-    const done = (f: () => void) => (sock.off("drain", onDrain).off("close", onClose), f());
+    const done = (f: () => void) => {
+      sock.off("drain", onDrain).off("close", onClose);
+      f();
+    };
     const onDrain = () => done(resolve);
     const onClose = () => done(() => reject(new SocketClosed(sock)));
     sock.on("drain", onDrain).on("close", onClose);

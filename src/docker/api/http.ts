@@ -1,21 +1,24 @@
 /**
- * Bulk transfers with a local engine straight over its Unix socket, in plain HTTP written by
- * hand: the CLI's copy of every byte costs about 2 s of CPU per GiB on 2 cores, and node:http
- * de-chunking about 0.4 s more than reading the socket itself.
+ * The HTTP both transfers share, written by hand on node:net: node:http's de-chunking costs more
+ * CPU than reading the socket itself (docs/design.md).
  */
 import { connect, type Socket } from "node:net";
-import { OperationError, messageOf } from "../errors.ts";
-import { dockerError } from "./run.ts";
+import { OperationError, messageOf } from "../../util/errors.ts";
+import { dockerError } from "../cli.ts";
 
 /** The status line and headers of an answer are far smaller; more means it is no HTTP answer. */
 const MAX_HEAD = 64 << 10;
 
 /** Connects to the engine; undefined when the socket cannot be opened at all (the caller falls back to the CLI). */
-export function connectEngine(socketPath: string, what: string, signal: AbortSignal): Promise<Socket | undefined> {
+export function connectSocket(socketPath: string, what: string, signal: AbortSignal): Promise<Socket | undefined> {
   return new Promise((resolve, reject) => {
     const sock = connect({ path: socketPath });
     const abort = () => sock.destroy(signal.reason as Error);
-    const done = (f: () => void) => (signal.removeEventListener("abort", abort), sock.off("error", onError), f());
+    const done = (f: () => void) => {
+      signal.removeEventListener("abort", abort);
+      sock.off("error", onError);
+      f();
+    };
     const onError = (e: NodeJS.ErrnoException) => {
       if (["ENOENT", "EACCES", "ECONNREFUSED", "EPERM"].includes(e.code ?? "")) done(() => resolve(undefined));
       else done(() => reject(signal.aborted ? e : new OperationError(`${what}: ${messageOf(e)}`)));
@@ -41,11 +44,18 @@ export function parseStatus(head: Buffer, what: string): { status: number; bodyA
 export function readStatus(sock: Socket, what: string): Promise<number> {
   return new Promise((resolve, reject) => {
     let head = Buffer.alloc(0);
-    const done = (f: () => void) => (sock.off("readable", onReadable).off("error", onError).off("end", onEnd), f());
+    const done = (f: () => void) => {
+      sock.off("readable", onReadable).off("error", onError).off("end", onEnd);
+      f();
+    };
     const onError = (e: Error) => done(() => reject(e));
     const onEnd = () => done(() => reject(new OperationError(`${what}: the Docker engine closed the connection without answering`)));
     const onReadable = () => {
-      for (let chunk: Buffer | null; (chunk = sock.read() as Buffer | null) !== null; ) head = Buffer.concat([head, chunk]);
+      let chunk = sock.read() as Buffer | null;
+      while (chunk !== null) {
+        head = Buffer.concat([head, chunk]);
+        chunk = sock.read() as Buffer | null;
+      }
       try {
         const parsed = parseStatus(head, what);
         if (!parsed) return;

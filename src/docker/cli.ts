@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { OperationError } from "../errors.ts";
+import { OperationError } from "../util/errors.ts";
 
 /** The docker CLI honours DOCKER_HOST and contexts, so every engine call goes through it. */
 export const DOCKER = process.env.TOOLS_BACKUP_DOCKER ?? "docker";

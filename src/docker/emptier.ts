@@ -1,5 +1,5 @@
-import { dockerError, dockerOk, exitOf, spawnDocker } from "./run.ts";
-import { MOUNT_ROOT } from "./helper.ts";
+import { dockerError, dockerOk, exitOf, spawnDocker } from "./cli.ts";
+import { MOUNT_ROOT } from "./helper-container.ts";
 import { HELPER_LABEL } from "./labels.ts";
 
 /**
@@ -38,8 +38,8 @@ export interface Emptier {
 }
 
 /**
- * An emptying armed ahead of time: a container run costs about 0.6 s on 2 cores, all of it
- * downtime when it starts after the stop; armed before, `empty` takes 10-20 ms. The container
+ * An emptying armed ahead of time: starting a container is slow, and all of it would be downtime
+ * after the stop; armed before, `empty` only has the `rm` left to do. The container
  * waits for "go" on its stdin; stdin closed without it (a failed stop, Ctrl-C, our own death)
  * ends it untouched. It is removed once it exits (--rm). With `measure` it first measures the
  * volumes for a restore's summary, which then costs no container run of its own.

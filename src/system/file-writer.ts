@@ -1,12 +1,12 @@
 /**
- * An archive file written and hashed on a thread of its own (file-writer-worker.ts). On 2 cores
- * the main thread reads Docker's stream and feeds the compressor; hashing there and writing
- * through the runtime's thread pool, which also runs zstd, kept both waiting on each other (1 GiB
- * mixed, five backups each, alternating: 8.8 s on average, with this thread 8.3 s, faster in every
- * pair). Chunks the caller will not touch again move to the thread without a copy. The thread
- * ends itself once done: in Bun 1.4.5 `terminate()` followed by a new worker (the page-cache
- * one) left the process spinning. Sits beside cli.ts for the same reason as page-cache.ts.
+ * An archive file written and hashed on a thread of its own (file-writer-worker.ts). The main
+ * thread reads Docker's stream and feeds the compressor; hashing there and writing through the
+ * runtime's thread pool, which also runs zstd, kept both waiting on each other. Chunks the caller
+ * will not touch again move to the thread without a copy. The thread ends itself once done, since
+ * `terminate()` followed by a new worker has left Bun spinning (docs/design.md).
  */
+import { workerUrl } from "./runtime.ts";
+
 export type FileWriterRequest = { open: string; mode: number } | { chunk: Uint8Array } | { finish: true } | { close: true };
 export type FileWriterReply = { ok: true } | { sha256: string } | { error: { message: string; code?: string } };
 
@@ -16,7 +16,7 @@ interface Pending {
 }
 
 export class FileWriter {
-  private readonly worker = new Worker(new URL("./file-writer-worker.ts", import.meta.url).href, { type: "module" });
+  private readonly worker = new Worker(workerUrl("system/file-writer-worker.ts"), { type: "module" });
   private readonly pending: Pending[] = [];
   private failure: Error | undefined;
   /** The thread has ended itself: after finish, close or a failure. */

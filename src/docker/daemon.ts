@@ -1,5 +1,5 @@
-import { docker, dockerError, dockerOk, unreachableText } from "./run.ts";
-import { OperationError } from "../errors.ts";
+import { docker, dockerError, dockerOk, unreachableText } from "./cli.ts";
+import { OperationError } from "../util/errors.ts";
 import { HELPER_LABEL } from "./labels.ts";
 
 /**
@@ -72,8 +72,4 @@ export async function startContainer(name: string): Promise<void> {
 export async function removeContainer(name: string): Promise<void> {
   const r = await docker(["rm", "--force", "--volumes=false", name]);
   if (r.code !== 0 && !/no such container/i.test(r.stderr)) throw dockerError(`removing helper ${name}`, r.stderr);
-}
-
-export function assertExists(state: ContainerState): void {
-  if (!state.exists) throw new OperationError(`container ${state.name} does not exist`);
 }

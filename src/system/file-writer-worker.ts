@@ -6,7 +6,7 @@
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { createHash } from "node:crypto";
 import type { FileWriterReply, FileWriterRequest } from "./file-writer.ts";
-import { release } from "./util/release.ts";
+import { release } from "../util/release.ts";
 
 /** The worker's global scope: the only parts of it this thread uses. */
 declare const self: { onmessage: ((event: MessageEvent<FileWriterRequest>) => void) | null; close(): void };

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { docker, dockerError, dockerOk } from "./run.ts";
-import { removeContainer } from "./engine.ts";
+import { docker, dockerError, dockerOk } from "./cli.ts";
+import { removeContainer } from "./daemon.ts";
 import { isAlive } from "../util/process.ts";
 import { HELPER_LABEL } from "./labels.ts";
 
@@ -29,7 +29,7 @@ export async function createHelper(service: string, volumes: string[], readOnly:
   const name = `tools-backup-${service}-${randomBytes(4).toString("hex")}`;
   const mounts = volumes.flatMap((v) => ["-v", `${v}:${MOUNT_ROOT}/${v}${readOnly ? ":ro" : ""}`]);
   // Never pulled: a missing image is made here and the create tried again. Not asked about
-  // first, since every docker call before the stop costs 40-50 ms of CPU on 2 cores.
+  // first, since every docker call before the stop costs CPU that the stop waits for.
   const args = ["create", "--pull", "never", "--name", name, "--network", "none", "--label", `${HELPER_LABEL}=${service}`, "--label", `${OWNER_LABEL}=${owner()}`, ...mounts, HELPER_IMAGE, "/none"];
   let r = await docker(args);
   if (r.code !== 0 && /no such image/i.test(r.stderr)) {
