@@ -1,4 +1,4 @@
-import type { ProgressOf } from "../engine/context.ts";
+import type { ProgressOf } from "../app/context.ts";
 import { formatBytes, formatDuration } from "../util/format.ts";
 
 let live = false;

@@ -1,6 +1,6 @@
 import { createConsola, type ConsolaInstance, type LogObject } from "consola";
 import { isFancy } from "./terminal.ts";
-import type { Reporter } from "../engine/context.ts";
+import type { Reporter } from "../app/context.ts";
 import { clearLive, drawLive, progressText } from "./live-line.ts";
 
 /** Plain, timestamped lines for pipes and cron: one per step, no colour, no spinner. */

@@ -6,8 +6,8 @@ import { loadService, loadServices, type Service } from "../config/service-confi
 import { loadEnabledServices, type EnabledServices } from "../config/enabled-services.ts";
 import { UsageError } from "../errors.ts";
 import { SERVICE_NAME } from "../archive/naming.ts";
-import { hostName, stateDir, stopTimeout, type RunContext } from "../engine/context.ts";
-import { requireKnownService } from "../engine/catalog.ts";
+import { hostName, stateDir, stopTimeout, type RunContext } from "../app/context.ts";
+import { requireKnownService } from "../app/catalog.ts";
 import { interrupt } from "../cli/interrupt.ts";
 import { cliReporter } from "../cli/log.ts";
 

@@ -1,13 +1,13 @@
 import { defineCommand } from "citty";
 import { configArgs, context, jsonArg, loadConfig, positionals, printJson, selectServices } from "./_shared.ts";
-import { failedOutcome, runBackups } from "../engine/run-backups.ts";
+import { failedOutcome, runBackups } from "../app/run-backups.ts";
 import { logger } from "../cli/log.ts";
 import { formatBytes, formatDuration } from "../util/format.ts";
 import { OperationError, UsageError, messageOf } from "../errors.ts";
-import { recordRun } from "../engine/run-status.ts";
+import { recordRun } from "../app/run-status.ts";
 import { VERSION } from "../version.ts";
-import { previewBackup, unplanned, type BackupPreview } from "../engine/backup-preview.ts";
-import type { RunContext } from "../engine/context.ts";
+import { previewBackup, unplanned, type BackupPreview } from "../app/backup-preview.ts";
+import type { RunContext } from "../app/context.ts";
 import type { Service } from "../config/service-config.ts";
 import type { EnabledServices } from "../config/enabled-services.ts";
 import type { BackupKind } from "../archive/naming.ts";

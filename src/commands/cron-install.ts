@@ -4,7 +4,7 @@ import { configArgs, loadConfig } from "./_shared.ts";
 import { DEFAULT_SCHEDULE, describeSchedule, nextRuns, validateSchedule } from "../cron/schedule.ts";
 import { buildCronLine, installEntry } from "../cron/entry.ts";
 import { cronDaemonProblem } from "../cron/daemon.ts";
-import { stateDir } from "../engine/context.ts";
+import { stateDir } from "../app/context.ts";
 import { ensurePrivateDir } from "../util/fs-safe.ts";
 import { logger } from "../cli/log.ts";
 import { formatLocal } from "../util/format.ts";

@@ -2,10 +2,10 @@ import { writeOut } from "../cli/stdout.ts";
 import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, positionals, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
 import type { Loaded } from "./_shared.ts";
-import { problemText, readCatalog, type Backup } from "../engine/catalog.ts";
+import { problemText, readCatalog, type Backup } from "../app/catalog.ts";
 import { logger } from "../cli/log.ts";
 import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
-import { archivePath, backupById, listContents, type ContentEntry } from "../engine/contents.ts";
+import { archivePath, backupById, listContents, type ContentEntry } from "../app/contents.ts";
 import { interrupt } from "../cli/interrupt.ts";
 import { UsageError } from "../errors.ts";
 

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
-import { prune } from "../engine/prune.ts";
-import { hostName } from "../engine/context.ts";
+import { prune } from "../app/prune.ts";
+import { hostName } from "../app/context.ts";
 import { logger } from "../cli/log.ts";
 import { count } from "../util/format.ts";
 

@@ -1,19 +1,19 @@
 import { defineCommand } from "citty";
 import { configArgs, context, loadConfig, positionals, serviceFilter, type Loaded } from "./_shared.ts";
 import { loadService } from "../config/service-config.ts";
-import { readCatalog, type Backup } from "../engine/catalog.ts";
-import { INCOMPLETE, selectBackup, selectUndo } from "../engine/select-backup.ts";
+import { readCatalog, type Backup } from "../app/catalog.ts";
+import { INCOMPLETE, selectBackup, selectUndo } from "../app/select-backup.ts";
 import { futureDatedWarning } from "../retention/future.ts";
 import { logger } from "../cli/log.ts";
 import { OperationError, UsageError } from "../errors.ts";
 import { isInteractive } from "../cli/terminal.ts";
 import { confirmAndRestore } from "../cli/restore-summary.ts";
 import { resolve } from "node:path";
-import { archivePath } from "../engine/contents.ts";
-import { extractPath } from "../engine/extract.ts";
+import { archivePath } from "../app/contents.ts";
+import { extractPath } from "../app/extract.ts";
 import { interrupt } from "../cli/interrupt.ts";
 import { count, formatBytes } from "../util/format.ts";
-import { hostName } from "../engine/context.ts";
+import { hostName } from "../app/context.ts";
 
 export default defineCommand({
   meta: { name: "restore", description: "Replace a service's volumes with a backup (asks you to type RESTORE)" },

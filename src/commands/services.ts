@@ -1,7 +1,7 @@
 import { writeOut } from "../cli/stdout.ts";
 import { defineCommand } from "citty";
 import { allServices, configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
-import { describeServices, type ServiceDescription } from "../engine/describe.ts";
+import { describeServices, type ServiceDescription } from "../app/describe.ts";
 import { OperationError } from "../errors.ts";
 import { loadEnabledServices } from "../config/enabled-services.ts";
 import { formatAge, formatBytes, table } from "../util/format.ts";
@@ -21,7 +21,7 @@ export default defineCommand({
     // The services themselves are still worth showing; their newest backup is unknown, not "never".
     if (backupDirProblem) logger.warn(`${backupDirProblem}; newest backups unknown`);
     for (const r of rows.filter((r) => r.dated_in_future.length > 0)) logger.warn(futureDatedWarning(r.name, r.dated_in_future, "not shown as the newest backup"));
-    // Still shown without the engine, volumes' existence unknown; the exit code says it failed.
+    // Still shown without Docker, volumes' existence unknown; the exit code says it failed.
     if (args.json) printJson(rows);
     else printTable(rows, backupDirProblem);
     if (engineProblem) throw new OperationError(engineProblem);
@@ -38,7 +38,7 @@ function printTable(rows: ServiceDescription[], backupDirProblem: string | undef
   writeOut(table([["SERVICE", "BACKUP", "VOLUMES", "CONTAINERS", "NEWEST BACKUP"], ...text]) + "\n");
 }
 
-/** Existence null: the engine could not be asked, which is not "missing". */
+/** Existence null: Docker could not be asked, which is not "missing". */
 function volumeText(v: ServiceDescription["volumes"][number]): string {
   return `${v.name}${v.exists === null ? " (unknown)" : v.exists ? "" : " (missing)"}`;
 }

@@ -1,10 +1,10 @@
 import { writeOut } from "../cli/stdout.ts";
 import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
-import { readCatalogOrProblem } from "../engine/catalog.ts";
-import { readRunStatus } from "../engine/run-status.ts";
-import { defaultMaxAgeMs, serviceHealth } from "../engine/health.ts";
-import { hostName, stateDir } from "../engine/context.ts";
+import { readCatalogOrProblem } from "../app/catalog.ts";
+import { readRunStatus } from "../app/run-status.ts";
+import { defaultMaxAgeMs, serviceHealth } from "../app/health.ts";
+import { hostName, stateDir } from "../app/context.ts";
 import { brokenEntryProblem, installedEntry } from "../cron/entry.ts";
 import { cronDaemonRunning, NO_CRON_DAEMON } from "../cron/daemon.ts";
 import { describeSchedule, longestIntervalMs, nextRuns } from "../cron/schedule.ts";

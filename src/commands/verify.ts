@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
-import { problemText, readCatalog } from "../engine/catalog.ts";
+import { problemText, readCatalog } from "../app/catalog.ts";
 import { verifyArchive } from "../archive/verify.ts";
 import { OperationError, UsageError } from "../errors.ts";
 import { logger } from "../cli/log.ts";

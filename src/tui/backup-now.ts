@@ -1,8 +1,8 @@
 import { select } from "@clack/prompts";
 import type { Loaded } from "../commands/_shared.ts";
 import { loadServices } from "../config/service-config.ts";
-import { runBackups } from "../engine/run-backups.ts";
-import { recordRun } from "../engine/run-status.ts";
+import { runBackups } from "../app/run-backups.ts";
+import { recordRun } from "../app/run-status.ts";
 import { formatBytes, formatDuration } from "../util/format.ts";
 import { ask, out, say } from "./io.ts";
 import { tuiReporter } from "./progress.ts";

@@ -1,10 +1,10 @@
 import { intro, note, outro, select, unicodeOr } from "@clack/prompts";
 import type { Loaded } from "../commands/_shared.ts";
 import { engineProblem } from "../docker/engine.ts";
-import { problemText, readCatalog } from "../engine/catalog.ts";
-import { hostName, stateDir } from "../engine/context.ts";
-import { serviceHealth } from "../engine/health.ts";
-import { readRunStatus } from "../engine/run-status.ts";
+import { problemText, readCatalog } from "../app/catalog.ts";
+import { hostName, stateDir } from "../app/context.ts";
+import { serviceHealth } from "../app/health.ts";
+import { readRunStatus } from "../app/run-status.ts";
 import { EXIT, isUserFacing, messageOf } from "../errors.ts";
 import { interrupt } from "../cli/interrupt.ts";
 import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
@@ -38,7 +38,7 @@ async function header(loaded: Loaded): Promise<string> {
   return lines.join("\n");
 }
 
-/** The header, below the engine's problem when there is one: said once, not as every service's failure. */
+/** The header, below Docker's problem when there is one: said once, not as every service's failure. */
 async function statusNote(loaded: Loaded): Promise<string> {
   const unreadable = (e: unknown) => `backup_dir: ${loaded.config.backupDir}\ncannot read the backups: ${messageOf(e)}`;
   const [engine, status] = await Promise.all([engineProblem().catch(messageOf), header(loaded).catch(unreadable)]);

@@ -1,5 +1,5 @@
 import { S_BAR, log } from "@clack/prompts";
-import type { Reporter } from "../engine/context.ts";
+import type { Reporter } from "../app/context.ts";
 import { clearLive, drawLive, progressText } from "../cli/live-line.ts";
 import { out } from "./io.ts";
 
@@ -7,7 +7,7 @@ import { out } from "./io.ts";
  * The core's events inside the screens: steps as clack log lines, progress as one live line
  * redrawn in place (cleared by whatever is written next). Not clack's spinner: it reads stdin in
  * raw mode and calls process.exit on Ctrl-C, which would leave containers stopped; here Ctrl-C
- * stays a SIGINT that the engine answers by starting them again.
+ * stays a SIGINT that the backup or restore answers by starting them again.
  */
 export function tuiReporter(): Reporter & { end(): void } {
   let lastDraw = 0;

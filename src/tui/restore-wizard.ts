@@ -1,10 +1,10 @@
 import { intro, select, unicodeOr } from "@clack/prompts";
 import type { Loaded } from "../commands/_shared.ts";
 import { loadService, loadServices, type Service } from "../config/service-config.ts";
-import { readCatalog, type Backup } from "../engine/catalog.ts";
+import { readCatalog, type Backup } from "../app/catalog.ts";
 import { UsageError } from "../errors.ts";
 import { isRegular } from "../archive/naming.ts";
-import { undoneRestore } from "../engine/select-backup.ts";
+import { undoneRestore } from "../app/select-backup.ts";
 import { confirmAndRestore } from "../cli/restore-summary.ts";
 import { count, formatAge, formatBytes, formatLocal } from "../util/format.ts";
 import { ask, out, say } from "./io.ts";

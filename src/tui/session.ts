@@ -1,7 +1,7 @@
 import type { Loaded } from "../commands/_shared.ts";
 import { loadBackupConfig } from "../config/backup-config.ts";
 import { locateConfig, locateRoot } from "../config/locate.ts";
-import { hostName, stateDir, stopTimeout, type Reporter, type RunContext } from "../engine/context.ts";
+import { hostName, stateDir, stopTimeout, type Reporter, type RunContext } from "../app/context.ts";
 import { interrupt } from "../cli/interrupt.ts";
 
 export interface ConfigArgs {

@@ -60,7 +60,7 @@ export async function restoreService(
 ): Promise<RestoreResult> {
   await checkDaemon();
   const volumes = service.lifecycle.restore ? [] : service.volumes.map((v) => v.name);
-  // The engine's endpoint is found now, or the extraction would ask for it during the downtime.
+  // Docker's endpoint is found now, or the extraction would ask for it during the downtime.
   const [exist] = await Promise.all([Promise.all(volumes.map(volumeExists)), removeStaleHelpers(), recoverInterrupted(ctx, service.name), localEngineSocket()]);
   // Armed before the stop (normally already, by the plan), so that emptying the volumes costs no
   // downtime; later when a volume is still to be created (`docker run -v` would create it unannounced).

@@ -135,7 +135,7 @@ export function containerWarnings(service: string, plan: ContainerPlan): string[
 /**
  * The questions for Docker that must be answered before the stop, asked at once. Each docker
  * CLI call costs 40-50 ms of CPU, so whatever can wait is asked later, beside Docker's own
- * waits: the engine's endpoint while the containers stop, stale helpers while they start.
+ * waits: Docker's endpoint while the containers stop, stale helpers while they start.
  */
 export async function askBeforeStop(names: string[], volumes: Service["volumes"]) {
   const [daemon, answers] = await Promise.allSettled([checkDaemon(), Promise.all([Promise.all(names.map(volumeExists)), planContainers(volumes)])]);
