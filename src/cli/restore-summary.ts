@@ -10,9 +10,9 @@ import { checkRestorable } from "../app/restore-check.ts";
 import { isRegular } from "../archive/naming.ts";
 import { undoneRestore } from "../app/select-backup.ts";
 import { count, formatAge, formatBytes, formatLocal } from "../util/format.ts";
-import { typedConfirmation } from "./confirm.ts";
-import { logger } from "./log.ts";
-import { isTerminal } from "./terminal.ts";
+import { typedConfirmation } from "../terminal/confirm.ts";
+import { logger } from "../terminal/log.ts";
+import { isTerminal } from "../terminal/tty.ts";
 
 /** What a restore will overwrite, shown before the typed confirmation by `restore` and the wizard alike. */
 export function describeRestore(plan: RestorePlan, safety: boolean): string {

@@ -1,4 +1,4 @@
-import { writeOut } from "../cli/stdout.ts";
+import { writeOut } from "../terminal/stdout.ts";
 import type { ArgsDef } from "citty";
 import { loadBackupConfig, type BackupConfig } from "../config/backup-config.ts";
 import { locateConfig, locateRoot } from "../config/locate.ts";
@@ -8,8 +8,8 @@ import { UsageError } from "../errors.ts";
 import { SERVICE_NAME } from "../archive/naming.ts";
 import { hostName, stateDir, stopTimeout, type RunContext } from "../app/context.ts";
 import { requireKnownService } from "../app/catalog.ts";
-import { interrupt } from "../cli/interrupt.ts";
-import { cliReporter } from "../cli/log.ts";
+import { interrupt } from "../terminal/interrupt.ts";
+import { cliReporter } from "../terminal/log.ts";
 
 export const configArgs = {
   config: { type: "string", description: "backup.yaml to use (default: $TOOLS_BACKUP_CONFIG, ./backup.yaml, then $XDG_CONFIG_HOME/tools/backup.yaml)", valueHint: "FILE" },

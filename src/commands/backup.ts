@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { configArgs, context, jsonArg, loadConfig, positionals, printJson, selectServices } from "./_shared.ts";
 import { failedOutcome, runBackups } from "../app/run-backups.ts";
-import { logger } from "../cli/log.ts";
+import { logger } from "../terminal/log.ts";
 import { formatBytes, formatDuration } from "../util/format.ts";
 import { OperationError, UsageError, messageOf } from "../errors.ts";
 import { recordRun } from "../app/run-status.ts";

@@ -6,7 +6,7 @@ import { buildCronLine, installEntry } from "../cron/entry.ts";
 import { cronDaemonProblem } from "../cron/daemon.ts";
 import { stateDir } from "../app/context.ts";
 import { ensurePrivateDir } from "../util/fs-safe.ts";
-import { logger } from "../cli/log.ts";
+import { logger } from "../terminal/log.ts";
 import { formatLocal } from "../util/format.ts";
 
 export default defineCommand({

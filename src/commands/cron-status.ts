@@ -6,7 +6,7 @@ import { cronDaemonRunning, NO_CRON_DAEMON } from "../cron/daemon.ts";
 import { describeSchedule, nextRuns } from "../cron/schedule.ts";
 import { readRunStatus } from "../app/run-status.ts";
 import { stateDir } from "../app/context.ts";
-import { logger } from "../cli/log.ts";
+import { logger } from "../terminal/log.ts";
 import { OperationError } from "../errors.ts";
 import { formatLocal } from "../util/format.ts";
 

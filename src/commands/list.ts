@@ -1,12 +1,12 @@
-import { writeOut } from "../cli/stdout.ts";
+import { writeOut } from "../terminal/stdout.ts";
 import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, positionals, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
 import type { Loaded } from "./_shared.ts";
 import { problemText, readCatalog, type Backup } from "../app/catalog.ts";
-import { logger } from "../cli/log.ts";
+import { logger } from "../terminal/log.ts";
 import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
 import { archivePath, backupById, listContents, type ContentEntry } from "../app/contents.ts";
-import { interrupt } from "../cli/interrupt.ts";
+import { interrupt } from "../terminal/interrupt.ts";
 import { UsageError } from "../errors.ts";
 
 export function backupJson(b: Backup) {

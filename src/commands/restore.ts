@@ -4,14 +4,14 @@ import { loadService } from "../config/service-config.ts";
 import { readCatalog, type Backup } from "../app/catalog.ts";
 import { INCOMPLETE, selectBackup, selectUndo } from "../app/select-backup.ts";
 import { futureDatedWarning } from "../retention/future.ts";
-import { logger } from "../cli/log.ts";
+import { logger } from "../terminal/log.ts";
 import { OperationError, UsageError } from "../errors.ts";
-import { isInteractive } from "../cli/terminal.ts";
+import { isInteractive } from "../terminal/tty.ts";
 import { confirmAndRestore } from "../cli/restore-summary.ts";
 import { resolve } from "node:path";
 import { archivePath } from "../app/contents.ts";
 import { extractPath } from "../app/extract.ts";
-import { interrupt } from "../cli/interrupt.ts";
+import { interrupt } from "../terminal/interrupt.ts";
 import { count, formatBytes } from "../util/format.ts";
 import { hostName } from "../app/context.ts";
 

@@ -1,4 +1,4 @@
-import { writeOut } from "../cli/stdout.ts";
+import { writeOut } from "../terminal/stdout.ts";
 import { defineCommand } from "citty";
 import { allServices, configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
 import { describeServices, type ServiceDescription } from "../app/describe.ts";
@@ -6,7 +6,7 @@ import { OperationError } from "../errors.ts";
 import { loadEnabledServices } from "../config/enabled-services.ts";
 import { formatAge, formatBytes, table } from "../util/format.ts";
 import { futureDatedWarning } from "../retention/future.ts";
-import { logger } from "../cli/log.ts";
+import { logger } from "../terminal/log.ts";
 
 export default defineCommand({
   meta: { name: "services", description: "Show each service: its volumes and containers, whether it is enabled, its newest backup" },

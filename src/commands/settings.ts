@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { configArgs } from "./_shared.ts";
 import { UsageError } from "../errors.ts";
-import { isInteractive } from "../cli/terminal.ts";
+import { isInteractive } from "../terminal/tty.ts";
 
 export default defineCommand({
   meta: { name: "settings", description: "Change backup.yaml (folder, retention, services) and the schedule on screen (needs a terminal)" },

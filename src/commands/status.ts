@@ -1,4 +1,4 @@
-import { writeOut } from "../cli/stdout.ts";
+import { writeOut } from "../terminal/stdout.ts";
 import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
 import { readCatalogOrProblem } from "../app/catalog.ts";
@@ -11,7 +11,7 @@ import { describeSchedule, longestIntervalMs, nextRuns } from "../cron/schedule.
 import { OperationError, UsageError } from "../errors.ts";
 import { formatAge, formatBytes, table } from "../util/format.ts";
 import { futureDatedWarning } from "../retention/future.ts";
-import { logger } from "../cli/log.ts";
+import { logger } from "../terminal/log.ts";
 
 export default defineCommand({
   meta: { name: "status", description: "Is every enabled service backed up recently? Exit 1 if not (for monitoring)" },

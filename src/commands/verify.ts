@@ -3,8 +3,8 @@ import { configArgs, jsonArg, loadConfig, printJson, serviceFilter, serviceFilte
 import { problemText, readCatalog } from "../app/catalog.ts";
 import { verifyArchive } from "../archive/verify.ts";
 import { OperationError, UsageError } from "../errors.ts";
-import { logger } from "../cli/log.ts";
-import { interrupt } from "../cli/interrupt.ts";
+import { logger } from "../terminal/log.ts";
+import { interrupt } from "../terminal/interrupt.ts";
 import { count } from "../util/format.ts";
 
 export default defineCommand({

@@ -6,7 +6,7 @@ import { hostName, stateDir } from "../app/context.ts";
 import { serviceHealth } from "../app/health.ts";
 import { readRunStatus } from "../app/run-status.ts";
 import { EXIT, isUserFacing, messageOf } from "../errors.ts";
-import { interrupt } from "../cli/interrupt.ts";
+import { interrupt } from "../terminal/interrupt.ts";
 import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
 import { VERSION } from "../version.ts";
 import { backupNow } from "./backup-now.ts";

@@ -1,6 +1,6 @@
 import { S_BAR, log } from "@clack/prompts";
 import type { Reporter } from "../app/context.ts";
-import { clearLive, drawLive, progressText } from "../cli/live-line.ts";
+import { clearLive, drawLive, progressText } from "../terminal/live-line.ts";
 import { out } from "./io.ts";
 
 /**

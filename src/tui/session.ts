@@ -2,7 +2,7 @@ import type { Loaded } from "../commands/_shared.ts";
 import { loadBackupConfig } from "../config/backup-config.ts";
 import { locateConfig, locateRoot } from "../config/locate.ts";
 import { hostName, stateDir, stopTimeout, type Reporter, type RunContext } from "../app/context.ts";
-import { interrupt } from "../cli/interrupt.ts";
+import { interrupt } from "../terminal/interrupt.ts";
 
 export interface ConfigArgs {
   config?: string;

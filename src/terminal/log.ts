@@ -1,5 +1,5 @@
 import { createConsola, type ConsolaInstance, type LogObject } from "consola";
-import { isFancy } from "./terminal.ts";
+import { isFancy } from "./tty.ts";
 import type { Reporter } from "../app/context.ts";
 import { clearLive, drawLive, progressText } from "./live-line.ts";
 
