@@ -3,7 +3,8 @@ import { parseArgs, renderUsage, runCommand, type ArgsDef, type CommandDef } fro
 import { EXIT, UsageError, exitCodeOf, isUserFacing, messageOf } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { installInterruptHandlers, interruptedBy } from "../terminal/interrupt.ts";
-import { endLive, logger } from "../terminal/log.ts";
+import { clearLive } from "../terminal/live-line.ts";
+import { logger } from "../terminal/log.ts";
 import { root } from "./root.ts";
 import { isInteractive } from "../terminal/tty.ts";
 
@@ -96,7 +97,7 @@ export async function runCli(rawArgs: string[]): Promise<number> {
     await runCommand(cmd, { rawArgs: rest });
     return interruptedBy()?.exitCode ?? EXIT.ok;
   } catch (error) {
-    endLive();
+    clearLive();
     const interrupted = interruptedBy();
     if (interrupted) {
       logger.error(`interrupted by ${interrupted.signal}`);

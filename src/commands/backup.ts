@@ -23,12 +23,12 @@ export default defineCommand({
     ...jsonArg,
   },
   async run({ args }) {
-    const loaded = loadConfig(args);
+    const session = loadConfig(args);
     const names = positionals(args);
     // The schedule's own run: silently dropping a name would back up something else than asked.
     if (args.cron && names.length > 0) throw new UsageError(`--cron backs up every enabled service; it takes no SERVICE (got ${names.join(", ")})`);
-    const { services, broken } = selectServices(loaded, names);
-    const ctx = context(loaded);
+    const { services, broken } = selectServices(session, names);
+    const ctx = context(session);
     if (args["dry-run"]) return dryRun(ctx, services, broken, args.cron ? "scheduled" : "manual", Boolean(args.json));
     const all = [...services.map((s) => s.name), ...broken.map((b) => b.service)];
     if (args.cron) logger.info(`scheduled backup of ${all.join(", ")} (tools-backup ${VERSION})`);

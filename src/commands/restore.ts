@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
-import { configArgs, context, loadConfig, positionals, serviceFilter, type Loaded } from "./_shared.ts";
+import { configArgs, context, loadConfig, positionals, serviceFilter } from "./_shared.ts";
+import type { Session } from "../app/session.ts";
 import { loadService } from "../config/service-config.ts";
 import { readCatalog, type Backup } from "../app/catalog.ts";
 import { INCOMPLETE, selectBackup, selectUndo } from "../app/select-backup.ts";
@@ -37,28 +38,28 @@ export default defineCommand({
     ...configArgs,
   },
   async run({ args }) {
-    const loaded = loadConfig(args);
+    const session = loadConfig(args);
     const [name, ...extra] = positionals(args);
     if (extra.length > 0) throw new UsageError(`restore takes one service, not ${[name, ...extra].join(", ")}`);
     if (args.undo && args.from !== undefined) {
       throw new UsageError("--undo picks the backup itself (the last restore's safety backup): drop --from");
     }
-    if (args.file !== undefined || args.to !== undefined) return restoreFile(loaded, name!, args);
-    const service = loadService(loaded.root, name!);
+    if (args.file !== undefined || args.to !== undefined) return restoreFile(session, name!, args);
+    const service = loadService(session.root, name!);
     const dryRun = Boolean(args["dry-run"]);
     if (!args.yes && !dryRun && !isInteractive()) {
       throw new UsageError(`restore overwrites the data of ${service.name} and needs a confirmation: run it on a terminal, or pass --yes`);
     }
     const opts = { safetyBackup: Boolean(args["safety-backup"]), wait: Boolean(args.wait), yes: Boolean(args.yes), dryRun };
     if (args.from === undefined && !args.undo && !args.yes && !dryRun) {
-      // Loaded only here: the screens are not needed by scripted runs.
+      // Session only here: the screens are not needed by scripted runs.
       const { restoreWizard } = await import("../tui/restore-wizard.ts");
-      if (!(await restoreWizard(loaded, service.name, opts))) throw new OperationError("restore aborted: nothing was changed");
+      if (!(await restoreWizard(session, service.name, opts))) throw new OperationError("restore aborted: nothing was changed");
       return;
     }
-    const { backups, unreadable } = await readCatalog(loaded.config.backupDir, service.name);
+    const { backups, unreadable } = await readCatalog(session.config.backupDir, service.name);
     for (const u of unreadable) logger.warn(u);
-    const ctx = context(loaded);
+    const ctx = context(session);
     const backup = args.undo ? selectUndo(backups, service.name, ctx.host) : pick(backups, service.name, args.from);
     const restored = await confirmAndRestore(ctx, service, backup, opts);
     if (!restored) throw new OperationError("restore aborted: nothing was changed");
@@ -71,15 +72,15 @@ type FileArgs = { file?: string; to?: string; from?: string; undo?: boolean; "dr
  * `--file PATH --to DIR`: one file or folder out of a backup into a host folder. It reads the
  * archive and writes only into DIR, so it asks nothing, stops nothing and takes no lock.
  */
-async function restoreFile(loaded: Loaded, service: string, args: FileArgs) {
+async function restoreFile(session: Session, service: string, args: FileArgs) {
   if (args.file === undefined || args.to === undefined) {
     throw new UsageError("--file PATH and --to DIR go together: what to take out of the backup, and the folder for it");
   }
   if (args.to === "") throw new UsageError("--to is empty: give the host folder to write into");
   if (args["dry-run"]) throw new UsageError("--dry-run does not go with --file, which writes only into --to's folder");
   const path = archivePath(args.file);
-  await serviceFilter(loaded, { _: [service] });
-  const { backups, unreadable } = await readCatalog(loaded.config.backupDir, service);
+  await serviceFilter(session, { _: [service] });
+  const { backups, unreadable } = await readCatalog(session.config.backupDir, service);
   for (const u of unreadable) logger.warn(u);
   const backup = args.undo ? selectUndo(backups, service, hostName()) : pick(backups, service, args.from);
   logger.info(`taking ${path} out of ${backup.id}`);

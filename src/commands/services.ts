@@ -12,11 +12,11 @@ export default defineCommand({
   meta: { name: "services", description: "Show each service: its volumes and containers, whether it is enabled, its newest backup" },
   args: { ...configArgs, ...jsonArg },
   async run({ args }) {
-    const loaded = loadConfig(args);
-    const services = allServices(loaded);
+    const session = loadConfig(args);
+    const services = allServices(session);
     // An enabled name with no service behind it is a typo the nightly run would fail on.
-    for (const { error } of loadEnabledServices(loaded.config, loaded.root).broken) logger.warn(error.message);
-    const { rows, backupDirProblem, engineProblem, unreadable } = await describeServices(loaded.config, services);
+    for (const { error } of loadEnabledServices(session.config, session.root).broken) logger.warn(error.message);
+    const { rows, backupDirProblem, engineProblem, unreadable } = await describeServices(session.config, services);
     for (const u of unreadable) logger.warn(u);
     // The services themselves are still worth showing; their newest backup is unknown, not "never".
     if (backupDirProblem) logger.warn(`${backupDirProblem}; newest backups unknown`);

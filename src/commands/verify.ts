@@ -16,9 +16,9 @@ export default defineCommand({
     ...jsonArg,
   },
   async run({ args }) {
-    const loaded = loadConfig(args);
-    const { config } = loaded;
-    const service = await serviceFilter(loaded, args);
+    const session = loadConfig(args);
+    const { config } = session;
+    const service = await serviceFilter(session, args);
     let { backups, problems, copies, unreadable } = await readCatalog(config.backupDir, service);
     for (const u of unreadable) logger.warn(u);
     if (args.from) {

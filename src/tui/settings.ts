@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { confirm, multiselect, note, select } from "@clack/prompts";
-import type { Loaded } from "../commands/_shared.ts";
+import type { Session } from "../app/session.ts";
 import { currentValues, describeEdits, editConfigText, effectiveEdits, saveConfigText, type ConfigEdits } from "../config/edit-config.ts";
 import { loadServices, type Service } from "../config/service-config.ts";
 import { askBackupDir, askWholeNumber } from "./backup-dir.ts";
@@ -19,15 +19,15 @@ function shown(text: string, edits: ConfigEdits) {
 }
 
 /** The spec's settings box: what is configured, what is pending, and the schedule. */
-function overview(loaded: Loaded, services: Service[], text: string, edits: ConfigEdits): string {
+function overview(session: Session, services: Service[], text: string, edits: ConfigEdits): string {
   const v = shown(text, edits);
   return [
-    `Backup directory:  ${v.backup_dir}  (${loaded.config.backupDir})`,
+    `Backup directory:  ${v.backup_dir}  (${session.config.backupDir})`,
     `Retention:         ${v.retention_days} days, always the newest ${v.keep_last} per service`,
     `Compression:       ${v.compression}`,
     "Services:",
     ...services.map((s) => `  [${!s.hasData ? "-" : v.services[s.name] ? "x" : " "}] ${s.name}${s.hasData ? "" : "   (no data to back up)"}`),
-    `Schedule:          ${scheduleLine(loaded)}`,
+    `Schedule:          ${scheduleLine(session)}`,
   ].join("\n");
 }
 
@@ -50,11 +50,11 @@ async function chooseServices(services: Service[], on: Record<string, boolean>):
 /**
  * Settings: edits collect in memory and are written to backup.yaml only after their summary is
  * confirmed; the edit keeps the user's comments and order, and the file is written atomically
- * and loaded again. Backing up and the schedule act at once and use the saved file.
+ * and session again. Backing up and the schedule act at once and use the saved file.
  */
-export async function settingsScreen(loaded: Loaded): Promise<Loaded> {
-  let current = loaded;
-  const file = loaded.config.file;
+export async function settingsScreen(session: Session): Promise<Session> {
+  let current = session;
+  const file = session.config.file;
   let text = await readFile(file, "utf8");
   let edits: ConfigEdits = {};
   let last: Action = "backup_dir";

@@ -1,7 +1,6 @@
 import os from "node:os";
 import path from "node:path";
 import { confirm, multiselect, note, select } from "@clack/prompts";
-import type { Loaded } from "../commands/_shared.ts";
 import { DEFAULTS, newConfigText, saveConfigText } from "../config/edit-config.ts";
 import { locateRoot } from "../config/locate.ts";
 import { loadServices } from "../config/service-config.ts";
@@ -9,7 +8,7 @@ import { askBackupDir, askWholeNumber } from "./backup-dir.ts";
 import { suggestBackupDir } from "./cloud-folders.ts";
 import { ask, out, say } from "./io.ts";
 import { offerSchedule } from "./schedule.ts";
-import type { ConfigArgs } from "./session.ts";
+import type { ConfigArgs, Session } from "../app/session.ts";
 
 function cancelled(): undefined {
   say.info("setup cancelled: backup.yaml was not written");
@@ -20,7 +19,7 @@ function cancelled(): undefined {
  * No backup.yaml yet: where it lives, backup_dir, retention, which services (default none),
  * a summary, and only then the file; finally the offer of the nightly schedule.
  */
-export async function firstRunSetup(args: ConfigArgs, xdgFile: string): Promise<Loaded | undefined> {
+export async function firstRunSetup(args: ConfigArgs, xdgFile: string): Promise<Session | undefined> {
   const root = locateRoot(args, undefined);
   const services = loadServices(root); // no services/ here: its UsageError says where it looked
   say.info(`First-run setup: no backup.yaml found yet. Services are read from ${path.join(root, "services")}.`);
@@ -71,8 +70,8 @@ export async function firstRunSetup(args: ConfigArgs, xdgFile: string): Promise<
   if (!write) return cancelled();
   const config = await saveConfigText(file, text);
   say.success(`wrote ${file}`);
-  const loaded = { config, root };
-  if (enabled.length > 0) await offerSchedule(loaded);
+  const session = { config, root };
+  if (enabled.length > 0) await offerSchedule(session);
   else say.info("enable services in Settings, then install the schedule there");
-  return loaded;
+  return session;
 }
