@@ -8,7 +8,8 @@ import { futureDatedWarning } from "../retention/future.ts";
 import { logger } from "../terminal/log.ts";
 import { OperationError, UsageError } from "../errors.ts";
 import { isInteractive } from "../terminal/tty.ts";
-import { confirmAndRestore } from "../cli/restore-summary.ts";
+import { confirmAndRestore, type RestoreOptions, type RestorePrompts } from "../app/confirm-restore.ts";
+import { showRestoreSummary, typedConfirmation } from "../terminal/restore-prompts.ts";
 import { resolve } from "node:path";
 import { archivePath } from "../app/contents.ts";
 import { extractPath } from "../app/extract.ts";
@@ -16,7 +17,18 @@ import { interrupt } from "../terminal/interrupt.ts";
 import { count, formatBytes } from "../util/format.ts";
 import { hostName } from "../app/context.ts";
 
-export default defineCommand({
+/** The restore screens (backup picker, summary, typed RESTORE), given by whoever starts the CLI; false: nothing changed. */
+export type RestorePicker = (session: Session, service: string, opts: RestoreOptions) => Promise<boolean>;
+
+/** The command's restore prompts: the same summary and typed RESTORE as the screens, the outcome logged. */
+const prompts: RestorePrompts = {
+  show: showRestoreSummary,
+  confirm: typedConfirmation,
+  success: (m) => logger.success(m),
+  info: (m) => logger.info(m),
+};
+
+export const restoreCommand = (pickAndRestore: RestorePicker) => defineCommand({
   meta: { name: "restore", description: "Replace a service's volumes with a backup (asks you to type RESTORE)" },
   args: {
     service: { type: "positional", required: true, description: "service to restore", valueHint: "SERVICE" },
@@ -52,16 +64,14 @@ export default defineCommand({
     }
     const opts = { safetyBackup: Boolean(args["safety-backup"]), wait: Boolean(args.wait), yes: Boolean(args.yes), dryRun };
     if (args.from === undefined && !args.undo && !args.yes && !dryRun) {
-      // Session only here: the screens are not needed by scripted runs.
-      const { restoreWizard } = await import("../tui/restore-wizard.ts");
-      if (!(await restoreWizard(session, service.name, opts))) throw new OperationError("restore aborted: nothing was changed");
+      if (!(await pickAndRestore(session, service.name, opts))) throw new OperationError("restore aborted: nothing was changed");
       return;
     }
     const { backups, unreadable } = await readCatalog(session.config.backupDir, service.name);
     for (const u of unreadable) logger.warn(u);
     const ctx = context(session);
     const backup = args.undo ? selectUndo(backups, service.name, ctx.host) : pick(backups, service.name, args.from);
-    const restored = await confirmAndRestore(ctx, service, backup, opts);
+    const restored = await confirmAndRestore(ctx, service, backup, opts, prompts);
     if (!restored) throw new OperationError("restore aborted: nothing was changed");
   },
 });

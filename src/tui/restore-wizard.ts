@@ -5,7 +5,8 @@ import { readCatalog, type Backup } from "../app/catalog.ts";
 import { UsageError } from "../errors.ts";
 import { isRegular } from "../archive/naming.ts";
 import { undoneRestore } from "../app/select-backup.ts";
-import { confirmAndRestore } from "../cli/restore-summary.ts";
+import { confirmAndRestore } from "../app/confirm-restore.ts";
+import { showRestoreSummary, typedConfirmation } from "../terminal/restore-prompts.ts";
 import { count, formatAge, formatBytes, formatLocal } from "../util/format.ts";
 import { ask, out, say } from "./io.ts";
 import { tuiReporter } from "./progress.ts";
@@ -88,7 +89,9 @@ export async function restoreWizard(session: Session, serviceName: string | unde
   if (!backup) return false;
   const reporter = tuiReporter();
   try {
-    return await confirmAndRestore(runContext(session, reporter, interrupt.signal), service, backup, { ...opts, say });
+    return await confirmAndRestore(runContext(session, reporter, interrupt.signal), service, backup, opts, {
+      ...say, show: showRestoreSummary, confirm: typedConfirmation,
+    });
   } finally {
     reporter.end();
   }
