@@ -5,7 +5,8 @@ import { readCatalogOrProblem } from "../app/catalog.ts";
 import { readRunStatus } from "../app/run-status.ts";
 import { defaultMaxAgeMs, serviceHealth } from "../app/health.ts";
 import { hostName, stateDir } from "../app/context.ts";
-import { brokenEntryProblem, installedEntry } from "../cron/entry.ts";
+import { brokenEntryProblem } from "../cron/entry.ts";
+import { readInstalledEntry } from "../app/schedule.ts";
 import { cronDaemonRunning, NO_CRON_DAEMON } from "../cron/daemon.ts";
 import { describeSchedule, longestIntervalMs, nextRuns } from "../cron/schedule.ts";
 import { OperationError, UsageError } from "../errors.ts";
@@ -22,7 +23,8 @@ export default defineCommand({
   },
   async run({ args }) {
     const { config } = loadConfig(args);
-    const cron = safeInstalledEntry();
+    // Without crontab on the machine, status still reports the backups themselves.
+    const cron = readInstalledEntry().entry;
     const schedule = cron?.line?.schedule;
     const maxAgeMs = maxAge(args["max-age"], schedule);
     const enabled = Object.entries(config.services).filter(([, on]) => on).map(([n]) => n);
@@ -62,15 +64,6 @@ export default defineCommand({
     if (failures.length > 0) throw new OperationError(failures[0]!);
   },
 });
-
-/** Without crontab on the machine, status still reports the backups themselves. */
-function safeInstalledEntry() {
-  try {
-    return installedEntry();
-  } catch {
-    return undefined;
-  }
-}
 
 function maxAge(hours: string | undefined, schedule: string | undefined): number {
   if (hours === undefined) return defaultMaxAgeMs(schedule ? longestIntervalMs(schedule) : undefined);
