@@ -9,7 +9,7 @@ import { EXIT, isUserFacing, messageOf } from "../errors.ts";
 import { interrupt } from "../terminal/interrupt.ts";
 import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
 import { VERSION } from "../version.ts";
-import { backupNow } from "./backup-now.ts";
+import { backupScreen } from "./backup-screen.ts";
 import { ask, out, say } from "./io.ts";
 import { restoreWizard } from "./restore-wizard.ts";
 import { scheduleLine } from "./schedule.ts";
@@ -87,7 +87,7 @@ export async function mainMenu(args: ConfigArgs): Promise<number> {
       return EXIT.ok;
     }
     try {
-      if (choice === "backup") await backupNow(session);
+      if (choice === "backup") await backupScreen(session);
       if (choice === "restore" && !(await restoreWizard(session, undefined, { safetyBackup: true, wait: false }))) say.warn("restore aborted: nothing was changed");
       if (choice === "settings") session = await settingsScreen(session);
       if (choice === "list") await listBackups(session);

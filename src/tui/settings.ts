@@ -5,7 +5,7 @@ import type { Session } from "../app/session.ts";
 import { currentValues, describeEdits, editConfigText, effectiveEdits, saveConfigText, type ConfigEdits } from "../config/edit-config.ts";
 import { loadServices, type Service } from "../config/service-config.ts";
 import { askBackupDir, askWholeNumber } from "./backup-dir.ts";
-import { backupNow } from "./backup-now.ts";
+import { backupScreen } from "./backup-screen.ts";
 import { ask, out, say } from "./io.ts";
 import { scheduleLine, scheduleScreen } from "./schedule.ts";
 import { count } from "../util/format.ts";
@@ -100,7 +100,7 @@ export async function settingsScreen(session: Session): Promise<Session> {
     } else if (choice === "services") {
       const chosen = await chooseServices(services, v.services);
       if (chosen) edits.services = { ...edits.services, ...chosen };
-    } else if (choice === "backup") await backupNow(current);
+    } else if (choice === "backup") await backupScreen(current);
     else if (choice === "schedule") await scheduleScreen(current);
     else if (choice === "save") {
       note(pending.join("\n"), `Changes to ${file}`, out);
