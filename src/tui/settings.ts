@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { confirm, multiselect, note, select } from "@clack/prompts";
+import { confirm, note, select } from "@clack/prompts";
 import type { Session } from "../app/session.ts";
 import { currentValues, describeEdits, editConfigText, effectiveEdits, saveConfigText, type ConfigEdits } from "../config/edit-config.ts";
 import { loadServices, type Service } from "../config/service-config.ts";
 import { askBackupDir, askWholeNumber } from "./backup-dir.ts";
 import { backupScreen } from "./backup-screen.ts";
+import { chooseServices } from "./choose-services.ts";
 import { ask, out, say } from "./io.ts";
 import { scheduleLine, scheduleScreen } from "./schedule.ts";
 import { count } from "../util/format.ts";
@@ -31,19 +32,14 @@ function overview(session: Session, services: Service[], text: string, edits: Co
   ].join("\n");
 }
 
-/** A multiselect of every service; those without data are shown but cannot be chosen. */
-async function chooseServices(services: Service[], on: Record<string, boolean>): Promise<Record<string, boolean> | undefined> {
+/** The services' choice as backup.yaml's map: every service with data, on or off. */
+async function pickEnabled(services: Service[], on: Record<string, boolean>): Promise<Record<string, boolean> | undefined> {
   const selectable = services.filter((s) => s.hasData);
-  const chosen = await ask(
-    multiselect({
-      ...out, message: "Services in the scheduled backup (Space to toggle, Enter to keep)", required: false,
-      initialValues: selectable.filter((s) => on[s.name]).map((s) => s.name),
-      options: services.map((s) => ({
-        value: s.name, label: s.name, disabled: !s.hasData,
-        hint: s.hasData ? s.volumes.map((v) => v.name).join(", ") || "its own backup script" : "no data: service.yaml declares no data.volumes",
-      })),
-    }),
-  );
+  const chosen = await chooseServices(services, {
+    message: "Services in the scheduled backup (Space to toggle, Enter to keep)",
+    chosen: selectable.filter((s) => on[s.name]).map((s) => s.name),
+    noData: "no data: service.yaml declares no data.volumes",
+  });
   return chosen && Object.fromEntries(selectable.map((s) => [s.name, chosen.includes(s.name)]));
 }
 
@@ -98,7 +94,7 @@ export async function settingsScreen(session: Session): Promise<Session> {
       const c = await ask(select({ ...out, message: "Compression", initialValue: v.compression, options: [{ value: "zstd" as const, hint: "fast and small" }, { value: "gzip" as const, hint: "for machines whose tar has no zstd" }] }));
       if (c !== undefined) edits.compression = c;
     } else if (choice === "services") {
-      const chosen = await chooseServices(services, v.services);
+      const chosen = await pickEnabled(services, v.services);
       if (chosen) edits.services = { ...edits.services, ...chosen };
     } else if (choice === "backup") await backupScreen(current);
     else if (choice === "schedule") await scheduleScreen(current);

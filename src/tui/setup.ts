@@ -1,10 +1,11 @@
 import os from "node:os";
 import path from "node:path";
-import { confirm, multiselect, note, select } from "@clack/prompts";
+import { confirm, note, select } from "@clack/prompts";
 import { DEFAULTS, newConfigText, saveConfigText } from "../config/edit-config.ts";
 import { locateRoot } from "../config/locate.ts";
 import { loadServices } from "../config/service-config.ts";
 import { askBackupDir, askWholeNumber } from "./backup-dir.ts";
+import { chooseServices } from "./choose-services.ts";
 import { suggestBackupDir } from "./cloud-folders.ts";
 import { ask, out, say } from "./io.ts";
 import { offerSchedule } from "./schedule.ts";
@@ -44,15 +45,11 @@ export async function firstRunSetup(args: ConfigArgs, xdgFile: string): Promise<
 
   let enabled: string[] = [];
   if (services.some((s) => s.hasData)) {
-    const chosen = await ask(
-      multiselect({
-        ...out, message: "Which services should the scheduled backup include? (Space to toggle, Enter to go on)", required: false, initialValues: [],
-        options: services.map((s) => ({
-          value: s.name, label: s.name, disabled: !s.hasData,
-          hint: s.hasData ? s.volumes.map((v) => v.name).join(", ") || "its own backup script" : "no data declared in service.yaml",
-        })),
-      }),
-    );
+    const chosen = await chooseServices(services, {
+      message: "Which services should the scheduled backup include? (Space to toggle, Enter to go on)",
+      chosen: [],
+      noData: "no data declared in service.yaml",
+    });
     if (chosen === undefined) return cancelled();
     enabled = chosen;
   } else say.warn(`no service in ${path.join(root, "services")} declares data (data.volumes), so there is nothing to enable yet`);
