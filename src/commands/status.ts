@@ -1,10 +1,8 @@
 import { writeOut } from "../terminal/stdout.ts";
 import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
-import { readCatalogOrProblem } from "../app/catalog.ts";
-import { readRunStatus } from "../app/run-status.ts";
-import { defaultMaxAgeMs, serviceHealth } from "../app/health.ts";
-import { hostName, stateDir } from "../app/context.ts";
+import { defaultMaxAgeMs } from "../app/health.ts";
+import { enabledHealth } from "../app/status-view.ts";
 import { brokenEntryProblem } from "../cron/entry.ts";
 import { readInstalledEntry } from "../app/schedule.ts";
 import { cronDaemonRunning, NO_CRON_DAEMON } from "../cron/daemon.ts";
@@ -27,10 +25,8 @@ export default defineCommand({
     const cron = readInstalledEntry().entry;
     const schedule = cron?.line?.schedule;
     const maxAgeMs = maxAge(args["max-age"], schedule);
-    const enabled = Object.entries(config.services).filter(([, on]) => on).map(([n]) => n);
-    const [{ backups, backupDirProblem, unreadable }, status] = await Promise.all([readCatalogOrProblem(config.backupDir), readRunStatus(stateDir())]);
+    const { rows, backupDirProblem, unreadable } = await enabledHealth(config, maxAgeMs);
     for (const u of unreadable) logger.warn(u);
-    const rows = serviceHealth(enabled, backups, status, hostName(), maxAgeMs);
     // A moved binary fails every night from now on: said even while the backups are still fresh.
     const broken = cron && brokenEntryProblem(cron);
     // An installed line without a daemon to run it fails every night just as silently.

@@ -1,11 +1,9 @@
 import { intro, note, outro, select, unicodeOr } from "@clack/prompts";
-import type { Session } from "../app/session.ts";
+import type { ConfigArgs, Session } from "../app/session.ts";
 import { engineProblem } from "../docker/engine.ts";
 import { problemText, readCatalog } from "../app/catalog.ts";
-import { hostName, stateDir } from "../app/context.ts";
-import { serviceHealth } from "../app/health.ts";
-import { readRunStatus } from "../app/run-status.ts";
-import { EXIT, isUserFacing, messageOf } from "../errors.ts";
+import { enabledHealth } from "../app/status-view.ts";
+import { EXIT, OperationError, isUserFacing, messageOf } from "../errors.ts";
 import { interrupt } from "../terminal/interrupt.ts";
 import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
 import { VERSION } from "../version.ts";
@@ -14,7 +12,6 @@ import { ask, out, say } from "./io.ts";
 import { restoreWizard } from "./restore-wizard.ts";
 import { scheduleLine } from "./schedule.ts";
 import { openSession } from "./session.ts";
-import type { ConfigArgs } from "../app/session.ts";
 import { settingsScreen } from "./settings.ts";
 
 /** Older than this, or a failed last attempt, earns the warning mark. */
@@ -23,12 +20,12 @@ const STALE_MS = 2 * 24 * 3_600_000;
 /** The status header: where backups go, and per enabled service how recent its newest backup from this machine is. */
 async function header(session: Session): Promise<string> {
   const { config } = session;
-  const enabled = Object.keys(config.services).filter((n) => config.services[n]).sort();
-  const { backups } = await readCatalog(config.backupDir);
-  const health = serviceHealth(enabled, backups, await readRunStatus(stateDir()), hostName(), STALE_MS);
-  const width = Math.max(0, ...enabled.map((n) => n.length));
+  const { rows, backupDirProblem } = await enabledHealth(config, STALE_MS);
+  if (backupDirProblem) throw new OperationError(backupDirProblem);
+  const health = rows.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
+  const width = Math.max(0, ...health.map((h) => h.service.length));
   const lines = [`backup_dir: ${config.backupDir}`, `schedule:   ${scheduleLine(session)}`, ""];
-  if (enabled.length === 0) lines.push("No service is enabled yet: Settings > Services.");
+  if (health.length === 0) lines.push("No service is enabled yet: Settings > Services.");
   for (const h of health) {
     const failed = h.last_attempt && !h.last_attempt.ok;
     const mark = h.stale || failed ? unicodeOr("⚠", "!") : unicodeOr("✔", "+");
