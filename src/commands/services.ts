@@ -1,7 +1,7 @@
 import { writeOut } from "../terminal/stdout.ts";
 import { defineCommand } from "citty";
 import { allServices, configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
-import { describeServices, type ServiceDescription } from "../app/describe.ts";
+import { describeServices, type ServiceDescription } from "../app/services-view.ts";
 import { OperationError } from "../errors.ts";
 import { loadEnabledServices } from "../config/enabled-services.ts";
 import { formatAge, formatBytes, table } from "../util/format.ts";
