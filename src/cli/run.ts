@@ -1,11 +1,12 @@
-import { writeOut } from "./stdout.ts";
+import { writeOut } from "../terminal/stdout.ts";
 import { parseArgs, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { EXIT, UsageError, exitCodeOf, isUserFacing, messageOf } from "../util/errors.ts";
 import { VERSION } from "../util/version.ts";
-import { installInterruptHandlers, interruptedBy } from "./interrupt.ts";
-import { endLive, logger } from "./log.ts";
+import { installInterruptHandlers, interruptedBy } from "../terminal/interrupt.ts";
+import { clearLive } from "../terminal/live-line.ts";
+import { logger } from "../terminal/log.ts";
 import { root } from "./root.ts";
-import { isInteractive } from "./terminal.ts";
+import { isInteractive } from "../terminal/tty.ts";
 
 type Resolvable<T> = T | Promise<T> | (() => T | Promise<T>);
 const resolve = async <T>(v: Resolvable<T>): Promise<T> => (typeof v === "function" ? await (v as () => T | Promise<T>)() : await v);
@@ -96,7 +97,7 @@ export async function runCli(rawArgs: string[]): Promise<number> {
     await runCommand(cmd, { rawArgs: rest });
     return interruptedBy()?.exitCode ?? EXIT.ok;
   } catch (error) {
-    endLive();
+    clearLive();
     const interrupted = interruptedBy();
     if (interrupted) {
       logger.error(`interrupted by ${interrupted.signal}`);

@@ -1,15 +1,14 @@
-import { writeOut } from "../cli/stdout.ts";
+import { writeOut } from "../terminal/stdout.ts";
 import type { ArgsDef } from "citty";
-import { loadBackupConfig, type BackupConfig } from "../config/backup-config.ts";
-import { locateConfig, locateRoot } from "../config/locate.ts";
 import { loadService, loadServices, type Service } from "../config/service-config.ts";
 import { loadEnabledServices, type EnabledServices } from "../config/enabled-services.ts";
 import { UsageError } from "../util/errors.ts";
 import { SERVICE_NAME } from "../archive/naming.ts";
-import { hostName, stateDir, stopTimeout, type RunContext } from "../engine/context.ts";
-import { requireKnownService } from "../engine/catalog.ts";
-import { interrupt } from "../cli/interrupt.ts";
-import { cliReporter } from "../cli/log.ts";
+import type { RunContext } from "../app/context.ts";
+import { locateSession, runContext, type ConfigArgs, type Session } from "../app/session.ts";
+import { requireKnownService } from "../app/catalog.ts";
+import { interrupt } from "../terminal/interrupt.ts";
+import { cliReporter } from "./reporter.ts";
 
 export const configArgs = {
   config: { type: "string", description: "backup.yaml to use (default: $TOOLS_BACKUP_CONFIG, ./backup.yaml, then $XDG_CONFIG_HOME/tools/backup.yaml)", valueHint: "FILE" },
@@ -22,11 +21,11 @@ export const serviceFilterArg = {
 } as const satisfies ArgsDef;
 
 /** The optional SERVICE of list and verify, checked like every name that becomes a path. */
-export async function serviceFilter(loaded: Loaded, args: { _: string[] }): Promise<string | undefined> {
+export async function serviceFilter(session: Session, args: { _: string[] }): Promise<string | undefined> {
   const [service] = positionals(args);
   if (service === undefined) return undefined;
   if (!SERVICE_NAME.test(service)) throw new UsageError(`invalid service name "${service}"`);
-  await requireKnownService(loaded.root, loaded.config.backupDir, service);
+  await requireKnownService(session.root, session.config.backupDir, service);
   return service;
 }
 
@@ -34,38 +33,33 @@ export const jsonArg = {
   json: { type: "boolean", description: "print JSON on stdout (messages stay on stderr)" },
 } as const satisfies ArgsDef;
 
-export interface Loaded {
-  config: BackupConfig;
-  root: string;
-}
-
-export function loadConfig(args: { config?: string; root?: string }): Loaded {
-  const { configFile, found } = locateConfig(args);
-  if (!found) {
-    throw new UsageError(`no backup.yaml found (looked at ${configFile} and the usual places); copy backup.yaml.example to backup.yaml, or pass --config FILE`);
+export function loadConfig(args: ConfigArgs): Session {
+  const { session, configFile } = locateSession(args);
+  if (!session) {
+    const hint = "copy backup.yaml.example to backup.yaml, or pass --config FILE";
+    throw new UsageError(`no backup.yaml found (looked at ${configFile} and the usual places); ${hint}`);
   }
-  const config = loadBackupConfig(configFile);
-  return { config, root: locateRoot(args, configFile) };
+  return session;
 }
 
-export function context(loaded: Loaded): RunContext {
-  return { ...loaded, host: hostName(), stateDir: stateDir(), signal: interrupt.signal, reporter: cliReporter(), stopTimeout: stopTimeout() };
+export function context(session: Session): RunContext {
+  return runContext(session, cliReporter(), interrupt.signal);
 }
 
 /**
  * The named services (any problem stops the run before it starts), or every enabled one, where
  * an unknown or broken entry fails alone.
  */
-export function selectServices(loaded: Loaded, names: string[]): EnabledServices {
-  if (names.length > 0) return { services: [...new Set(names)].map((n) => loadService(loaded.root, n)), broken: [] };
-  if (!Object.values(loaded.config.services).some(Boolean)) {
-    throw new UsageError(`no service is enabled in ${loaded.config.file} (add "services: { name: true }") and none was named`);
+export function selectServices(session: Session, names: string[]): EnabledServices {
+  if (names.length > 0) return { services: [...new Set(names)].map((n) => loadService(session.root, n)), broken: [] };
+  if (!Object.values(session.config.services).some(Boolean)) {
+    throw new UsageError(`no service is enabled in ${session.config.file} (add "services: { name: true }") and none was named`);
   }
-  return loadEnabledServices(loaded.config, loaded.root);
+  return loadEnabledServices(session.config, session.root);
 }
 
-export function allServices(loaded: Loaded): Service[] {
-  return loadServices(loaded.root);
+export function allServices(session: Session): Service[] {
+  return loadServices(session.root);
 }
 
 export function printJson(value: unknown): void {

@@ -1,13 +1,12 @@
 import { defineCommand } from "citty";
 import { configArgs, context, jsonArg, loadConfig, positionals, printJson, selectServices } from "./_shared.ts";
-import { failedOutcome, runBackups } from "../engine/run-backups.ts";
-import { logger } from "../cli/log.ts";
-import { formatBytes, formatDuration } from "../util/format.ts";
+import { backUpNow, type RunTeller } from "../app/backup-now.ts";
+import { logger } from "../terminal/log.ts";
+import { formatBytes } from "../util/format.ts";
 import { OperationError, UsageError, messageOf } from "../util/errors.ts";
-import { recordRun } from "../engine/run-status.ts";
 import { VERSION } from "../util/version.ts";
-import { previewBackup, unplanned, type BackupPreview } from "../engine/backup-preview.ts";
-import type { RunContext } from "../engine/context.ts";
+import { previewBackup, unplanned, type BackupPreview } from "../app/backup-preview.ts";
+import type { RunContext } from "../app/context.ts";
 import type { Service } from "../config/service-config.ts";
 import type { EnabledServices } from "../config/enabled-services.ts";
 import type { BackupKind } from "../archive/naming.ts";
@@ -23,31 +22,27 @@ export default defineCommand({
     ...jsonArg,
   },
   async run({ args }) {
-    const loaded = loadConfig(args);
+    const session = loadConfig(args);
     const names = positionals(args);
     // The schedule's own run: silently dropping a name would back up something else than asked.
     if (args.cron && names.length > 0) throw new UsageError(`--cron backs up every enabled service; it takes no SERVICE (got ${names.join(", ")})`);
-    const { services, broken } = selectServices(loaded, names);
-    const ctx = context(loaded);
-    if (args["dry-run"]) return dryRun(ctx, services, broken, args.cron ? "scheduled" : "manual", Boolean(args.json));
+    const { services, broken } = selectServices(session, names);
+    const ctx = context(session);
+    const kind = args.cron ? "scheduled" : "manual";
+    if (args["dry-run"]) return dryRun(ctx, services, broken, kind, Boolean(args.json));
     const all = [...services.map((s) => s.name), ...broken.map((b) => b.service)];
     if (args.cron) logger.info(`scheduled backup of ${all.join(", ")} (tools-backup ${VERSION})`);
-    const run = await runBackups(ctx, services, args.cron ? "scheduled" : "manual", { wait: Boolean(args.wait) || Boolean(args.cron) });
-    // Recorded like any failed backup, so that `status` shows what keeps a service from its backups.
-    run.results.push(...broken.map((b) => failedOutcome(b.service, b.error)));
-    await recordRun(ctx.stateDir, run, Boolean(args.cron));
-    for (const r of run.results) {
-      if (r.ok) logger.success(`${r.service}: ${r.file} (${formatBytes(r.bytes)}, ${formatDuration(r.durationMs)}, down ${formatDuration(r.downtimeMs)})`);
-      else logger.error(`${r.service}: ${r.error}`);
-    }
-    for (const id of run.pruned) logger.info(`retention: removed ${id}`);
+    const wait = Boolean(args.wait) || Boolean(args.cron);
+    const opts = { kind, wait, cron: Boolean(args.cron), broken, downWord: "down" } as const;
+    const { run, failure } = await backUpNow(ctx, services, opts, tell);
     if (args.json) printJson(run);
-    const failed = run.results.filter((r) => !r.ok);
-    const summary = `${failed.length} of ${run.results.length} backups failed: ${failed.map((f) => f.service).join(", ")}`;
-    if (broken.length > 0) throw new UsageError(summary);
-    if (failed.length > 0) throw new OperationError(summary);
+    if (failure && broken.length > 0) throw new UsageError(failure);
+    if (failure) throw new OperationError(failure);
   },
 });
+
+/** The run's outcome, logged. */
+const tell: RunTeller = { success: (m) => logger.success(m), error: (m) => logger.error(m), info: (m) => logger.info(m) };
 
 type Broken = EnabledServices["broken"];
 

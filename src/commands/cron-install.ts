@@ -1,12 +1,8 @@
 import { defineCommand } from "citty";
-import { join } from "node:path";
 import { configArgs, loadConfig } from "./_shared.ts";
 import { DEFAULT_SCHEDULE, describeSchedule, nextRuns, validateSchedule } from "../cron/schedule.ts";
-import { buildCronLine, installEntry } from "../cron/entry.ts";
-import { cronDaemonProblem } from "../cron/daemon.ts";
-import { stateDir } from "../engine/context.ts";
-import { ensurePrivateDir } from "../util/fs-safe.ts";
-import { logger } from "../cli/log.ts";
+import { installSchedule } from "../app/schedule.ts";
+import { logger } from "../terminal/log.ts";
 import { formatLocal } from "../util/format.ts";
 
 export default defineCommand({
@@ -17,15 +13,10 @@ export default defineCommand({
   },
   async run({ args }) {
     const schedule = validateSchedule(args.schedule ?? DEFAULT_SCHEDULE);
-    const { config, root } = loadConfig(args);
-    const state = stateDir();
-    await ensurePrivateDir(state);
-    const line = buildCronLine(schedule, config.file, root, join(state, "cron.log"));
-    const { replaced } = installEntry(line);
+    const { replaced, line, noDaemon } = await installSchedule(loadConfig(args), schedule);
     logger.success(`${replaced ? "replaced" : "installed"} the scheduled backup: ${describeSchedule(schedule)}`);
     logger.info(`next runs: ${nextRuns(schedule, 3).map(formatLocal).join(", ")}`);
     logger.info(`it runs ${line.command.join(" ")}; output goes to ${line.log}`);
-    const noDaemon = cronDaemonProblem();
     if (noDaemon) logger.warn(noDaemon);
   },
 });

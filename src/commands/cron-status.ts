@@ -4,9 +4,9 @@ import { jsonArg, printJson } from "./_shared.ts";
 import { brokenEntryProblem, installedEntry } from "../cron/entry.ts";
 import { cronDaemonRunning, NO_CRON_DAEMON } from "../cron/daemon.ts";
 import { describeSchedule, nextRuns } from "../cron/schedule.ts";
-import { readRunStatus } from "../engine/run-status.ts";
-import { stateDir } from "../engine/context.ts";
-import { logger } from "../cli/log.ts";
+import { readRunStatus } from "../app/run-status.ts";
+import { stateDir } from "../app/context.ts";
+import { logger } from "../terminal/log.ts";
 import { OperationError } from "../util/errors.ts";
 import { formatLocal } from "../util/format.ts";
 

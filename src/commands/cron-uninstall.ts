@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { uninstallEntry } from "../cron/entry.ts";
-import { logger } from "../cli/log.ts";
+import { logger } from "../terminal/log.ts";
 
 export default defineCommand({
   meta: { name: "uninstall", description: "Remove the scheduled backup from your crontab (nothing else is touched)" },

@@ -1,12 +1,12 @@
-import { writeOut } from "../cli/stdout.ts";
+import { writeOut } from "../terminal/stdout.ts";
 import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, positionals, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
-import type { Loaded } from "./_shared.ts";
-import { problemText, readCatalog, type Backup } from "../engine/catalog.ts";
-import { logger } from "../cli/log.ts";
+import type { Session } from "../app/session.ts";
+import { problemText, readCatalog, type Backup } from "../app/catalog.ts";
+import { logger } from "../terminal/log.ts";
 import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
-import { archivePath, backupById, listContents, type ContentEntry } from "../engine/contents.ts";
-import { interrupt } from "../cli/interrupt.ts";
+import { archivePath, backupById, listContents, type ContentEntry } from "../app/contents.ts";
+import { interrupt } from "../terminal/interrupt.ts";
 import { UsageError } from "../util/errors.ts";
 
 export function backupJson(b: Backup) {
@@ -28,11 +28,11 @@ export default defineCommand({
     ...jsonArg,
   },
   async run({ args }) {
-    const loaded = loadConfig(args);
+    const session = loadConfig(args);
     const words = positionals(args);
-    if (args.contents !== undefined) return listContentsOf(loaded, args.contents, words, Boolean(args.json));
-    const { config } = loaded;
-    const service = await serviceFilter(loaded, args);
+    if (args.contents !== undefined) return listContentsOf(session, args.contents, words, Boolean(args.json));
+    const { config } = session;
+    const service = await serviceFilter(session, args);
     const { backups, problems, copies, unreadable } = await readCatalog(config.backupDir, service);
     for (const u of unreadable) logger.warn(u);
     for (const p of problems) logger.warn(problemText(p));
@@ -48,10 +48,10 @@ export default defineCommand({
 });
 
 /** `list --contents ID [PATH]`: the archive's entries, read (and checked) without extracting. */
-async function listContentsOf(loaded: Loaded, id: string, words: string[], json: boolean) {
+async function listContentsOf(session: Session, id: string, words: string[], json: boolean) {
   if (words.length > 1) throw new UsageError(`list --contents takes one path, not ${words.join(", ")}`);
   const path = words[0] === undefined ? undefined : archivePath(words[0]);
-  const { backups, unreadable } = await readCatalog(loaded.config.backupDir);
+  const { backups, unreadable } = await readCatalog(session.config.backupDir);
   for (const u of unreadable) logger.warn(u);
   const entries = await listContents(backupById(backups, id), path, interrupt.signal);
   if (json) return printJson(entries.map(entryJson));

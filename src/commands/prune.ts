@@ -1,8 +1,8 @@
 import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
-import { prune } from "../engine/prune.ts";
-import { hostName } from "../engine/context.ts";
-import { logger } from "../cli/log.ts";
+import { prune } from "../app/prune.ts";
+import { hostName } from "../app/context.ts";
+import { logger } from "../terminal/log.ts";
 import { count } from "../util/format.ts";
 
 export default defineCommand({

@@ -1,21 +1,34 @@
 import { defineCommand } from "citty";
-import { configArgs, context, loadConfig, positionals, serviceFilter, type Loaded } from "./_shared.ts";
+import { configArgs, context, loadConfig, positionals, serviceFilter } from "./_shared.ts";
+import type { Session } from "../app/session.ts";
 import { loadService } from "../config/service-config.ts";
-import { readCatalog, type Backup } from "../engine/catalog.ts";
-import { INCOMPLETE, selectBackup, selectUndo } from "../engine/select-backup.ts";
+import { readCatalog, type Backup } from "../app/catalog.ts";
+import { INCOMPLETE, selectBackup, selectUndo } from "../app/select-backup.ts";
 import { futureDatedWarning } from "../retention/future.ts";
-import { logger } from "../cli/log.ts";
+import { logger } from "../terminal/log.ts";
 import { OperationError, UsageError } from "../util/errors.ts";
-import { isInteractive } from "../cli/terminal.ts";
-import { confirmAndRestore } from "../cli/restore-summary.ts";
+import { isInteractive } from "../terminal/tty.ts";
+import { confirmAndRestore, type RestoreOptions, type RestorePrompts } from "../app/confirm-restore.ts";
+import { showRestoreSummary, typedConfirmation } from "../terminal/restore-prompts.ts";
 import { resolve } from "node:path";
-import { archivePath } from "../engine/contents.ts";
-import { extractPath } from "../engine/extract.ts";
-import { interrupt } from "../cli/interrupt.ts";
+import { archivePath } from "../app/contents.ts";
+import { extractPath } from "../app/extract.ts";
+import { interrupt } from "../terminal/interrupt.ts";
 import { count, formatBytes } from "../util/format.ts";
-import { hostName } from "../engine/context.ts";
+import { hostName } from "../app/context.ts";
 
-export default defineCommand({
+/** The restore screens (backup picker, summary, typed RESTORE), given by whoever starts the CLI; false: nothing changed. */
+export type RestorePicker = (session: Session, service: string, opts: RestoreOptions) => Promise<boolean>;
+
+/** The command's restore prompts: the same summary and typed RESTORE as the screens, the outcome logged. */
+const prompts: RestorePrompts = {
+  show: showRestoreSummary,
+  confirm: typedConfirmation,
+  success: (m) => logger.success(m),
+  info: (m) => logger.info(m),
+};
+
+export const restoreCommand = (pickAndRestore: RestorePicker) => defineCommand({
   meta: { name: "restore", description: "Replace a service's volumes with a backup (asks you to type RESTORE)" },
   args: {
     service: { type: "positional", required: true, description: "service to restore", valueHint: "SERVICE" },
@@ -37,30 +50,28 @@ export default defineCommand({
     ...configArgs,
   },
   async run({ args }) {
-    const loaded = loadConfig(args);
+    const session = loadConfig(args);
     const [name, ...extra] = positionals(args);
     if (extra.length > 0) throw new UsageError(`restore takes one service, not ${[name, ...extra].join(", ")}`);
     if (args.undo && args.from !== undefined) {
       throw new UsageError("--undo picks the backup itself (the last restore's safety backup): drop --from");
     }
-    if (args.file !== undefined || args.to !== undefined) return restoreFile(loaded, name!, args);
-    const service = loadService(loaded.root, name!);
+    if (args.file !== undefined || args.to !== undefined) return restoreFile(session, name!, args);
+    const service = loadService(session.root, name!);
     const dryRun = Boolean(args["dry-run"]);
     if (!args.yes && !dryRun && !isInteractive()) {
       throw new UsageError(`restore overwrites the data of ${service.name} and needs a confirmation: run it on a terminal, or pass --yes`);
     }
     const opts = { safetyBackup: Boolean(args["safety-backup"]), wait: Boolean(args.wait), yes: Boolean(args.yes), dryRun };
     if (args.from === undefined && !args.undo && !args.yes && !dryRun) {
-      // Loaded only here: the screens are not needed by scripted runs.
-      const { restoreWizard } = await import("../tui/restore-wizard.ts");
-      if (!(await restoreWizard(loaded, service.name, opts))) throw new OperationError("restore aborted: nothing was changed");
+      if (!(await pickAndRestore(session, service.name, opts))) throw new OperationError("restore aborted: nothing was changed");
       return;
     }
-    const { backups, unreadable } = await readCatalog(loaded.config.backupDir, service.name);
+    const { backups, unreadable } = await readCatalog(session.config.backupDir, service.name);
     for (const u of unreadable) logger.warn(u);
-    const ctx = context(loaded);
+    const ctx = context(session);
     const backup = args.undo ? selectUndo(backups, service.name, ctx.host) : pick(backups, service.name, args.from);
-    const restored = await confirmAndRestore(ctx, service, backup, opts);
+    const restored = await confirmAndRestore(ctx, service, backup, opts, prompts);
     if (!restored) throw new OperationError("restore aborted: nothing was changed");
   },
 });
@@ -71,15 +82,15 @@ type FileArgs = { file?: string; to?: string; from?: string; undo?: boolean; "dr
  * `--file PATH --to DIR`: one file or folder out of a backup into a host folder. It reads the
  * archive and writes only into DIR, so it asks nothing, stops nothing and takes no lock.
  */
-async function restoreFile(loaded: Loaded, service: string, args: FileArgs) {
+async function restoreFile(session: Session, service: string, args: FileArgs) {
   if (args.file === undefined || args.to === undefined) {
     throw new UsageError("--file PATH and --to DIR go together: what to take out of the backup, and the folder for it");
   }
   if (args.to === "") throw new UsageError("--to is empty: give the host folder to write into");
   if (args["dry-run"]) throw new UsageError("--dry-run does not go with --file, which writes only into --to's folder");
   const path = archivePath(args.file);
-  await serviceFilter(loaded, { _: [service] });
-  const { backups, unreadable } = await readCatalog(loaded.config.backupDir, service);
+  await serviceFilter(session, { _: [service] });
+  const { backups, unreadable } = await readCatalog(session.config.backupDir, service);
   for (const u of unreadable) logger.warn(u);
   const backup = args.undo ? selectUndo(backups, service, hostName()) : pick(backups, service, args.from);
   logger.info(`taking ${path} out of ${backup.id}`);

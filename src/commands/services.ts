@@ -1,27 +1,27 @@
-import { writeOut } from "../cli/stdout.ts";
+import { writeOut } from "../terminal/stdout.ts";
 import { defineCommand } from "citty";
 import { allServices, configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
-import { describeServices, type ServiceDescription } from "../engine/describe.ts";
+import { describeServices, type ServiceDescription } from "../app/services-view.ts";
 import { OperationError } from "../util/errors.ts";
 import { loadEnabledServices } from "../config/enabled-services.ts";
 import { formatAge, formatBytes, table } from "../util/format.ts";
 import { futureDatedWarning } from "../retention/future.ts";
-import { logger } from "../cli/log.ts";
+import { logger } from "../terminal/log.ts";
 
 export default defineCommand({
   meta: { name: "services", description: "Show each service: its volumes and containers, whether it is enabled, its newest backup" },
   args: { ...configArgs, ...jsonArg },
   async run({ args }) {
-    const loaded = loadConfig(args);
-    const services = allServices(loaded);
+    const session = loadConfig(args);
+    const services = allServices(session);
     // An enabled name with no service behind it is a typo the nightly run would fail on.
-    for (const { error } of loadEnabledServices(loaded.config, loaded.root).broken) logger.warn(error.message);
-    const { rows, backupDirProblem, engineProblem, unreadable } = await describeServices(loaded.config, services);
+    for (const { error } of loadEnabledServices(session.config, session.root).broken) logger.warn(error.message);
+    const { rows, backupDirProblem, engineProblem, unreadable } = await describeServices(session.config, services);
     for (const u of unreadable) logger.warn(u);
     // The services themselves are still worth showing; their newest backup is unknown, not "never".
     if (backupDirProblem) logger.warn(`${backupDirProblem}; newest backups unknown`);
     for (const r of rows.filter((r) => r.dated_in_future.length > 0)) logger.warn(futureDatedWarning(r.name, r.dated_in_future, "not shown as the newest backup"));
-    // Still shown without the engine, volumes' existence unknown; the exit code says it failed.
+    // Still shown without Docker, volumes' existence unknown; the exit code says it failed.
     if (args.json) printJson(rows);
     else printTable(rows, backupDirProblem);
     if (engineProblem) throw new OperationError(engineProblem);
@@ -38,7 +38,7 @@ function printTable(rows: ServiceDescription[], backupDirProblem: string | undef
   writeOut(table([["SERVICE", "BACKUP", "VOLUMES", "CONTAINERS", "NEWEST BACKUP"], ...text]) + "\n");
 }
 
-/** Existence null: the engine could not be asked, which is not "missing". */
+/** Existence null: Docker could not be asked, which is not "missing". */
 function volumeText(v: ServiceDescription["volumes"][number]): string {
   return `${v.name}${v.exists === null ? " (unknown)" : v.exists ? "" : " (missing)"}`;
 }

@@ -1,18 +1,19 @@
 import { defineCommand } from "citty";
 import { configArgs } from "./_shared.ts";
+import type { ConfigArgs } from "../app/session.ts";
 import { UsageError } from "../util/errors.ts";
-import { isInteractive } from "../cli/terminal.ts";
+import { isInteractive } from "../terminal/tty.ts";
 
-export default defineCommand({
+/** The settings screens, given by whoever starts the CLI. */
+export type SettingsOpener = (args: ConfigArgs) => Promise<void>;
+
+export const settingsCommand = (openSettings: SettingsOpener) => defineCommand({
   meta: { name: "settings", description: "Change backup.yaml (folder, retention, services) and the schedule on screen (needs a terminal)" },
   args: { ...configArgs },
   async run({ args }) {
     if (!isInteractive()) {
       throw new UsageError("settings is interactive and needs a terminal; without one, edit backup.yaml and use `tools-backup cron install`");
     }
-    const { openSession } = await import("../tui/session.ts");
-    const { settingsScreen } = await import("../tui/settings.ts");
-    const loaded = await openSession(args);
-    if (loaded) await settingsScreen(loaded);
+    await openSettings(args);
   },
 });

@@ -1,17 +1,16 @@
-import { writeOut } from "../cli/stdout.ts";
+import { writeOut } from "../terminal/stdout.ts";
 import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
-import { readCatalogOrProblem } from "../engine/catalog.ts";
-import { readRunStatus } from "../engine/run-status.ts";
-import { defaultMaxAgeMs, serviceHealth } from "../engine/health.ts";
-import { hostName, stateDir } from "../engine/context.ts";
-import { brokenEntryProblem, installedEntry } from "../cron/entry.ts";
+import { defaultMaxAgeMs } from "../app/health.ts";
+import { enabledHealth } from "../app/status-view.ts";
+import { brokenEntryProblem } from "../cron/entry.ts";
+import { readInstalledEntry } from "../app/schedule.ts";
 import { cronDaemonRunning, NO_CRON_DAEMON } from "../cron/daemon.ts";
 import { describeSchedule, longestIntervalMs, nextRuns } from "../cron/schedule.ts";
 import { OperationError, UsageError } from "../util/errors.ts";
 import { formatAge, formatBytes, table } from "../util/format.ts";
 import { futureDatedWarning } from "../retention/future.ts";
-import { logger } from "../cli/log.ts";
+import { logger } from "../terminal/log.ts";
 
 export default defineCommand({
   meta: { name: "status", description: "Is every enabled service backed up recently? Exit 1 if not (for monitoring)" },
@@ -22,13 +21,12 @@ export default defineCommand({
   },
   async run({ args }) {
     const { config } = loadConfig(args);
-    const cron = safeInstalledEntry();
+    // Without crontab on the machine, status still reports the backups themselves.
+    const cron = readInstalledEntry().entry;
     const schedule = cron?.line?.schedule;
     const maxAgeMs = maxAge(args["max-age"], schedule);
-    const enabled = Object.entries(config.services).filter(([, on]) => on).map(([n]) => n);
-    const [{ backups, backupDirProblem, unreadable }, status] = await Promise.all([readCatalogOrProblem(config.backupDir), readRunStatus(stateDir())]);
+    const { rows, backupDirProblem, unreadable } = await enabledHealth(config, maxAgeMs);
     for (const u of unreadable) logger.warn(u);
-    const rows = serviceHealth(enabled, backups, status, hostName(), maxAgeMs);
     // A moved binary fails every night from now on: said even while the backups are still fresh.
     const broken = cron && brokenEntryProblem(cron);
     // An installed line without a daemon to run it fails every night just as silently.
@@ -62,15 +60,6 @@ export default defineCommand({
     if (failures.length > 0) throw new OperationError(failures[0]!);
   },
 });
-
-/** Without crontab on the machine, status still reports the backups themselves. */
-function safeInstalledEntry() {
-  try {
-    return installedEntry();
-  } catch {
-    return undefined;
-  }
-}
 
 function maxAge(hours: string | undefined, schedule: string | undefined): number {
   if (hours === undefined) return defaultMaxAgeMs(schedule ? longestIntervalMs(schedule) : undefined);

@@ -1,10 +1,10 @@
 import { defineCommand } from "citty";
 import { configArgs, jsonArg, loadConfig, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
-import { problemText, readCatalog } from "../engine/catalog.ts";
+import { problemText, readCatalog } from "../app/catalog.ts";
 import { verifyArchive } from "../archive/verify.ts";
 import { OperationError, UsageError } from "../util/errors.ts";
-import { logger } from "../cli/log.ts";
-import { interrupt } from "../cli/interrupt.ts";
+import { logger } from "../terminal/log.ts";
+import { interrupt } from "../terminal/interrupt.ts";
 import { count } from "../util/format.ts";
 
 export default defineCommand({
@@ -16,9 +16,9 @@ export default defineCommand({
     ...jsonArg,
   },
   async run({ args }) {
-    const loaded = loadConfig(args);
-    const { config } = loaded;
-    const service = await serviceFilter(loaded, args);
+    const session = loadConfig(args);
+    const { config } = session;
+    const service = await serviceFilter(session, args);
     let { backups, problems, copies, unreadable } = await readCatalog(config.backupDir, service);
     for (const u of unreadable) logger.warn(u);
     if (args.from) {

@@ -1,10 +1,10 @@
 import { isCancel, log } from "@clack/prompts";
-import { interrupt, whileReadingTerminal } from "../cli/interrupt.ts";
+import { interrupt, whileReadingTerminal } from "../terminal/interrupt.ts";
 
 /**
  * SIGINT/SIGTERM cancel whatever prompt is open, so the screens unwind and the program ends.
  * Every screen writes to stderr, like the typed confirmation and every message: stdout stays
- * for data, and a terminal is "there" when stdin and stderr are (cli/terminal.ts).
+ * for data, and a terminal is "there" when stdin and stderr are (terminal/tty.ts).
  */
 export const out = { output: process.stderr, signal: interrupt.signal } as const;
 

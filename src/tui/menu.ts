@@ -1,33 +1,31 @@
 import { intro, note, outro, select, unicodeOr } from "@clack/prompts";
-import type { Loaded } from "../commands/_shared.ts";
+import type { ConfigArgs, Session } from "../app/session.ts";
 import { engineProblem } from "../docker/daemon.ts";
-import { problemText, readCatalog } from "../engine/catalog.ts";
-import { hostName, stateDir } from "../engine/context.ts";
-import { serviceHealth } from "../engine/health.ts";
-import { readRunStatus } from "../engine/run-status.ts";
-import { EXIT, isUserFacing, messageOf } from "../util/errors.ts";
-import { interrupt } from "../cli/interrupt.ts";
+import { problemText, readCatalog } from "../app/catalog.ts";
+import { enabledHealth } from "../app/status-view.ts";
+import { EXIT, OperationError, isUserFacing, messageOf } from "../util/errors.ts";
+import { interrupt } from "../terminal/interrupt.ts";
 import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
 import { VERSION } from "../util/version.ts";
-import { backupNow } from "./backup-now.ts";
+import { backupScreen } from "./backup-screen.ts";
 import { ask, out, say } from "./io.ts";
 import { restoreWizard } from "./restore-wizard.ts";
 import { scheduleLine } from "./schedule.ts";
-import { openSession, type ConfigArgs } from "./session.ts";
+import { openSession } from "./session.ts";
 import { settingsScreen } from "./settings.ts";
 
 /** Older than this, or a failed last attempt, earns the warning mark. */
 const STALE_MS = 2 * 24 * 3_600_000;
 
 /** The status header: where backups go, and per enabled service how recent its newest backup from this machine is. */
-async function header(loaded: Loaded): Promise<string> {
-  const { config } = loaded;
-  const enabled = Object.keys(config.services).filter((n) => config.services[n]).sort();
-  const { backups } = await readCatalog(config.backupDir);
-  const health = serviceHealth(enabled, backups, await readRunStatus(stateDir()), hostName(), STALE_MS);
-  const width = Math.max(0, ...enabled.map((n) => n.length));
-  const lines = [`backup_dir: ${config.backupDir}`, `schedule:   ${scheduleLine(loaded)}`, ""];
-  if (enabled.length === 0) lines.push("No service is enabled yet: Settings > Services.");
+async function header(session: Session): Promise<string> {
+  const { config } = session;
+  const { rows, backupDirProblem } = await enabledHealth(config, STALE_MS);
+  if (backupDirProblem) throw new OperationError(backupDirProblem);
+  const health = rows.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
+  const width = Math.max(0, ...health.map((h) => h.service.length));
+  const lines = [`backup_dir: ${config.backupDir}`, `schedule:   ${scheduleLine(session)}`, ""];
+  if (health.length === 0) lines.push("No service is enabled yet: Settings > Services.");
   for (const h of health) {
     const failed = h.last_attempt && !h.last_attempt.ok;
     const mark = h.stale || failed ? unicodeOr("⚠", "!") : unicodeOr("✔", "+");
@@ -38,16 +36,16 @@ async function header(loaded: Loaded): Promise<string> {
   return lines.join("\n");
 }
 
-/** The header, below the engine's problem when there is one: said once, not as every service's failure. */
-async function statusNote(loaded: Loaded): Promise<string> {
-  const unreadable = (e: unknown) => `backup_dir: ${loaded.config.backupDir}\ncannot read the backups: ${messageOf(e)}`;
-  const [engine, status] = await Promise.all([engineProblem().catch(messageOf), header(loaded).catch(unreadable)]);
+/** The header, below Docker's problem when there is one: said once, not as every service's failure. */
+async function statusNote(session: Session): Promise<string> {
+  const unreadable = (e: unknown) => `backup_dir: ${session.config.backupDir}\ncannot read the backups: ${messageOf(e)}`;
+  const [engine, status] = await Promise.all([engineProblem().catch(messageOf), header(session).catch(unreadable)]);
   return engine ? `${unicodeOr("⚠", "!")} ${engine}\n\n${status}` : status;
 }
 
-async function listBackups(loaded: Loaded): Promise<void> {
-  const { backups, problems, unreadable } = await readCatalog(loaded.config.backupDir);
-  if (backups.length === 0) say.info(`no backups in ${loaded.config.backupDir} yet`);
+async function listBackups(session: Session): Promise<void> {
+  const { backups, problems, unreadable } = await readCatalog(session.config.backupDir);
+  if (backups.length === 0) say.info(`no backups in ${session.config.backupDir} yet`);
   else {
     const rows = backups.map((b) => [b.id, formatLocal(b.createdAt), formatAge(b.createdAt), b.host, formatBytes(b.bytes), b.kind + (b.complete ? "" : " (incomplete)")]);
     say.message(table([["id", "created", "age", "host", "size", "kind"], ...rows]));
@@ -66,9 +64,9 @@ export async function mainMenu(args: ConfigArgs): Promise<number> {
     outro("nothing was changed", out);
     return EXIT.ok;
   }
-  let loaded: Loaded = opened;
+  let session: Session = opened;
   for (;;) {
-    note(await statusNote(loaded), "Status", out);
+    note(await statusNote(session), "Status", out);
     const choice = await ask(
       select({
         ...out, message: "What would you like to do?",
@@ -86,10 +84,10 @@ export async function mainMenu(args: ConfigArgs): Promise<number> {
       return EXIT.ok;
     }
     try {
-      if (choice === "backup") await backupNow(loaded);
-      if (choice === "restore" && !(await restoreWizard(loaded, undefined, { safetyBackup: true, wait: false }))) say.warn("restore aborted: nothing was changed");
-      if (choice === "settings") loaded = await settingsScreen(loaded);
-      if (choice === "list") await listBackups(loaded);
+      if (choice === "backup") await backupScreen(session);
+      if (choice === "restore" && !(await restoreWizard(session, undefined, { safetyBackup: true, wait: false }))) say.warn("restore aborted: nothing was changed");
+      if (choice === "settings") session = await settingsScreen(session);
+      if (choice === "list") await listBackups(session);
     } catch (e) {
       // An interrupted operation has cleaned up; the run ends with 130. Bugs keep their stack.
       if (interrupt.signal.aborted || !isUserFacing(e)) throw e;

@@ -1,25 +1,26 @@
 import { intro, select, unicodeOr } from "@clack/prompts";
-import type { Loaded } from "../commands/_shared.ts";
+import { runContext, type Session } from "../app/session.ts";
 import { loadService, loadServices, type Service } from "../config/service-config.ts";
-import { readCatalog, type Backup } from "../engine/catalog.ts";
+import { readCatalog, type Backup } from "../app/catalog.ts";
 import { UsageError } from "../util/errors.ts";
 import { isRegular } from "../archive/naming.ts";
-import { undoneRestore } from "../engine/select-backup.ts";
-import { confirmAndRestore } from "../cli/restore-summary.ts";
+import { undoneRestore } from "../app/select-backup.ts";
+import { confirmAndRestore } from "../app/confirm-restore.ts";
+import { showRestoreSummary, typedConfirmation } from "../terminal/restore-prompts.ts";
 import { count, formatAge, formatBytes, formatLocal } from "../util/format.ts";
 import { ask, out, say } from "./io.ts";
 import { tuiReporter } from "./progress.ts";
-import { tuiContext } from "./session.ts";
+import { interrupt } from "../terminal/interrupt.ts";
 
 /** One line per backup: what tells two backups apart when choosing. */
 function backupLabel(b: Backup, hostWidth = 0): string {
   return `${formatLocal(b.createdAt)}  ${formatAge(b.createdAt).padEnd(8)}  ${b.host.padEnd(hostWidth)}  ${formatBytes(b.bytes).padStart(9)}  ${b.kind}`;
 }
 
-async function pickService(loaded: Loaded, backups: Backup[]): Promise<Service | undefined> {
-  const services = loadServices(loaded.root).filter((s) => backups.some((b) => b.service === s.name));
+async function pickService(session: Session, backups: Backup[]): Promise<Service | undefined> {
+  const services = loadServices(session.root).filter((s) => backups.some((b) => b.service === s.name));
   if (services.length === 0) {
-    say.warn(`no backups in ${loaded.config.backupDir} of any service in ${loaded.root}/services`);
+    say.warn(`no backups in ${session.config.backupDir} of any service in ${session.root}/services`);
     return undefined;
   }
   const name = await ask(
@@ -76,11 +77,11 @@ const undoSize = (b: Backup) => `(${b.host}, ${formatBytes(b.bytes)})`;
  * The spec's restore flow: service (only those with backups), backup (newest first), the same
  * summary and typed RESTORE as the command, then the same restore. False: nothing was changed.
  */
-export async function restoreWizard(loaded: Loaded, serviceName: string | undefined, opts: { safetyBackup: boolean; wait: boolean }): Promise<boolean> {
+export async function restoreWizard(session: Session, serviceName: string | undefined, opts: { safetyBackup: boolean; wait: boolean }): Promise<boolean> {
   if (serviceName) intro(`tools-backup restore ${serviceName}`, out);
-  const { backups, unreadable } = await readCatalog(loaded.config.backupDir, serviceName);
+  const { backups, unreadable } = await readCatalog(session.config.backupDir, serviceName);
   for (const u of unreadable) say.warn(u);
-  const service = serviceName ? loadService(loaded.root, serviceName) : await pickService(loaded, backups);
+  const service = serviceName ? loadService(session.root, serviceName) : await pickService(session, backups);
   if (!service) return false;
   const mine = backups.filter((b) => b.service === service.name);
   if (mine.length === 0) throw new UsageError(`no backups of ${service.name} found; see \`tools-backup list\``);
@@ -88,7 +89,9 @@ export async function restoreWizard(loaded: Loaded, serviceName: string | undefi
   if (!backup) return false;
   const reporter = tuiReporter();
   try {
-    return await confirmAndRestore(tuiContext(loaded, reporter), service, backup, { ...opts, say });
+    return await confirmAndRestore(runContext(session, reporter, interrupt.signal), service, backup, opts, {
+      ...say, show: showRestoreSummary, confirm: typedConfirmation,
+    });
   } finally {
     reporter.end();
   }

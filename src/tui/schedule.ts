@@ -1,28 +1,18 @@
-import path from "node:path";
 import { confirm, note, select, text } from "@clack/prompts";
-import type { Loaded } from "../commands/_shared.ts";
-import { cronDaemonProblem, cronDaemonRunning } from "../cron/daemon.ts";
-import { buildCronLine, installEntry, installedEntry, uninstallEntry, type InstalledEntry } from "../cron/entry.ts";
+import type { Session } from "../app/session.ts";
+import { cronDaemonRunning } from "../cron/daemon.ts";
+import { uninstallEntry } from "../cron/entry.ts";
+import { installSchedule, readInstalledEntry } from "../app/schedule.ts";
 import { DEFAULT_SCHEDULE, describeSchedule, nextRuns, validateSchedule } from "../cron/schedule.ts";
-import { stateDir } from "../engine/context.ts";
-import { readRunStatus } from "../engine/run-status.ts";
+import { stateDir } from "../app/context.ts";
+import { readRunStatus } from "../app/run-status.ts";
 import { messageOf } from "../util/errors.ts";
-import { ensurePrivateDir } from "../util/fs-safe.ts";
 import { formatLocal } from "../util/format.ts";
 import { ask, out, say } from "./io.ts";
 
-/** The crontab entry, or a reason it cannot be read (no cron installed). */
-export function readEntry(): { entry?: InstalledEntry; error?: string } {
-  try {
-    return { entry: installedEntry() };
-  } catch (e) {
-    return { error: messageOf(e) };
-  }
-}
-
 /** One line for headers: installed or not, when next, and whatever would make it fail. */
-export function scheduleLine(loaded: Loaded): string {
-  const { entry, error } = readEntry();
+export function scheduleLine(session: Session): string {
+  const { entry, error } = readInstalledEntry();
   if (error) return `unknown (${error})`;
   if (!entry) return "not installed";
   const schedule = entry.line?.schedule;
@@ -31,35 +21,32 @@ export function scheduleLine(loaded: Loaded): string {
   const problems = [
     ...(!entry.executableExists ? [`FAILING: ${entry.executable} no longer exists`] : []),
     ...(cronDaemonRunning() === false ? ["installed, but NO cron daemon is running: it will not run"] : []),
-    ...(config && config !== loaded.config.file ? [`uses another backup.yaml: ${config}`] : []),
+    ...(config && config !== session.config.file ? [`uses another backup.yaml: ${config}`] : []),
   ];
   return [when, ...problems].join("; ");
 }
 
-export async function installSchedule(loaded: Loaded, schedule: string): Promise<void> {
-  const state = stateDir();
-  await ensurePrivateDir(state);
-  const line = buildCronLine(schedule, loaded.config.file, loaded.root, path.join(state, "cron.log"));
-  const { replaced } = installEntry(line);
+/** Installs the schedule and says so in the screens. */
+async function installAndTell(session: Session, schedule: string): Promise<void> {
+  const { replaced, line, noDaemon } = await installSchedule(session, schedule);
   say.success(`${replaced ? "replaced" : "installed"} the scheduled backup: ${describeSchedule(schedule)}; next runs ${nextRuns(schedule, 3).map(formatLocal).join(", ")}`);
   say.info(`output goes to ${line.log}`);
-  const noDaemon = cronDaemonProblem();
   if (noDaemon) say.warn(noDaemon);
 }
 
 /** First-run setup's last step: the nightly run, offered with yes as the default. */
-export async function offerSchedule(loaded: Loaded): Promise<void> {
+export async function offerSchedule(session: Session): Promise<void> {
   const yes = await ask(confirm({ ...out, message: `Install the nightly backup in your crontab (${describeSchedule(DEFAULT_SCHEDULE)})?`, initialValue: true }));
-  if (yes) await installSchedule(loaded, DEFAULT_SCHEDULE);
+  if (yes) await installAndTell(session, DEFAULT_SCHEDULE);
   else say.info("no schedule installed; Settings > Schedule, or `tools-backup cron install`, adds it later");
 }
 
 /** Settings > Schedule: status, then install, replace or remove. The crontab is changed only after a choice. */
-export async function scheduleScreen(loaded: Loaded): Promise<void> {
-  const { entry, error } = readEntry();
+export async function scheduleScreen(session: Session): Promise<void> {
+  const { entry, error } = readInstalledEntry();
   if (error) return say.error(error);
   const { last_run } = await readRunStatus(stateDir());
-  const lines = [`Status: ${scheduleLine(loaded)}`];
+  const lines = [`Status: ${scheduleLine(session)}`];
   if (entry) lines.push(`Line: ${entry.text}`);
   if (last_run) lines.push(`Last run (${last_run.cron ? "scheduled" : "by hand"}): ${formatLocal(new Date(last_run.finished_at))}, ${last_run.results.map((r) => `${r.service} ${r.ok ? "ok" : `FAILED (${r.error})`}`).join(", ") || "nothing to do"}`);
   note(lines.join("\n"), "Scheduled backup", out);
@@ -74,7 +61,7 @@ export async function scheduleScreen(loaded: Loaded): Promise<void> {
       ],
     }),
   );
-  if (choice === "default") await installSchedule(loaded, DEFAULT_SCHEDULE);
+  if (choice === "default") await installAndTell(session, DEFAULT_SCHEDULE);
   if (choice === "remove") say.success(uninstallEntry() ? "removed the scheduled backup from your crontab" : "no scheduled backup was installed");
   if (choice === "custom") {
     const schedule = await ask(
@@ -90,6 +77,6 @@ export async function scheduleScreen(loaded: Loaded): Promise<void> {
         },
       }),
     );
-    if (schedule !== undefined) await installSchedule(loaded, validateSchedule(schedule));
+    if (schedule !== undefined) await installAndTell(session, validateSchedule(schedule));
   }
 }

@@ -1,13 +1,15 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { confirm, multiselect, note, select } from "@clack/prompts";
-import type { Loaded } from "../commands/_shared.ts";
+import { confirm, note, select } from "@clack/prompts";
+import type { Session } from "../app/session.ts";
 import { editConfigText, type ConfigEdits } from "../config/edit-config.ts";
 import { currentValues, describeEdits, effectiveEdits } from "../config/edit-summary.ts";
 import { saveConfigText } from "../config/write-config.ts";
 import { loadServices, type Service } from "../config/service-config.ts";
-import { askBackupDir, askWholeNumber } from "./backup-dir.ts";
-import { backupNow } from "./backup-now.ts";
+import { askBackupDir } from "./ask-backup-dir.ts";
+import { askWholeNumber } from "./ask-number.ts";
+import { backupScreen } from "./backup-screen.ts";
+import { chooseServices } from "./choose-services.ts";
 import { ask, out, say } from "./io.ts";
 import { scheduleLine, scheduleScreen } from "./schedule.ts";
 import { count } from "../util/format.ts";
@@ -21,42 +23,37 @@ function shown(text: string, edits: ConfigEdits) {
 }
 
 /** The spec's settings box: what is configured, what is pending, and the schedule. */
-function overview(loaded: Loaded, services: Service[], text: string, edits: ConfigEdits): string {
+function overview(session: Session, services: Service[], text: string, edits: ConfigEdits): string {
   const v = shown(text, edits);
   return [
-    `Backup directory:  ${v.backup_dir}  (${loaded.config.backupDir})`,
+    `Backup directory:  ${v.backup_dir}  (${session.config.backupDir})`,
     `Retention:         ${v.retention_days} days, always the newest ${v.keep_last} per service`,
     `Compression:       ${v.compression}`,
     "Services:",
     ...services.map((s) => `  [${!s.hasData ? "-" : v.services[s.name] ? "x" : " "}] ${s.name}${s.hasData ? "" : "   (no data to back up)"}`),
-    `Schedule:          ${scheduleLine(loaded)}`,
+    `Schedule:          ${scheduleLine(session)}`,
   ].join("\n");
 }
 
-/** A multiselect of every service; those without data are shown but cannot be chosen. */
-async function chooseServices(services: Service[], on: Record<string, boolean>): Promise<Record<string, boolean> | undefined> {
+/** The services' choice as backup.yaml's map: every service with data, on or off. */
+async function pickEnabled(services: Service[], on: Record<string, boolean>): Promise<Record<string, boolean> | undefined> {
   const selectable = services.filter((s) => s.hasData);
-  const chosen = await ask(
-    multiselect({
-      ...out, message: "Services in the scheduled backup (Space to toggle, Enter to keep)", required: false,
-      initialValues: selectable.filter((s) => on[s.name]).map((s) => s.name),
-      options: services.map((s) => ({
-        value: s.name, label: s.name, disabled: !s.hasData,
-        hint: s.hasData ? s.volumes.map((v) => v.name).join(", ") || "its own backup script" : "no data: service.yaml declares no data.volumes",
-      })),
-    }),
-  );
+  const chosen = await chooseServices(services, {
+    message: "Services in the scheduled backup (Space to toggle, Enter to keep)",
+    chosen: selectable.filter((s) => on[s.name]).map((s) => s.name),
+    noData: "no data: service.yaml declares no data.volumes",
+  });
   return chosen && Object.fromEntries(selectable.map((s) => [s.name, chosen.includes(s.name)]));
 }
 
 /**
  * Settings: edits collect in memory and are written to backup.yaml only after their summary is
  * confirmed; the edit keeps the user's comments and order, and the file is written atomically
- * and loaded again. Backing up and the schedule act at once and use the saved file.
+ * and session again. Backing up and the schedule act at once and use the saved file.
  */
-export async function settingsScreen(loaded: Loaded): Promise<Loaded> {
-  let current = loaded;
-  const file = loaded.config.file;
+export async function settingsScreen(session: Session): Promise<Session> {
+  let current = session;
+  const file = session.config.file;
   let text = await readFile(file, "utf8");
   let edits: ConfigEdits = {};
   let last: Action = "backup_dir";
@@ -100,9 +97,9 @@ export async function settingsScreen(loaded: Loaded): Promise<Loaded> {
       const c = await ask(select({ ...out, message: "Compression", initialValue: v.compression, options: [{ value: "zstd" as const, hint: "fast and small" }, { value: "gzip" as const, hint: "for machines whose tar has no zstd" }] }));
       if (c !== undefined) edits.compression = c;
     } else if (choice === "services") {
-      const chosen = await chooseServices(services, v.services);
+      const chosen = await pickEnabled(services, v.services);
       if (chosen) edits.services = { ...edits.services, ...chosen };
-    } else if (choice === "backup") await backupNow(current);
+    } else if (choice === "backup") await backupScreen(current);
     else if (choice === "schedule") await scheduleScreen(current);
     else if (choice === "save") {
       note(pending.join("\n"), `Changes to ${file}`, out);

@@ -1,16 +1,17 @@
 import os from "node:os";
 import path from "node:path";
-import { confirm, multiselect, note, select } from "@clack/prompts";
-import type { Loaded } from "../commands/_shared.ts";
+import { confirm, note, select } from "@clack/prompts";
 import { DEFAULTS } from "../config/backup-config.ts";
 import { newConfigText, saveConfigText } from "../config/write-config.ts";
 import { locateRoot } from "../config/locate.ts";
 import { loadServices } from "../config/service-config.ts";
-import { askBackupDir, askWholeNumber } from "./backup-dir.ts";
+import { askBackupDir } from "./ask-backup-dir.ts";
+import { askWholeNumber } from "./ask-number.ts";
+import { chooseServices } from "./choose-services.ts";
 import { suggestBackupDir } from "./cloud-folders.ts";
 import { ask, out, say } from "./io.ts";
 import { offerSchedule } from "./schedule.ts";
-import type { ConfigArgs } from "./session.ts";
+import type { ConfigArgs, Session } from "../app/session.ts";
 
 function cancelled(): undefined {
   say.info("setup cancelled: backup.yaml was not written");
@@ -21,7 +22,7 @@ function cancelled(): undefined {
  * No backup.yaml yet: where it lives, backup_dir, retention, which services (default none),
  * a summary, and only then the file; finally the offer of the nightly schedule.
  */
-export async function firstRunSetup(args: ConfigArgs, xdgFile: string): Promise<Loaded | undefined> {
+export async function firstRunSetup(args: ConfigArgs, xdgFile: string): Promise<Session | undefined> {
   const root = locateRoot(args, undefined);
   const services = loadServices(root); // no services/ here: its UsageError says where it looked
   say.info(`First-run setup: no backup.yaml found yet. Services are read from ${path.join(root, "services")}.`);
@@ -46,15 +47,11 @@ export async function firstRunSetup(args: ConfigArgs, xdgFile: string): Promise<
 
   let enabled: string[] = [];
   if (services.some((s) => s.hasData)) {
-    const chosen = await ask(
-      multiselect({
-        ...out, message: "Which services should the scheduled backup include? (Space to toggle, Enter to go on)", required: false, initialValues: [],
-        options: services.map((s) => ({
-          value: s.name, label: s.name, disabled: !s.hasData,
-          hint: s.hasData ? s.volumes.map((v) => v.name).join(", ") || "its own backup script" : "no data declared in service.yaml",
-        })),
-      }),
-    );
+    const chosen = await chooseServices(services, {
+      message: "Which services should the scheduled backup include? (Space to toggle, Enter to go on)",
+      chosen: [],
+      noData: "no data declared in service.yaml",
+    });
     if (chosen === undefined) return cancelled();
     enabled = chosen;
   } else say.warn(`no service in ${path.join(root, "services")} declares data (data.volumes), so there is nothing to enable yet`);
@@ -72,8 +69,8 @@ export async function firstRunSetup(args: ConfigArgs, xdgFile: string): Promise<
   if (!write) return cancelled();
   const config = await saveConfigText(file, text);
   say.success(`wrote ${file}`);
-  const loaded = { config, root };
-  if (enabled.length > 0) await offerSchedule(loaded);
+  const session = { config, root };
+  if (enabled.length > 0) await offerSchedule(session);
   else say.info("enable services in Settings, then install the schedule there");
-  return loaded;
+  return session;
 }

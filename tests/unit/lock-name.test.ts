@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { volumeLockName } from "../../src/engine/lock.ts";
+import { volumeLockName } from "../../src/app/lock.ts";
 
 /** What Docker (and service.yaml) accepts as a volume name. */
 const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;

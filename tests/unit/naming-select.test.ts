@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { archiveName, backupId, dateOfStamp, manifestName, parseArchiveName, parseId, safeHost, stampOf } from "../../src/archive/naming.ts";
-import { selectBackup, selectUndo } from "../../src/engine/select-backup.ts";
-import type { Backup } from "../../src/engine/catalog.ts";
+import { selectBackup, selectUndo } from "../../src/app/select-backup.ts";
+import type { Backup } from "../../src/app/catalog.ts";
 import { OperationError, UsageError } from "../../src/util/errors.ts";
 
 describe("naming", () => {

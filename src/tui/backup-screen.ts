@@ -1,23 +1,21 @@
 import { select } from "@clack/prompts";
-import type { Loaded } from "../commands/_shared.ts";
+import { runContext, type Session } from "../app/session.ts";
 import { loadServices } from "../config/service-config.ts";
-import { runBackups } from "../engine/run-backups.ts";
-import { recordRun } from "../engine/run-status.ts";
-import { formatBytes, formatDuration } from "../util/format.ts";
+import { backUpNow } from "../app/backup-now.ts";
 import { ask, out, say } from "./io.ts";
 import { tuiReporter } from "./progress.ts";
-import { tuiContext } from "./session.ts";
+import { interrupt } from "../terminal/interrupt.ts";
 
 /** Not a valid service name (those start with a letter or digit), so it cannot collide with one. */
 const ALL = "*all";
 
 /**
  * Pick one service (enabled or not: a one-off backup is always allowed) or all enabled ones,
- * then the same runBackups + recordRun as `tools-backup backup`, with live progress.
+ * then the same backUpNow as `tools-backup backup`, with live progress.
  */
-export async function backupNow(loaded: Loaded): Promise<void> {
-  const services = loadServices(loaded.root);
-  const on = (name: string) => loaded.config.services[name] === true;
+export async function backupScreen(session: Session): Promise<void> {
+  const services = loadServices(session.root);
+  const on = (name: string) => session.config.services[name] === true;
   const enabled = services.filter((s) => s.hasData && on(s.name));
   const choice = await ask(
     select({
@@ -34,17 +32,10 @@ export async function backupNow(loaded: Loaded): Promise<void> {
   if (choice === undefined) return;
   const chosen = choice === ALL ? enabled : services.filter((s) => s.name === choice);
   const reporter = tuiReporter();
-  const ctx = tuiContext(loaded, reporter);
-  let run;
+  const ctx = runContext(session, reporter, interrupt.signal);
   try {
-    run = await runBackups(ctx, chosen, "manual", { wait: false });
+    await backUpNow(ctx, chosen, { kind: "manual", wait: false, cron: false, downWord: "containers down" }, say);
   } finally {
     reporter.end();
   }
-  await recordRun(ctx.stateDir, run, false);
-  for (const r of run.results) {
-    if (r.ok) say.success(`${r.service}: ${r.file} (${formatBytes(r.bytes)}, ${formatDuration(r.durationMs)}, containers down ${formatDuration(r.downtimeMs)})`);
-    else say.error(`${r.service}: ${r.error}`);
-  }
-  for (const id of run.pruned) say.info(`retention: removed ${id}`);
 }

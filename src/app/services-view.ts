@@ -33,7 +33,7 @@ export interface Described {
  */
 export async function describeServices(config: BackupConfig, services: Service[]): Promise<Described> {
   const { backups, backupDirProblem, unreadable } = await readCatalogOrProblem(config.backupDir);
-  // The engine is asked why only once a question failed: when it answers, that costs no call.
+  // Docker is asked why only once a question failed: when it answers, that costs no call.
   let problem: Promise<string> | undefined;
   const exists = async (name: string) => {
     if (problem) return null;

@@ -1,32 +1,23 @@
 import { join } from "node:path";
-import { access, constants } from "node:fs/promises";
 import type { Service } from "../config/service-config.ts";
-import { OperationError, messageOf, systemErrorText } from "../util/errors.ts";
+import { OperationError } from "../util/errors.ts";
 import { checkDaemon, volumeExists } from "../docker/daemon.ts";
 import { createHelper, removeStaleHelpers } from "../docker/helper-container.ts";
 import { localEngineSocket } from "../docker/api/index.ts";
 import { refuseIfUnfinished } from "./unfinished-restore.ts";
 import { volumesTar, type VolumeStats } from "../docker/volume-stream.ts";
 import { writeArchive } from "../archive/writer.ts";
-import { archiveName, backupId, manifestName, type BackupKind, type Compression } from "../archive/naming.ts";
-import { finishInterruptedPublish, publishBackup } from "../archive/publish.ts";
-import { MANIFEST_FORMAT, type Manifest } from "../archive/manifest.ts";
-import { ensurePrivateDir, pathExists, tempPathFor } from "../util/fs-safe.ts";
+import { archiveName, type BackupKind } from "../archive/naming.ts";
+import { finishInterruptedPublish } from "../archive/publish.ts";
+import { MANIFEST_FORMAT } from "../archive/manifest.ts";
 import { VERSION } from "../util/version.ts";
 import { planContainers, startAll, startOrder, stopAll, type ContainerPlan } from "./containers.ts";
 import { clearJournal, writeJournal } from "./journal.ts";
 import { recoverInterrupted } from "./recover.ts";
-import { requireBackupDir } from "./backup-dir.ts";
-import { scriptBackup } from "./lifecycle.ts";
+import { freeName, prepareFolder, saveBackup, type BackupResult } from "./backup-files.ts";
+import { customBackup } from "./backup-script.ts";
 import { readCatalog, type Backup } from "./catalog.ts";
 import type { ProgressOf, RunContext } from "./context.ts";
-
-export interface BackupResult {
-  service: string;
-  manifest: Manifest;
-  file: string;
-  manifestFile: string;
-}
 
 /**
  * Stop the declared containers, stream every volume into one archive, start them again.
@@ -135,7 +126,7 @@ export function containerWarnings(service: string, plan: ContainerPlan): string[
 /**
  * The questions for Docker that must be answered before the stop, asked at once. Each docker
  * CLI call costs 40-50 ms of CPU, so whatever can wait is asked later, beside Docker's own
- * waits: the engine's endpoint while the containers stop, stale helpers while they start.
+ * waits: Docker's endpoint while the containers stop, stale helpers while they start.
  */
 export async function askBeforeStop(names: string[], volumes: Service["volumes"]) {
   const [daemon, answers] = await Promise.allSettled([checkDaemon(), Promise.all([Promise.all(names.map(volumeExists)), planContainers(volumes)])]);
@@ -155,51 +146,4 @@ async function previousSize(backupDir: string, service: string): Promise<number 
   const last = backups.find((b) => !b.manifest.custom_script && b.manifest.volumes.length > 0);
   // The stream also carries a 512-byte tar header per entry.
   return last?.manifest.volumes.reduce((n, v) => n + v.bytes + v.entries * 512, 0);
-}
-
-/** The manifest's final name is given last: its presence is what makes the archive a listed backup. */
-async function saveBackup(folder: string, tmpArchive: string, manifest: Manifest): Promise<BackupResult> {
-  try {
-    return { service: manifest.service, manifest, ...(await publishBackup(folder, tmpArchive, manifest)) };
-  } catch (e) {
-    throw new OperationError(`could not save the backup ${manifest.id} in ${folder} (${systemErrorText(e)}); nothing was kept`);
-  }
-}
-
-async function customBackup(
-  ctx: RunContext, service: Service, what: { kind: BackupKind; restoring?: string }, folder: string, started: number,
-): Promise<BackupResult> {
-  const { id, created } = await freeName(folder, service.name, ctx.host, ctx.config.compression);
-  ctx.reporter.step(service.name, `running ${service.lifecycle.backup}`);
-  const written = await scriptBackup(ctx, service, tempPathFor(join(folder, archiveName(id, ctx.config.compression))));
-  return saveBackup(folder, written.file, {
-    format: MANIFEST_FORMAT, id, service: service.name, host: ctx.host, created_at: created.toISOString(),
-    kind: what.kind, tool_version: VERSION,
-    volumes: [], archive: { file: archiveName(id, ctx.config.compression), bytes: written.bytes, sha256: written.sha256, compression: ctx.config.compression },
-    duration_ms: Date.now() - started, downtime_ms: 0, containers_stopped: [], warnings: [], custom_script: true,
-    restoring: what.restoring,
-  });
-}
-
-/** Checked before any container is stopped: a backup that cannot be written must not cost downtime. */
-export async function prepareFolder(backupDir: string, service: string): Promise<string> {
-  await requireBackupDir(backupDir);
-  const folder = join(backupDir, service);
-  try {
-    await ensurePrivateDir(folder);
-    await access(folder, constants.W_OK);
-  } catch (e) {
-    throw new OperationError(`cannot write to ${folder}: ${messageOf(e)}`);
-  }
-  return folder;
-}
-
-/** Ids have one-second resolution; a second backup within the same second takes the next one. */
-export async function freeName(folder: string, service: string, host: string, compression: Compression) {
-  for (let t = Math.floor(Date.now() / 1000) * 1000; ; t += 1000) {
-    const id = backupId(service, new Date(t), host);
-    if (!(await pathExists(join(folder, archiveName(id, compression)))) && !(await pathExists(join(folder, manifestName(id))))) {
-      return { id, created: new Date(Math.max(t, Date.now())) };
-    }
-  }
 }

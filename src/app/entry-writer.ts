@@ -1,63 +1,8 @@
 import fs from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
-import { basename, dirname, join, posix } from "node:path";
+import { dirname, join, posix } from "node:path";
 import type { TarHeader } from "../archive/tar-header.ts";
-import { restoreEntryCheck } from "../archive/restore-rules.ts";
 import { OperationError, messageOf, systemErrorText } from "../util/errors.ts";
-import { DIR_MODE, pathExists } from "../util/fs-safe.ts";
-import type { Backup } from "./catalog.ts";
-import { isUnder, nothingAt, readEntries, requireOwnArchive, requireVolume } from "./contents.ts";
-
-export interface ExtractResult {
-  /** Where the file or folder was written: DIR/<its name>. */
-  target: string;
-  files: number;
-  bytes: number;
-  /** Device nodes, FIFOs and unknown entries: not made in a host folder. */
-  skipped: string[];
-}
-
-/**
- * Writes one file or folder of a backup (`path`, `<volume>/<path>`) into `toDir` as
- * `toDir/<its name>`, never into a volume. Nothing there is overwritten: the name must be free.
- * The archive is checked against its manifest as it is read; on any failure what was written goes.
- */
-export async function extractPath(
-  backup: Backup, path: string, toDir: string, signal?: AbortSignal,
-): Promise<ExtractResult> {
-  requireOwnArchive(backup);
-  requireVolume(backup, path);
-  const target = join(toDir, basename(path));
-  await mkdir(toDir, { recursive: true, mode: DIR_MODE }).catch((e) => {
-    throw new OperationError(`cannot create ${toDir}: ${systemErrorText(e)}`);
-  });
-  if (await pathExists(target)) {
-    const hint = "give --to an empty or new folder";
-    throw new OperationError(`${target} already exists; nothing of yours is overwritten: ${hint}`);
-  }
-  const writer = new EntryWriter(path, target, toDir);
-  const check = restoreEntryCheck(backup.manifest);
-  try {
-    await readEntries(backup, {
-      signal,
-      onEntry(entry, volume) {
-        check(entry, volume);
-        if (isUnder(entry.name, path)) writer.entry(entry);
-      },
-      onData: (data) => writer.data(data),
-    });
-    if (writer.failure) throw writer.failure;
-    if (!writer.matched) throw nothingAt(backup, path);
-    writer.finishDirs();
-  } catch (e) {
-    writer.close();
-    // Only what this run made: a name taken meanwhile by someone else is theirs.
-    if (writer.matched) await rm(target, { recursive: true, force: true });
-    // A write that failed is the cause; the pipeline reports it as an unreadable archive.
-    throw writer.failure ?? e;
-  }
-  return { target, files: writer.files, bytes: writer.bytes, skipped: writer.skipped };
-}
+import { DIR_MODE } from "../util/fs-safe.ts";
 
 const AS_ROOT = process.getuid?.() === 0;
 /** Ownership and setuid/setgid bits only for root, as tar does; anyone else keeps the permission bits. */
@@ -70,7 +15,7 @@ const CREATE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXC
  * `target` is reached; the archive's own checks have already refused "..", absolute names and
  * entries under a symlink. Folders get their mode and times last, once their content is in.
  */
-class EntryWriter {
+export class EntryWriter {
   files = 0;
   bytes = 0;
   /** Whether an entry was selected and `target` made for it. */

@@ -19,8 +19,6 @@ export interface ProgressOf {
   estimate?: boolean;
 }
 
-export const silentReporter: Reporter = { step() {}, warn() {}, progress() {} };
-
 export interface RunContext {
   config: BackupConfig;
   root: string;
@@ -57,7 +55,7 @@ export function stopTimeout(env = process.env): number {
   return seconds;
 }
 
-/** How the engine waits for another run's lock, told through the reporter. */
+/** How a use case waits for another run's lock, told through the reporter. */
 export function lockOptions(ctx: RunContext, service: string, wait: boolean) {
   return {
     wait,

@@ -3,7 +3,7 @@ import { logger } from "./log.ts";
 
 /**
  * SIGINT/SIGTERM (and SIGHUP, for a dropped ssh session) abort the running operation instead
- * of killing the process, so that the engine's cleanup (starting containers, removing
+ * of killing the process, so that the use case's cleanup (starting containers, removing
  * temporary files) always runs first.
  */
 export const interrupt = new AbortController();

@@ -1,14 +1,11 @@
-import { stat } from "node:fs/promises";
 import type { Service } from "../config/service-config.ts";
-import { OperationError, messageOf } from "../util/errors.ts";
+import { OperationError } from "../util/errors.ts";
 import { checkDaemon, createVolume, volumeExists } from "../docker/daemon.ts";
 import { replaceVolumes } from "../docker/volume-restore.ts";
 import { armEmptying, type Emptier } from "../docker/emptier.ts";
 import { removeStaleHelpers } from "../docker/helper-container.ts";
 import { localEngineSocket } from "../docker/api/index.ts";
-import { verifyArchive } from "../archive/verify.ts";
-import { restoreEntryCheck } from "../archive/restore-rules.ts";
-import { backupService, prepareFolder, type BackupResult } from "./backup.ts";
+import { prepareFolder, type BackupResult } from "./backup-files.ts";
 import type { Backup } from "./catalog.ts";
 import { restoreUsers, startAll, startOrder, stopAll, type RestoreUsers } from "./containers.ts";
 import { clearJournal, writeJournal } from "./journal.ts";
@@ -17,30 +14,8 @@ import type { RunContext } from "./context.ts";
 import { runScript } from "./lifecycle.ts";
 import { clearUnfinished, markUnfinished, readUnfinished } from "./unfinished-restore.ts";
 import { nothingToSave } from "./restore-plan.ts";
-
-/** Refuses, before anything is touched, an archive that is damaged or not this service's. */
-export async function checkRestorable(ctx: RunContext, service: Service, backup: Backup): Promise<void> {
-  if (service.lifecycle.backup && !service.lifecycle.restore) {
-    throw new OperationError(`${service.name} is backed up by its own script (lifecycle.backup) but has no lifecycle.restore, so tools-backup cannot restore it`);
-  }
-  if (backup.manifest.service !== service.name) throw new OperationError(`${backup.id} is a backup of ${backup.manifest.service}, not ${service.name}`);
-  if (!service.lifecycle.restore) {
-    const declared = service.volumes.map((v) => v.name).sort();
-    const archived = backup.manifest.volumes.map((v) => v.name).sort();
-    if (declared.join("\0") !== archived.join("\0")) {
-      throw new OperationError(`${backup.id} holds volumes ${archived.join(", ")} but ${service.name} declares ${declared.join(", ")}; refusing a partial or foreign restore`);
-    }
-  }
-  ctx.reporter.step(service.name, `verifying ${backup.file}`);
-  const t0 = Date.now();
-  const result = await verifyArchive(backup.file, backup.manifest, {
-    signal: ctx.signal,
-    onEntry: restoreEntryCheck(backup.manifest),
-    keepCached: true,
-    onBytes: (n) => ctx.reporter.progress(service.name, n, Date.now() - t0, { verb: "verifying", total: backup.bytes }),
-  });
-  if (!result.ok) throw new OperationError(`${backup.file} cannot be restored: ${result.problems.join("; ")}`);
-}
+import { stillThere } from "./restore-check.ts";
+import { rollBack, safetyBackup } from "./safety-backup.ts";
 
 export interface RestoreResult {
   safety?: BackupResult;
@@ -60,7 +35,7 @@ export async function restoreService(
 ): Promise<RestoreResult> {
   await checkDaemon();
   const volumes = service.lifecycle.restore ? [] : service.volumes.map((v) => v.name);
-  // The engine's endpoint is found now, or the extraction would ask for it during the downtime.
+  // Docker's endpoint is found now, or the extraction would ask for it during the downtime.
   const [exist] = await Promise.all([Promise.all(volumes.map(volumeExists)), removeStaleHelpers(), recoverInterrupted(ctx, service.name), localEngineSocket()]);
   // Armed before the stop (normally already, by the plan), so that emptying the volumes costs no
   // downtime; later when a volume is still to be created (`docker run -v` would create it unannounced).
@@ -89,16 +64,6 @@ export async function restoreService(
   }
 }
 
-/**
- * The archive was verified before the summary and the typed RESTORE; a backup's retention may
- * have removed it since (while the user read, or this run waited for the lock).
- */
-async function stillThere(backup: Backup): Promise<void> {
-  const size = await stat(backup.file).then((s) => s.size, () => undefined);
-  if (size !== backup.bytes) {
-    throw new OperationError(`${backup.file} was removed or changed after it was verified; nothing was changed`);
-  }
-}
 
 /** From the journal on: the stop, the safety backup, the replacement, the start. */
 async function replaceData(
@@ -153,53 +118,6 @@ async function replaceData(
   }
   if (failures.length > 0) throw new OperationError(`${service.name} was restored, but ${failures.join("; ")}`);
   return { safety, restarted: startOrder(stopped, users.order) };
-}
-
-/** A failed safety backup ends the restore before anything was replaced, and says so. */
-async function safetyBackup(ctx: RunContext, service: Service, restoring: string): Promise<BackupResult> {
-  try {
-    return await backupService(ctx, service, "pre-restore", restoring);
-  } catch (e) {
-    if (ctx.signal.aborted) throw e;
-    throw new OperationError(`the safety backup of the current data failed (${messageOf(e)}); nothing was replaced: ${service.name} has its data as before`);
-  }
-}
-
-interface Attempt {
-  started_at: string;
-  restoring: string;
-  safety?: BackupResult;
-  /** No safety backup because every volume was created by this restore. */
-  fresh?: boolean;
-  /** What may be partly written, for the messages. */
-  target: string;
-  /** Writes the safety backup back; not abortable: a second Ctrl-C must not leave it half done. */
-  putBack(safety: BackupResult): Promise<unknown>;
-}
-
-/** True when the safety backup was put back: the data is as this restore found it. */
-async function rollBack(ctx: RunContext, service: Service, attempt: Attempt, cause: unknown): Promise<boolean> {
-  const why = ctx.signal.aborted ? "the restore was interrupted" : `the restore failed (${messageOf(cause)})`;
-  const { safety } = attempt;
-  const unfinished = (what: string) =>
-    markUnfinished(ctx.stateDir, { service: service.name, started_at: attempt.started_at, restoring: attempt.restoring, safety_backup: safety?.manifest.id, why: what });
-  if (!safety) {
-    const none = attempt.fresh ? "the volumes did not exist before this restore" : "--no-safety-backup";
-    const partly = `so ${attempt.target} may be partly written`;
-    ctx.reporter.warn(service.name, `${why}; there is no safety backup (${none}), ${partly}`);
-    await unfinished(`${why}, with no safety backup`);
-    return false;
-  }
-  ctx.reporter.warn(service.name, `${why}; putting back the data from before the restore (${safety.file})`);
-  try {
-    await attempt.putBack(safety);
-    ctx.reporter.warn(service.name, `rolled back: ${service.name} has its previous data again; the safety backup stays at ${safety.file}`);
-    return true;
-  } catch (e) {
-    ctx.reporter.warn(service.name, `ROLLBACK FAILED (${messageOf(e)}), so ${attempt.target} may be partly written: restore by hand with tools-backup restore ${service.name} --from ${safety.manifest.id}`);
-    await unfinished(`${why}, and putting the safety backup back failed too`);
-    return false;
-  }
 }
 
 /** lifecycle.restore reads BACKUP_FILE itself; a failure runs it again on the safety backup. */

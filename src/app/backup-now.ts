@@ -1,0 +1,49 @@
+import type { BackupKind } from "../archive/naming.ts";
+import type { EnabledServices } from "../config/enabled-services.ts";
+import type { Service } from "../config/service-config.ts";
+import { formatBytes, formatDuration } from "../util/format.ts";
+import type { RunContext } from "./context.ts";
+import { failedOutcome, runBackups, type BackupRun } from "./run-backups.ts";
+import { recordRun } from "./run-status.ts";
+
+export interface BackupNowOptions {
+  kind: BackupKind;
+  wait: boolean;
+  /** The scheduled run: recorded as such for `status`. */
+  cron: boolean;
+  /** Enabled entries that could not be loaded: each counts as a failed backup. */
+  broken?: EnabledServices["broken"];
+  /** How a success line names the downtime ("down", "containers down"). */
+  downWord: string;
+}
+
+/** Where a run's outcome is told: each service's success or failure, and what retention removed. */
+export interface RunTeller {
+  success(message: string): void;
+  error(message: string): void;
+  info(message: string): void;
+}
+
+/**
+ * A backup run as both front ends start it: the backups, recorded for `status`, then told line
+ * by line. Returns the run and, when a backup failed, the summary to fail with.
+ */
+export async function backUpNow(ctx: RunContext, services: Service[], opts: BackupNowOptions, tell: RunTeller) {
+  const run = await runBackups(ctx, services, opts.kind, { wait: opts.wait });
+  // Recorded like any failed backup, so that `status` shows what keeps a service from its backups.
+  run.results.push(...(opts.broken ?? []).map((b) => failedOutcome(b.service, b.error)));
+  await recordRun(ctx.stateDir, run, opts.cron);
+  return { run, failure: tellRun(run, tell, opts.downWord) };
+}
+
+function tellRun(run: BackupRun, tell: RunTeller, downWord: string): string | undefined {
+  for (const r of run.results) {
+    const took = `${formatBytes(r.bytes)}, ${formatDuration(r.durationMs)}, ${downWord} ${formatDuration(r.downtimeMs)}`;
+    if (r.ok) tell.success(`${r.service}: ${r.file} (${took})`);
+    else tell.error(`${r.service}: ${r.error}`);
+  }
+  for (const id of run.pruned) tell.info(`retention: removed ${id}`);
+  const failed = run.results.filter((r) => !r.ok);
+  if (failed.length === 0) return undefined;
+  return `${failed.length} of ${run.results.length} backups failed: ${failed.map((f) => f.service).join(", ")}`;
+}

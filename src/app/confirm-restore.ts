@@ -1,0 +1,62 @@
+import type { Service } from "../config/service-config.ts";
+import { checkDaemon } from "../docker/daemon.ts";
+import type { Backup } from "./catalog.ts";
+import { lockOptions, type RunContext } from "./context.ts";
+import { withServiceLock } from "./lock.ts";
+import { planRestore } from "./restore-plan.ts";
+import { restoreService, type RestoreResult } from "./restore.ts";
+import { checkRestorable } from "./restore-check.ts";
+import { describeRestore } from "./restore-summary.ts";
+
+export interface RestoreOptions {
+  safetyBackup: boolean;
+  /** Queue behind a running backup or restore of the service instead of failing. */
+  wait: boolean;
+  /** Skip the typed confirmation (`--yes`). */
+  yes?: boolean;
+  /** Show the plan and run the checks only. */
+  dryRun?: boolean;
+}
+
+/** How a front end shows the summary, asks for the typed confirmation and tells the outcome. */
+export interface RestorePrompts {
+  show(summary: string): void;
+  confirm(message: string): Promise<boolean>;
+  success(message: string): void;
+  info(message: string): void;
+}
+
+/**
+ * The one restore sequence, for the command and the wizard: plan and verification, summary,
+ * typed RESTORE (anything else: false, nothing changed), then restoreService under the
+ * service's lock. A damaged archive is refused before the summary: nobody is asked to confirm
+ * a restore that would fail.
+ */
+export async function confirmAndRestore(
+  ctx: RunContext, service: Service, backup: Backup, opts: RestoreOptions, ui: RestorePrompts,
+): Promise<boolean> {
+  await checkDaemon();
+  // Verified while the plan is gathered (and the emptying armed), both only read.
+  const verified = checkRestorable(ctx, service, backup);
+  verified.catch(() => undefined); // awaited below; a failure must not count as unhandled first
+  const plan = await planRestore(service, backup, { arm: !opts.dryRun });
+  let result: RestoreResult;
+  try {
+    await verified;
+    ui.show(describeRestore(plan, opts.safetyBackup));
+    if (opts.dryRun) {
+      ui.success(`dry run: ${backup.id} passed every check; nothing was changed`);
+      return true;
+    }
+    if (!opts.yes && !(await ui.confirm(`This replaces ALL current data of ${service.name}.`))) return false;
+    result = await withServiceLock(ctx.stateDir, service, lockOptions(ctx, service.name, opts.wait), () =>
+      restoreService(ctx, service, backup, { safetyBackup: opts.safetyBackup, verified, emptier: plan.emptier }),
+    );
+  } finally {
+    // Declined, refused or done: its container ends, having touched nothing unless told to.
+    await plan.emptier?.close();
+  }
+  ui.success(`${service.name} restored from ${backup.id}${result.restarted.length ? `; started ${result.restarted.join(", ")}` : ""}`);
+  if (result.safety) ui.info(`the data from before the restore is kept as ${result.safety.manifest.id} (${result.safety.file})`);
+  return true;
+}

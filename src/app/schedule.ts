@@ -1,0 +1,28 @@
+import { join } from "node:path";
+import { cronDaemonProblem } from "../cron/daemon.ts";
+import { buildCronLine, installEntry, installedEntry, type InstalledEntry } from "../cron/entry.ts";
+import { messageOf } from "../util/errors.ts";
+import { ensurePrivateDir } from "../util/fs-safe.ts";
+import { stateDir } from "./context.ts";
+import type { Session } from "./session.ts";
+
+/**
+ * Adds (or replaces) the scheduled backup of this session's backup.yaml, its output logged in
+ * the state folder. Also says when no cron daemon would run it, for the front end to warn.
+ */
+export async function installSchedule(session: Session, schedule: string) {
+  const state = stateDir();
+  await ensurePrivateDir(state);
+  const line = buildCronLine(schedule, session.config.file, session.root, join(state, "cron.log"));
+  const { replaced } = installEntry(line);
+  return { replaced, line, noDaemon: cronDaemonProblem() };
+}
+
+/** The crontab entry, or why it cannot be read (no crontab on the machine): never a failure. */
+export function readInstalledEntry(): { entry?: InstalledEntry; error?: string } {
+  try {
+    return { entry: installedEntry() };
+  } catch (e) {
+    return { error: messageOf(e) };
+  }
+}
