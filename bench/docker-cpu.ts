@@ -20,7 +20,10 @@ function daemonTicks(): Map<number, number> {
       if (!DAEMONS.has(stat.slice(stat.indexOf("(") + 1, close))) continue;
       const f = stat.slice(close + 2).split(" ");
       // utime, stime, cutime, cstime are fields 14-17 of stat; f[0] is field 3.
-      ticks.set(Number(entry), [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]), 0));
+      ticks.set(
+        Number(entry),
+        [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]), 0),
+      );
     } catch {
       // gone between readdir and read
     }

@@ -47,7 +47,22 @@ export async function mountpoint(volume: string): Promise<string> {
 export async function runApp(volume: string): Promise<string> {
   const name = uniqueName("app");
   containers.add(name);
-  await docker(["run", "-d", "--init", "--pull", "never", "--network", "none", "--name", name, "-v", `${volume}:/data`, IMAGE, "sleep", "1000000"]);
+  await docker([
+    "run",
+    "-d",
+    "--init",
+    "--pull",
+    "never",
+    "--network",
+    "none",
+    "--name",
+    name,
+    "-v",
+    `${volume}:/data`,
+    IMAGE,
+    "sleep",
+    "1000000",
+  ]);
   return name;
 }
 
@@ -55,7 +70,19 @@ export async function runApp(volume: string): Promise<string> {
 export async function createHelper(volume: string): Promise<string> {
   const name = uniqueName("helper");
   containers.add(name);
-  await docker(["create", "--pull", "never", "--network", "none", "--name", name, "-v", `${volume}:/v/${volume}`, IMAGE, "true"]);
+  await docker([
+    "create",
+    "--pull",
+    "never",
+    "--network",
+    "none",
+    "--name",
+    name,
+    "-v",
+    `${volume}:/v/${volume}`,
+    IMAGE,
+    "true",
+  ]);
   return name;
 }
 

@@ -22,7 +22,15 @@ export function watchDowntime(container: string): DowntimeWatch {
   // The engine may round --since down to the second: drop anything older than the watch itself.
   const sinceNano = BigInt(sinceMs) * 1_000_000n;
   const { child, done } = start("docker", [
-    "events", "--since", since, "--filter", `container=${container}`, "--filter", "type=container", "--format", "{{json .}}",
+    "events",
+    "--since",
+    since,
+    "--filter",
+    `container=${container}`,
+    "--filter",
+    "type=container",
+    "--format",
+    "{{json .}}",
   ]);
   const events: Event[] = [];
   let buffered = "";
@@ -33,7 +41,8 @@ export function watchDowntime(container: string): DowntimeWatch {
     for (const line of lines.filter(Boolean)) {
       const e = JSON.parse(line) as { Action?: string; status?: string; timeNano?: number | string };
       const action = e.Action ?? e.status ?? "";
-      if ((action === "die" || action === "start") && e.timeNano !== undefined && BigInt(e.timeNano) >= sinceNano) events.push({ action, nano: BigInt(e.timeNano) });
+      if ((action === "die" || action === "start") && e.timeNano !== undefined && BigInt(e.timeNano) >= sinceNano)
+        events.push({ action, nano: BigInt(e.timeNano) });
     }
   });
 

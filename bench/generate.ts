@@ -67,7 +67,11 @@ function smallPlan(spec: ShapeSpec): FilePlan[] {
     const leaf = Math.floor(j / 100);
     const dir = `d${Math.floor(leaf / 100)}/d${Math.floor(leaf / 10) % 10}/d${leaf % 10}`;
     const random = j % 2 === 0;
-    return { path: `${dir}/f${String(j).padStart(6, "0")}.${random ? "bin" : "txt"}`, size: rnd.int(KiB, 8 * KiB), random };
+    return {
+      path: `${dir}/f${String(j).padStart(6, "0")}.${random ? "bin" : "txt"}`,
+      size: rnd.int(KiB, 8 * KiB),
+      random,
+    };
   });
 }
 
@@ -87,7 +91,9 @@ export async function generate(spec: ShapeSpec, helper: string, volume: string):
   // EPIPE when docker cp exits early is reported through `failed` below, with docker's message.
   stdin.on("error", () => undefined);
   // A docker cp that died early must surface as its own error, not as a stuck write.
-  const failed = done.then((r) => (r.code === 0 ? undefined : new Error(`docker cp into ${volume} failed: ${r.stderr.trim()}`)));
+  const failed = done.then((r) =>
+    r.code === 0 ? undefined : new Error(`docker cp into ${volume} failed: ${r.stderr.trim()}`),
+  );
   const plans = planFiles(spec);
   const madeDirs = new Set<string>();
   let bytes = 0;

@@ -13,7 +13,9 @@ import type { Sample } from "./stats.ts";
 export async function measureDockerCpOut(ctx: ShapeCtx): Promise<Sample> {
   const devNull = fs.openSync("/dev/null", "w");
   try {
-    const [r, dockerCpuMs] = await withDockerCpu(() => runMeasuredOk("docker", ["cp", `${ctx.helper}:/v/${ctx.volume}`, "-"], { stdout: devNull }));
+    const [r, dockerCpuMs] = await withDockerCpu(() =>
+      runMeasuredOk("docker", ["cp", `${ctx.helper}:/v/${ctx.volume}`, "-"], { stdout: devNull }),
+    );
     return { wallMs: r.wallMs, cpuMs: r.cpuMs, dockerCpuMs };
   } finally {
     fs.closeSync(devNull);
@@ -29,7 +31,9 @@ export async function measureDockerCpZstd(ctx: ShapeCtx): Promise<Sample> {
   const file = path.join(ctx.work, "limit.tar.zst");
   const script = 'set -o pipefail; docker cp "$1" - | zstd -1 -T0 -q -f -o "$2"';
   try {
-    const [r, dockerCpuMs] = await withDockerCpu(() => runMeasuredOk("bash", ["-c", script, "bash", `${ctx.helper}:/v/${ctx.volume}`, file]));
+    const [r, dockerCpuMs] = await withDockerCpu(() =>
+      runMeasuredOk("bash", ["-c", script, "bash", `${ctx.helper}:/v/${ctx.volume}`, file]),
+    );
     return { wallMs: r.wallMs, cpuMs: r.cpuMs, dockerCpuMs, archiveBytes: fs.statSync(file).size };
   } finally {
     fs.rmSync(file, { force: true });
@@ -42,6 +46,11 @@ export async function measureDockerCpZstd(ctx: ShapeCtx): Promise<Sample> {
  * through cat makes it read every byte, which is what a floor must do.
  */
 export async function measureHostTar(ctx: ShapeCtx): Promise<Sample> {
-  const r = await runMeasuredOk("bash", ["-c", 'set -o pipefail; tar cf - -C "$1" . | cat > /dev/null', "bash", ctx.mount]);
+  const r = await runMeasuredOk("bash", [
+    "-c",
+    'set -o pipefail; tar cf - -C "$1" . | cat > /dev/null',
+    "bash",
+    ctx.mount,
+  ]);
   return { wallMs: r.wallMs, cpuMs: r.cpuMs };
 }

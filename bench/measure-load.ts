@@ -26,14 +26,22 @@ const OTHER_SERVICES = 20;
 const log = (text: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] load: ${text}`);
 
 /** Streams `files` tiny text files (100 per folder) into the volume through a never-started helper. */
-async function fillTiny(volume: string, files: number, seed: number): Promise<{ files: number; bytes: number; dirs: number }> {
+async function fillTiny(
+  volume: string,
+  files: number,
+  seed: number,
+): Promise<{ files: number; bytes: number; dirs: number }> {
   const helper = await createHelper(volume);
   const { child, done } = start("docker", ["cp", "-", `${helper}:/v/${volume}`], { stdin: "pipe" });
   const stdin = child.stdin!;
   stdin.on("error", () => undefined);
-  const failed = done.then((r) => (r.code === 0 ? undefined : new Error(`docker cp into ${volume} failed: ${r.stderr.trim()}`)));
+  const failed = done.then((r) =>
+    r.code === 0 ? undefined : new Error(`docker cp into ${volume} failed: ${r.stderr.trim()}`),
+  );
   const rnd = new Prng(seed);
-  const text = Buffer.from("lorem ipsum dolor sit amet, consectetur adipiscing elit; sed do eiusmod tempor\n".repeat(6));
+  const text = Buffer.from(
+    "lorem ipsum dolor sit amet, consectetur adipiscing elit; sed do eiusmod tempor\n".repeat(6),
+  );
   const dirs = new Set<string>();
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -48,7 +56,10 @@ async function fillTiny(volume: string, files: number, seed: number): Promise<{ 
     if (!stdin.write(chunk)) await once(stdin, "drain");
   };
   for (let i = 0; i < files; i++) {
-    const parts = [`d${String(Math.floor(i / 10_000)).padStart(2, "0")}`, `d${String(Math.floor(i / 100) % 100).padStart(2, "0")}`];
+    const parts = [
+      `d${String(Math.floor(i / 10_000)).padStart(2, "0")}`,
+      `d${String(Math.floor(i / 100) % 100).padStart(2, "0")}`,
+    ];
     for (let d = 1; d <= parts.length; d++) {
       const dir = parts.slice(0, d).join("/") + "/";
       if (!dirs.has(dir)) {
@@ -95,13 +106,28 @@ async function backupOnce(p: Project, app: string): Promise<Sample> {
   expectSuccess("backup", r);
   const made = backupsOnDisk(p).filter((b) => !before.has(b.id));
   if (made.length !== 1) throw new Error(`expected one new backup, found ${made.length}`);
-  const m = JSON.parse(fs.readFileSync(made[0]!.manifest, "utf8")) as { downtime_ms: number; volumes: { files: number }[] };
+  const m = JSON.parse(fs.readFileSync(made[0]!.manifest, "utf8")) as {
+    downtime_ms: number;
+    volumes: { files: number }[];
+  };
   if (m.volumes.reduce((n, v) => n + v.files, 0) === 0) throw new Error("the backup's manifest counts no files");
   if (downtimeMs === undefined) throw new Error(`backup left ${app} stopped`);
-  return { wallMs: r.wallMs, peakKiB: r.peakKiB, downtimeMs, archiveBytes: made[0]!.bytes, selfDowntimeMs: m.downtime_ms };
+  return {
+    wallMs: r.wallMs,
+    peakKiB: r.peakKiB,
+    downtimeMs,
+    archiveBytes: made[0]!.bytes,
+    selfDowntimeMs: m.downtime_ms,
+  };
 }
 
-export async function measureLoad(bin: string, reps: number, quick: boolean, machine: Machine, resultsDir: string): Promise<{ markdown: string; files: string[] }> {
+export async function measureLoad(
+  bin: string,
+  reps: number,
+  quick: boolean,
+  machine: Machine,
+  resultsDir: string,
+): Promise<{ markdown: string; files: string[] }> {
   const files = quick ? 20_000 : 200_000;
   const backups = quick ? 1_000 : 10_000;
   const t0 = performance.now();
@@ -115,7 +141,10 @@ export async function measureLoad(bin: string, reps: number, quick: boolean, mac
   }
   const generateMs = performance.now() - t0;
   const app = await runApp(volumes[0]!);
-  const p = makeProject(bin, volumes.map((name, i) => (i === 0 ? { name, container: app } : { name })));
+  const p = makeProject(
+    bin,
+    volumes.map((name, i) => (i === 0 ? { name, container: app } : { name })),
+  );
 
   // Twenty more services, each with its share of fake backups, all enabled (status reads them all).
   const enabled: Record<string, boolean> = { [p.service]: true };
@@ -123,7 +152,10 @@ export async function measureLoad(bin: string, reps: number, quick: boolean, mac
     const service = `${p.service}-f${String(i).padStart(2, "0")}`;
     const volume = `${service}-data`;
     fs.mkdirSync(path.join(p.root, "services", service));
-    fs.writeFileSync(path.join(p.root, "services", service, "service.yaml"), JSON.stringify({ data: { volumes: [{ name: volume }] } }) + "\n");
+    fs.writeFileSync(
+      path.join(p.root, "services", service, "service.yaml"),
+      JSON.stringify({ data: { volumes: [{ name: volume }] } }) + "\n",
+    );
     fakeBackups({ ...p, service }, volume, backups / OTHER_SERVICES);
     enabled[service] = true;
   }
@@ -132,10 +164,15 @@ export async function measureLoad(bin: string, reps: number, quick: boolean, mac
   // lags loses the rest of a multi-megabyte `list --json` (see docs/reliability.md).
   const out = path.join(p.root, "list.json");
   const fd = fs.openSync(out, "w");
-  const r = await runMeasured(bin, ["list", "--json", "--config", p.config], { env: p.env, cwd: p.root, stdout: fd }).finally(() => fs.closeSync(fd));
+  const r = await runMeasured(bin, ["list", "--json", "--config", p.config], {
+    env: p.env,
+    cwd: p.root,
+    stdout: fd,
+  }).finally(() => fs.closeSync(fd));
   expectSuccess("list --json", r);
   const listed = JSON.parse(fs.readFileSync(out, "utf8")) as unknown[];
-  if (listed.length !== backups) throw new Error(`list sees ${listed.length} of ${backups} fake backups: the manifest schema has changed`);
+  if (listed.length !== backups)
+    throw new Error(`list sees ${listed.length} of ${backups} fake backups: the manifest schema has changed`);
   log(`${backups.toLocaleString("en-US")} fake backups of ${OTHER_SERVICES} services in place`);
 
   const samples: Record<string, Sample[]> = { backup: [], list: [], prune: [], status: [] };
@@ -144,22 +181,44 @@ export async function measureLoad(bin: string, reps: number, quick: boolean, mac
     samples.backup!.push(s);
     log(`backup ${rep}/${reps}: ${fmtMs(s.wallMs)}, peak ${fmtKiB(s.peakKiB)}, archive ${fmtBytes(s.archiveBytes)}`);
     // Keep one real backup (status wants it); the others would only fill the disk.
-    if (rep > 1) backupsOnDisk(p).sort((a, b) => a.id.localeCompare(b.id)).slice(0, -1).forEach(deleteBackup);
+    if (rep > 1)
+      backupsOnDisk(p)
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .slice(0, -1)
+        .forEach(deleteBackup);
   }
   for (let rep = 1; rep <= reps; rep++) {
-    for (const [key, args] of [["list", ["list"]], ["prune", ["prune", "--dry-run"]], ["status", ["status"]]] as const) {
+    for (const [key, args] of [
+      ["list", ["list"]],
+      ["prune", ["prune", "--dry-run"]],
+      ["status", ["status"]],
+    ] as const) {
       samples[key]!.push(await timed(p, [...args]));
     }
     log(`list / prune --dry-run / status ${rep}/${reps} done`);
   }
   const n = backups + 1;
   const methods = [
-    summarise("backup", `\`backup\` of the ${files.toLocaleString("en-US")}-file service (${VOLUMES} volumes)`, samples.backup!),
+    summarise(
+      "backup",
+      `\`backup\` of the ${files.toLocaleString("en-US")}-file service (${VOLUMES} volumes)`,
+      samples.backup!,
+    ),
     summarise("list", `\`list\` (${n.toLocaleString("en-US")} backups, ${OTHER_SERVICES + 1} services)`, samples.list!),
     summarise("prune", `\`prune --dry-run\` (${n.toLocaleString("en-US")} backups)`, samples.prune!),
     summarise("status", `\`status\` (${OTHER_SERVICES + 1} enabled services)`, samples.status!),
   ];
-  const result: LoadResult = { quick, reps, files: generated.files, contentBytes: generated.bytes, dirs: generated.dirs, generateMs, fakeBackups: backups, otherServices: OTHER_SERVICES, methods };
+  const result: LoadResult = {
+    quick,
+    reps,
+    files: generated.files,
+    contentBytes: generated.bytes,
+    dirs: generated.dirs,
+    generateMs,
+    fakeBackups: backups,
+    otherServices: OTHER_SERVICES,
+    methods,
+  };
   const markdown = loadMarkdown(result, machine);
   return { markdown, files: save(resultsDir, quick ? "load-quick" : "load", { machine, ...result }, markdown) };
 }
@@ -167,7 +226,10 @@ export async function measureLoad(bin: string, reps: number, quick: boolean, mac
 function loadMarkdown(r: LoadResult, m: Machine): string {
   const rows = r.methods.map((x) => {
     const walls = x.samples.map((s) => s.wallMs);
-    const extra = x.id === "backup" ? `archive ${fmtBytes(x.median.archiveBytes)}, downtime ${fmtMs(x.median.downtimeMs)} (manifest: ${fmtMs(x.median.selfDowntimeMs)}), ${Math.round(r.files / ((x.median.wallMs ?? 1) / 1000)).toLocaleString("en-US")} files/s` : "";
+    const extra =
+      x.id === "backup"
+        ? `archive ${fmtBytes(x.median.archiveBytes)}, downtime ${fmtMs(x.median.downtimeMs)} (manifest: ${fmtMs(x.median.selfDowntimeMs)}), ${Math.round(r.files / ((x.median.wallMs ?? 1) / 1000)).toLocaleString("en-US")} files/s`
+        : "";
     return `| ${x.label} | ${fmtMs(x.median.wallMs)} | ${fmtMs(Math.min(...walls))} | ${fmtMs(Math.max(...walls))} | ${fmtKiB(x.median.peakKiB)} | ${extra} |`;
   });
   return [
@@ -186,7 +248,12 @@ function loadMarkdown(r: LoadResult, m: Machine): string {
 
 function save(dir: string, base: string, json: object, md: string): string[] {
   fs.mkdirSync(dir, { recursive: true });
-  return ([[`${base}.md`, md], [`${base}.json`, JSON.stringify(json, null, 2) + "\n"]] as const).map(([name, text]) => {
+  return (
+    [
+      [`${base}.md`, md],
+      [`${base}.json`, JSON.stringify(json, null, 2) + "\n"],
+    ] as const
+  ).map(([name, text]) => {
     const file = path.join(dir, name);
     fs.writeFileSync(`${file}.tmp`, text);
     fs.renameSync(`${file}.tmp`, file);

@@ -15,13 +15,31 @@ import type { Sample } from "./stats.ts";
  * volume and the host folder, start the app again (also after a failed tar: the next measurement
  * expects it up). Returns wall time and the app's downtime.
  */
-export async function runRecipe(ctx: ShapeCtx, label: string, tar: string[]): Promise<Pick<Sample, "wallMs" | "downtimeMs">> {
+export async function runRecipe(
+  ctx: ShapeCtx,
+  label: string,
+  tar: string[],
+): Promise<Pick<Sample, "wallMs" | "downtimeMs">> {
   const name = oneShotName(label);
   const watch = watchDowntime(ctx.app);
   const t0 = performance.now();
   try {
     await ok("docker", ["stop", ctx.app]);
-    await ok("docker", ["run", "--rm", "--pull", "never", "--name", name, "-v", `${ctx.volume}:/data`, "-v", `${ctx.work}:/backup`, IMAGE, "tar", ...tar]);
+    await ok("docker", [
+      "run",
+      "--rm",
+      "--pull",
+      "never",
+      "--name",
+      name,
+      "-v",
+      `${ctx.volume}:/data`,
+      "-v",
+      `${ctx.work}:/backup`,
+      IMAGE,
+      "tar",
+      ...tar,
+    ]);
   } finally {
     await ok("docker", ["start", ctx.app]);
   }

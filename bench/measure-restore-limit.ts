@@ -24,7 +24,9 @@ export async function prepareRawTar(ctx: ShapeCtx): Promise<void> {
 export async function measureDockerCpIn(ctx: ShapeCtx): Promise<Sample> {
   const fd = fs.openSync(rawTar(ctx), "r");
   try {
-    const [r, dockerCpuMs] = await withDockerCpu(() => runMeasuredOk("docker", ["cp", "-", `${ctx.helper}:/v`], { stdin: fd }));
+    const [r, dockerCpuMs] = await withDockerCpu(() =>
+      runMeasuredOk("docker", ["cp", "-", `${ctx.helper}:/v`], { stdin: fd }),
+    );
     checkContent(ctx);
     return { wallMs: r.wallMs, cpuMs: r.cpuMs, dockerCpuMs };
   } finally {

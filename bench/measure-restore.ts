@@ -28,7 +28,9 @@ export async function measureOursRestore(ctx: ShapeCtx, safety: boolean): Promis
   const made = backupsOnDisk(ctx.project).filter((b) => !before.has(b.id));
   const expected = safety ? 1 : 0;
   if (made.length !== expected || made.some((b) => b.kind !== "pre-restore")) {
-    throw new Error(`restore ${safety ? "with" : "without"} safety backup made ${made.length} backups (${made.map((b) => b.kind).join(", ")}), expected ${expected} pre-restore`);
+    throw new Error(
+      `restore ${safety ? "with" : "without"} safety backup made ${made.length} backups (${made.map((b) => b.kind).join(", ")}), expected ${expected} pre-restore`,
+    );
   }
   made.forEach(deleteBackup);
   checkContent(ctx);
@@ -40,7 +42,10 @@ export async function measureOursRestore(ctx: ShapeCtx, safety: boolean): Promis
  * like every other measurement here, restore then costs CPU and Docker, not the disk.
  */
 async function readIntoCache(file: string): Promise<void> {
-  await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), new Writable({ write: (_c, _e, done) => done() }));
+  await pipeline(
+    fs.createReadStream(file, { highWaterMark: 1 << 20 }),
+    new Writable({ write: (_c, _e, done) => done() }),
+  );
 }
 
 /** A fast restore that lost files would be a meaningless number: count files and bytes on the host. */
@@ -60,6 +65,8 @@ export function checkContent(ctx: ShapeCtx): void {
   walk(ctx.mount);
   const g = ctx.generated;
   if (files !== g.files || bytes !== g.bytes) {
-    throw new Error(`volume ${ctx.volume} holds ${files} files / ${bytes} bytes after restore, expected ${g.files} / ${g.bytes}`);
+    throw new Error(
+      `volume ${ctx.volume} holds ${files} files / ${bytes} bytes after restore, expected ${g.files} / ${g.bytes}`,
+    );
   }
 }

@@ -16,13 +16,19 @@ import { expectSuccess } from "./proc.ts";
 const KINDS = ["scheduled", "manual", "pre-restore"] as const;
 
 /** yyyymmddThhmmssZ, as in the product's file names. */
-const stampOf = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
+const stampOf = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}Z$/, "Z");
 
 export function fakeBackups(p: Project, volume: string, count: number): void {
   const content = Buffer.from("hello from tbbench\n");
   const tar = Buffer.concat([
     tarHeader(`${volume}/`, 0, true),
-    tarHeader(`${volume}/hello.txt`, content.length, false), content, tarPadding(content.length),
+    tarHeader(`${volume}/hello.txt`, content.length, false),
+    content,
+    tarPadding(content.length),
     Buffer.alloc(1024),
   ]);
   const archive = zlib.zstdCompressSync(tar);
@@ -37,10 +43,20 @@ export function fakeBackups(p: Project, volume: string, count: number): void {
     const file = `${id}.tar.zst`;
     fs.writeFileSync(path.join(folder, file), archive, { mode: 0o600 });
     const manifest = {
-      format: 1, id, service: p.service, host: HOST, created_at: created.toISOString(), kind: KINDS[i % KINDS.length],
-      tool_version: "tbbench-fake", volumes: [{ name: volume, bytes: content.length, files: 1, entries: 2, devices: 0, setuid: 0 }],
+      format: 1,
+      id,
+      service: p.service,
+      host: HOST,
+      created_at: created.toISOString(),
+      kind: KINDS[i % KINDS.length],
+      tool_version: "tbbench-fake",
+      volumes: [{ name: volume, bytes: content.length, files: 1, entries: 2, devices: 0, setuid: 0 }],
       archive: { file, bytes: archive.length, sha256, compression: "zstd" },
-      duration_ms: 1000, downtime_ms: 500, containers_stopped: [], warnings: [], custom_script: false,
+      duration_ms: 1000,
+      downtime_ms: 500,
+      containers_stopped: [],
+      warnings: [],
+      custom_script: false,
     };
     fs.writeFileSync(path.join(folder, `${id}.json`), JSON.stringify(manifest, null, 2) + "\n", { mode: 0o600 });
   }
@@ -66,7 +82,8 @@ export async function measureStartup(bin: string, runs: number, backups = 1000):
   fakeBackups(p, volume, backups);
   const listed = await listBackups(p);
   // Fakes the product rejects would make `list` look fast for the wrong reason.
-  if (listed.length !== backups) throw new Error(`list sees ${listed.length} of ${backups} fake backups: the manifest schema has changed`);
+  if (listed.length !== backups)
+    throw new Error(`list sees ${listed.length} of ${backups} fake backups: the manifest schema has changed`);
   const version = (await runTool(p, ["--version"], true)).stdout.trim();
   const versions: Sample[] = [];
   const lists: Sample[] = [];
@@ -76,7 +93,12 @@ export async function measureStartup(bin: string, runs: number, backups = 1000):
     lists.push(await timed(p, ["list"]));
   }
   return {
-    runs, backups, version,
-    methods: [summarise("version", "`tools-backup --version`", versions), summarise("list", `\`tools-backup list\` (${backups} backups)`, lists)],
+    runs,
+    backups,
+    version,
+    methods: [
+      summarise("version", "`tools-backup --version`", versions),
+      summarise("list", `\`tools-backup list\` (${backups} backups)`, lists),
+    ],
   };
 }

@@ -50,11 +50,18 @@ function fail(message: string): never {
 }
 
 const mixed = (key: string, bytes: number, files: number): ShapeSpec => ({
-  key, kind: "mixed", bytes, files,
+  key,
+  kind: "mixed",
+  bytes,
+  files,
   label: `${bytes / (bytes >= GiB ? GiB : MiB)} ${bytes >= GiB ? "GiB" : "MiB"} mixed (${files} files, half incompressible, half text)`,
 });
 const small = (key: string, files: number): ShapeSpec => ({
-  key, kind: "small", bytes: 0, files, label: `${files.toLocaleString("en-US")} small files of 1-8 KiB in nested folders`,
+  key,
+  kind: "small",
+  bytes: 0,
+  files,
+  label: `${files.toLocaleString("en-US")} small files of 1-8 KiB in nested folders`,
 });
 
 export const SHAPES: Record<string, ShapeSpec> = {

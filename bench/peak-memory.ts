@@ -44,7 +44,11 @@ async function withGnuTime(bin: string, args: string[], opts: RunOpts): Promise<
     // On a signal, time writes "Command terminated by signal N" first: the numbers are the last line.
     const [kib, user, system] = (fs.readFileSync(out, "utf8").trim().split("\n").pop() ?? "").split(" ").map(Number);
     const cpuMs = (user! + system!) * 1000;
-    return { ...r, peakKiB: Number.isFinite(kib) && kib! > 0 ? kib : undefined, cpuMs: Number.isFinite(cpuMs) ? cpuMs : undefined };
+    return {
+      ...r,
+      peakKiB: Number.isFinite(kib) && kib! > 0 ? kib : undefined,
+      cpuMs: Number.isFinite(cpuMs) ? cpuMs : undefined,
+    };
   } finally {
     fs.rmSync(path.dirname(out), { recursive: true, force: true });
   }

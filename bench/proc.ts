@@ -41,7 +41,12 @@ export function start(cmd: string, args: string[], opts: RunOpts = {}): { child:
     });
     child.once("close", (code, signal) => {
       live.delete(child);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), wallMs: performance.now() - t0 });
+      resolve({
+        code: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+        wallMs: performance.now() - t0,
+      });
     });
   });
   return { child, done };
@@ -76,6 +81,8 @@ export async function killAll(graceMs = 15_000): Promise<void> {
       c.kill("SIGTERM");
     }
   }
-  const closed = waiting.map((c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("close", () => r()))));
+  const closed = waiting.map(
+    (c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("close", () => r()))),
+  );
   await Promise.race([Promise.all(closed), Bun.sleep(graceMs)]);
 }

@@ -34,7 +34,10 @@ export function makeProject(bin: string, volumes: VolumeDecl[]): Project {
   const backupDir = path.join(root, "backups");
   fs.mkdirSync(path.join(root, "services", service), { recursive: true });
   // JSON is valid YAML: no YAML writer needed for these two small files.
-  fs.writeFileSync(path.join(root, "services", service, "service.yaml"), JSON.stringify({ name: service, data: { volumes } }, null, 2) + "\n");
+  fs.writeFileSync(
+    path.join(root, "services", service, "service.yaml"),
+    JSON.stringify({ name: service, data: { volumes } }, null, 2) + "\n",
+  );
   const config = path.join(root, "backup.yaml");
   fs.writeFileSync(config, JSON.stringify({ backup_dir: backupDir, services: { [service]: true } }, null, 2) + "\n");
   fs.mkdirSync(path.join(root, "state"));
@@ -42,7 +45,15 @@ export function makeProject(bin: string, volumes: VolumeDecl[]): Project {
   fs.mkdirSync(path.join(root, "xdg-config"));
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  for (const k of ["TOOLS_BACKUP_CONFIG", "TOOLS_ROOT", "TOOLS_BACKUP_DOCKER", "TOOLS_BACKUP_RUNNER_IMAGE", "FORCE_COLOR", "CI"]) delete env[k];
+  for (const k of [
+    "TOOLS_BACKUP_CONFIG",
+    "TOOLS_ROOT",
+    "TOOLS_BACKUP_DOCKER",
+    "TOOLS_BACKUP_RUNNER_IMAGE",
+    "FORCE_COLOR",
+    "CI",
+  ])
+    delete env[k];
   Object.assign(env, {
     NO_COLOR: "1",
     TERM: "dumb",
@@ -91,10 +102,23 @@ export async function listBackups(p: Project): Promise<ListedBackup[]> {
 export function backupsOnDisk(p: Project): ListedBackup[] {
   const folder = path.join(p.backupDir, p.service);
   if (!fs.existsSync(folder)) return [];
-  return fs.readdirSync(folder).filter((n) => n.endsWith(".json") && !n.startsWith(".tmp-")).map((n) => {
-    const m = JSON.parse(fs.readFileSync(path.join(folder, n), "utf8")) as { id: string; kind: string; archive: { file: string; bytes: number } };
-    return { id: m.id, file: path.join(folder, m.archive.file), manifest: path.join(folder, n), kind: m.kind, bytes: m.archive.bytes };
-  });
+  return fs
+    .readdirSync(folder)
+    .filter((n) => n.endsWith(".json") && !n.startsWith(".tmp-"))
+    .map((n) => {
+      const m = JSON.parse(fs.readFileSync(path.join(folder, n), "utf8")) as {
+        id: string;
+        kind: string;
+        archive: { file: string; bytes: number };
+      };
+      return {
+        id: m.id,
+        file: path.join(folder, m.archive.file),
+        manifest: path.join(folder, n),
+        kind: m.kind,
+        bytes: m.archive.bytes,
+      };
+    });
 }
 
 /** Removes a backup's two files; archives of a 4 GiB volume add up fast over several repetitions. */

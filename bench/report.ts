@@ -24,21 +24,43 @@ export interface BenchResult {
 }
 
 const row = (cells: string[]) => `| ${cells.join(" | ")} |`;
-const table = (head: string[], rows: string[][]) => [row(head), row(head.map(() => "---")), ...rows.map(row)].join("\n");
+const table = (head: string[], rows: string[][]) =>
+  [row(head), row(head.map(() => "---")), ...rows.map(row)].join("\n");
 const find = (ms: MethodResult[] | undefined, id: string) => ms?.find((m) => m.id === id);
 const dataBytes = (s: ShapeResult) => s.generated.bytes;
 
 /** Where the time goes on a CPU-bound machine: the process measured (with its docker CLI children) and Docker's daemons. */
 const CPU_HEAD = "CPU: process + docker CLI / Docker daemons";
-const fmtCpu = (m: MethodResult) => (m.median.cpuMs === undefined && m.median.dockerCpuMs === undefined ? "–" : `${fmtMs(m.median.cpuMs)} / ${fmtMs(m.median.dockerCpuMs)}`);
+const fmtCpu = (m: MethodResult) =>
+  m.median.cpuMs === undefined && m.median.dockerCpuMs === undefined
+    ? "–"
+    : `${fmtMs(m.median.cpuMs)} / ${fmtMs(m.median.dockerCpuMs)}`;
 
 function backupTable(s: ShapeResult, ms: MethodResult[]): string {
   const ours = find(ms, "ours")!.median;
   return table(
-    ["method", "wall", "throughput", "downtime", "archive", "peak memory", CPU_HEAD, "ours ÷ this (wall)", "ours ÷ this (downtime)", "ours ÷ this (size)"],
+    [
+      "method",
+      "wall",
+      "throughput",
+      "downtime",
+      "archive",
+      "peak memory",
+      CPU_HEAD,
+      "ours ÷ this (wall)",
+      "ours ÷ this (downtime)",
+      "ours ÷ this (size)",
+    ],
     ms.map((m) => [
-      m.label, fmtMs(m.median.wallMs), fmtRate(dataBytes(s), m.median.wallMs), fmtMs(m.median.downtimeMs), fmtBytes(m.median.archiveBytes),
-      fmtKiB(m.median.peakKiB), fmtCpu(m), fmtRatio(ratio(ours.wallMs, m.median.wallMs)), fmtRatio(ratio(ours.downtimeMs, m.median.downtimeMs)),
+      m.label,
+      fmtMs(m.median.wallMs),
+      fmtRate(dataBytes(s), m.median.wallMs),
+      fmtMs(m.median.downtimeMs),
+      fmtBytes(m.median.archiveBytes),
+      fmtKiB(m.median.peakKiB),
+      fmtCpu(m),
+      fmtRatio(ratio(ours.wallMs, m.median.wallMs)),
+      fmtRatio(ratio(ours.downtimeMs, m.median.downtimeMs)),
       fmtRatio(ratio(ours.archiveBytes, m.median.archiveBytes)),
     ]),
   );
@@ -48,33 +70,68 @@ function restoreTable(s: ShapeResult, ms: MethodResult[]): string {
   const ours = find(ms, "ours")!.median;
   const bare = find(ms, "ours-no-safety")!.median;
   return table(
-    ["method", "wall", "throughput", "downtime", "peak memory", CPU_HEAD, "ours ÷ this (wall)", "ours --no-safety-backup ÷ this (wall)", "ours ÷ this (downtime)"],
+    [
+      "method",
+      "wall",
+      "throughput",
+      "downtime",
+      "peak memory",
+      CPU_HEAD,
+      "ours ÷ this (wall)",
+      "ours --no-safety-backup ÷ this (wall)",
+      "ours ÷ this (downtime)",
+    ],
     ms.map((m) => [
-      m.label, fmtMs(m.median.wallMs), fmtRate(dataBytes(s), m.median.wallMs), fmtMs(m.median.downtimeMs), fmtKiB(m.median.peakKiB), fmtCpu(m),
-      fmtRatio(ratio(ours.wallMs, m.median.wallMs)), fmtRatio(ratio(bare.wallMs, m.median.wallMs)), fmtRatio(ratio(ours.downtimeMs, m.median.downtimeMs)),
+      m.label,
+      fmtMs(m.median.wallMs),
+      fmtRate(dataBytes(s), m.median.wallMs),
+      fmtMs(m.median.downtimeMs),
+      fmtKiB(m.median.peakKiB),
+      fmtCpu(m),
+      fmtRatio(ratio(ours.wallMs, m.median.wallMs)),
+      fmtRatio(ratio(bare.wallMs, m.median.wallMs)),
+      fmtRatio(ratio(ours.downtimeMs, m.median.downtimeMs)),
     ]),
   );
 }
 
 function shapeSection(s: ShapeResult): string {
   const g = s.generated;
-  const out = [`## Shape ${s.spec.key}: ${s.spec.label}`, "", `${fmtBytes(g.bytes)} in ${g.files.toLocaleString("en-US")} files and ${g.dirs} folders; median of ${s.reps}.`];
+  const out = [
+    `## Shape ${s.spec.key}: ${s.spec.label}`,
+    "",
+    `${fmtBytes(g.bytes)} in ${g.files.toLocaleString("en-US")} files and ${g.dirs} folders; median of ${s.reps}.`,
+  ];
   if (s.backup) {
     const self = find(s.backup, "ours")!.median.selfDowntimeMs;
     out.push("", "### Backup", "", backupTable(s, s.backup));
-    if (self !== undefined) out.push("", `tools-backup's own manifest says downtime_ms = ${fmtMs(self)} (stop request to start returned; the table uses the engine's die → start).`);
+    if (self !== undefined)
+      out.push(
+        "",
+        `tools-backup's own manifest says downtime_ms = ${fmtMs(self)} (stop request to start returned; the table uses the engine's die → start).`,
+      );
   }
   if (s.restore) out.push("", "### Restore", "", restoreTable(s, s.restore));
-  out.push("", "CPU is user + system time (each core gives one CPU second per second of wall time); the recipe's tar runs in a container, whose CPU neither column sees.");
+  out.push(
+    "",
+    "CPU is user + system time (each core gives one CPU second per second of wall time); the recipe's tar runs in a container, whose CPU neither column sees.",
+  );
   return out.join("\n");
 }
 
 type Rate = (s: ShapeResult, ms: number | undefined) => string;
 const bytesRate: Rate = (s, ms) => fmtRate(dataBytes(s), ms);
 /** With 1-8 KiB files the per-file cost dominates: files per second says more than MiB/s. */
-const filesRate: Rate = (s, ms) => (ms ? `${Math.round(s.generated.files / (ms / 1000)).toLocaleString("en-US")} files/s` : "–");
+const filesRate: Rate = (s, ms) =>
+  ms ? `${Math.round(s.generated.files / (ms / 1000)).toLocaleString("en-US")} files/s` : "–";
 
-function scalingTable(r: BenchResult, keys: string[], first: string, firstOf: (s: ShapeResult) => string, rate: Rate): string {
+function scalingTable(
+  r: BenchResult,
+  keys: string[],
+  first: string,
+  firstOf: (s: ShapeResult) => string,
+  rate: Rate,
+): string {
   const all = [...r.shapes, ...r.scalingPoints];
   const rows = keys.flatMap((k) => {
     const s = all.find((x) => x.spec.key === k && x.backup);
@@ -82,20 +139,50 @@ function scalingTable(r: BenchResult, keys: string[], first: string, firstOf: (s
     const ours = find(s.backup, "ours")!.median;
     const recipe = find(s.backup, "recipe")?.median;
     const limit = find(s.backup, "limit")?.median;
-    return [[
-      firstOf(s), fmtMs(ours.wallMs), rate(s, ours.wallMs), fmtKiB(ours.peakKiB), fmtMs(recipe?.wallMs), fmtMs(limit?.wallMs),
-      fmtRatio(ratio(ours.wallMs, recipe?.wallMs)), fmtRatio(ratio(ours.wallMs, limit?.wallMs)),
-    ]];
+    return [
+      [
+        firstOf(s),
+        fmtMs(ours.wallMs),
+        rate(s, ours.wallMs),
+        fmtKiB(ours.peakKiB),
+        fmtMs(recipe?.wallMs),
+        fmtMs(limit?.wallMs),
+        fmtRatio(ratio(ours.wallMs, recipe?.wallMs)),
+        fmtRatio(ratio(ours.wallMs, limit?.wallMs)),
+      ],
+    ];
   });
-  return table([first, "ours wall", "ours throughput", "ours peak memory", "recipe wall", "docker cp wall", "ours ÷ recipe", "ours ÷ docker cp"], rows);
+  return table(
+    [
+      first,
+      "ours wall",
+      "ours throughput",
+      "ours peak memory",
+      "recipe wall",
+      "docker cp wall",
+      "ours ÷ recipe",
+      "ours ÷ docker cp",
+    ],
+    rows,
+  );
 }
 
 function startupSection(st: StartupResult): string {
   const rows = st.methods.map((m) => {
     const walls = m.samples.map((x) => x.wallMs);
-    return [m.label, fmtMs(m.median.wallMs), fmtMs(Math.min(...walls)), fmtMs(Math.max(...walls)), fmtKiB(m.median.peakKiB)];
+    return [
+      m.label,
+      fmtMs(m.median.wallMs),
+      fmtMs(Math.min(...walls)),
+      fmtMs(Math.max(...walls)),
+      fmtKiB(m.median.peakKiB),
+    ];
   });
-  return [`## Start-up (${st.version}), median of ${st.runs} runs`, "", table(["command", "median wall", "min", "max", "peak memory"], rows)].join("\n");
+  return [
+    `## Start-up (${st.version}), median of ${st.runs} runs`,
+    "",
+    table(["command", "median wall", "min", "max", "peak memory"], rows),
+  ].join("\n");
 }
 
 export function markdown(r: BenchResult): string {
@@ -109,8 +196,32 @@ export function markdown(r: BenchResult): string {
   ];
   for (const s of r.shapes) out.push("", shapeSection(s));
   if (r.scaling) {
-    out.push("", "## Scaling", "", "### Against volume size (mixed data)", "", scalingTable(r, r.scaling.size, "volume", (s) => `${fmtBytes(dataBytes(s))} (${s.generated.files} files)`, bytesRate));
-    out.push("", "### Against file count (1-8 KiB files)", "", scalingTable(r, r.scaling.count, "files", (s) => `${s.generated.files.toLocaleString("en-US")} (${fmtBytes(dataBytes(s))})`, filesRate));
+    out.push(
+      "",
+      "## Scaling",
+      "",
+      "### Against volume size (mixed data)",
+      "",
+      scalingTable(
+        r,
+        r.scaling.size,
+        "volume",
+        (s) => `${fmtBytes(dataBytes(s))} (${s.generated.files} files)`,
+        bytesRate,
+      ),
+    );
+    out.push(
+      "",
+      "### Against file count (1-8 KiB files)",
+      "",
+      scalingTable(
+        r,
+        r.scaling.count,
+        "files",
+        (s) => `${s.generated.files.toLocaleString("en-US")} (${fmtBytes(dataBytes(s))})`,
+        filesRate,
+      ),
+    );
   }
   if (r.startup) out.push("", startupSection(r.startup));
   if (r.notes.length) out.push("", "## Notes", "", ...r.notes.map((n) => `- ${n}`));
@@ -120,7 +231,10 @@ export function markdown(r: BenchResult): string {
 /** Written under a .tmp name first (ignored by git), so a killed run never leaves half a file. */
 export function save(dir: string, base: string, r: BenchResult, md: string): string[] {
   fs.mkdirSync(dir, { recursive: true });
-  const files: [string, string][] = [[`${base}.md`, md], [`${base}.json`, JSON.stringify(r, null, 2) + "\n"]];
+  const files: [string, string][] = [
+    [`${base}.md`, md],
+    [`${base}.json`, JSON.stringify(r, null, 2) + "\n"],
+  ];
   return files.map(([name, text]) => {
     const file = path.join(dir, name);
     fs.writeFileSync(`${file}.tmp`, text);

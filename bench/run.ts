@@ -24,11 +24,16 @@ let cleaning: Promise<void> | undefined;
 const cleanOnce = () => (cleaning ??= cleanup());
 let interrupted = false;
 
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+] as const) {
   process.on(signal, () => {
     interrupted = true;
     console.error(`\n${signal}: stopping what runs and removing what the benchmark created`);
-    void killAll().then(cleanOnce).finally(() => process.exit(code));
+    void killAll()
+      .then(cleanOnce)
+      .finally(() => process.exit(code));
   });
 }
 
@@ -36,11 +41,13 @@ async function preflight(): Promise<void> {
   const v = await run("docker", ["version", "--format", "{{.Server.Version}}"]);
   if (v.code !== 0) throw new Error(`the Docker engine is not reachable: ${v.stderr.trim()}`);
   const img = await run("docker", ["image", "inspect", "--format", "{{.Id}}", "busybox:stable"]);
-  if (img.code !== 0) throw new Error("busybox:stable is not on this machine; the benchmark never pulls, so load or build it first");
+  if (img.code !== 0)
+    throw new Error("busybox:stable is not on this machine; the benchmark never pulls, so load or build it first");
   // Only backups have the limit with compression: a restore or start-up run does without zstd.
   if (!plan.scaling && !plan.jobs.some((j) => j.backup)) return;
   const zstd = await run("zstd", ["--version"]).catch(() => undefined);
-  if (zstd?.code !== 0) throw new Error("the zstd CLI is not installed; the limit with compression needs it (apt-get install zstd)");
+  if (zstd?.code !== 0)
+    throw new Error("the zstd CLI is not installed; the limit with compression needs it (apt-get install zstd)");
 }
 
 /** The binary under test, in a folder of this run. */
@@ -51,8 +58,14 @@ async function binary(): Promise<string> {
     fs.chmodSync(out, 0o755);
     return out;
   }
-  const r = await run(process.execPath, ["scripts/build.ts"], { cwd: REPO, env: { ...(process.env as Record<string, string>), TOOLS_BACKUP_OUTFILE: out } });
-  if (r.code !== 0) throw new Error(`building the binary failed (pass --bin dist/tools-backup to benchmark an existing one):\n${r.stderr.trim()}`);
+  const r = await run(process.execPath, ["scripts/build.ts"], {
+    cwd: REPO,
+    env: { ...(process.env as Record<string, string>), TOOLS_BACKUP_OUTFILE: out },
+  });
+  if (r.code !== 0)
+    throw new Error(
+      `building the binary failed (pass --bin dist/tools-backup to benchmark an existing one):\n${r.stderr.trim()}`,
+    );
   return out;
 }
 
@@ -94,7 +107,9 @@ async function main(): Promise<void> {
     notes: shapes.length + scalingPoints.length > 0 ? NOTES : [],
     shapes,
     scalingPoints,
-    scaling: plan.scaling ? { size: SCALING.size.map((s) => s.key), count: SCALING.count.map((s) => s.key) } : undefined,
+    scaling: plan.scaling
+      ? { size: SCALING.size.map((s) => s.key), count: SCALING.count.map((s) => s.key) }
+      : undefined,
     startup,
     durationMs: performance.now() - t0,
   };

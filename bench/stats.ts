@@ -17,7 +17,15 @@ export interface Sample {
 }
 
 export type Field = keyof Sample;
-export const FIELDS: Field[] = ["wallMs", "downtimeMs", "archiveBytes", "peakKiB", "selfDowntimeMs", "cpuMs", "dockerCpuMs"];
+export const FIELDS: Field[] = [
+  "wallMs",
+  "downtimeMs",
+  "archiveBytes",
+  "peakKiB",
+  "selfDowntimeMs",
+  "cpuMs",
+  "dockerCpuMs",
+];
 
 export interface MethodResult {
   id: string;

@@ -5,7 +5,16 @@
  */
 import { spawnSync } from "node:child_process";
 import type { ShapeCtx } from "./context.ts";
-import { createHelper, createVolume, mountpoint, removeContainer, removeDir, removeVolume, runApp, tempDir } from "./docker.ts";
+import {
+  createHelper,
+  createVolume,
+  mountpoint,
+  removeContainer,
+  removeDir,
+  removeVolume,
+  runApp,
+  tempDir,
+} from "./docker.ts";
 import { generate, type Generated, type ShapeSpec } from "./generate.ts";
 import { measureOursBackup } from "./measure-backup.ts";
 import { measureDockerCpOut, measureDockerCpZstd, measureHostTar } from "./measure-limit.ts";
@@ -36,13 +45,21 @@ export const BACKUP_METHODS: Method[] = [
   { id: "ours", label: "tools-backup backup (zstd-1)", run: measureOursBackup },
   { id: "recipe", label: "recipe: stop; busybox tar czf; start", run: measureRecipeBackup },
   { id: "limit", label: "limit: docker cp to /dev/null", run: measureDockerCpOut },
-  { id: "limit-zstd", label: "limit with compression: docker cp piped to zstd -1 -T0, to a file", run: measureDockerCpZstd },
+  {
+    id: "limit-zstd",
+    label: "limit with compression: docker cp piped to zstd -1 -T0, to a file",
+    run: measureDockerCpZstd,
+  },
   { id: "floor", label: "floor: host tar cf of the volume folder", run: measureHostTar },
 ];
 
 export const RESTORE_METHODS: Method[] = [
   { id: "ours", label: "tools-backup restore --yes (safety backup)", run: (c) => measureOursRestore(c, true) },
-  { id: "ours-no-safety", label: "tools-backup restore --yes --no-safety-backup", run: (c) => measureOursRestore(c, false) },
+  {
+    id: "ours-no-safety",
+    label: "tools-backup restore --yes --no-safety-backup",
+    run: (c) => measureOursRestore(c, false),
+  },
   { id: "recipe", label: "recipe: stop; busybox tar xzf; start", run: measureRecipeRestore },
   { id: "limit", label: "limit: docker cp - of the uncompressed tar", run: measureDockerCpIn },
 ];
@@ -55,8 +72,14 @@ async function repeat(ctx: ShapeCtx, methods: Method[], reps: number, what: stri
     for (const m of methods) {
       const s = await m.run(ctx);
       samples.get(m.id)!.push(s);
-      const extra = [s.downtimeMs !== undefined ? `down ${fmtMs(s.downtimeMs)}` : "", s.archiveBytes !== undefined ? fmtBytes(s.archiveBytes) : ""].filter(Boolean);
-      log(ctx.spec.key, `${what} ${rep}/${reps} ${m.label}: ${fmtMs(s.wallMs)}${extra.length ? ` (${extra.join(", ")})` : ""}`);
+      const extra = [
+        s.downtimeMs !== undefined ? `down ${fmtMs(s.downtimeMs)}` : "",
+        s.archiveBytes !== undefined ? fmtBytes(s.archiveBytes) : "",
+      ].filter(Boolean);
+      log(
+        ctx.spec.key,
+        `${what} ${rep}/${reps} ${m.label}: ${fmtMs(s.wallMs)}${extra.length ? ` (${extra.join(", ")})` : ""}`,
+      );
     }
   }
   return methods.map((m) => summarise(m.id, m.label, samples.get(m.id)!));
@@ -78,7 +101,16 @@ export async function runShape(job: ShapeJob, bin: string, reps: number): Promis
     const project = makeProject(bin, [{ name: made.volume, container: made.app }]);
     const work = tempDir("work");
     made.dirs.push(project.root, work);
-    const ctx: ShapeCtx = { spec, generated, volume: made.volume, app: made.app, helper: made.helper, mount, project, work };
+    const ctx: ShapeCtx = {
+      spec,
+      generated,
+      volume: made.volume,
+      app: made.app,
+      helper: made.helper,
+      mount,
+      project,
+      work,
+    };
     const result: ShapeResult = { spec, generated, reps };
     if (job.backup) result.backup = await repeat(ctx, BACKUP_METHODS, reps, "backup");
     if (job.restore) {

@@ -14,8 +14,18 @@ const outfile = process.env.TOOLS_BACKUP_OUTFILE ?? "dist/tools-backup";
 
 mkdirSync("dist", { recursive: true });
 const args = [
-  "build", "src/cli.ts", "src/system/page-cache-worker.ts", "src/system/file-writer-worker.ts", "--compile", "--bytecode", "--format=esm", "--minify", "--sourcemap=inline",
-  `--define=TOOLS_BACKUP_VERSION=${JSON.stringify(version)}`, "--outfile", outfile,
+  "build",
+  "src/cli.ts",
+  "src/system/page-cache-worker.ts",
+  "src/system/file-writer-worker.ts",
+  "--compile",
+  "--bytecode",
+  "--format=esm",
+  "--minify",
+  "--sourcemap=inline",
+  `--define=TOOLS_BACKUP_VERSION=${JSON.stringify(version)}`,
+  "--outfile",
+  outfile,
 ];
 const r = spawnSync(process.execPath, args, { stdio: "inherit" });
 if (r.status !== 0) process.exit(r.status ?? 1);

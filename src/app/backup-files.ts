@@ -31,7 +31,10 @@ export async function prepareFolder(backupDir: string, service: string): Promise
 export async function freeName(folder: string, service: string, host: string, compression: Compression) {
   for (let t = Math.floor(Date.now() / 1000) * 1000; ; t += 1000) {
     const id = backupId(service, new Date(t), host);
-    if (!(await pathExists(join(folder, archiveName(id, compression)))) && !(await pathExists(join(folder, manifestName(id))))) {
+    if (
+      !(await pathExists(join(folder, archiveName(id, compression)))) &&
+      !(await pathExists(join(folder, manifestName(id))))
+    ) {
       return { id, created: new Date(Math.max(t, Date.now())) };
     }
   }
@@ -42,6 +45,8 @@ export async function saveBackup(folder: string, tmpArchive: string, manifest: M
   try {
     return { service: manifest.service, manifest, ...(await publishBackup(folder, tmpArchive, manifest)) };
   } catch (e) {
-    throw new OperationError(`could not save the backup ${manifest.id} in ${folder} (${systemErrorText(e)}); nothing was kept`);
+    throw new OperationError(
+      `could not save the backup ${manifest.id} in ${folder} (${systemErrorText(e)}); nothing was kept`,
+    );
   }
 }

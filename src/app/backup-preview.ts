@@ -51,7 +51,14 @@ export async function previewBackup(ctx: RunContext, service: Service, kind: Bac
   else await previewVolumes(service, preview).catch((e) => preview.problems.push(messageOf(e)));
   const manifestFile = join(folder, manifestName(id));
   const next: RetentionEntry = {
-    id, service: service.name, host: ctx.host, createdAt: created, kind, file: archive, manifestFile, bytes: 0,
+    id,
+    service: service.name,
+    host: ctx.host,
+    createdAt: created,
+    kind,
+    file: archive,
+    manifestFile,
+    bytes: 0,
   };
   // As after a real run: without backup_dir there is nothing to plan, and retention failing is a warning.
   if (!dirProblem) {
@@ -94,5 +101,8 @@ async function folderProblem(backupDir: string, folder: string): Promise<string 
   const problem = await backupDirProblem(backupDir);
   if (problem) return problem;
   const writable = (await pathExists(folder)) ? folder : backupDir;
-  return access(writable, constants.W_OK).then(() => undefined, (e) => `cannot write to ${folder}: ${messageOf(e)}`);
+  return access(writable, constants.W_OK).then(
+    () => undefined,
+    (e) => `cannot write to ${folder}: ${messageOf(e)}`,
+  );
 }

@@ -24,10 +24,16 @@ import type { ProgressOf, RunContext } from "./context.ts";
  * `restoring`: a safety backup's restore, the id of the backup about to replace this data.
  */
 export async function backupService(
-  ctx: RunContext, service: Service, kind: BackupKind, restoring?: string,
+  ctx: RunContext,
+  service: Service,
+  kind: BackupKind,
+  restoring?: string,
 ): Promise<BackupResult> {
   const { reporter, signal } = ctx;
-  if (!service.hasData) throw new OperationError(`${service.name} declares no data (no data.volumes in ${service.file}): nothing to back up`);
+  if (!service.hasData)
+    throw new OperationError(
+      `${service.name} declares no data (no data.volumes in ${service.file}): nothing to back up`,
+    );
   const started = Date.now();
   const folder = await prepareFolder(ctx.config.backupDir, service.name);
   for (const { id } of await finishInterruptedPublish(folder, ctx.host)) {
@@ -70,7 +76,14 @@ export async function backupService(
   try {
     signal.throwIfAborted();
     if (plan.running.length > 0) {
-      await writeJournal(ctx.stateDir, { service: service.name, pid: process.pid, operation: "backup", started_at: new Date().toISOString(), stopped: plan.running, ids: plan.ids });
+      await writeJournal(ctx.stateDir, {
+        service: service.name,
+        pid: process.pid,
+        operation: "backup",
+        started_at: new Date().toISOString(),
+        stopped: plan.running,
+        ids: plan.ids,
+      });
       reporter.step(service.name, `stopping ${plan.running.join(", ")}`);
       downStart = Date.now();
       await stopAll(plan.running, stopped, ctx.stopTimeout, signal);
@@ -84,11 +97,18 @@ export async function backupService(
       onEnd: () => void restartOnce(),
       onBytes: (n) => reporter.progress(service.name, n, Date.now() - t0, of),
     });
-    written = await writeArchive(tar, join(folder, archiveName(id, ctx.config.compression)), ctx.config.compression, signal);
+    written = await writeArchive(
+      tar,
+      join(folder, archiveName(id, ctx.config.compression)),
+      ctx.config.compression,
+      signal,
+    );
   } finally {
     // The helper's work is done: it goes while the containers start, and so do those a killed
     // run left (housekeeping, never a reason to fail; a restore has swept before its safety backup).
-    const removed = Promise.all([helper.remove(), kind === "pre-restore" ? undefined : removeStaleHelpers()]).catch(() => undefined);
+    const removed = Promise.all([helper.remove(), kind === "pre-restore" ? undefined : removeStaleHelpers()]).catch(
+      () => undefined,
+    );
     const failures = await restartOnce();
     await removed;
     // A restore's safety backup runs with the containers already stopped: the journal is the restore's.
@@ -104,10 +124,25 @@ export async function backupService(
 
   function publish(): Promise<BackupResult> {
     return saveBackup(folder, written!.file, {
-      format: MANIFEST_FORMAT, id, service: service.name, host: ctx.host, created_at: created.toISOString(), kind,
-      tool_version: VERSION, volumes: stats.map((s) => ({ ...s })),
-      archive: { file: archiveName(id, ctx.config.compression), bytes: written!.bytes, sha256: written!.sha256, compression: ctx.config.compression },
-      duration_ms: Date.now() - started, downtime_ms: downtime, containers_stopped: stopped, warnings, custom_script: false,
+      format: MANIFEST_FORMAT,
+      id,
+      service: service.name,
+      host: ctx.host,
+      created_at: created.toISOString(),
+      kind,
+      tool_version: VERSION,
+      volumes: stats.map((s) => ({ ...s })),
+      archive: {
+        file: archiveName(id, ctx.config.compression),
+        bytes: written!.bytes,
+        sha256: written!.sha256,
+        compression: ctx.config.compression,
+      },
+      duration_ms: Date.now() - started,
+      downtime_ms: downtime,
+      containers_stopped: stopped,
+      warnings,
+      custom_script: false,
       restoring,
     });
   }
@@ -116,10 +151,14 @@ export async function backupService(
 /** What a backup says about containers it cannot stop, or must not: also a dry run's warnings. */
 export function containerWarnings(service: string, plan: ContainerPlan): string[] {
   return [
-    ...plan.missing.map((c) =>
-      `declared container ${c} does not exist; its volumes were read without stopping anything`),
-    ...plan.undeclared.map((c) => `container ${c} uses a volume of ${service} but is not declared; it kept running, ` +
-      "so its writes may make the archive inconsistent"),
+    ...plan.missing.map(
+      (c) => `declared container ${c} does not exist; its volumes were read without stopping anything`,
+    ),
+    ...plan.undeclared.map(
+      (c) =>
+        `container ${c} uses a volume of ${service} but is not declared; it kept running, ` +
+        "so its writes may make the archive inconsistent",
+    ),
   ];
 }
 
@@ -129,7 +168,10 @@ export function containerWarnings(service: string, plan: ContainerPlan): string[
  * waits: Docker's endpoint while the containers stop, stale helpers while they start.
  */
 export async function askBeforeStop(names: string[], volumes: Service["volumes"]) {
-  const [daemon, answers] = await Promise.allSettled([checkDaemon(), Promise.all([Promise.all(names.map(volumeExists)), planContainers(volumes)])]);
+  const [daemon, answers] = await Promise.allSettled([
+    checkDaemon(),
+    Promise.all([Promise.all(names.map(volumeExists)), planContainers(volumes)]),
+  ]);
   // A daemon that cannot be reached fails every question: its own message is the one to show.
   if (daemon.status === "rejected") throw daemon.reason;
   if (answers.status === "rejected") throw answers.reason;

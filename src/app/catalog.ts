@@ -89,7 +89,9 @@ export async function readCatalog(backupDir: string, service?: string): Promise<
 /** For reports with more to show than backups (services, status): backup_dir's problem instead of an error. */
 export async function readCatalogOrProblem(backupDir: string): Promise<Catalog & { backupDirProblem?: string }> {
   const problem = await backupDirProblem(backupDir);
-  return problem ? { backups: [], problems: [], copies: [], unreadable: [], backupDirProblem: problem } : readCatalog(backupDir);
+  return problem
+    ? { backups: [], problems: [], copies: [], unreadable: [], backupDirProblem: problem }
+    : readCatalog(backupDir);
 }
 
 /** Services with a folder in backup_dir: backups outlive the service definitions they were made from. */
@@ -118,23 +120,44 @@ async function readService(backupDir: string, service: string, catalog: Catalog)
       const problem = (reason: string) => void catalog.problems.push({ file: manifestFile, id: parsed.id, reason });
       const m = await readManifest(manifestFile);
       // Another user's manifest is not a damaged one: skipped like an unreadable folder.
-      if (typeof m === "string" && /^(EACCES|EPERM):/.test(m)) return void catalog.unreadable.push(`cannot read ${manifestFile}: ${systemErrorText(m)}; skipped`);
+      if (typeof m === "string" && /^(EACCES|EPERM):/.test(m))
+        return void catalog.unreadable.push(`cannot read ${manifestFile}: ${systemErrorText(m)}; skipped`);
       if (typeof m === "string") return problem(m);
-      if (m.id !== parsed.id) return void catalog.copies.push(`${manifestFile}: a copy of ${m.id}'s manifest (a sync client's conflict copy?), ignored`);
-      if (m.service !== service || safeHost(m.host) !== parsed.host || m.archive.file !== archiveName(parsed.id, m.archive.compression)) {
+      if (m.id !== parsed.id)
+        return void catalog.copies.push(
+          `${manifestFile}: a copy of ${m.id}'s manifest (a sync client's conflict copy?), ignored`,
+        );
+      if (
+        m.service !== service ||
+        safeHost(m.host) !== parsed.host ||
+        m.archive.file !== archiveName(parsed.id, m.archive.compression)
+      ) {
         return problem("manifest does not match its file name");
       }
       // Retention and status go by created_at: a date the name contradicts is not to be trusted.
       const createdAt = new Date(m.created_at);
       if (Math.abs(createdAt.getTime() - parsed.created.getTime()) > STAMP_SLACK_MS) {
-        return problem(`created_at ${m.created_at} disagrees with the date in its file name (${parsed.created.toISOString()}); not trusted`);
+        return problem(
+          `created_at ${m.created_at} disagrees with the date in its file name (${parsed.created.toISOString()}); not trusted`,
+        );
       }
       const file = join(folder, m.archive.file);
-      const size = await stat(file).then((s) => s.size, () => undefined);
+      const size = await stat(file).then(
+        (s) => s.size,
+        () => undefined,
+      );
       if (size === undefined) return problem(`its archive ${m.archive.file} is missing`);
       catalog.backups.push({
-        id: m.id, service, host: m.host, createdAt, kind: m.kind,
-        file, manifestFile, bytes: m.archive.bytes, complete: size === m.archive.bytes, manifest: m,
+        id: m.id,
+        service,
+        host: m.host,
+        createdAt,
+        kind: m.kind,
+        file,
+        manifestFile,
+        bytes: m.archive.bytes,
+        complete: size === m.archive.bytes,
+        manifest: m,
       });
     }),
   );

@@ -33,7 +33,11 @@ export interface RestorePrompts {
  * a restore that would fail.
  */
 export async function confirmAndRestore(
-  ctx: RunContext, service: Service, backup: Backup, opts: RestoreOptions, ui: RestorePrompts,
+  ctx: RunContext,
+  service: Service,
+  backup: Backup,
+  opts: RestoreOptions,
+  ui: RestorePrompts,
 ): Promise<boolean> {
   await checkDaemon();
   // Verified while the plan is gathered (and the emptying armed), both only read.
@@ -56,7 +60,10 @@ export async function confirmAndRestore(
     // Declined, refused or done: its container ends, having touched nothing unless told to.
     await plan.emptier?.close();
   }
-  ui.success(`${service.name} restored from ${backup.id}${result.restarted.length ? `; started ${result.restarted.join(", ")}` : ""}`);
-  if (result.safety) ui.info(`the data from before the restore is kept as ${result.safety.manifest.id} (${result.safety.file})`);
+  ui.success(
+    `${service.name} restored from ${backup.id}${result.restarted.length ? `; started ${result.restarted.join(", ")}` : ""}`,
+  );
+  if (result.safety)
+    ui.info(`the data from before the restore is kept as ${result.safety.manifest.id} (${result.safety.file})`);
   return true;
 }

@@ -20,7 +20,10 @@ export interface ContainerPlan {
 export async function planContainers(volumes: VolumeSpec[]): Promise<ContainerPlan> {
   const declared = [...new Set(volumes.flatMap((v) => (v.container ? [v.container] : [])))];
   const plan: ContainerPlan = { declared: [], running: [], missing: [], undeclared: [], paused: [], ids: {} };
-  const [states, users] = await Promise.all([Promise.all(declared.map(containerState)), Promise.all(volumes.map((v) => runningContainersUsing(v.name)))]);
+  const [states, users] = await Promise.all([
+    Promise.all(declared.map(containerState)),
+    Promise.all(volumes.map((v) => runningContainersUsing(v.name))),
+  ]);
   declared.forEach((name, i) => {
     const state = states[i]!;
     if (!state.exists) plan.missing.push(name);
@@ -41,7 +44,12 @@ export async function planContainers(volumes: VolumeSpec[]): Promise<ContainerPl
  * so whatever happens next, the caller knows to start it again. The signal is checked before
  * each stop, the last point where a Ctrl-C can still cost no downtime.
  */
-export async function stopAll(running: string[], stopped: string[], stopTimeout: number, signal: AbortSignal): Promise<void> {
+export async function stopAll(
+  running: string[],
+  stopped: string[],
+  stopTimeout: number,
+  signal: AbortSignal,
+): Promise<void> {
   for (const name of [...running].reverse()) {
     signal.throwIfAborted();
     stopped.push(name);
@@ -84,7 +92,9 @@ export async function restoreUsers(volumes: VolumeSpec[]): Promise<RestoreUsers>
   if (plan.paused.length > 0) {
     const [what, are, it] = plan.paused.length === 1 ? ["container", "is", "it"] : ["containers", "are", "them"];
     const names = plan.paused.join(" ");
-    throw new OperationError(`${what} ${plan.paused.join(", ")} ${are} paused: unpause ${it} (docker unpause ${names}) or stop ${it} (docker stop ${names}), then restore again; nothing was changed`);
+    throw new OperationError(
+      `${what} ${plan.paused.join(", ")} ${are} paused: unpause ${it} (docker unpause ${names}) or stop ${it} (docker stop ${names}), then restore again; nothing was changed`,
+    );
   }
   const running = [...plan.running, ...plan.undeclared];
   return { running, order: [...plan.declared, ...plan.undeclared], ids: plan.ids };

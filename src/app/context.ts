@@ -60,6 +60,7 @@ export function lockOptions(ctx: RunContext, service: string, wait: boolean) {
   return {
     wait,
     signal: ctx.signal,
-    onWait: (h: { pid: number; command: string }) => ctx.reporter.step(service, `waiting for pid ${h.pid} (${h.command}) to finish`),
+    onWait: (h: { pid: number; command: string }) =>
+      ctx.reporter.step(service, `waiting for pid ${h.pid} (${h.command}) to finish`),
   };
 }

@@ -29,7 +29,11 @@ export class EntryWriter {
   private fd: number | undefined;
   private file: { entry: TarHeader; left: number } | undefined;
 
-  constructor(private readonly path: string, private readonly target: string, private readonly toDir: string) {
+  constructor(
+    private readonly path: string,
+    private readonly target: string,
+    private readonly toDir: string,
+  ) {
     this.made.add(dirname(target));
   }
 

@@ -22,7 +22,10 @@ export interface ExtractResult {
  * The archive is checked against its manifest as it is read; on any failure what was written goes.
  */
 export async function extractPath(
-  backup: Backup, path: string, toDir: string, signal?: AbortSignal,
+  backup: Backup,
+  path: string,
+  toDir: string,
+  signal?: AbortSignal,
 ): Promise<ExtractResult> {
   requireOwnArchive(backup);
   requireVolume(backup, path);

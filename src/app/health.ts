@@ -24,7 +24,14 @@ export function defaultMaxAgeMs(intervalMs: number | undefined): number {
  * Per enabled service: is there a recent, complete regular backup made by this machine? A
  * restore's safety backup does not count: it may hold the very data that was broken.
  */
-export function serviceHealth(enabled: string[], backups: Backup[], status: RunStatus, host: string, maxAgeMs: number, now = new Date()): ServiceHealth[] {
+export function serviceHealth(
+  enabled: string[],
+  backups: Backup[],
+  status: RunStatus,
+  host: string,
+  maxAgeMs: number,
+  now = new Date(),
+): ServiceHealth[] {
   return enabled.map((service) => {
     // The manifest's own host: the file name's form of it can be shared ("büro" and "bäro" are "b-ro").
     const mine = backups.filter((b) => b.service === service && b.complete && isRegular(b.kind) && b.host === host);
@@ -33,7 +40,14 @@ export function serviceHealth(enabled: string[], backups: Backup[], status: RunS
     const age = newest ? now.getTime() - newest.createdAt.getTime() : Infinity;
     return {
       service,
-      newest: newest ? { id: newest.id, created_at: newest.createdAt.toISOString(), age_hours: Math.round((age / HOUR) * 10) / 10, bytes: newest.bytes } : null,
+      newest: newest
+        ? {
+            id: newest.id,
+            created_at: newest.createdAt.toISOString(),
+            age_hours: Math.round((age / HOUR) * 10) / 10,
+            bytes: newest.bytes,
+          }
+        : null,
       last_attempt: last ? { at: last.at, ok: last.ok, error: last.error ?? null } : null,
       dated_in_future: future.map((b) => b.id),
       stale: age > maxAgeMs,

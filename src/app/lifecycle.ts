@@ -16,7 +16,12 @@ import type { RunContext } from "./context.ts";
  * It leads its own process group: on interruption, or when it fails, the whole group is stopped
  * before we go on, so nothing it started can still write while the caller rolls back or exits.
  */
-export async function runScript(ctx: RunContext, service: Service, script: string, env: Record<string, string>): Promise<void> {
+export async function runScript(
+  ctx: RunContext,
+  service: Service,
+  script: string,
+  env: Record<string, string>,
+): Promise<void> {
   ctx.signal.throwIfAborted();
   const child = spawn(script, [], {
     cwd: service.dir,
@@ -45,8 +50,10 @@ export async function scriptBackup(ctx: RunContext, service: Service, tmp: strin
   try {
     await runScript(ctx, service, service.lifecycle.backup!, { BACKUP_FILE: tmp });
     const s = await stat(tmp).catch(() => undefined);
-    if (s?.isDirectory()) throw new OperationError(`${service.lifecycle.backup} wrote a directory, not a file, at BACKUP_FILE`);
-    if (!s?.isFile()) throw new OperationError(`${service.lifecycle.backup} succeeded but wrote no file at BACKUP_FILE`);
+    if (s?.isDirectory())
+      throw new OperationError(`${service.lifecycle.backup} wrote a directory, not a file, at BACKUP_FILE`);
+    if (!s?.isFile())
+      throw new OperationError(`${service.lifecycle.backup} succeeded but wrote no file at BACKUP_FILE`);
     const hash = createHash("sha256");
     await pipeline(createReadStream(tmp), hash);
     await syncFile(tmp);

@@ -27,7 +27,12 @@ interface LockOptions {
  * One holder of a lock file at a time on this machine. The file is created exclusively; one
  * whose process is gone (killed) is taken over. `busy` words the refusal for the holder.
  */
-async function acquireLock(file: string, me: LockHolder, busy: (h: LockHolder) => string, opts: LockOptions): Promise<Lock> {
+async function acquireLock(
+  file: string,
+  me: LockHolder,
+  busy: (h: LockHolder) => string,
+  opts: LockOptions,
+): Promise<Lock> {
   await ensurePrivateDir(dirname(file));
   let told = false;
   for (;;) {
@@ -90,15 +95,32 @@ const held = (h: LockHolder) => `pid ${h.pid} (${h.command})`;
  * clash with a service's name) and are taken in sorted order, so two waiting runs cannot each
  * hold what the other waits for. `wait` queues behind a running holder instead of failing.
  */
-export async function withServiceLock<T>(stateDir: string, service: Pick<Service, "name" | "volumes">, opts: LockOptions, fn: () => Promise<T>): Promise<T> {
+export async function withServiceLock<T>(
+  stateDir: string,
+  service: Pick<Service, "name" | "volumes">,
+  opts: LockOptions,
+  fn: () => Promise<T>,
+): Promise<T> {
   const dir = join(stateDir, "locks");
   const volumes = [...new Set(service.volumes.map((v) => v.name))].sort();
-  const me: LockHolder = { pid: process.pid, command: [...selfCommand(), ...process.argv.slice(2)].join(" "), since: new Date().toISOString() };
+  const me: LockHolder = {
+    pid: process.pid,
+    command: [...selfCommand(), ...process.argv.slice(2)].join(" "),
+    since: new Date().toISOString(),
+  };
   const locks: Lock[] = [];
   try {
-    locks.push(await acquireLock(join(dir, `${service.name}.lock`), me, (h) => `${service.name} is busy: ${held(h)} holds its lock since ${h.since}`, opts));
+    locks.push(
+      await acquireLock(
+        join(dir, `${service.name}.lock`),
+        me,
+        (h) => `${service.name} is busy: ${held(h)} holds its lock since ${h.since}`,
+        opts,
+      ),
+    );
     for (const volume of volumes) {
-      const busy = (h: LockHolder) => `${service.name} is busy: its volume ${volume} is in use by ${held(h)} since ${h.since}`;
+      const busy = (h: LockHolder) =>
+        `${service.name} is busy: its volume ${volume} is in use by ${held(h)} since ${h.since}`;
       locks.push(await acquireLock(join(dir, "volumes", volumeLockName(volume)), me, busy, opts));
     }
     return await fn();

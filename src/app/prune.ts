@@ -23,11 +23,17 @@ export interface PruneResult {
  * machines through a sync client, and only files this tool wrote on this host are touched.
  * The manifest goes first, so an interrupted prune never leaves a listed backup without data.
  */
-export async function prune(config: BackupConfig, host: string, opts: { dryRun: boolean; service?: string; now?: Date }): Promise<PruneResult> {
+export async function prune(
+  config: BackupConfig,
+  host: string,
+  opts: { dryRun: boolean; service?: string; now?: Date },
+): Promise<PruneResult> {
   const now = opts.now ?? new Date();
   await requireBackupDir(config.backupDir);
   const folders = opts.service ? [opts.service] : await readdir(config.backupDir).catch(() => []);
-  const finished = (await Promise.all(folders.map((f) => finishInterruptedPublish(join(config.backupDir, f), host, opts.dryRun)))).flat();
+  const finished = (
+    await Promise.all(folders.map((f) => finishInterruptedPublish(join(config.backupDir, f), host, opts.dryRun)))
+  ).flat();
   const { backups, unreadable } = await readCatalog(config.backupDir, opts.service);
   // The manifest's own host, not the file name's form of it: "büro" and "bäro" are both "b-ro" there.
   const plan = planRetention(backups, { retentionDays: config.retentionDays, keepLast: config.keepLast }, host, now);
@@ -57,7 +63,9 @@ async function findStaleTemp(backupDir: string, folders: string[], host: string,
   const stale = staleTempFiles(found, host, now);
   // A temporary manifest of another machine whose name has the same file-name form is that
   // machine's interrupted publish, which its next run completes: never swept from here.
-  const others = await Promise.all(stale.map(async (f) => basename(f).includes(MANIFEST_SUFFIX) && otherHost(await readManifest(f), host)));
+  const others = await Promise.all(
+    stale.map(async (f) => basename(f).includes(MANIFEST_SUFFIX) && otherHost(await readManifest(f), host)),
+  );
   return stale.filter((_, i) => !others[i]);
 }
 

@@ -9,14 +9,19 @@ import type { RunContext } from "./context.ts";
 /** Refuses, before anything is touched, an archive that is damaged or not this service's. */
 export async function checkRestorable(ctx: RunContext, service: Service, backup: Backup): Promise<void> {
   if (service.lifecycle.backup && !service.lifecycle.restore) {
-    throw new OperationError(`${service.name} is backed up by its own script (lifecycle.backup) but has no lifecycle.restore, so tools-backup cannot restore it`);
+    throw new OperationError(
+      `${service.name} is backed up by its own script (lifecycle.backup) but has no lifecycle.restore, so tools-backup cannot restore it`,
+    );
   }
-  if (backup.manifest.service !== service.name) throw new OperationError(`${backup.id} is a backup of ${backup.manifest.service}, not ${service.name}`);
+  if (backup.manifest.service !== service.name)
+    throw new OperationError(`${backup.id} is a backup of ${backup.manifest.service}, not ${service.name}`);
   if (!service.lifecycle.restore) {
     const declared = service.volumes.map((v) => v.name).sort();
     const archived = backup.manifest.volumes.map((v) => v.name).sort();
     if (declared.join("\0") !== archived.join("\0")) {
-      throw new OperationError(`${backup.id} holds volumes ${archived.join(", ")} but ${service.name} declares ${declared.join(", ")}; refusing a partial or foreign restore`);
+      throw new OperationError(
+        `${backup.id} holds volumes ${archived.join(", ")} but ${service.name} declares ${declared.join(", ")}; refusing a partial or foreign restore`,
+      );
     }
   }
   ctx.reporter.step(service.name, `verifying ${backup.file}`);
@@ -35,7 +40,10 @@ export async function checkRestorable(ctx: RunContext, service: Service, backup:
  * have removed it since (while the user read, or this run waited for the lock).
  */
 export async function stillThere(backup: Backup): Promise<void> {
-  const size = await stat(backup.file).then((s) => s.size, () => undefined);
+  const size = await stat(backup.file).then(
+    (s) => s.size,
+    () => undefined,
+  );
   if (size !== backup.bytes) {
     throw new OperationError(`${backup.file} was removed or changed after it was verified; nothing was changed`);
   }

@@ -28,7 +28,11 @@ export function nothingToSave(service: Service, exist: boolean[]): boolean {
  * measures the volumes on its way, so the summary costs no container run of its own.
  * The caller checks the daemon first (checkDaemon), so that a stopped one is the only message.
  */
-export async function planRestore(service: Service, backup: Backup, opts: { arm?: boolean } = {}): Promise<RestorePlan> {
+export async function planRestore(
+  service: Service,
+  backup: Backup,
+  opts: { arm?: boolean } = {},
+): Promise<RestorePlan> {
   const names = service.volumes.map((v) => v.name);
   const present: string[] = [];
   const missing: string[] = [];

@@ -13,7 +13,10 @@ export function describeRestore(plan: RestorePlan, safety: boolean): string {
     `  backup:   ${formatLocal(b.createdAt)} (${formatAge(b.createdAt)}), host ${b.host}, ${formatBytes(b.bytes)}, ${b.kind}`,
     `  volumes:  ${b.manifest.volumes.map((v) => `${v.name} (${count(v.files, "file")}, ${formatBytes(v.bytes)})`).join(", ")}`,
     "Will be overwritten:",
-    ...plan.current.map((v) => `  ${v.name}: ${formatBytes(v.kib * 1024)}, last changed ${v.newestMtime ? `${formatLocal(v.newestMtime)} (${formatAge(v.newestMtime)})` : "never"}`),
+    ...plan.current.map(
+      (v) =>
+        `  ${v.name}: ${formatBytes(v.kib * 1024)}, last changed ${v.newestMtime ? `${formatLocal(v.newestMtime)} (${formatAge(v.newestMtime)})` : "never"}`,
+    ),
     ...plan.missing.map((v) => `  ${v}: does not exist, will be created`),
     `Containers stopped and started again: ${plan.stop.join(", ") || "none running"}`,
     safetyLine(plan, safety),

@@ -36,7 +36,12 @@ export async function restoreService(
   await checkDaemon();
   const volumes = service.lifecycle.restore ? [] : service.volumes.map((v) => v.name);
   // Docker's endpoint is found now, or the extraction would ask for it during the downtime.
-  const [exist] = await Promise.all([Promise.all(volumes.map(volumeExists)), removeStaleHelpers(), recoverInterrupted(ctx, service.name), localEngineSocket()]);
+  const [exist] = await Promise.all([
+    Promise.all(volumes.map(volumeExists)),
+    removeStaleHelpers(),
+    recoverInterrupted(ctx, service.name),
+    localEngineSocket(),
+  ]);
   // Armed before the stop (normally already, by the plan), so that emptying the volumes costs no
   // downtime; later when a volume is still to be created (`docker run -v` would create it unannounced).
   let emptier = opts.emptier ?? (volumes.length > 0 && exist.every(Boolean) ? armEmptying(volumes) : undefined);
@@ -64,7 +69,6 @@ export async function restoreService(
   }
 }
 
-
 /** From the journal on: the stop, the safety backup, the replacement, the start. */
 async function replaceData(
   ctx: RunContext,
@@ -78,7 +82,16 @@ async function replaceData(
   // The safety backup runs after the stop; a backup_dir it cannot write must fail before it.
   if (opts.safetyBackup) await prepareFolder(ctx.config.backupDir, service.name);
   const stopped: string[] = [];
-  const journal = { service: service.name, pid: process.pid, operation: "restore" as const, started_at: new Date().toISOString(), stopped: users.running, ids: users.ids, restoring: backup.id, replacing: false };
+  const journal = {
+    service: service.name,
+    pid: process.pid,
+    operation: "restore" as const,
+    started_at: new Date().toISOString(),
+    stopped: users.running,
+    ids: users.ids,
+    restoring: backup.id,
+    replacing: false,
+  };
   await writeJournal(ctx.stateDir, journal);
   let safety: BackupResult | undefined;
   let failures: string[] = [];
@@ -103,7 +116,8 @@ async function replaceData(
         onBytes: (n) => reporter.progress(service.name, n, Date.now() - t0, { total: backup.bytes }),
       });
     } catch (e) {
-      const putBack = (from: BackupResult) => replaceVolumes(service.name, from.file, from.manifest.archive.compression, volumes);
+      const putBack = (from: BackupResult) =>
+        replaceVolumes(service.name, from.file, from.manifest.archive.compression, volumes);
       const attempt = { started_at: journal.started_at, restoring: backup.id, safety, fresh: opts.fresh, putBack };
       await rollBack(ctx, service, { ...attempt, target: volumes.join(", ") }, e);
       throw e;
@@ -121,7 +135,12 @@ async function replaceData(
 }
 
 /** lifecycle.restore reads BACKUP_FILE itself; a failure runs it again on the safety backup. */
-async function customRestore(ctx: RunContext, service: Service, backup: Backup, opts: { safetyBackup: boolean }): Promise<RestoreResult> {
+async function customRestore(
+  ctx: RunContext,
+  service: Service,
+  backup: Backup,
+  opts: { safetyBackup: boolean },
+): Promise<RestoreResult> {
   const script = service.lifecycle.restore!;
   const started_at = new Date().toISOString();
   const safety = opts.safetyBackup ? await safetyBackup(ctx, service, backup.id) : undefined;
@@ -129,13 +148,27 @@ async function customRestore(ctx: RunContext, service: Service, backup: Backup, 
   // the data counts as partial from its start until it completes. A mark found here (an earlier
   // restore's) still holds if we put the data back as we found it.
   const earlier = await readUnfinished(ctx.stateDir, service.name);
-  await markUnfinished(ctx.stateDir, { service: service.name, started_at, restoring: backup.id, safety_backup: safety?.manifest.id, why: `pid ${process.pid} was killed while it ran ${script}` });
+  await markUnfinished(ctx.stateDir, {
+    service: service.name,
+    started_at,
+    restoring: backup.id,
+    safety_backup: safety?.manifest.id,
+    why: `pid ${process.pid} was killed while it ran ${script}`,
+  });
   ctx.reporter.step(service.name, `running ${script}`);
   try {
     await runScript(ctx, service, script, { BACKUP_FILE: backup.file });
   } catch (e) {
-    const putBack = (from: BackupResult) => runScript({ ...ctx, signal: new AbortController().signal }, service, script, { BACKUP_FILE: from.file });
-    if (await rollBack(ctx, service, { started_at, restoring: backup.id, safety, target: `the data of ${service.name}`, putBack }, e)) {
+    const putBack = (from: BackupResult) =>
+      runScript({ ...ctx, signal: new AbortController().signal }, service, script, { BACKUP_FILE: from.file });
+    if (
+      await rollBack(
+        ctx,
+        service,
+        { started_at, restoring: backup.id, safety, target: `the data of ${service.name}`, putBack },
+        e,
+      )
+    ) {
       await (earlier ? markUnfinished(ctx.stateDir, earlier) : clearUnfinished(ctx.stateDir, service.name));
     }
     throw e;

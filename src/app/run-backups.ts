@@ -33,7 +33,12 @@ export function failedOutcome(service: string, error: unknown, durationMs = 0): 
  * Backs up each service in turn; one failing service does not stop the others.
  * An interruption stops the loop (after that service's own cleanup) and is rethrown.
  */
-export async function runBackups(ctx: RunContext, services: Service[], kind: BackupKind, opts: { wait: boolean }): Promise<BackupRun> {
+export async function runBackups(
+  ctx: RunContext,
+  services: Service[],
+  kind: BackupKind,
+  opts: { wait: boolean },
+): Promise<BackupRun> {
   const started = new Date();
   const results: ServiceOutcome[] = [];
   for (const service of services) {
@@ -41,9 +46,19 @@ export async function runBackups(ctx: RunContext, services: Service[], kind: Bac
     ctx.signal.throwIfAborted();
     const t0 = Date.now();
     try {
-      const r = await withServiceLock(ctx.stateDir, service, lockOptions(ctx, service.name, opts.wait), () => backupService(ctx, service, kind));
+      const r = await withServiceLock(ctx.stateDir, service, lockOptions(ctx, service.name, opts.wait), () =>
+        backupService(ctx, service, kind),
+      );
       const m = r.manifest;
-      results.push({ service: service.name, ok: true, id: m.id, file: r.file, bytes: m.archive.bytes, durationMs: m.duration_ms, downtimeMs: m.downtime_ms });
+      results.push({
+        service: service.name,
+        ok: true,
+        id: m.id,
+        file: r.file,
+        bytes: m.archive.bytes,
+        durationMs: m.duration_ms,
+        downtimeMs: m.downtime_ms,
+      });
     } catch (e) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       results.push(failedOutcome(service.name, e, Date.now() - t0));

@@ -11,7 +11,9 @@ export async function safetyBackup(ctx: RunContext, service: Service, restoring:
     return await backupService(ctx, service, "pre-restore", restoring);
   } catch (e) {
     if (ctx.signal.aborted) throw e;
-    throw new OperationError(`the safety backup of the current data failed (${messageOf(e)}); nothing was replaced: ${service.name} has its data as before`);
+    throw new OperationError(
+      `the safety backup of the current data failed (${messageOf(e)}); nothing was replaced: ${service.name} has its data as before`,
+    );
   }
 }
 
@@ -32,7 +34,13 @@ export async function rollBack(ctx: RunContext, service: Service, attempt: Attem
   const why = ctx.signal.aborted ? "the restore was interrupted" : `the restore failed (${messageOf(cause)})`;
   const { safety } = attempt;
   const unfinished = (what: string) =>
-    markUnfinished(ctx.stateDir, { service: service.name, started_at: attempt.started_at, restoring: attempt.restoring, safety_backup: safety?.manifest.id, why: what });
+    markUnfinished(ctx.stateDir, {
+      service: service.name,
+      started_at: attempt.started_at,
+      restoring: attempt.restoring,
+      safety_backup: safety?.manifest.id,
+      why: what,
+    });
   if (!safety) {
     const none = attempt.fresh ? "the volumes did not exist before this restore" : "--no-safety-backup";
     const partly = `so ${attempt.target} may be partly written`;
@@ -43,10 +51,16 @@ export async function rollBack(ctx: RunContext, service: Service, attempt: Attem
   ctx.reporter.warn(service.name, `${why}; putting back the data from before the restore (${safety.file})`);
   try {
     await attempt.putBack(safety);
-    ctx.reporter.warn(service.name, `rolled back: ${service.name} has its previous data again; the safety backup stays at ${safety.file}`);
+    ctx.reporter.warn(
+      service.name,
+      `rolled back: ${service.name} has its previous data again; the safety backup stays at ${safety.file}`,
+    );
     return true;
   } catch (e) {
-    ctx.reporter.warn(service.name, `ROLLBACK FAILED (${messageOf(e)}), so ${attempt.target} may be partly written: restore by hand with tools-backup restore ${service.name} --from ${safety.manifest.id}`);
+    ctx.reporter.warn(
+      service.name,
+      `ROLLBACK FAILED (${messageOf(e)}), so ${attempt.target} may be partly written: restore by hand with tools-backup restore ${service.name} --from ${safety.manifest.id}`,
+    );
     await unfinished(`${why}, and putting the safety backup back failed too`);
     return false;
   }

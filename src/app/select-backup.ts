@@ -25,15 +25,21 @@ export function selectBackup(backups: Backup[], service: string, from: string, n
   if (/^\d{4}-\d{2}-\d{2}$/.test(from)) {
     if (!isDate(from)) throw new UsageError(`--from ${from}: not a date (YYYY-MM-DD)`);
     const day = regular.filter((b) => formatLocal(b.createdAt).startsWith(from));
-    if (day.length === 0) throw new UsageError(`no backup of ${service} on ${from}; see \`tools-backup list ${service}\``);
+    if (day.length === 0)
+      throw new UsageError(`no backup of ${service} on ${from}; see \`tools-backup list ${service}\``);
     return { ...newestComplete(day, `${service} on ${from}`), future: [] };
   }
   const exact = mine.find((b) => b.id === from);
   if (exact) return { backup: exact, skipped: [], future: [] };
   const prefixed = mine.filter((b) => b.id.startsWith(from));
   if (prefixed.length === 1) return { backup: prefixed[0]!, skipped: [], future: [] };
-  if (prefixed.length > 1) throw new UsageError(`"${from}" matches ${prefixed.length} backups (${prefixed.map((b) => b.id).join(", ")}); give the full id`);
-  throw new UsageError(`no backup of ${service} matches "${from}" (use latest, a date YYYY-MM-DD or an id from \`tools-backup list ${service}\`)`);
+  if (prefixed.length > 1)
+    throw new UsageError(
+      `"${from}" matches ${prefixed.length} backups (${prefixed.map((b) => b.id).join(", ")}); give the full id`,
+    );
+  throw new UsageError(
+    `no backup of ${service} matches "${from}" (use latest, a date YYYY-MM-DD or an id from \`tools-backup list ${service}\`)`,
+  );
 }
 
 /**
@@ -79,13 +85,17 @@ interface Selected {
 function latest(mine: Backup[], service: string, now: Date): Selected {
   const future = mine.filter((b) => isFutureDated(b.createdAt, now));
   const judged = mine.filter((b) => !future.includes(b));
-  if (judged.length === 0) throw new OperationError(`every backup of ${service} is dated in the future (a wrong clock?): pick one by its id with --from: ${future.map((b) => b.id).join(", ")}`);
+  if (judged.length === 0)
+    throw new OperationError(
+      `every backup of ${service} is dated in the future (a wrong clock?): pick one by its id with --from: ${future.map((b) => b.id).join(", ")}`,
+    );
   return { ...newestComplete(judged, service), future };
 }
 
 /** The first complete one of `candidates` (newest first), and the incomplete ones passed over. */
 function newestComplete(candidates: Backup[], what: string): { backup: Backup; skipped: Backup[] } {
   const backup = candidates.find((b) => b.complete);
-  if (!backup) throw new OperationError(`no complete backup of ${what}: ${candidates.map((b) => b.id).join(", ")} ${INCOMPLETE}`);
+  if (!backup)
+    throw new OperationError(`no complete backup of ${what}: ${candidates.map((b) => b.id).join(", ")} ${INCOMPLETE}`);
   return { backup, skipped: candidates.slice(0, candidates.indexOf(backup)) };
 }

@@ -56,7 +56,9 @@ export async function describeServices(config: BackupConfig, services: Service[]
       custom_script: Boolean(s.lifecycle.backup),
       volumes: await Promise.all(s.volumes.map(async (v) => ({ name: v.name, exists: await exists(v.name) }))),
       containers: [...new Set(s.volumes.flatMap((v) => (v.container ? [v.container] : [])))],
-      newest: newest ? { id: newest.id, created_at: newest.createdAt.toISOString(), bytes: newest.bytes, host: newest.host } : null,
+      newest: newest
+        ? { id: newest.id, created_at: newest.createdAt.toISOString(), bytes: newest.bytes, host: newest.host }
+        : null,
       dated_in_future: future.map((b) => b.id),
     });
   }

@@ -10,7 +10,9 @@ import { readRunStatus } from "./run-status.ts";
  * backup_dir no service has a backup, and backupDirProblem says why.
  */
 export async function enabledHealth(config: BackupConfig, maxAgeMs: number) {
-  const enabled = Object.entries(config.services).filter(([, on]) => on).map(([n]) => n);
+  const enabled = Object.entries(config.services)
+    .filter(([, on]) => on)
+    .map(([n]) => n);
   const [catalog, status] = await Promise.all([readCatalogOrProblem(config.backupDir), readRunStatus(stateDir())]);
   const { backups, backupDirProblem, unreadable } = catalog;
   return { rows: serviceHealth(enabled, backups, status, hostName(), maxAgeMs), backupDirProblem, unreadable };

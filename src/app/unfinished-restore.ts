@@ -50,7 +50,8 @@ export async function refuseIfUnfinished(stateDir: string, service: string): Pro
   if (!mark) return;
   const file = unfinishedFile(stateDir, service);
   const ways = [
-    mark.safety_backup && `go back to the data from before it: tools-backup restore ${service} --from ${mark.safety_backup}`,
+    mark.safety_backup &&
+      `go back to the data from before it: tools-backup restore ${service} --from ${mark.safety_backup}`,
     mark.restoring && `finish it: tools-backup restore ${service} --from ${mark.restoring}`,
     `or, if the data is right as it is, delete ${file}`,
   ].filter(Boolean);

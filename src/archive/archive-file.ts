@@ -12,7 +12,10 @@ const READ_BYTES = 1 << 20;
 type Done = (e?: Error | null) => void;
 
 function closeThen(fh: FileHandle | undefined, error: Error | null, done: Done): void {
-  (fh ? fh.close() : Promise.resolve()).then(() => done(error), (e: Error) => done(error ?? e));
+  (fh ? fh.close() : Promise.resolve()).then(
+    () => done(error),
+    (e: Error) => done(error ?? e),
+  );
 }
 
 /** Bytes handed to the writer thread and not yet written, before the stream waits. */
@@ -35,7 +38,10 @@ export class ArchiveFile extends Writable {
   private inFlight = 0;
   private drained: (() => void) | undefined;
 
-  constructor(private readonly path: string, private readonly opts: { ownsChunks?: boolean } = {}) {
+  constructor(
+    private readonly path: string,
+    private readonly opts: { ownsChunks?: boolean } = {},
+  ) {
     super({ highWaterMark: 1 << 20 });
   }
 
@@ -98,7 +104,10 @@ export class ArchiveSource extends Readable {
   private position = 0;
   private dropped = 0;
 
-  constructor(private readonly path: string, opts: { keepCached?: boolean } = {}) {
+  constructor(
+    private readonly path: string,
+    opts: { keepCached?: boolean } = {},
+  ) {
     super({ highWaterMark: READ_BYTES });
     this.hints = opts.keepCached ? NO_HINTS : cacheHints();
   }
@@ -112,19 +121,22 @@ export class ArchiveSource extends Readable {
 
   override _read(): void {
     const buf = Buffer.allocUnsafe(READ_BYTES);
-    this.fh!.read(buf, 0, READ_BYTES, this.position).then(({ bytesRead }) => {
-      if (bytesRead === 0) {
-        this.hints.drop(this.path, this.dropped, 0); // to the end, read-ahead included
-        return void this.push(null);
-      }
-      this.position += bytesRead;
-      markDisposable(buf);
-      if (this.position - this.dropped >= WINDOW) {
-        this.hints.drop(this.path, this.dropped, this.position - this.dropped);
-        this.dropped = this.position;
-      }
-      this.push(buf.subarray(0, bytesRead));
-    }, (e: Error) => this.destroy(e));
+    this.fh!.read(buf, 0, READ_BYTES, this.position).then(
+      ({ bytesRead }) => {
+        if (bytesRead === 0) {
+          this.hints.drop(this.path, this.dropped, 0); // to the end, read-ahead included
+          return void this.push(null);
+        }
+        this.position += bytesRead;
+        markDisposable(buf);
+        if (this.position - this.dropped >= WINDOW) {
+          this.hints.drop(this.path, this.dropped, this.position - this.dropped);
+          this.dropped = this.position;
+        }
+        this.push(buf.subarray(0, bytesRead));
+      },
+      (e: Error) => this.destroy(e),
+    );
   }
 
   /** Only drops are queued for a file read, each quick: the process may wait for them. */

@@ -17,7 +17,9 @@ export function compressor(kind: Compression): Transform {
   if (kind === "gzip") return zlib.createGzip({ level: 6 });
   // Bun's thread-pool zstd is the fast path; any other runtime streams through node:zlib.
   if (hasThreadPoolZstd) return new ParallelZstdCompress(ZSTD_LEVEL);
-  return zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL, [zlib.constants.ZSTD_c_checksumFlag]: 1 } });
+  return zlib.createZstdCompress({
+    params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL, [zlib.constants.ZSTD_c_checksumFlag]: 1 },
+  });
 }
 
 /**

@@ -10,10 +10,13 @@ export function volumeOfEntry(entry: TarHeader, volumes: ReadonlySet<string>): s
   const name = entry.name.replace(/\/+$/, "");
   if (name.startsWith("/")) throw new Error(`entry "${entry.name}" has an absolute path`);
   const parts = name.split("/");
-  if (parts.some((p) => p === ".." || p === "." || p === "")) throw new Error(`entry "${entry.name}" has a "..", "." or empty path segment`);
+  if (parts.some((p) => p === ".." || p === "." || p === ""))
+    throw new Error(`entry "${entry.name}" has a "..", "." or empty path segment`);
   const volume = parts[0]!;
-  if (!volumes.has(volume)) throw new Error(`entry "${entry.name}" is outside the archive's volumes (${[...volumes].join(", ")})`);
-  if (parts.length === 1 && entry.type !== "directory") throw new Error(`entry "${entry.name}" replaces a volume folder with a ${entry.type}`);
+  if (!volumes.has(volume))
+    throw new Error(`entry "${entry.name}" is outside the archive's volumes (${[...volumes].join(", ")})`);
+  if (parts.length === 1 && entry.type !== "directory")
+    throw new Error(`entry "${entry.name}" replaces a volume folder with a ${entry.type}`);
   return volume;
 }
 

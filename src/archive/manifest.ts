@@ -18,8 +18,13 @@ const ManifestSchema = v.object({
   tool_version: v.string(),
   volumes: v.array(
     v.object({
-      name: v.string(), bytes: Count, files: Count,
-      entries: v.optional(Count, 0), devices: v.optional(Count, 0), setuid: v.optional(Count, 0), links_out: v.optional(Count, 0),
+      name: v.string(),
+      bytes: Count,
+      files: Count,
+      entries: v.optional(Count, 0),
+      devices: v.optional(Count, 0),
+      setuid: v.optional(Count, 0),
+      links_out: v.optional(Count, 0),
     }),
   ),
   archive: v.object({

@@ -24,7 +24,10 @@ const STAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const ID = /^([a-z0-9][a-z0-9_.-]{0,62})_(\d{8}T\d{6}Z)_([A-Za-z0-9][A-Za-z0-9.-]{0,252})$/;
 
 export function stampOf(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
+  return date
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}Z$/, "Z");
 }
 
 export function dateOfStamp(stamp: string): Date | undefined {

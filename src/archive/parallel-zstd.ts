@@ -40,7 +40,10 @@ abstract class OrderedJobs extends Transform {
         this.finished(job.input, result);
         this.push(result);
       }
-    })().then(() => done(), (e: Error) => done(e));
+    })().then(
+      () => done(),
+      (e: Error) => done(e),
+    );
   }
 }
 
@@ -100,7 +103,8 @@ export class ParallelZstdDecompress extends OrderedJobs {
     try {
       for (const { end, skippable, contentSize } of this.scanner.scan(chunk)) {
         // Bounds what one job may inflate to: a forged frame must not decompress to gigabytes.
-        if (!skippable && !(contentSize !== undefined && contentSize <= MAX_PARALLEL_FRAME)) throw new Error("zstd frame without a small declared size: the archive is corrupt or not ours");
+        if (!skippable && !(contentSize !== undefined && contentSize <= MAX_PARALLEL_FRAME))
+          throw new Error("zstd frame without a small declared size: the archive is corrupt or not ours");
         this.parts.push(chunk.subarray(from, end));
         const frame = Buffer.concat(this.parts);
         if (!skippable) this.submit(threadPoolZstd.decompress(frame), frame);
@@ -111,7 +115,8 @@ export class ParallelZstdDecompress extends OrderedJobs {
       }
       if (from < chunk.length) this.parts.push(chunk.subarray(from));
       this.partBytes += chunk.length - from;
-      if (this.partBytes > MAX_COMPRESSED_FRAME) throw new Error("zstd frame larger than any this tool writes: the archive is corrupt or not ours");
+      if (this.partBytes > MAX_COMPRESSED_FRAME)
+        throw new Error("zstd frame larger than any this tool writes: the archive is corrupt or not ours");
     } catch (e) {
       return done(e as Error);
     }

@@ -12,7 +12,11 @@ import { isAlive } from "../util/process.ts";
 import { MANIFEST_SUFFIX, TEMP_PREFIX, manifestName, parseId, safeHost } from "./naming.ts";
 import { readManifest, type Manifest } from "./manifest.ts";
 
-export async function publishBackup(folder: string, tmpArchive: string, manifest: Manifest): Promise<{ file: string; manifestFile: string }> {
+export async function publishBackup(
+  folder: string,
+  tmpArchive: string,
+  manifest: Manifest,
+): Promise<{ file: string; manifestFile: string }> {
   const file = join(folder, manifest.archive.file);
   const manifestFile = join(folder, manifestName(manifest.id));
   const tmpManifest = tempPathFor(manifestFile);
@@ -32,14 +36,20 @@ export async function publishBackup(folder: string, tmpArchive: string, manifest
   return { file, manifestFile };
 }
 
-const TEMP_MANIFEST = new RegExp(`^${TEMP_PREFIX.replace(".", "\\.")}(.+)${MANIFEST_SUFFIX.replace(".", "\\.")}\\.(\\d+)$`);
+const TEMP_MANIFEST = new RegExp(
+  `^${TEMP_PREFIX.replace(".", "\\.")}(.+)${MANIFEST_SUFFIX.replace(".", "\\.")}\\.(\\d+)$`,
+);
 
 /**
  * Completes this host's publishes that a killed run left between its two renames: the final
  * archive exists with the size its manifest records, the manifest is still temporary, and the
  * process that wrote it is gone. Returns what was made whole (with `dryRun`, what would be).
  */
-export async function finishInterruptedPublish(folder: string, host: string, dryRun = false): Promise<{ id: string; tmp: string }[]> {
+export async function finishInterruptedPublish(
+  folder: string,
+  host: string,
+  dryRun = false,
+): Promise<{ id: string; tmp: string }[]> {
   const done: { id: string; tmp: string }[] = [];
   for (const name of await readdir(folder).catch(() => [] as string[])) {
     const m = TEMP_MANIFEST.exec(name);

@@ -10,7 +10,9 @@ type Counts = { devices: number; setuid: number; links_out: number };
  * pointing out of the volume are allowed only as many as the service's own data had.
  */
 export function restoreEntryCheck(manifest: Manifest): (entry: TarHeader, volume: string) => void {
-  const allowed = new Map<string, Counts>(manifest.volumes.map((v) => [v.name, { devices: v.devices, setuid: v.setuid, links_out: v.links_out }]));
+  const allowed = new Map<string, Counts>(
+    manifest.volumes.map((v) => [v.name, { devices: v.devices, setuid: v.setuid, links_out: v.links_out }]),
+  );
   const seen = new Map<string, Counts>();
   const symlinks = new Set<string>();
   return (entry, volume) => {
@@ -18,7 +20,8 @@ export function restoreEntryCheck(manifest: Manifest): (entry: TarHeader, volume
     const parts = name.split("/");
     for (let i = 1; i < parts.length; i++) {
       const parent = parts.slice(0, i).join("/");
-      if (symlinks.has(parent)) throw new Error(`entry "${entry.name}" would be written through the symlink "${parent}"`);
+      if (symlinks.has(parent))
+        throw new Error(`entry "${entry.name}" would be written through the symlink "${parent}"`);
     }
     const s = seen.get(volume) ?? { devices: 0, setuid: 0, links_out: 0 };
     seen.set(volume, s);
@@ -27,7 +30,9 @@ export function restoreEntryCheck(manifest: Manifest): (entry: TarHeader, volume
     if (entry.type === "symlink") {
       symlinks.add(name);
       if (!linkStaysInside(entry, volume) && over("links_out")) {
-        throw new Error(`entry "${entry.name}" is a symlink to "${entry.linkname}", outside volume ${volume}, which the backed-up data did not have`);
+        throw new Error(
+          `entry "${entry.name}" is a symlink to "${entry.linkname}", outside volume ${volume}, which the backed-up data did not have`,
+        );
       }
     }
     if (entry.type === "hardlink" && !linkStaysInside(entry, volume)) {

@@ -1,11 +1,34 @@
 /** Reading ustar/PAX/GNU tar headers: just what counting, concatenating and checking entries need. */
 export const BLOCK = 512;
 
-export type EntryType = "file" | "hardlink" | "symlink" | "char" | "block" | "directory" | "fifo" | "pax" | "pax-global" | "gnu-longname" | "gnu-longlink" | "other";
+export type EntryType =
+  | "file"
+  | "hardlink"
+  | "symlink"
+  | "char"
+  | "block"
+  | "directory"
+  | "fifo"
+  | "pax"
+  | "pax-global"
+  | "gnu-longname"
+  | "gnu-longlink"
+  | "other";
 
 const TYPES: Record<string, EntryType> = {
-  "0": "file", "\0": "file", "7": "file", "1": "hardlink", "2": "symlink", "3": "char", "4": "block",
-  "5": "directory", "6": "fifo", x: "pax", g: "pax-global", L: "gnu-longname", K: "gnu-longlink",
+  "0": "file",
+  "\0": "file",
+  "7": "file",
+  "1": "hardlink",
+  "2": "symlink",
+  "3": "char",
+  "4": "block",
+  "5": "directory",
+  "6": "fifo",
+  x: "pax",
+  g: "pax-global",
+  L: "gnu-longname",
+  K: "gnu-longlink",
 };
 
 export interface TarHeader {

@@ -56,8 +56,10 @@ export class TarWalker extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    if (!this.stats.ended && !this.options.stripEnd) return done(new Error("tar stream ended before its end-of-archive marker (truncated)"));
-    if (!this.stats.ended && (this.remaining > 0 || this.headerFill > 0)) return done(new Error("tar stream ended in the middle of an entry (truncated)"));
+    if (!this.stats.ended && !this.options.stripEnd)
+      return done(new Error("tar stream ended before its end-of-archive marker (truncated)"));
+    if (!this.stats.ended && (this.remaining > 0 || this.headerFill > 0))
+      return done(new Error("tar stream ended in the middle of an entry (truncated)"));
     done();
   }
 
@@ -110,7 +112,8 @@ export class TarWalker extends Transform {
   }
 
   private onHeader(b: Buffer, at: number): void {
-    if (!checksumOk(b, at)) throw new Error(`corrupt tar header after ${this.stats.entries} entries (checksum mismatch)`);
+    if (!checksumOk(b, at))
+      throw new Error(`corrupt tar header after ${this.stats.entries} entries (checksum mismatch)`);
     const h = parseHeader(b, at);
     if (h.type === "pax" || h.type === "gnu-longname" || h.type === "gnu-longlink" || h.type === "pax-global") {
       this.remaining = Math.ceil(h.size / BLOCK) * BLOCK;
@@ -122,7 +125,12 @@ export class TarWalker extends Transform {
     const p = this.pending;
     this.pending = {};
     // PAX may carry the real size of files too large for the header's digits.
-    const entry: TarHeader = { ...h, name: p.path ?? h.name, linkname: p.linkpath ?? h.linkname, size: p.size ? Number(p.size) : h.size };
+    const entry: TarHeader = {
+      ...h,
+      name: p.path ?? h.name,
+      linkname: p.linkpath ?? h.linkname,
+      size: p.size ? Number(p.size) : h.size,
+    };
     // Hard links, symlinks and directories have no data blocks even when a size is written.
     this.content = entry.type === "file" || entry.type === "other" ? entry.size : 0;
     this.remaining = Math.ceil(this.content / BLOCK) * BLOCK;

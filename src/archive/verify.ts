@@ -68,7 +68,9 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
   try {
     // A lifecycle script's file is opaque to us: its hash and size are all there is to check.
     // The decompressor peeks at the file first, so the stream is opened only once that worked.
-    const decompress = manifest.custom_script ? [] : [await openDecompressor(file, manifest.archive.compression), walker];
+    const decompress = manifest.custom_script
+      ? []
+      : [await openDecompressor(file, manifest.archive.compression), walker];
     source = new ArchiveSource(file, { keepCached: opts.keepCached });
     await pipeline([source, tap, ...decompress, sink], { signal: opts.signal });
   } catch (e) {
@@ -78,13 +80,19 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
     if (isOpenError(e)) return { ok: false, problems: [`unreadable: ${systemErrorText(e)}`] };
     problems.push(`unreadable: ${messageOf(e)}`);
   }
-  if (bytes !== manifest.archive.bytes) problems.push(`size is ${bytes} bytes, the manifest says ${manifest.archive.bytes} (incomplete download or truncated file?)`);
+  if (bytes !== manifest.archive.bytes)
+    problems.push(
+      `size is ${bytes} bytes, the manifest says ${manifest.archive.bytes} (incomplete download or truncated file?)`,
+    );
   const sha = hash.digest("hex");
   if (sha !== manifest.archive.sha256) problems.push(`sha256 is ${sha}, the manifest says ${manifest.archive.sha256}`);
   if (problems.length === 0) {
     for (const v of manifest.volumes) {
       const c = counts.get(v.name) ?? { files: 0, bytes: 0 };
-      if (c.files !== v.files || c.bytes !== v.bytes) problems.push(`volume ${v.name}: ${c.files} files / ${c.bytes} bytes in the archive, the manifest says ${v.files} / ${v.bytes}`);
+      if (c.files !== v.files || c.bytes !== v.bytes)
+        problems.push(
+          `volume ${v.name}: ${c.files} files / ${c.bytes} bytes in the archive, the manifest says ${v.files} / ${v.bytes}`,
+        );
     }
   }
   return { ok: problems.length === 0, problems };

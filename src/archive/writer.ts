@@ -19,7 +19,12 @@ export interface WrittenArchive {
  * Compresses a tar stream into a temporary file beside `dest`, synced to disk. It gets its final
  * name only together with its manifest (publish.ts). The file goes on any failure.
  */
-export async function writeArchive(tar: Readable, dest: string, compression: Compression, signal?: AbortSignal): Promise<WrittenArchive> {
+export async function writeArchive(
+  tar: Readable,
+  dest: string,
+  compression: Compression,
+  signal?: AbortSignal,
+): Promise<WrittenArchive> {
   const tmp = tempPathFor(dest);
   const squeeze = compressor(compression);
   const out = new ArchiveFile(tmp, { ownsChunks: squeeze instanceof ParallelZstdCompress });

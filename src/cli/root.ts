@@ -8,7 +8,11 @@ import { VERSION } from "../util/version.ts";
  * settings open are handed to them from here: the commands and the screens never import each other.
  */
 export const root = defineCommand({
-  meta: { name: "tools-backup", version: VERSION, description: "Back up and restore the Docker volumes of your self-hosted services" },
+  meta: {
+    name: "tools-backup",
+    version: VERSION,
+    description: "Back up and restore the Docker volumes of your self-hosted services",
+  },
   subCommands: {
     backup: () => import("../commands/backup.ts").then((m) => m.default),
     list: () => import("../commands/list.ts").then((m) => m.default),

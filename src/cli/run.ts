@@ -9,7 +9,8 @@ import { root } from "./root.ts";
 import { isInteractive } from "../terminal/tty.ts";
 
 type Resolvable<T> = T | Promise<T> | (() => T | Promise<T>);
-const resolve = async <T>(v: Resolvable<T>): Promise<T> => (typeof v === "function" ? await (v as () => T | Promise<T>)() : await v);
+const resolve = async <T>(v: Resolvable<T>): Promise<T> =>
+  typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
 
 /** Walks the command tree along the leading words; returns the command and the words left. */
 async function resolveCommand(rawArgs: string[]) {
@@ -123,5 +124,8 @@ function stripAnsi(text: string): string {
 }
 
 function commandPath(rawArgs: string[]): string {
-  return rawArgs.filter((w) => !w.startsWith("-")).slice(0, 1).join(" ");
+  return rawArgs
+    .filter((w) => !w.startsWith("-"))
+    .slice(0, 1)
+    .join(" ");
 }

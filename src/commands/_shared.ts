@@ -11,8 +11,18 @@ import { interrupt } from "../terminal/interrupt.ts";
 import { cliReporter } from "./reporter.ts";
 
 export const configArgs = {
-  config: { type: "string", description: "backup.yaml to use (default: $TOOLS_BACKUP_CONFIG, ./backup.yaml, then $XDG_CONFIG_HOME/tools/backup.yaml)", valueHint: "FILE" },
-  root: { type: "string", description: "folder holding services/ (default: $TOOLS_ROOT, next to backup.yaml when it has services/, else the current folder)", valueHint: "DIR" },
+  config: {
+    type: "string",
+    description:
+      "backup.yaml to use (default: $TOOLS_BACKUP_CONFIG, ./backup.yaml, then $XDG_CONFIG_HOME/tools/backup.yaml)",
+    valueHint: "FILE",
+  },
+  root: {
+    type: "string",
+    description:
+      "folder holding services/ (default: $TOOLS_ROOT, next to backup.yaml when it has services/, else the current folder)",
+    valueHint: "DIR",
+  },
   debug: { type: "boolean", description: "show stack traces of unexpected errors" },
 } as const satisfies ArgsDef;
 
@@ -53,7 +63,9 @@ export function context(session: Session): RunContext {
 export function selectServices(session: Session, names: string[]): EnabledServices {
   if (names.length > 0) return { services: [...new Set(names)].map((n) => loadService(session.root, n)), broken: [] };
   if (!Object.values(session.config.services).some(Boolean)) {
-    throw new UsageError(`no service is enabled in ${session.config.file} (add "services: { name: true }") and none was named`);
+    throw new UsageError(
+      `no service is enabled in ${session.config.file} (add "services: { name: true }") and none was named`,
+    );
   }
   return loadEnabledServices(session.config, session.root);
 }

@@ -12,11 +12,25 @@ import type { EnabledServices } from "../config/enabled-services.ts";
 import type { BackupKind } from "../archive/naming.ts";
 
 export default defineCommand({
-  meta: { name: "backup", description: "Back up services now: stop their containers, archive their volumes, start them again" },
+  meta: {
+    name: "backup",
+    description: "Back up services now: stop their containers, archive their volumes, start them again",
+  },
   args: {
-    service: { type: "positional", required: false, description: "services to back up (default: every service enabled in backup.yaml)", valueHint: "SERVICE..." },
-    wait: { type: "boolean", description: "wait for a running backup or restore of the same service instead of failing" },
-    cron: { type: "boolean", description: "the scheduled run: every enabled service, never prompts, records its outcome for `status`" },
+    service: {
+      type: "positional",
+      required: false,
+      description: "services to back up (default: every service enabled in backup.yaml)",
+      valueHint: "SERVICE...",
+    },
+    wait: {
+      type: "boolean",
+      description: "wait for a running backup or restore of the same service instead of failing",
+    },
+    cron: {
+      type: "boolean",
+      description: "the scheduled run: every enabled service, never prompts, records its outcome for `status`",
+    },
     "dry-run": { type: "boolean", description: "show what a backup would stop, write and delete; change nothing" },
     ...configArgs,
     ...jsonArg,
@@ -25,7 +39,8 @@ export default defineCommand({
     const session = loadConfig(args);
     const names = positionals(args);
     // The schedule's own run: silently dropping a name would back up something else than asked.
-    if (args.cron && names.length > 0) throw new UsageError(`--cron backs up every enabled service; it takes no SERVICE (got ${names.join(", ")})`);
+    if (args.cron && names.length > 0)
+      throw new UsageError(`--cron backs up every enabled service; it takes no SERVICE (got ${names.join(", ")})`);
     const { services, broken } = selectServices(session, names);
     const ctx = context(session);
     const kind = args.cron ? "scheduled" : "manual";
@@ -42,7 +57,11 @@ export default defineCommand({
 });
 
 /** The run's outcome, logged. */
-const tell: RunTeller = { success: (m) => logger.success(m), error: (m) => logger.error(m), info: (m) => logger.info(m) };
+const tell: RunTeller = {
+  success: (m) => logger.success(m),
+  error: (m) => logger.error(m),
+  info: (m) => logger.info(m),
+};
 
 type Broken = EnabledServices["broken"];
 

@@ -8,7 +8,12 @@ import { formatLocal } from "../util/format.ts";
 export default defineCommand({
   meta: { name: "install", description: "Add (or replace) the scheduled backup in your crontab" },
   args: {
-    schedule: { type: "string", default: DEFAULT_SCHEDULE, description: "when to run, as a crontab schedule", valueHint: "CRON" },
+    schedule: {
+      type: "string",
+      default: DEFAULT_SCHEDULE,
+      description: "when to run, as a crontab schedule",
+      valueHint: "CRON",
+    },
     ...configArgs,
   },
   async run({ args }) {

@@ -11,7 +11,10 @@ import { OperationError } from "../util/errors.ts";
 import { formatLocal } from "../util/format.ts";
 
 export default defineCommand({
-  meta: { name: "status", description: "Is the scheduled backup installed, when does it run next, how did the last run go" },
+  meta: {
+    name: "status",
+    description: "Is the scheduled backup installed, when does it run next, how did the last run go",
+  },
   args: { ...jsonArg, debug: { type: "boolean", description: "show stack traces of unexpected errors" } },
   async run({ args }) {
     const entry = installedEntry();
@@ -38,7 +41,8 @@ export default defineCommand({
     logger.info(`log: ${report.log}`);
     if (last_run) {
       logger.info(`last run ${last_run.finished_at}${last_run.cron ? " (scheduled)" : ""}:`);
-      for (const r of last_run.results) (r.ok ? logger.success : logger.error)(`  ${r.service}: ${r.ok ? r.file : r.error}`);
+      for (const r of last_run.results)
+        (r.ok ? logger.success : logger.error)(`  ${r.service}: ${r.ok ? r.file : r.error}`);
     } else logger.info("no run recorded yet");
     const broken = brokenEntryProblem(entry);
     if (broken) throw new OperationError(broken);

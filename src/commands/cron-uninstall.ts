@@ -6,6 +6,10 @@ export default defineCommand({
   meta: { name: "uninstall", description: "Remove the scheduled backup from your crontab (nothing else is touched)" },
   args: { debug: { type: "boolean", description: "show stack traces of unexpected errors" } },
   run() {
-    logger.success(uninstallEntry() ? "removed the scheduled backup from your crontab" : "no scheduled backup was installed; crontab unchanged");
+    logger.success(
+      uninstallEntry()
+        ? "removed the scheduled backup from your crontab"
+        : "no scheduled backup was installed; crontab unchanged",
+    );
   },
 });

@@ -11,8 +11,16 @@ import { UsageError } from "../util/errors.ts";
 
 export function backupJson(b: Backup) {
   return {
-    id: b.id, service: b.service, created_at: b.createdAt.toISOString(), host: b.host, bytes: b.bytes, file: b.file,
-    manifest: b.manifestFile, volumes: b.manifest.volumes.map((v) => v.name), kind: b.kind, complete: b.complete,
+    id: b.id,
+    service: b.service,
+    created_at: b.createdAt.toISOString(),
+    host: b.host,
+    bytes: b.bytes,
+    file: b.file,
+    manifest: b.manifestFile,
+    volumes: b.manifest.volumes.map((v) => v.name),
+    kind: b.kind,
+    complete: b.complete,
   };
 }
 
@@ -21,7 +29,8 @@ export default defineCommand({
   args: {
     ...serviceFilterArg,
     contents: {
-      type: "string", valueHint: "ID",
+      type: "string",
+      valueHint: "ID",
       description: "the files in this backup, read without extracting (SERVICE is then a path <volume>/<path> to show)",
     },
     ...configArgs,
@@ -38,10 +47,16 @@ export default defineCommand({
     for (const p of problems) logger.warn(problemText(p));
     for (const c of copies) logger.info(c);
     if (args.json) return printJson(backups.map(backupJson));
-    if (backups.length === 0) return logger.info(`no backups in ${config.backupDir}${service ? ` for ${service}` : ""}`);
+    if (backups.length === 0)
+      return logger.info(`no backups in ${config.backupDir}${service ? ` for ${service}` : ""}`);
     const rows = backups.map((b) => [
-      b.id, b.service, `${formatLocal(b.createdAt)} (${formatAge(b.createdAt)})`, b.host,
-      formatBytes(b.bytes) + (b.complete ? "" : " (incomplete)"), b.manifest.volumes.map((v) => v.name).join(","), b.kind,
+      b.id,
+      b.service,
+      `${formatLocal(b.createdAt)} (${formatAge(b.createdAt)})`,
+      b.host,
+      formatBytes(b.bytes) + (b.complete ? "" : " (incomplete)"),
+      b.manifest.volumes.map((v) => v.name).join(","),
+      b.kind,
     ]);
     writeOut(table([["ID", "SERVICE", "CREATED", "HOST", "SIZE", "VOLUMES", "KIND"], ...rows]) + "\n");
   },
@@ -67,13 +82,22 @@ function entryJson(e: ContentEntry) {
 
 /** As `tar -tv` marks them; a hard link is "h", its target named after the path. */
 const TYPE_CHAR: Partial<Record<ContentEntry["type"], string>> = {
-  directory: "d", symlink: "l", hardlink: "h", char: "c", block: "b", fifo: "p",
+  directory: "d",
+  symlink: "l",
+  hardlink: "h",
+  char: "c",
+  block: "b",
+  fifo: "p",
 };
 
 /** `ls -l`'s form: type, then rwx for owner, group and others with setuid, setgid and sticky. */
 function modeText(e: ContentEntry): string {
   const bits = ["r", "w", "x", "r", "w", "x", "r", "w", "x"].map((c, i) => (e.mode & (0o400 >> i) ? c : "-"));
-  const special: [number, number, string][] = [[0o4000, 2, "s"], [0o2000, 5, "s"], [0o1000, 8, "t"]];
+  const special: [number, number, string][] = [
+    [0o4000, 2, "s"],
+    [0o2000, 5, "s"],
+    [0o1000, 8, "t"],
+  ];
   for (const [bit, at, c] of special) if (e.mode & bit) bits[at] = bits[at] === "x" ? c : c.toUpperCase();
   return (TYPE_CHAR[e.type] ?? "-") + bits.join("");
 }

@@ -28,53 +28,73 @@ const prompts: RestorePrompts = {
   info: (m) => logger.info(m),
 };
 
-export const restoreCommand = (pickAndRestore: RestorePicker) => defineCommand({
-  meta: { name: "restore", description: "Replace a service's volumes with a backup (asks you to type RESTORE)" },
-  args: {
-    service: { type: "positional", required: true, description: "service to restore", valueHint: "SERVICE" },
-    // No citty default: "not given" opens the backup picker on a terminal.
-    from: { type: "string", description: "latest (default; on a terminal you pick from a list), a date YYYY-MM-DD (that day's newest) or a backup id", valueHint: "WHICH" },
-    undo: { type: "boolean", description: "put back the data the last restore on this host replaced" },
-    yes: { type: "boolean", description: "do not ask; required without a terminal" },
-    "dry-run": { type: "boolean", description: "show the plan and run the checks, change nothing" },
-    "safety-backup": { type: "boolean", default: true, description: "back up the current data first (--no-safety-backup to skip)" },
-    wait: { type: "boolean", description: "wait for a running backup or restore of the service instead of failing" },
-    file: {
-      type: "string", valueHint: "PATH",
-      description: "only this file or folder (<volume>/<path>, see `list --contents`), into --to, not the volume",
+export const restoreCommand = (pickAndRestore: RestorePicker) =>
+  defineCommand({
+    meta: { name: "restore", description: "Replace a service's volumes with a backup (asks you to type RESTORE)" },
+    args: {
+      service: { type: "positional", required: true, description: "service to restore", valueHint: "SERVICE" },
+      // No citty default: "not given" opens the backup picker on a terminal.
+      from: {
+        type: "string",
+        description:
+          "latest (default; on a terminal you pick from a list), a date YYYY-MM-DD (that day's newest) or a backup id",
+        valueHint: "WHICH",
+      },
+      undo: { type: "boolean", description: "put back the data the last restore on this host replaced" },
+      yes: { type: "boolean", description: "do not ask; required without a terminal" },
+      "dry-run": { type: "boolean", description: "show the plan and run the checks, change nothing" },
+      "safety-backup": {
+        type: "boolean",
+        default: true,
+        description: "back up the current data first (--no-safety-backup to skip)",
+      },
+      wait: { type: "boolean", description: "wait for a running backup or restore of the service instead of failing" },
+      file: {
+        type: "string",
+        valueHint: "PATH",
+        description: "only this file or folder (<volume>/<path>, see `list --contents`), into --to, not the volume",
+      },
+      to: {
+        type: "string",
+        valueHint: "DIR",
+        description: "host folder for --file (made if missing; nothing overwritten)",
+      },
+      ...configArgs,
     },
-    to: {
-      type: "string", valueHint: "DIR",
-      description: "host folder for --file (made if missing; nothing overwritten)",
+    async run({ args }) {
+      const session = loadConfig(args);
+      const [name, ...extra] = positionals(args);
+      if (extra.length > 0) throw new UsageError(`restore takes one service, not ${[name, ...extra].join(", ")}`);
+      if (args.undo && args.from !== undefined) {
+        throw new UsageError("--undo picks the backup itself (the last restore's safety backup): drop --from");
+      }
+      if (args.file !== undefined || args.to !== undefined) return restoreFile(session, name!, args);
+      const service = loadService(session.root, name!);
+      const dryRun = Boolean(args["dry-run"]);
+      if (!args.yes && !dryRun && !isInteractive()) {
+        throw new UsageError(
+          `restore overwrites the data of ${service.name} and needs a confirmation: run it on a terminal, or pass --yes`,
+        );
+      }
+      const opts = {
+        safetyBackup: Boolean(args["safety-backup"]),
+        wait: Boolean(args.wait),
+        yes: Boolean(args.yes),
+        dryRun,
+      };
+      if (args.from === undefined && !args.undo && !args.yes && !dryRun) {
+        if (!(await pickAndRestore(session, service.name, opts)))
+          throw new OperationError("restore aborted: nothing was changed");
+        return;
+      }
+      const { backups, unreadable } = await readCatalog(session.config.backupDir, service.name);
+      for (const u of unreadable) logger.warn(u);
+      const ctx = context(session);
+      const backup = args.undo ? selectUndo(backups, service.name, ctx.host) : pick(backups, service.name, args.from);
+      const restored = await confirmAndRestore(ctx, service, backup, opts, prompts);
+      if (!restored) throw new OperationError("restore aborted: nothing was changed");
     },
-    ...configArgs,
-  },
-  async run({ args }) {
-    const session = loadConfig(args);
-    const [name, ...extra] = positionals(args);
-    if (extra.length > 0) throw new UsageError(`restore takes one service, not ${[name, ...extra].join(", ")}`);
-    if (args.undo && args.from !== undefined) {
-      throw new UsageError("--undo picks the backup itself (the last restore's safety backup): drop --from");
-    }
-    if (args.file !== undefined || args.to !== undefined) return restoreFile(session, name!, args);
-    const service = loadService(session.root, name!);
-    const dryRun = Boolean(args["dry-run"]);
-    if (!args.yes && !dryRun && !isInteractive()) {
-      throw new UsageError(`restore overwrites the data of ${service.name} and needs a confirmation: run it on a terminal, or pass --yes`);
-    }
-    const opts = { safetyBackup: Boolean(args["safety-backup"]), wait: Boolean(args.wait), yes: Boolean(args.yes), dryRun };
-    if (args.from === undefined && !args.undo && !args.yes && !dryRun) {
-      if (!(await pickAndRestore(session, service.name, opts))) throw new OperationError("restore aborted: nothing was changed");
-      return;
-    }
-    const { backups, unreadable } = await readCatalog(session.config.backupDir, service.name);
-    for (const u of unreadable) logger.warn(u);
-    const ctx = context(session);
-    const backup = args.undo ? selectUndo(backups, service.name, ctx.host) : pick(backups, service.name, args.from);
-    const restored = await confirmAndRestore(ctx, service, backup, opts, prompts);
-    if (!restored) throw new OperationError("restore aborted: nothing was changed");
-  },
-});
+  });
 
 type FileArgs = { file?: string; to?: string; from?: string; undo?: boolean; "dry-run"?: boolean };
 
@@ -105,6 +125,13 @@ function pick(backups: Backup[], service: string, from: string | undefined): Bac
   const { backup, skipped, future } = selectBackup(backups, service, from ?? "latest");
   for (const b of skipped) logger.warn(`skipping ${b.id}: ${INCOMPLETE}`);
   const consequence = "latest passes over them; pick one by its id with --from";
-  if (future.length > 0) logger.warn(futureDatedWarning(service, future.map((b) => b.id), consequence));
+  if (future.length > 0)
+    logger.warn(
+      futureDatedWarning(
+        service,
+        future.map((b) => b.id),
+        consequence,
+      ),
+    );
   return backup;
 }

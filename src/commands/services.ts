@@ -9,7 +9,10 @@ import { futureDatedWarning } from "../retention/future.ts";
 import { logger } from "../terminal/log.ts";
 
 export default defineCommand({
-  meta: { name: "services", description: "Show each service: its volumes and containers, whether it is enabled, its newest backup" },
+  meta: {
+    name: "services",
+    description: "Show each service: its volumes and containers, whether it is enabled, its newest backup",
+  },
   args: { ...configArgs, ...jsonArg },
   async run({ args }) {
     const session = loadConfig(args);
@@ -20,7 +23,8 @@ export default defineCommand({
     for (const u of unreadable) logger.warn(u);
     // The services themselves are still worth showing; their newest backup is unknown, not "never".
     if (backupDirProblem) logger.warn(`${backupDirProblem}; newest backups unknown`);
-    for (const r of rows.filter((r) => r.dated_in_future.length > 0)) logger.warn(futureDatedWarning(r.name, r.dated_in_future, "not shown as the newest backup"));
+    for (const r of rows.filter((r) => r.dated_in_future.length > 0))
+      logger.warn(futureDatedWarning(r.name, r.dated_in_future, "not shown as the newest backup"));
     // Still shown without Docker, volumes' existence unknown; the exit code says it failed.
     if (args.json) printJson(rows);
     else printTable(rows, backupDirProblem);
@@ -30,10 +34,17 @@ export default defineCommand({
 
 function printTable(rows: ServiceDescription[], backupDirProblem: string | undefined): void {
   const text = rows.map((r) => [
-    r.name, r.enabled ? "enabled" : "off",
+    r.name,
+    r.enabled ? "enabled" : "off",
     r.has_data ? r.volumes.map(volumeText).join(", ") : "no data to back up",
     r.containers.join(", ") || "-",
-    r.newest ? `${formatAge(new Date(r.newest.created_at))}, ${formatBytes(r.newest.bytes)}` : backupDirProblem ? "unknown" : r.dated_in_future.length > 0 ? "only dated in the future" : "never",
+    r.newest
+      ? `${formatAge(new Date(r.newest.created_at))}, ${formatBytes(r.newest.bytes)}`
+      : backupDirProblem
+        ? "unknown"
+        : r.dated_in_future.length > 0
+          ? "only dated in the future"
+          : "never",
   ]);
   writeOut(table([["SERVICE", "BACKUP", "VOLUMES", "CONTAINERS", "NEWEST BACKUP"], ...text]) + "\n");
 }

@@ -15,7 +15,11 @@ import { logger } from "../terminal/log.ts";
 export default defineCommand({
   meta: { name: "status", description: "Is every enabled service backed up recently? Exit 1 if not (for monitoring)" },
   args: {
-    "max-age": { type: "string", description: "hours a newest backup may be old (default: twice the schedule's interval, at least 26)", valueHint: "HOURS" },
+    "max-age": {
+      type: "string",
+      description: "hours a newest backup may be old (default: twice the schedule's interval, at least 26)",
+      valueHint: "HOURS",
+    },
     ...configArgs,
     ...jsonArg,
   },
@@ -33,26 +37,46 @@ export default defineCommand({
     const daemonRunning = cron ? cronDaemonRunning() : undefined;
     const scheduleInfo = schedule
       ? {
-        schedule, description: describeSchedule(schedule), next_run: nextRuns(schedule, 1)[0]!.toISOString(),
-        executable: cron.executable ?? null, executable_exists: cron.executableExists,
-        cron_daemon_running: daemonRunning ?? null,
-      }
+          schedule,
+          description: describeSchedule(schedule),
+          next_run: nextRuns(schedule, 1)[0]!.toISOString(),
+          executable: cron.executable ?? null,
+          executable_exists: cron.executableExists,
+          cron_daemon_running: daemonRunning ?? null,
+        }
       : null;
-    if (args.json) printJson({ max_age_hours: maxAgeMs / 3_600_000, backup_dir_problem: backupDirProblem ?? null, schedule: scheduleInfo, services: rows });
+    if (args.json)
+      printJson({
+        max_age_hours: maxAgeMs / 3_600_000,
+        backup_dir_problem: backupDirProblem ?? null,
+        schedule: scheduleInfo,
+        services: rows,
+      });
     else {
       const text = rows.map((r) => [
-        r.stale ? "STALE" : "ok", r.service,
-        r.newest ? `${formatAge(new Date(r.newest.created_at))} (${formatBytes(r.newest.bytes)})` : backupDirProblem ? "unknown" : "no backup",
-        r.last_attempt ? `${r.last_attempt.ok ? "ok" : "FAILED"} ${formatAge(new Date(r.last_attempt.at))}${r.last_attempt.error ? `: ${r.last_attempt.error}` : ""}` : "-",
+        r.stale ? "STALE" : "ok",
+        r.service,
+        r.newest
+          ? `${formatAge(new Date(r.newest.created_at))} (${formatBytes(r.newest.bytes)})`
+          : backupDirProblem
+            ? "unknown"
+            : "no backup",
+        r.last_attempt
+          ? `${r.last_attempt.ok ? "ok" : "FAILED"} ${formatAge(new Date(r.last_attempt.at))}${r.last_attempt.error ? `: ${r.last_attempt.error}` : ""}`
+          : "-",
       ]);
       writeOut(table([["STATE", "SERVICE", "NEWEST BACKUP", "LAST ATTEMPT"], ...text]) + "\n");
-      logger.info(scheduleInfo ? `schedule: ${scheduleInfo.description}` : "no schedule installed (tools-backup cron install)");
+      logger.info(
+        scheduleInfo ? `schedule: ${scheduleInfo.description}` : "no schedule installed (tools-backup cron install)",
+      );
     }
-    for (const r of rows.filter((r) => r.dated_in_future.length > 0)) logger.warn(futureDatedWarning(r.service, r.dated_in_future, "not counted as a recent backup"));
+    for (const r of rows.filter((r) => r.dated_in_future.length > 0))
+      logger.warn(futureDatedWarning(r.service, r.dated_in_future, "not counted as a recent backup"));
     const stale = rows.filter((r) => r.stale).map((r) => r.service);
     // Without backup_dir every service looks stale: its problem is the one to report.
     const failures = [
-      backupDirProblem ?? (stale.length > 0 ? `no backup newer than ${maxAgeMs / 3_600_000} hours for ${stale.join(", ")}` : undefined),
+      backupDirProblem ??
+        (stale.length > 0 ? `no backup newer than ${maxAgeMs / 3_600_000} hours for ${stale.join(", ")}` : undefined),
       broken,
       daemonRunning === false ? NO_CRON_DAEMON : undefined,
     ].filter((f) => f !== undefined);

@@ -8,7 +8,10 @@ import { interrupt } from "../terminal/interrupt.ts";
 import { count } from "../util/format.ts";
 
 export default defineCommand({
-  meta: { name: "verify", description: "Check archives against their manifests: sha256, size, and a full read to the end" },
+  meta: {
+    name: "verify",
+    description: "Check archives against their manifests: sha256, size, and a full read to the end",
+  },
   args: {
     ...serviceFilterArg,
     from: { type: "string", description: "only the backup with this id (as `list` shows it)", valueHint: "ID" },
@@ -25,7 +28,10 @@ export default defineCommand({
       // Only that backup: other files' problems are not its problems.
       backups = backups.filter((b) => b.id === args.from);
       problems = problems.filter((p) => p.id === args.from);
-      if (backups.length + problems.length === 0) throw new UsageError(`no backup with id "${args.from}"${service ? ` for ${service}` : ""}; see \`tools-backup list\``);
+      if (backups.length + problems.length === 0)
+        throw new UsageError(
+          `no backup with id "${args.from}"${service ? ` for ${service}` : ""}; see \`tools-backup list\``,
+        );
     }
     for (const c of args.from ? [] : copies) logger.info(c);
     for (const p of problems) logger.error(problemText(p));

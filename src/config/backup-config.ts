@@ -23,7 +23,10 @@ export const DEFAULTS = { retention_days: 7, keep_last: 3, compression: "zstd" a
 
 const FOLDER = "a folder path";
 // Reject blank paths here: path.resolve("") would quietly mean "next to backup.yaml".
-const folderPath = v.pipe(v.string(FOLDER), v.check((s) => s.trim() !== "" && !s.includes("\0"), FOLDER));
+const folderPath = v.pipe(
+  v.string(FOLDER),
+  v.check((s) => s.trim() !== "" && !s.includes("\0"), FOLDER),
+);
 
 function wholeNumber(max: number) {
   const expected = `a whole number from 1 to ${max}`;

@@ -2,7 +2,17 @@ import { isDeepStrictEqual } from "node:util";
 import { isAlias, isMap, isScalar, parseDocument, type Alias } from "yaml";
 import { UsageError } from "../util/errors.ts";
 import type { Compression } from "../archive/naming.ts";
-import { aliasesOf, emptyValuePlace, insertPair, pairLine, replaceAnchored, replaceRange, scalarText, type Patch, type Value } from "./yaml-patch.ts";
+import {
+  aliasesOf,
+  emptyValuePlace,
+  insertPair,
+  pairLine,
+  replaceAnchored,
+  replaceRange,
+  scalarText,
+  type Patch,
+  type Value,
+} from "./yaml-patch.ts";
 
 /** What the settings screens may change in backup.yaml; absent means "leave as it is". */
 export interface ConfigEdits {
@@ -12,7 +22,6 @@ export interface ConfigEdits {
   compression?: Compression;
   services?: Record<string, boolean>;
 }
-
 
 /**
  * Applies edits to backup.yaml's text. The yaml Document is edited (doc.setIn) and is the
@@ -35,7 +44,9 @@ export function editConfigText(text: string, edits: ConfigEdits): string {
     const key = keys[keys.length - 1]!;
     const parent = parentKeys.length > 0 ? doc.getIn(parentKeys, true) : doc.contents;
     if (isAlias(parent) || (isMap(parent) && parent.anchor && aliasesOf(doc, parent.anchor).length > 0)) {
-      throw new UsageError(`cannot edit ${keys.join(".")}: ${parentKeys.join(".")} is shared with another key through a YAML alias (*); edit ${keys.join(".")} by hand`);
+      throw new UsageError(
+        `cannot edit ${keys.join(".")}: ${parentKeys.join(".")} is shared with another key through a YAML alias (*); edit ${keys.join(".")} by hand`,
+      );
     }
     const existing = isMap(parent) ? parent.get(key, true) : undefined;
     const old = isAlias(existing) ? existing.resolve(doc) : existing;
@@ -66,7 +77,9 @@ export function editConfigText(text: string, edits: ConfigEdits): string {
       ? replaceAnchored(text, doc, existing, value, patches)
       : isAlias(existing)
         ? replaceRange((existing as Alias).range, scalarText(value))
-        : existing === undefined && isMap(parent) ? insertPair(text, parent, key, value) : undefined;
+        : existing === undefined && isMap(parent)
+          ? insertPair(text, parent, key, value)
+          : undefined;
     doc.setIn(keys, value);
     if (patch) patches.push(patch);
     else structural = true;
@@ -85,7 +98,10 @@ export function editConfigText(text: string, edits: ConfigEdits): string {
   const rendered = String(doc);
   if (structural || patches.length === 0) return patches.length === 0 && !structural ? text : rendered;
   // Reversed first: of the insertions at one place, the first added is applied last, so it ends up first.
-  const spliced = patches.reverse().sort((a, b) => b.start - a.start).reduce((t, p) => t.slice(0, p.start) + p.text + t.slice(p.end), text);
+  const spliced = patches
+    .reverse()
+    .sort((a, b) => b.start - a.start)
+    .reduce((t, p) => t.slice(0, p.start) + p.text + t.slice(p.end), text);
   const check = parseDocument(spliced);
   return check.errors.length === 0 && isDeepStrictEqual(check.toJS(), doc.toJS()) ? spliced : rendered;
 }

@@ -9,7 +9,8 @@ export function effectiveEdits(text: string, edits: ConfigEdits): ConfigEdits {
   const cur = currentValues(text);
   const out: ConfigEdits = {};
   if (edits.backup_dir !== undefined && edits.backup_dir !== cur.backup_dir) out.backup_dir = edits.backup_dir;
-  if (edits.retention_days !== undefined && edits.retention_days !== cur.retention_days) out.retention_days = edits.retention_days;
+  if (edits.retention_days !== undefined && edits.retention_days !== cur.retention_days)
+    out.retention_days = edits.retention_days;
   if (edits.keep_last !== undefined && edits.keep_last !== cur.keep_last) out.keep_last = edits.keep_last;
   if (edits.compression !== undefined && edits.compression !== cur.compression) out.compression = edits.compression;
   const services = Object.entries(edits.services ?? {}).filter(([n, on]) => (cur.services[n] === true) !== on);
@@ -26,14 +27,18 @@ export function describeEdits(text: string, edits: ConfigEdits): string[] {
   if (e.retention_days !== undefined) lines.push(`retention_days: ${cur.retention_days} -> ${e.retention_days}`);
   if (e.keep_last !== undefined) lines.push(`keep_last: ${cur.keep_last} -> ${e.keep_last}`);
   if (e.compression !== undefined) lines.push(`compression: ${cur.compression} -> ${e.compression}`);
-  for (const [n, on] of Object.entries(e.services ?? {})) lines.push(`services.${n}: ${on ? "off -> on" : "on -> off"}`);
+  for (const [n, on] of Object.entries(e.services ?? {}))
+    lines.push(`services.${n}: ${on ? "off -> on" : "on -> off"}`);
   return lines;
 }
 
 /** The values as written, defaults filled in: what the summary compares against. */
 export function currentValues(text: string) {
   const data = (parseDocument(text).toJS() ?? {}) as Record<string, unknown>;
-  const services = (typeof data.services === "object" && data.services !== null ? data.services : {}) as Record<string, unknown>;
+  const services = (typeof data.services === "object" && data.services !== null ? data.services : {}) as Record<
+    string,
+    unknown
+  >;
   return {
     backup_dir: typeof data.backup_dir === "string" ? data.backup_dir : undefined,
     retention_days: (data.retention_days as number | undefined) ?? DEFAULTS.retention_days,

@@ -79,8 +79,7 @@ function expectedOf(schema: unknown): string {
   return typeof message === "string" ? message : "a value";
 }
 
-const isMissingKey = (issue: v.BaseIssue<unknown>) =>
-  issue.input === undefined && issue.path?.at(-1)?.origin === "key";
+const isMissingKey = (issue: v.BaseIssue<unknown>) => issue.input === undefined && issue.path?.at(-1)?.origin === "key";
 
 /** The first issue as a positioned ConfigError. */
 export function configErrorFromIssues(src: YamlSource, issues: readonly v.BaseIssue<unknown>[]): ConfigError {

@@ -27,7 +27,10 @@ function dockerName(what: string) {
   return v.pipe(v.string(expected), v.regex(DOCKER_NAME, expected), v.maxLength(255, expected));
 }
 const SCRIPT = "a script path relative to the service folder";
-const script = v.pipe(v.string(SCRIPT), v.check((s) => s.trim() !== "" && !s.includes("\0"), SCRIPT));
+const script = v.pipe(
+  v.string(SCRIPT),
+  v.check((s) => s.trim() !== "" && !s.includes("\0"), SCRIPT),
+);
 const VOLUMES = "a non-empty list of volumes";
 
 // service.yaml is shared with other tools: only `data` and `lifecycle` are ours, and those are strict.
@@ -37,7 +40,10 @@ const schema = v.pipe(
     data: v.optional(
       strictMapping({
         volumes: v.pipe(
-          v.array(strictMapping({ name: dockerName("volume"), container: v.optional(dockerName("container")) }), VOLUMES),
+          v.array(
+            strictMapping({ name: dockerName("volume"), container: v.optional(dockerName("container")) }),
+            VOLUMES,
+          ),
           v.minLength(1, VOLUMES),
         ),
       }),
@@ -101,7 +107,11 @@ function serviceNames(root: string): string[] {
     entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new UsageError(code === "ENOENT" ? `no services folder at ${dir} (set --root or TOOLS_ROOT)` : `cannot read ${dir}: ${code ?? error}`);
+    throw new UsageError(
+      code === "ENOENT"
+        ? `no services folder at ${dir} (set --root or TOOLS_ROOT)`
+        : `cannot read ${dir}: ${code ?? error}`,
+    );
   }
   const names: string[] = [];
   for (const entry of entries) {
@@ -109,7 +119,9 @@ function serviceNames(root: string): string[] {
     // Follow symlinks: a service folder may be linked in from elsewhere.
     if (!isDirectory(full) || !isPresent(path.join(full, "service.yaml"))) continue;
     if (!SERVICE_NAME.test(entry.name)) {
-      throw new UsageError(`invalid service folder name ${JSON.stringify(entry.name)} in ${dir} (lowercase letters, digits, "_", "." and "-")`);
+      throw new UsageError(
+        `invalid service folder name ${JSON.stringify(entry.name)} in ${dir} (lowercase letters, digits, "_", "." and "-")`,
+      );
     }
     names.push(entry.name);
   }

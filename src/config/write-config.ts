@@ -6,7 +6,9 @@ import { editConfigText, type ConfigEdits } from "./edit-config.ts";
 import { scalarText } from "./yaml-patch.ts";
 
 /** A new backup.yaml that explains itself, like backup.yaml.example. */
-export function newConfigText(values: Required<Omit<ConfigEdits, "services">> & { services: Record<string, boolean> }): string {
+export function newConfigText(
+  values: Required<Omit<ConfigEdits, "services">> & { services: Record<string, boolean> },
+): string {
   const template = [
     "# tools-backup configuration: what YOU want backed up (services/*/service.yaml says what CAN be).",
     "",
@@ -27,7 +29,10 @@ export function newConfigText(values: Required<Omit<ConfigEdits, "services">> & 
     "",
   ].join("\n");
   const on = Object.entries(values.services).filter(([, v]) => v);
-  const body = on.length > 0 ? template.replace("services: {}", `services:\n${on.map(([n]) => `  ${scalarText(n)}: true`).join("\n")}`) : template;
+  const body =
+    on.length > 0
+      ? template.replace("services: {}", `services:\n${on.map(([n]) => `  ${scalarText(n)}: true`).join("\n")}`)
+      : template;
   return editConfigText(body, { ...values, services: {} });
 }
 

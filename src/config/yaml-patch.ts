@@ -37,7 +37,13 @@ export function aliasesOf(doc: Document, anchor: string) {
  * A scalar replaced in place; when other keys refer to it (`&a 7` ... `*a`), its anchor goes and
  * they become copies of the old value (in the Document and as patches), so only this key changes.
  */
-export function replaceAnchored(text: string, doc: Document, node: Scalar, value: Value, patches: Patch[]): Patch | undefined {
+export function replaceAnchored(
+  text: string,
+  doc: Document,
+  node: Scalar,
+  value: Value,
+  patches: Patch[],
+): Patch | undefined {
   const anchor = node.anchor;
   if (!anchor || aliasesOf(doc, anchor).length === 0) return replaceScalar(node, value);
   const copyText = scalarText(node.value as Value, node.type);
@@ -59,12 +65,23 @@ export function replaceAnchored(text: string, doc: Document, node: Scalar, value
 
 /** Where the entries of an empty `services:` (nothing after the colon) go: after its line, indented. */
 export function emptyValuePlace(text: string, root: unknown, parentKeys: string[], node: unknown) {
-  if (parentKeys.length !== 1 || !isMap(root) || !isScalar(node) || node.value !== null || !node.range || node.range[0] !== node.range[1]) return undefined;
+  if (
+    parentKeys.length !== 1 ||
+    !isMap(root) ||
+    !isScalar(node) ||
+    node.value !== null ||
+    !node.range ||
+    node.range[0] !== node.range[1]
+  )
+    return undefined;
   const pair = root.items.find((p) => isScalar(p.key) && p.key.value === parentKeys[0]);
   const keyStart = (pair?.key as Scalar | undefined)?.range?.[0];
   if (keyStart === undefined) return undefined;
   const newline = text.indexOf("\n", node.range[0]);
-  return { at: newline < 0 ? text.length : newline, indent: " ".repeat(keyStart - (text.lastIndexOf("\n", keyStart - 1) + 1) + 2) };
+  return {
+    at: newline < 0 ? text.length : newline,
+    indent: " ".repeat(keyStart - (text.lastIndexOf("\n", keyStart - 1) + 1) + 2),
+  };
 }
 
 export function pairLine(place: { at: number; indent: string }, key: string, value: Value): Patch {
@@ -87,7 +104,9 @@ export function insertPair(text: string, map: YAMLMap, key: string, value: Value
     if (end !== undefined) return { start: end, end, text: `, ${keyText}: ${valueText}` };
     const open = map.range?.[0];
     // Right after `{`; patches at one place end up in the order they were made.
-    return open !== undefined && text[open] === "{" && read.length === 0 ? { start: open + 1, end: open + 1, text: `${map.items.length > 0 ? ", " : ""}${keyText}: ${valueText}` } : undefined;
+    return open !== undefined && text[open] === "{" && read.length === 0
+      ? { start: open + 1, end: open + 1, text: `${map.items.length > 0 ? ", " : ""}${keyText}: ${valueText}` }
+      : undefined;
   }
   if (keyStart === undefined || end === undefined) return undefined;
   const indent = keyStart - (text.lastIndexOf("\n", keyStart - 1) + 1);

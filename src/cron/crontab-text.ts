@@ -2,7 +2,8 @@
  * Editing a crontab as text: this tool's entry is a marker comment plus the line after it.
  * Every other line, comment and blank stays byte for byte as it was.
  */
-export const MARKER = "# tools-backup: scheduled backup (managed by `tools-backup cron`; edit with `tools-backup cron install`)";
+export const MARKER =
+  "# tools-backup: scheduled backup (managed by `tools-backup cron`; edit with `tools-backup cron install`)";
 
 export interface Entry {
   index: number;

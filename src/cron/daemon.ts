@@ -4,8 +4,9 @@ import { join } from "node:path";
 /** Debian's cron, and cronie's or busybox's crond (Red Hat, Arch, Alpine). */
 const DAEMONS = new Set(["cron", "crond"]);
 
-export const NO_CRON_DAEMON = "the schedule is installed, but no cron daemon is running: scheduled backups will not run "
-  + "until one is started (e.g. `service cron start`)";
+export const NO_CRON_DAEMON =
+  "the schedule is installed, but no cron daemon is running: scheduled backups will not run " +
+  "until one is started (e.g. `service cron start`)";
 
 /**
  * Whether a cron daemon runs: an installed line is worth nothing without one. macOS's launchd

@@ -36,12 +36,26 @@ function findOnPath(cmd: string, path = process.env.PATH ?? ""): string | undefi
 }
 
 /** The line names both files explicitly, so the run finds them from cron's working folder. */
-export function buildCronLine(schedule: string, configFile: string, root: string, logFile: string, env = process.env): CronLine {
+export function buildCronLine(
+  schedule: string,
+  configFile: string,
+  root: string,
+  logFile: string,
+  env = process.env,
+): CronLine {
   const docker = findOnPath(DOCKER);
-  if (!docker) throw new OperationError(`the docker CLI ("${DOCKER}") is not on PATH; the scheduled backup would not find it either`);
+  if (!docker)
+    throw new OperationError(
+      `the docker CLI ("${DOCKER}") is not on PATH; the scheduled backup would not find it either`,
+    );
   const path = [...new Set([dirname(docker), "/usr/local/bin", "/usr/bin", "/bin"])].join(":");
   const carried = Object.fromEntries(CARRIED_ENV.flatMap((k) => (env[k] ? [[k, env[k]!]] : [])));
-  return { schedule, env: { PATH: path, ...carried }, command: [...selfCommand(), "backup", "--cron", "--config", configFile, "--root", root], log: logFile };
+  return {
+    schedule,
+    env: { PATH: path, ...carried },
+    command: [...selfCommand(), "backup", "--cron", "--config", configFile, "--root", root],
+    log: logFile,
+  };
 }
 
 export function installEntry(line: CronLine): { replaced: boolean } {

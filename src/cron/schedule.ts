@@ -9,7 +9,9 @@ const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", 
 export function validateSchedule(schedule: string): string {
   const s = schedule.trim().replace(/\s+/g, " ");
   if (!MACROS.has(s) && s.split(" ").length !== 5) {
-    throw new UsageError(`invalid schedule "${schedule}": a crontab schedule has five fields (minute hour day-of-month month day-of-week), e.g. "${DEFAULT_SCHEDULE}"`);
+    throw new UsageError(
+      `invalid schedule "${schedule}": a crontab schedule has five fields (minute hour day-of-month month day-of-week), e.g. "${DEFAULT_SCHEDULE}"`,
+    );
   }
   try {
     CronExpressionParser.parse(s);
@@ -41,11 +43,16 @@ export function describeSchedule(schedule: string): string {
   const num = /^\d+$/;
   if (schedule === "* * * * *") return "every minute";
   if (num.test(min) && hour === "*" && dom === "*" && mon === "*" && dow === "*") return `every hour at minute ${min}`;
-  if (/^\*\/\d+$/.test(min) && hour === "*" && dom === "*" && mon === "*" && dow === "*") return `every ${min.slice(2)} minutes`;
+  if (/^\*\/\d+$/.test(min) && hour === "*" && dom === "*" && mon === "*" && dow === "*")
+    return `every ${min.slice(2)} minutes`;
   if (num.test(min) && num.test(hour) && dom === "*" && mon === "*") {
     const at = `at ${two(hour)}:${two(min)}`;
     if (dow === "*") return `every day ${at}`;
-    if (/^[0-7](,[0-7])*$/.test(dow)) return `${at} on ${dow.split(",").map((d) => DAYS[Number(d) % 7]).join(", ")}`;
+    if (/^[0-7](,[0-7])*$/.test(dow))
+      return `${at} on ${dow
+        .split(",")
+        .map((d) => DAYS[Number(d) % 7])
+        .join(", ")}`;
   }
   return `at minute ${min}, hour ${hour}, day-of-month ${dom}, month ${mon}, day-of-week ${dow}`;
 }

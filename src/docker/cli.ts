@@ -14,7 +14,10 @@ export interface DockerResult {
  * Spawns docker with an argument array, never a shell. The child gets its own process group
  * (detached) so a Ctrl-C on the terminal does not kill a `docker start` we still need to finish.
  */
-export function spawnDocker(args: string[], stdio: ("pipe" | "ignore" | "inherit")[] = ["ignore", "pipe", "pipe"]): ChildProcess {
+export function spawnDocker(
+  args: string[],
+  stdio: ("pipe" | "ignore" | "inherit")[] = ["ignore", "pipe", "pipe"],
+): ChildProcess {
   return spawn(DOCKER, args, { stdio, detached: true, env: process.env });
 }
 
@@ -44,12 +47,17 @@ export function exitOf(child: ChildProcess): Promise<number> {
 }
 
 function missingCli(): OperationError {
-  return new OperationError(`the docker CLI was not found (looked for "${DOCKER}" on PATH); install Docker or set PATH`);
+  return new OperationError(
+    `the docker CLI was not found (looked for "${DOCKER}" on PATH); install Docker or set PATH`,
+  );
 }
 
 /** The CLI's lines worth showing: its "Run 'docker run --help'" says nothing of the cause. */
 function causeLines(stderr: string): string[] {
-  return stderr.trim().split("\n").filter((l) => l.trim() && !/^(Run|See) 'docker .*--help'/.test(l));
+  return stderr
+    .trim()
+    .split("\n")
+    .filter((l) => l.trim() && !/^(Run|See) 'docker .*--help'/.test(l));
 }
 
 const UNREACHABLE = /Cannot connect to the Docker daemon|error during connect|Is the docker daemon running/i;
@@ -62,7 +70,9 @@ export function unreachableText(stderr: string): string | undefined {
   if (!UNREACHABLE.test(stderr)) return undefined;
   const at = /Cannot connect to the Docker daemon at (\S+?)\.?(?:\s|$)/i.exec(stderr)?.[1];
   if (at) return `cannot reach the Docker engine at ${at}; is it running?`;
-  const cause = causeLines(stderr).join("; ").replace(/(Error( response from daemon)?|error during connect):\s*/gi, "");
+  const cause = causeLines(stderr)
+    .join("; ")
+    .replace(/(Error( response from daemon)?|error during connect):\s*/gi, "");
   return `cannot reach the Docker engine (${cause.replace(/\s*Is the docker daemon running\?/i, "")}); is it running?`;
 }
 
@@ -74,6 +84,9 @@ export function dockerError(what: string, stderr: string): OperationError {
     return new OperationError(`${what}: permission denied on the Docker socket; run as a user in the docker group`);
   }
   // `docker start` puts the cause on the line before its summary: keep both.
-  const text = causeLines(stderr).slice(-2).join("; ").replace(/Error( response from daemon)?:\s*/gi, "");
+  const text = causeLines(stderr)
+    .slice(-2)
+    .join("; ")
+    .replace(/Error( response from daemon)?:\s*/gi, "");
   return new OperationError(`${what}: ${text || "unknown error"}`);
 }

@@ -45,7 +45,14 @@ export interface ContainerState {
 export async function containerState(name: string): Promise<ContainerState> {
   const r = await docker(["container", "inspect", "--format", "{{.Id}} {{.State.Status}}", name]);
   const [id, status] = r.stdout.trim().split(" ");
-  if (r.code === 0) return { name, exists: true, running: status === "running" || status === "restarting", paused: status === "paused", id };
+  if (r.code === 0)
+    return {
+      name,
+      exists: true,
+      running: status === "running" || status === "restarting",
+      paused: status === "paused",
+      id,
+    };
   if (/no such (container|object)/i.test(r.stderr)) return { name, exists: false, running: false, paused: false };
   throw dockerError(`inspecting container ${name}`, r.stderr);
 }
@@ -56,8 +63,15 @@ export async function containerState(name: string): Promise<ContainerState> {
  */
 export async function runningContainersUsing(volume: string): Promise<string[]> {
   const format = `{{.Names}}\t{{.Label "${HELPER_LABEL}"}}`;
-  const out = await dockerOk(["ps", "--filter", `volume=${volume}`, "--format", format], `listing containers using ${volume}`);
-  return out.split("\n").map((line) => line.trim().split("\t")).filter(([name, label]) => name && !label).map(([name]) => name!);
+  const out = await dockerOk(
+    ["ps", "--filter", `volume=${volume}`, "--format", format],
+    `listing containers using ${volume}`,
+  );
+  return out
+    .split("\n")
+    .map((line) => line.trim().split("\t"))
+    .filter(([name, label]) => name && !label)
+    .map(([name]) => name!);
 }
 
 /** `seconds`: how long docker waits for the container to exit before it kills it. */

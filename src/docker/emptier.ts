@@ -10,8 +10,22 @@ export const RUNNER_IMAGE = process.env.TOOLS_BACKUP_RUNNER_IMAGE ?? "busybox:st
 
 function runArgs(volumes: string[], readOnly: boolean, script: string): string[] {
   const mounts = volumes.flatMap((v) => ["-v", `${v}:${MOUNT_ROOT}/${v}${readOnly ? ":ro" : ""}`]);
-  return ["--rm", "--log-driver", "none", "--network", "none", "--label", `${HELPER_LABEL}=runner`, ...mounts, RUNNER_IMAGE,
-    "sh", "-c", script, "sh", ...volumes.map((v) => `${MOUNT_ROOT}/${v}`)];
+  return [
+    "--rm",
+    "--log-driver",
+    "none",
+    "--network",
+    "none",
+    "--label",
+    `${HELPER_LABEL}=runner`,
+    ...mounts,
+    RUNNER_IMAGE,
+    "sh",
+    "-c",
+    script,
+    "sh",
+    ...volumes.map((v) => `${MOUNT_ROOT}/${v}`),
+  ];
 }
 
 async function runInVolumes(volumes: string[], script: string, what: string, readOnly = false): Promise<string> {
@@ -25,7 +39,8 @@ echo emptied`;
 const EMPTIED = "emptied\n";
 
 /** One line per volume: KiB used and the newest modification time (epoch seconds, empty if none). */
-const MEASURE = 'for d in "$@"; do echo "$(du -sk "$d" | cut -f1) $(find "$d" -exec stat -c %Y {} + | sort -n | tail -1)"; done';
+const MEASURE =
+  'for d in "$@"; do echo "$(du -sk "$d" | cut -f1) $(find "$d" -exec stat -c %Y {} + | sort -n | tail -1)"; done';
 const MEASURED = "measured\n";
 
 export interface Emptier {
@@ -70,14 +85,21 @@ export function armEmptying(volumes: string[], opts: { measure?: boolean } = {})
       exited.then((code) => {
         if (found()) return;
         // A container stopped from outside says nothing on stderr.
-        reject(dockerError(what, Buffer.concat(stderr).toString() || `its container ended (exit code ${code}) before ${until}`));
+        reject(
+          dockerError(
+            what,
+            Buffer.concat(stderr).toString() || `its container ended (exit code ${code}) before ${until}`,
+          ),
+        );
       }, reject);
     });
     p.catch(() => undefined); // a run closed unused fails it unread
     return p;
   };
   const emptied = upTo(EMPTIED, "emptying volumes", "the volumes were empty");
-  const usage = opts.measure ? upTo(MEASURED, "measuring volumes", "they were measured").then((o) => parseUsage(o, volumes)) : undefined;
+  const usage = opts.measure
+    ? upTo(MEASURED, "measuring volumes", "they were measured").then((o) => parseUsage(o, volumes))
+    : undefined;
   usage?.catch(() => undefined); // awaited by the restore's plan
   return {
     usage,
@@ -104,8 +126,11 @@ export async function volumeUsage(volumes: string[]): Promise<VolumeUsage[]> {
 }
 
 function parseUsage(out: string, volumes: string[]): VolumeUsage[] {
-  return out.trim().split("\n").map((line, i) => {
-    const [kib, mtime] = line.split(" ");
-    return { name: volumes[i]!, kib: Number(kib) || 0, newestMtime: mtime ? new Date(Number(mtime) * 1000) : null };
-  });
+  return out
+    .trim()
+    .split("\n")
+    .map((line, i) => {
+      const [kib, mtime] = line.split(" ");
+      return { name: volumes[i]!, kib: Number(kib) || 0, newestMtime: mtime ? new Date(Number(mtime) * 1000) : null };
+    });
 }

@@ -16,7 +16,11 @@ export const OWNER_LABEL = "io.tools-backup.owner";
 export const MOUNT_ROOT = "/v";
 
 async function importHelperImage(): Promise<void> {
-  await dockerOk(["import", "--message", "tools-backup helper (empty)", "-", HELPER_IMAGE], "creating the helper image", new Uint8Array(1024));
+  await dockerOk(
+    ["import", "--message", "tools-backup helper (empty)", "-", HELPER_IMAGE],
+    "creating the helper image",
+    new Uint8Array(1024),
+  );
 }
 
 export interface Helper {
@@ -30,7 +34,22 @@ export async function createHelper(service: string, volumes: string[], readOnly:
   const mounts = volumes.flatMap((v) => ["-v", `${v}:${MOUNT_ROOT}/${v}${readOnly ? ":ro" : ""}`]);
   // Never pulled: a missing image is made here and the create tried again. Not asked about
   // first, since every docker call before the stop costs CPU that the stop waits for.
-  const args = ["create", "--pull", "never", "--name", name, "--network", "none", "--label", `${HELPER_LABEL}=${service}`, "--label", `${OWNER_LABEL}=${owner()}`, ...mounts, HELPER_IMAGE, "/none"];
+  const args = [
+    "create",
+    "--pull",
+    "never",
+    "--name",
+    name,
+    "--network",
+    "none",
+    "--label",
+    `${HELPER_LABEL}=${service}`,
+    "--label",
+    `${OWNER_LABEL}=${owner()}`,
+    ...mounts,
+    HELPER_IMAGE,
+    "/none",
+  ];
   let r = await docker(args);
   if (r.code !== 0 && /no such image/i.test(r.stderr)) {
     await importHelperImage();
@@ -56,6 +75,7 @@ export async function removeStaleHelpers(): Promise<void> {
     const [name, label = ""] = line.split("\t");
     const at = label.lastIndexOf(":");
     const pid = Number(label.slice(at + 1));
-    if (at > 0 && label.slice(0, at) === hostname() && Number.isInteger(pid) && pid > 0 && !isAlive(pid)) await removeContainer(name!);
+    if (at > 0 && label.slice(0, at) === hostname() && Number.isInteger(pid) && pid > 0 && !isAlive(pid))
+      await removeContainer(name!);
   }
 }

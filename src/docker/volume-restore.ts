@@ -15,7 +15,13 @@ const WHAT = "extracting the archive into the volumes";
  * then the archive is extracted through the Docker API with ownership kept (what `docker cp -a`
  * does; on a local engine straight over its socket).
  */
-export async function replaceVolumes(service: string, file: string, compression: Compression, volumes: string[], opts: { signal?: AbortSignal; onBytes?: (n: number) => void; emptier?: Emptier } = {}): Promise<void> {
+export async function replaceVolumes(
+  service: string,
+  file: string,
+  compression: Compression,
+  volumes: string[],
+  opts: { signal?: AbortSignal; onBytes?: (n: number) => void; emptier?: Emptier } = {},
+): Promise<void> {
   // Armed by the caller before the stop, or here (a rollback).
   const emptier = opts.emptier ?? armEmptying(volumes);
   // The helper is made while the volumes are emptied: both are downtime, neither needs the other.
@@ -47,7 +53,11 @@ export async function replaceVolumes(service: string, file: string, compression:
   }
 }
 
-async function extractWithCli(helper: string, [source, ...through]: [Readable, Transform, Transform], signal?: AbortSignal): Promise<void> {
+async function extractWithCli(
+  helper: string,
+  [source, ...through]: [Readable, Transform, Transform],
+  signal?: AbortSignal,
+): Promise<void> {
   const child = spawnDocker(["cp", "-a", "-", `${helper}:/v`], ["pipe", "ignore", "pipe"]);
   const stderr: Buffer[] = [];
   child.stderr?.on("data", (b: Buffer) => stderr.push(b));

@@ -56,21 +56,45 @@ export function volumesTar(helper: Helper, volumes: string[], stats: VolumeStats
 }
 
 function pick(s: WalkStats) {
-  return { bytes: s.bytes, files: s.files, entries: s.entries, devices: s.devices, setuid: s.setuid, links_out: s.linksOut };
+  return {
+    bytes: s.bytes,
+    files: s.files,
+    entries: s.entries,
+    devices: s.devices,
+    setuid: s.setuid,
+    links_out: s.linksOut,
+  };
 }
 
-async function copyOut(helper: Helper, volume: string, walker: TarWalker, out: PassThrough, signal: AbortSignal): Promise<void> {
+async function copyOut(
+  helper: Helper,
+  volume: string,
+  walker: TarWalker,
+  out: PassThrough,
+  signal: AbortSignal,
+): Promise<void> {
   const socket = await localEngineSocket();
-  const res = socket ? await openArchiveOnSocket(socket, helper.name, helper.pathOf(volume), `reading volume ${volume}`, signal) : undefined;
+  const res = socket
+    ? await openArchiveOnSocket(socket, helper.name, helper.pathOf(volume), `reading volume ${volume}`, signal)
+    : undefined;
   if (res) return copyFromSocket(res, volume, walker, out, signal);
   return copyWithCli(helper, volume, walker, out, signal);
 }
 
-async function copyFromSocket(res: Socket, volume: string, walker: TarWalker, out: PassThrough, signal: AbortSignal): Promise<void> {
+async function copyFromSocket(
+  res: Socket,
+  volume: string,
+  walker: TarWalker,
+  out: PassThrough,
+  signal: AbortSignal,
+): Promise<void> {
   // The daemon ends the tar by closing the connection, also when it fails mid-way: only the
   // tar's own end marker says the stream is whole.
   let cut: Error | undefined;
-  const early = () => new OperationError(`reading volume ${volume}: the Docker engine ended the stream early${cut ? ` (${messageOf(cut)})` : ""}`);
+  const early = () =>
+    new OperationError(
+      `reading volume ${volume}: the Docker engine ended the stream early${cut ? ` (${messageOf(cut)})` : ""}`,
+    );
   let ended = false;
   res.once("error", (e: Error) => {
     cut = e;
@@ -89,7 +113,13 @@ async function copyFromSocket(res: Socket, volume: string, walker: TarWalker, ou
   if (!walker.stats.ended) throw early();
 }
 
-async function copyWithCli(helper: Helper, volume: string, walker: TarWalker, out: PassThrough, signal: AbortSignal): Promise<void> {
+async function copyWithCli(
+  helper: Helper,
+  volume: string,
+  walker: TarWalker,
+  out: PassThrough,
+  signal: AbortSignal,
+): Promise<void> {
   const child = spawnDocker(["cp", `${helper.name}:${helper.pathOf(volume)}`, "-"]);
   const stderr: Buffer[] = [];
   child.stderr?.on("data", (b: Buffer) => stderr.push(b));
@@ -101,9 +131,11 @@ async function copyWithCli(helper: Helper, volume: string, walker: TarWalker, ou
     const code = await exited;
     if (code !== 0) throw dockerError(`reading volume ${volume}`, Buffer.concat(stderr).toString());
   } catch (e) {
-    const code = child.exitCode ?? (await Promise.race([exited, new Promise<number>((r) => setTimeout(() => r(0), 1000))]));
+    const code =
+      child.exitCode ?? (await Promise.race([exited, new Promise<number>((r) => setTimeout(() => r(0), 1000))]));
     // docker's own message explains more than a broken pipe does.
-    if (code !== 0 && stderr.length > 0 && !signal.aborted) throw dockerError(`reading volume ${volume}`, Buffer.concat(stderr).toString());
+    if (code !== 0 && stderr.length > 0 && !signal.aborted)
+      throw dockerError(`reading volume ${volume}`, Buffer.concat(stderr).toString());
     throw e;
   } finally {
     signal.removeEventListener("abort", kill);

@@ -8,7 +8,10 @@ import { isFutureDated } from "../util/clock.ts";
  * Of one service's complete backups (newest first): the newest whose age can be judged, and
  * those dated in the future, which never count as the newest.
  */
-export function newestNotFuture<T extends { createdAt: Date }>(complete: T[], now: Date): { newest: T | undefined; future: T[] } {
+export function newestNotFuture<T extends { createdAt: Date }>(
+  complete: T[],
+  now: Date,
+): { newest: T | undefined; future: T[] } {
   const future = complete.filter((b) => isFutureDated(b.createdAt, now));
   return { newest: complete.find((b) => !future.includes(b)), future };
 }

@@ -43,4 +43,3 @@ export function staleTempFiles(names: { path: string; mtimeMs: number }[], host:
     })
     .map(({ path }) => path);
 }
-

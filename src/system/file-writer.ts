@@ -7,7 +7,11 @@
  */
 import { workerUrl } from "./runtime.ts";
 
-export type FileWriterRequest = { open: string; mode: number } | { chunk: Uint8Array } | { finish: true } | { close: true };
+export type FileWriterRequest =
+  | { open: string; mode: number }
+  | { chunk: Uint8Array }
+  | { finish: true }
+  | { close: true };
 export type FileWriterReply = { ok: true } | { sha256: string } | { error: { message: string; code?: string } };
 
 interface Pending {

@@ -19,7 +19,10 @@ async function loadLibc(): Promise<{ sync_file_range: Call; posix_fadvise: Call 
   try {
     const { dlopen, FFIType } = await import("bun:ffi");
     const call = { args: [FFIType.i32, FFIType.i64, FFIType.i64, FFIType.i32], returns: FFIType.i32 } as const;
-    return dlopen("libc.so.6", { sync_file_range: call, posix_fadvise: call }).symbols as unknown as { sync_file_range: Call; posix_fadvise: Call };
+    return dlopen("libc.so.6", { sync_file_range: call, posix_fadvise: call }).symbols as unknown as {
+      sync_file_range: Call;
+      posix_fadvise: Call;
+    };
   } catch {
     return undefined;
   }
@@ -36,7 +39,13 @@ function carryOut({ file, offset = 0, length = 0, writeBack }: HintMessage): voi
     return;
   }
   try {
-    if (writeBack) libc.sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+    if (writeBack)
+      libc.sync_file_range(
+        fd,
+        offset,
+        length,
+        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER,
+      );
     libc.posix_fadvise(fd, offset, length, POSIX_FADV_DONTNEED);
   } finally {
     closeSync(fd);

@@ -1,6 +1,8 @@
 /** A terminal is there only when both ends are: never prompt into a pipe or cron. */
 export function isInteractive(): boolean {
-  return Boolean(process.stdin.isTTY && process.stderr.isTTY) && process.env.CI !== "true" && process.env.TERM !== "dumb";
+  return (
+    Boolean(process.stdin.isTTY && process.stderr.isTTY) && process.env.CI !== "true" && process.env.TERM !== "dumb"
+  );
 }
 
 /** Messages go to a terminal that can draw (boxes, prompts), coloured or not. */

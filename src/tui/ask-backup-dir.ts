@@ -34,12 +34,18 @@ export function folderProblem(dir: string): string | undefined {
  * Asks for backup_dir until it names a writable folder; a missing one is created (mode 0700,
  * backups hold secrets) only after a yes. Returns the value as typed, for backup.yaml.
  */
-export async function askBackupDir(opts: { message: string; initial: string; baseDir: string }): Promise<string | undefined> {
+export async function askBackupDir(opts: {
+  message: string;
+  initial: string;
+  baseDir: string;
+}): Promise<string | undefined> {
   let initial = opts.initial;
   for (;;) {
     const value = await ask(
       text({
-        ...out, message: opts.message, initialValue: initial,
+        ...out,
+        message: opts.message,
+        initialValue: initial,
         validate: (v) => {
           try {
             return folderProblem(resolveBackupDir(v ?? "", opts.baseDir));

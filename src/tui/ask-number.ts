@@ -5,8 +5,13 @@ import { ask, out } from "./io.ts";
 export async function askWholeNumber(message: string, initial: number, max: number): Promise<number | undefined> {
   const value = await ask(
     text({
-      ...out, message, initialValue: String(initial),
-      validate: (v) => (/^\s*\d+\s*$/.test(v ?? "") && Number(v) >= 1 && Number(v) <= max ? undefined : `a whole number from 1 to ${max}`),
+      ...out,
+      message,
+      initialValue: String(initial),
+      validate: (v) =>
+        /^\s*\d+\s*$/.test(v ?? "") && Number(v) >= 1 && Number(v) <= max
+          ? undefined
+          : `a whole number from 1 to ${max}`,
     }),
   );
   return value === undefined ? undefined : Number(value.trim());

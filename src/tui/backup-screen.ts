@@ -19,12 +19,21 @@ export async function backupScreen(session: Session): Promise<void> {
   const enabled = services.filter((s) => s.hasData && on(s.name));
   const choice = await ask(
     select({
-      ...out, message: "Back up which service?",
+      ...out,
+      message: "Back up which service?",
       options: [
-        ...(enabled.length > 0 ? [{ value: ALL, label: `All enabled services (${enabled.map((s) => s.name).join(", ")})` }] : []),
+        ...(enabled.length > 0
+          ? [{ value: ALL, label: `All enabled services (${enabled.map((s) => s.name).join(", ")})` }]
+          : []),
         ...services.map((s) => ({
-          value: s.name, label: s.name, disabled: !s.hasData,
-          hint: !s.hasData ? "no data declared in service.yaml" : on(s.name) ? "enabled" : "not enabled; backed up once anyway",
+          value: s.name,
+          label: s.name,
+          disabled: !s.hasData,
+          hint: !s.hasData
+            ? "no data declared in service.yaml"
+            : on(s.name)
+              ? "enabled"
+              : "not enabled; backed up once anyway",
         })),
       ],
     }),

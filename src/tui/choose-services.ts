@@ -7,13 +7,19 @@ import { ask, out } from "./io.ts";
  * but cannot be chosen. Undefined: cancelled.
  */
 export async function chooseServices(
-  services: Service[], prompt: { message: string; chosen: string[]; noData: string },
+  services: Service[],
+  prompt: { message: string; chosen: string[]; noData: string },
 ): Promise<string[] | undefined> {
   return ask(
     multiselect({
-      ...out, message: prompt.message, required: false, initialValues: prompt.chosen,
+      ...out,
+      message: prompt.message,
+      required: false,
+      initialValues: prompt.chosen,
       options: services.map((s) => ({
-        value: s.name, label: s.name, disabled: !s.hasData,
+        value: s.name,
+        label: s.name,
+        disabled: !s.hasData,
         hint: s.hasData ? s.volumes.map((v) => v.name).join(", ") || "its own backup script" : prompt.noData,
       })),
     }),

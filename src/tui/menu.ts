@@ -29,8 +29,14 @@ async function header(session: Session): Promise<string> {
   for (const h of health) {
     const failed = h.last_attempt && !h.last_attempt.ok;
     const mark = h.stale || failed ? unicodeOr("⚠", "!") : unicodeOr("✔", "+");
-    const newest = h.newest ? `newest ${formatAge(new Date(h.newest.created_at))}, ${formatBytes(h.newest.bytes)}` : "no backup from this machine yet";
-    const why = failed ? `; last attempt FAILED: ${h.last_attempt!.error}` : h.stale && h.newest ? "  (older than 2 days)" : "";
+    const newest = h.newest
+      ? `newest ${formatAge(new Date(h.newest.created_at))}, ${formatBytes(h.newest.bytes)}`
+      : "no backup from this machine yet";
+    const why = failed
+      ? `; last attempt FAILED: ${h.last_attempt!.error}`
+      : h.stale && h.newest
+        ? "  (older than 2 days)"
+        : "";
     lines.push(`${mark} ${h.service.padEnd(width)}  ${newest}${why}`);
   }
   return lines.join("\n");
@@ -38,7 +44,8 @@ async function header(session: Session): Promise<string> {
 
 /** The header, below Docker's problem when there is one: said once, not as every service's failure. */
 async function statusNote(session: Session): Promise<string> {
-  const unreadable = (e: unknown) => `backup_dir: ${session.config.backupDir}\ncannot read the backups: ${messageOf(e)}`;
+  const unreadable = (e: unknown) =>
+    `backup_dir: ${session.config.backupDir}\ncannot read the backups: ${messageOf(e)}`;
   const [engine, status] = await Promise.all([engineProblem().catch(messageOf), header(session).catch(unreadable)]);
   return engine ? `${unicodeOr("⚠", "!")} ${engine}\n\n${status}` : status;
 }
@@ -47,7 +54,14 @@ async function listBackups(session: Session): Promise<void> {
   const { backups, problems, unreadable } = await readCatalog(session.config.backupDir);
   if (backups.length === 0) say.info(`no backups in ${session.config.backupDir} yet`);
   else {
-    const rows = backups.map((b) => [b.id, formatLocal(b.createdAt), formatAge(b.createdAt), b.host, formatBytes(b.bytes), b.kind + (b.complete ? "" : " (incomplete)")]);
+    const rows = backups.map((b) => [
+      b.id,
+      formatLocal(b.createdAt),
+      formatAge(b.createdAt),
+      b.host,
+      formatBytes(b.bytes),
+      b.kind + (b.complete ? "" : " (incomplete)"),
+    ]);
     say.message(table([["id", "created", "age", "host", "size", "kind"], ...rows]));
   }
   for (const w of [...problems.map(problemText), ...unreadable]) say.warn(w);
@@ -69,7 +83,8 @@ export async function mainMenu(args: ConfigArgs): Promise<number> {
     note(await statusNote(session), "Status", out);
     const choice = await ask(
       select({
-        ...out, message: "What would you like to do?",
+        ...out,
+        message: "What would you like to do?",
         options: [
           { value: "backup", label: "Back up a service now" },
           { value: "restore", label: "Restore a service", hint: "pick a backup, then type RESTORE" },
@@ -85,7 +100,8 @@ export async function mainMenu(args: ConfigArgs): Promise<number> {
     }
     try {
       if (choice === "backup") await backupScreen(session);
-      if (choice === "restore" && !(await restoreWizard(session, undefined, { safetyBackup: true, wait: false }))) say.warn("restore aborted: nothing was changed");
+      if (choice === "restore" && !(await restoreWizard(session, undefined, { safetyBackup: true, wait: false })))
+        say.warn("restore aborted: nothing was changed");
       if (choice === "settings") session = await settingsScreen(session);
       if (choice === "list") await listBackups(session);
     } catch (e) {

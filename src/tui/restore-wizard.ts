@@ -25,10 +25,15 @@ async function pickService(session: Session, backups: Backup[]): Promise<Service
   }
   const name = await ask(
     select({
-      ...out, message: "Restore which service?",
+      ...out,
+      message: "Restore which service?",
       options: services.map((s) => {
         const mine = backups.filter((b) => b.service === s.name);
-        return { value: s.name, label: s.name, hint: `${count(mine.length, "backup")}, newest ${formatAge(mine[0]!.createdAt)}` };
+        return {
+          value: s.name,
+          label: s.name,
+          hint: `${count(mine.length, "backup")}, newest ${formatAge(mine[0]!.createdAt)}`,
+        };
       }),
     }),
   );
@@ -43,7 +48,9 @@ async function pickBackup(service: string, mine: Backup[]): Promise<Backup | und
   }
   const id = await ask(
     select({
-      ...out, message: `Restore ${service} from which backup? (newest first)`, maxItems: 12,
+      ...out,
+      message: `Restore ${service} from which backup? (newest first)`,
+      maxItems: 12,
       // The newest complete regular backup: the newest of all may be a safety copy of broken data.
       initialValue: mine.find((b) => b.complete && isRegular(b.kind))?.id,
       options: backupOptions(mine),
@@ -56,7 +63,9 @@ async function pickBackup(service: string, mine: Backup[]): Promise<Backup | und
 function backupOptions(mine: Backup[]) {
   const hostWidth = Math.max(...mine.map((x) => x.host.length));
   const option = (b: Backup, label: string) => ({
-    value: b.id, label, disabled: !b.complete,
+    value: b.id,
+    label,
+    disabled: !b.complete,
     hint: b.complete ? b.id : "incomplete: its size differs from the manifest (a sync still running?)",
   });
   const undo = mine.filter((b) => !isRegular(b.kind));
@@ -77,7 +86,11 @@ const undoSize = (b: Backup) => `(${b.host}, ${formatBytes(b.bytes)})`;
  * The spec's restore flow: service (only those with backups), backup (newest first), the same
  * summary and typed RESTORE as the command, then the same restore. False: nothing was changed.
  */
-export async function restoreWizard(session: Session, serviceName: string | undefined, opts: { safetyBackup: boolean; wait: boolean }): Promise<boolean> {
+export async function restoreWizard(
+  session: Session,
+  serviceName: string | undefined,
+  opts: { safetyBackup: boolean; wait: boolean },
+): Promise<boolean> {
   if (serviceName) intro(`tools-backup restore ${serviceName}`, out);
   const { backups, unreadable } = await readCatalog(session.config.backupDir, serviceName);
   for (const u of unreadable) say.warn(u);
@@ -90,7 +103,9 @@ export async function restoreWizard(session: Session, serviceName: string | unde
   const reporter = tuiReporter();
   try {
     return await confirmAndRestore(runContext(session, reporter, interrupt.signal), service, backup, opts, {
-      ...say, show: showRestoreSummary, confirm: typedConfirmation,
+      ...say,
+      show: showRestoreSummary,
+      confirm: typedConfirmation,
     });
   } finally {
     reporter.end();

@@ -29,14 +29,22 @@ export function scheduleLine(session: Session): string {
 /** Installs the schedule and says so in the screens. */
 async function installAndTell(session: Session, schedule: string): Promise<void> {
   const { replaced, line, noDaemon } = await installSchedule(session, schedule);
-  say.success(`${replaced ? "replaced" : "installed"} the scheduled backup: ${describeSchedule(schedule)}; next runs ${nextRuns(schedule, 3).map(formatLocal).join(", ")}`);
+  say.success(
+    `${replaced ? "replaced" : "installed"} the scheduled backup: ${describeSchedule(schedule)}; next runs ${nextRuns(schedule, 3).map(formatLocal).join(", ")}`,
+  );
   say.info(`output goes to ${line.log}`);
   if (noDaemon) say.warn(noDaemon);
 }
 
 /** First-run setup's last step: the nightly run, offered with yes as the default. */
 export async function offerSchedule(session: Session): Promise<void> {
-  const yes = await ask(confirm({ ...out, message: `Install the nightly backup in your crontab (${describeSchedule(DEFAULT_SCHEDULE)})?`, initialValue: true }));
+  const yes = await ask(
+    confirm({
+      ...out,
+      message: `Install the nightly backup in your crontab (${describeSchedule(DEFAULT_SCHEDULE)})?`,
+      initialValue: true,
+    }),
+  );
   if (yes) await installAndTell(session, DEFAULT_SCHEDULE);
   else say.info("no schedule installed; Settings > Schedule, or `tools-backup cron install`, adds it later");
 }
@@ -48,25 +56,40 @@ export async function scheduleScreen(session: Session): Promise<void> {
   const { last_run } = await readRunStatus(stateDir());
   const lines = [`Status: ${scheduleLine(session)}`];
   if (entry) lines.push(`Line: ${entry.text}`);
-  if (last_run) lines.push(`Last run (${last_run.cron ? "scheduled" : "by hand"}): ${formatLocal(new Date(last_run.finished_at))}, ${last_run.results.map((r) => `${r.service} ${r.ok ? "ok" : `FAILED (${r.error})`}`).join(", ") || "nothing to do"}`);
+  if (last_run)
+    lines.push(
+      `Last run (${last_run.cron ? "scheduled" : "by hand"}): ${formatLocal(new Date(last_run.finished_at))}, ${last_run.results.map((r) => `${r.service} ${r.ok ? "ok" : `FAILED (${r.error})`}`).join(", ") || "nothing to do"}`,
+    );
   note(lines.join("\n"), "Scheduled backup", out);
   const choice = await ask(
     select({
-      ...out, message: "Schedule",
+      ...out,
+      message: "Schedule",
       options: [
-        { value: "default", label: `${entry ? "Reinstall" : "Install"}: ${describeSchedule(DEFAULT_SCHEDULE)} (${DEFAULT_SCHEDULE})`, hint: "runs this program with this backup.yaml" },
+        {
+          value: "default",
+          label: `${entry ? "Reinstall" : "Install"}: ${describeSchedule(DEFAULT_SCHEDULE)} (${DEFAULT_SCHEDULE})`,
+          hint: "runs this program with this backup.yaml",
+        },
         { value: "custom", label: `${entry ? "Reinstall" : "Install"} with another schedule...` },
-        ...(entry ? [{ value: "remove", label: "Uninstall", hint: "removes only this tool's line from your crontab" }] : []),
+        ...(entry
+          ? [{ value: "remove", label: "Uninstall", hint: "removes only this tool's line from your crontab" }]
+          : []),
         { value: "back", label: "Back" },
       ],
     }),
   );
   if (choice === "default") await installAndTell(session, DEFAULT_SCHEDULE);
-  if (choice === "remove") say.success(uninstallEntry() ? "removed the scheduled backup from your crontab" : "no scheduled backup was installed");
+  if (choice === "remove")
+    say.success(
+      uninstallEntry() ? "removed the scheduled backup from your crontab" : "no scheduled backup was installed",
+    );
   if (choice === "custom") {
     const schedule = await ask(
       text({
-        ...out, message: "Crontab schedule (minute hour day-of-month month day-of-week)", initialValue: entry?.line?.schedule ?? DEFAULT_SCHEDULE,
+        ...out,
+        message: "Crontab schedule (minute hour day-of-month month day-of-week)",
+        initialValue: entry?.line?.schedule ?? DEFAULT_SCHEDULE,
         validate: (v) => {
           try {
             validateSchedule(v ?? "");

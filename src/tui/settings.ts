@@ -14,7 +14,16 @@ import { ask, out, say } from "./io.ts";
 import { scheduleLine, scheduleScreen } from "./schedule.ts";
 import { count } from "../util/format.ts";
 
-type Action = "backup_dir" | "retention_days" | "keep_last" | "compression" | "services" | "backup" | "schedule" | "save" | "back";
+type Action =
+  | "backup_dir"
+  | "retention_days"
+  | "keep_last"
+  | "compression"
+  | "services"
+  | "backup"
+  | "schedule"
+  | "save"
+  | "back";
 
 /** The values as they would be saved: the file's, with the pending edits on top. */
 function shown(text: string, edits: ConfigEdits) {
@@ -30,13 +39,19 @@ function overview(session: Session, services: Service[], text: string, edits: Co
     `Retention:         ${v.retention_days} days, always the newest ${v.keep_last} per service`,
     `Compression:       ${v.compression}`,
     "Services:",
-    ...services.map((s) => `  [${!s.hasData ? "-" : v.services[s.name] ? "x" : " "}] ${s.name}${s.hasData ? "" : "   (no data to back up)"}`),
+    ...services.map(
+      (s) =>
+        `  [${!s.hasData ? "-" : v.services[s.name] ? "x" : " "}] ${s.name}${s.hasData ? "" : "   (no data to back up)"}`,
+    ),
     `Schedule:          ${scheduleLine(session)}`,
   ].join("\n");
 }
 
 /** The services' choice as backup.yaml's map: every service with data, on or off. */
-async function pickEnabled(services: Service[], on: Record<string, boolean>): Promise<Record<string, boolean> | undefined> {
+async function pickEnabled(
+  services: Service[],
+  on: Record<string, boolean>,
+): Promise<Record<string, boolean> | undefined> {
   const selectable = services.filter((s) => s.hasData);
   const chosen = await chooseServices(services, {
     message: "Services in the scheduled backup (Space to toggle, Enter to keep)",
@@ -67,16 +82,32 @@ export async function settingsScreen(session: Session): Promise<Session> {
     const on = services.filter((s) => s.hasData && v.services[s.name]).map((s) => s.name);
     const choice: Action | undefined = await ask(
       select<Action>({
-        ...out, message: pending.length > 0 ? `Settings (${pending.length} unsaved)` : "Settings", initialValue: last,
+        ...out,
+        message: pending.length > 0 ? `Settings (${pending.length} unsaved)` : "Settings",
+        initialValue: last,
         options: [
           { value: "backup_dir", label: `Backup folder:   ${v.backup_dir}`, hint: mark(e.has("backup_dir")) },
-          { value: "retention_days", label: `Retention:       ${v.retention_days} days`, hint: mark(e.has("retention_days")) },
-          { value: "keep_last", label: `Keep at least:   ${v.keep_last} backups per service`, hint: mark(e.has("keep_last")) },
+          {
+            value: "retention_days",
+            label: `Retention:       ${v.retention_days} days`,
+            hint: mark(e.has("retention_days")),
+          },
+          {
+            value: "keep_last",
+            label: `Keep at least:   ${v.keep_last} backups per service`,
+            hint: mark(e.has("keep_last")),
+          },
           { value: "compression", label: `Compression:     ${v.compression}`, hint: mark(e.has("compression")) },
-          { value: "services", label: `Services:        ${on.join(", ") || "none enabled"}`, hint: mark(e.has("services")) },
+          {
+            value: "services",
+            label: `Services:        ${on.join(", ") || "none enabled"}`,
+            hint: mark(e.has("services")),
+          },
           { value: "backup", label: "Back up a service now", hint: "uses the saved settings" },
           { value: "schedule", label: `Schedule:        ${scheduleLine(current)}` },
-          ...(pending.length > 0 ? [{ value: "save" as const, label: `Save ${count(pending.length, "change")} to backup.yaml` }] : []),
+          ...(pending.length > 0
+            ? [{ value: "save" as const, label: `Save ${count(pending.length, "change")} to backup.yaml` }]
+            : []),
           { value: "back", label: pending.length > 0 ? "Back, discarding the changes" : "Back" },
         ],
       }),
@@ -87,14 +118,31 @@ export async function settingsScreen(session: Session): Promise<Session> {
     }
     last = choice;
     if (choice === "backup_dir") {
-      const value = await askBackupDir({ message: "Backup folder (backup_dir)", initial: v.backup_dir ?? "", baseDir: path.dirname(file) });
+      const value = await askBackupDir({
+        message: "Backup folder (backup_dir)",
+        initial: v.backup_dir ?? "",
+        baseDir: path.dirname(file),
+      });
       if (value !== undefined) edits.backup_dir = value;
     } else if (choice === "retention_days" || choice === "keep_last") {
-      const label = choice === "retention_days" ? "Delete this machine's backups after how many days? (retention_days)" : "Always keep how many newest backups per service? (keep_last)";
+      const label =
+        choice === "retention_days"
+          ? "Delete this machine's backups after how many days? (retention_days)"
+          : "Always keep how many newest backups per service? (keep_last)";
       const n = await askWholeNumber(label, v[choice], choice === "retention_days" ? 36500 : 10000);
       if (n !== undefined) edits[choice] = n;
     } else if (choice === "compression") {
-      const c = await ask(select({ ...out, message: "Compression", initialValue: v.compression, options: [{ value: "zstd" as const, hint: "fast and small" }, { value: "gzip" as const, hint: "for machines whose tar has no zstd" }] }));
+      const c = await ask(
+        select({
+          ...out,
+          message: "Compression",
+          initialValue: v.compression,
+          options: [
+            { value: "zstd" as const, hint: "fast and small" },
+            { value: "gzip" as const, hint: "for machines whose tar has no zstd" },
+          ],
+        }),
+      );
       if (c !== undefined) edits.compression = c;
     } else if (choice === "services") {
       const chosen = await pickEnabled(services, v.services);
@@ -106,7 +154,8 @@ export async function settingsScreen(session: Session): Promise<Session> {
       if (await ask(confirm({ ...out, message: "Write these changes?" }))) {
         // Edits are values, not text: if the file was changed meanwhile, they go onto that version.
         const fresh = await readFile(file, "utf8");
-        if (fresh !== text) say.warn(`${file} changed on disk since this screen read it; the edits are applied to its new content`);
+        if (fresh !== text)
+          say.warn(`${file} changed on disk since this screen read it; the edits are applied to its new content`);
         const next = editConfigText(fresh, edits);
         current = { config: await saveConfigText(file, next), root: current.root };
         text = next;

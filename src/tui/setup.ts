@@ -29,7 +29,8 @@ export async function firstRunSetup(args: ConfigArgs, xdgFile: string): Promise<
   const beside = path.join(root, "backup.yaml");
   const file = await ask(
     select({
-      ...out, message: "Where should backup.yaml live?",
+      ...out,
+      message: "Where should backup.yaml live?",
       options: [
         { value: beside, label: beside, hint: "next to services/; recommended" },
         { value: xdgFile, label: xdgFile, hint: "your config folder; found from any folder" },
@@ -40,9 +41,17 @@ export async function firstRunSetup(args: ConfigArgs, xdgFile: string): Promise<
 
   const suggestion = suggestBackupDir(os.homedir());
   if (suggestion.cloud) say.info(`${suggestion.cloud} looks cloud-synced: backups there reach your other machines`);
-  const backupDir = await askBackupDir({ message: "Where should the backups go? (backup_dir)", initial: suggestion.value, baseDir: path.dirname(file) });
+  const backupDir = await askBackupDir({
+    message: "Where should the backups go? (backup_dir)",
+    initial: suggestion.value,
+    baseDir: path.dirname(file),
+  });
   if (backupDir === undefined) return cancelled();
-  const retention = await askWholeNumber("Delete this machine's backups after how many days? (retention_days)", DEFAULTS.retention_days, 36500);
+  const retention = await askWholeNumber(
+    "Delete this machine's backups after how many days? (retention_days)",
+    DEFAULTS.retention_days,
+    36500,
+  );
   if (retention === undefined) return cancelled();
 
   let enabled: string[] = [];
@@ -54,9 +63,17 @@ export async function firstRunSetup(args: ConfigArgs, xdgFile: string): Promise<
     });
     if (chosen === undefined) return cancelled();
     enabled = chosen;
-  } else say.warn(`no service in ${path.join(root, "services")} declares data (data.volumes), so there is nothing to enable yet`);
+  } else
+    say.warn(
+      `no service in ${path.join(root, "services")} declares data (data.volumes), so there is nothing to enable yet`,
+    );
 
-  const text = newConfigText({ ...DEFAULTS, backup_dir: backupDir, retention_days: retention, services: Object.fromEntries(enabled.map((n) => [n, true])) });
+  const text = newConfigText({
+    ...DEFAULTS,
+    backup_dir: backupDir,
+    retention_days: retention,
+    services: Object.fromEntries(enabled.map((n) => [n, true])),
+  });
   const summary = [
     `file:            ${file}`,
     `backup_dir:      ${backupDir}`,

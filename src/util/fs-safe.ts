@@ -14,7 +14,11 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 }
 
 /** Whether anything (a file, a folder, even a dangling symlink) already has this name. */
-export const pathExists = (p: string): Promise<boolean> => lstat(p).then(() => true, () => false);
+export const pathExists = (p: string): Promise<boolean> =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
 
 export function tempPathFor(finalPath: string): string {
   return join(dirname(finalPath), `${TEMP_PREFIX}${basename(finalPath)}.${process.pid}`);

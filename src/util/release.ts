@@ -14,7 +14,9 @@ const disposable = new WeakSet<ArrayBuffer>();
 function owned(chunk: Uint8Array): ArrayBuffer | undefined {
   const backing = chunk.buffer;
   // Never a slice of Node's shared pool of small buffers, never shared memory.
-  return backing instanceof ArrayBuffer && chunk.byteOffset === 0 && chunk.byteLength === backing.byteLength ? backing : undefined;
+  return backing instanceof ArrayBuffer && chunk.byteOffset === 0 && chunk.byteLength === backing.byteLength
+    ? backing
+    : undefined;
 }
 
 /** Frees the memory of a buffer its holder owns whole and will not read again. */
@@ -32,7 +34,12 @@ export function markDisposable(chunk: Uint8Array): void {
 /** The last stage is done with `piece`: frees the chunk it was cut from when it was the chunk's last piece. */
 export function consumed(piece: Uint8Array): void {
   const backing = piece.buffer;
-  if (!(backing instanceof ArrayBuffer) || piece.byteOffset + piece.byteLength !== backing.byteLength || !disposable.has(backing)) return;
+  if (
+    !(backing instanceof ArrayBuffer) ||
+    piece.byteOffset + piece.byteLength !== backing.byteLength ||
+    !disposable.has(backing)
+  )
+    return;
   disposable.delete(backing);
   backing.transfer(0);
 }

@@ -35,7 +35,11 @@ function withOldBackup(): { s: Svc; old: string } {
   return { s, old };
 }
 
-const stampOf = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
+const stampOf = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}Z$/, "Z");
 const kibOnDisk = (vol: string) => Number(inVolume(vol, "du -sk /d | cut -f1").trim());
 /** The archive a backup of `s` made now would write. */
 const archiveRe = (s: Svc) => `${s.p.serviceFolder(s.name)}/${s.name}_\\d{8}T\\d{6}Z_${HOST}\\.tar\\.zst`;
@@ -65,10 +69,17 @@ test("--json: per service containers, volumes with bytes, archive, would_delete"
   const r = tb(s, ["backup", "--dry-run", "--json"]);
   expect(r.code).toBe(0);
   const previews = JSON.parse(r.stdout) as Preview[];
-  expect(previews).toEqual([{
-    service: s.name, containers: [s.container!], volumes: [{ name: s.vol, bytes: kibOnDisk(s.vol) * 1024 }],
-    archive: expect.stringMatching(new RegExp(`^${archiveRe(s)}$`)), would_delete: [old], warnings: [], problems: [],
-  }]);
+  expect(previews).toEqual([
+    {
+      service: s.name,
+      containers: [s.container!],
+      volumes: [{ name: s.vol, bytes: kibOnDisk(s.vol) * 1024 }],
+      archive: expect.stringMatching(new RegExp(`^${archiveRe(s)}$`)),
+      would_delete: [old],
+      warnings: [],
+      problems: [],
+    },
+  ]);
   expect(fs.existsSync(previews[0]!.archive!)).toBe(false);
   expect(containerInfo(s.container!)).toEqual(started);
   expect(filesIn(s.p.serviceFolder(s.name))).toEqual(files);
@@ -83,7 +94,10 @@ test("a volume that does not exist: named as what would fail, exit 1, and not cr
   const r = tb(s, ["backup", s.name, "--dry-run", "--json"]);
   expectClean(r, 1, `would fail: volume ${missing} of ${s.name} does not exist`);
   const [preview] = JSON.parse(r.stdout) as Preview[];
-  expect(preview!.volumes).toEqual([{ name: s.vol, bytes: kibOnDisk(s.vol) * 1024 }, { name: missing, bytes: null }]);
+  expect(preview!.volumes).toEqual([
+    { name: s.vol, bytes: kibOnDisk(s.vol) * 1024 },
+    { name: missing, bytes: null },
+  ]);
   expect(volumeExists(missing)).toBe(false);
   expect(containerInfo(s.container!)).toEqual(started);
   expect(filesIn(s.p.backupDir)).toEqual([]);

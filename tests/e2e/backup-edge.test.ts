@@ -3,7 +3,18 @@ import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, docker, dockerOk, fillVolume, IMAGE, isRunning, runContainer, startedAt, uniqueName } from "../helpers/docker.ts";
+import {
+  cleanupDocker,
+  createVolume,
+  docker,
+  dockerOk,
+  fillVolume,
+  IMAGE,
+  isRunning,
+  runContainer,
+  startedAt,
+  uniqueName,
+} from "../helpers/docker.ts";
 import { extract, topLevel } from "../helpers/archive.ts";
 import { filesIn, idPattern, makeProject, readJson, redateBackup } from "../helpers/project.ts";
 
@@ -12,7 +23,10 @@ afterEach(cleanupDocker);
 afterAll(cleanupCliTemp);
 
 const svcName = (what: string) => uniqueName(what).replace(/-/g, "");
-const manifests = (dir: string) => filesIn(dir).filter((n) => n.endsWith(".json")).map((n) => readJson(path.join(dir, n)));
+const manifests = (dir: string) =>
+  filesIn(dir)
+    .filter((n) => n.endsWith(".json"))
+    .map((n) => readJson(path.join(dir, n)));
 
 test("an empty volume gives a valid archive holding just its folder; verify passes", () => {
   const svc = svcName("empty");
@@ -41,7 +55,9 @@ test("the helper image missing (a new engine, or pruned): the backup makes it fr
   expect(r.code).toBe(0);
   expect(dockerOk(["image", "inspect", "--format", "{{.Comment}}", image]).trim()).toBe("tools-backup helper (empty)");
   const [m] = manifests(p.serviceFolder(svc));
-  expect(fs.readFileSync(path.join(extract(path.join(p.serviceFolder(svc), m.archive.file), "zstd"), vol, "a"), "utf8")).toBe("kept\n");
+  expect(
+    fs.readFileSync(path.join(extract(path.join(p.serviceFolder(svc), m.archive.file), "zstd"), vol, "a"), "utf8"),
+  ).toBe("kept\n");
 });
 
 test("an undeclared running container is warned about, recorded, and left running untouched", () => {
@@ -73,7 +89,9 @@ test("TOOLS_BACKUP_HOST with odd characters: a safe file name, and prune still k
   const env = { TOOLS_BACKUP_HOST: "Bob's Laptop_1" };
   for (let i = 0; i < 2; i++) expect(run(["backup", svc, ...p.args], { stateHome: p.stateHome, env }).code).toBe(0);
   const folder = p.serviceFolder(svc);
-  const ids = filesIn(folder).filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -5));
+  const ids = filesIn(folder)
+    .filter((n) => n.endsWith(".json"))
+    .map((n) => n.slice(0, -5));
   expect(ids).toHaveLength(2);
   for (const id of ids) expect(id).toMatch(idPattern(svc, "Bob-s-Laptop-1"));
 
@@ -81,7 +99,9 @@ test("TOOLS_BACKUP_HOST with odd characters: a safe file name, and prune still k
   const cfg = p.writeConfig({ keep_last: 1, retention_days: 1 }, path.join(p.root, "prune.yaml"));
   const plan = JSON.parse(run(["prune", "--dry-run", "--json", "--config", cfg], { env }).stdout);
   expect(plan.removed.map((b: { id: string }) => b.id)).toEqual([oldest]);
-  const stranger = JSON.parse(run(["prune", "--dry-run", "--json", "--config", cfg], { env: { TOOLS_BACKUP_HOST: "someone-else" } }).stdout);
+  const stranger = JSON.parse(
+    run(["prune", "--dry-run", "--json", "--config", cfg], { env: { TOOLS_BACKUP_HOST: "someone-else" } }).stdout,
+  );
   expect(stranger.removed).toEqual([]);
 });
 
@@ -89,7 +109,10 @@ test("a relative backup_dir is relative to backup.yaml, not to the working folde
   const svc = svcName("rel");
   const vol = createVolume();
   fillVolume(vol, "echo a > a");
-  const p = makeProject({ services: { [svc]: [{ name: vol }] }, config: `backup_dir: ./rel-out\nservices:\n  ${svc}: true\n` });
+  const p = makeProject({
+    services: { [svc]: [{ name: vol }] },
+    config: `backup_dir: ./rel-out\nservices:\n  ${svc}: true\n`,
+  });
   fs.mkdirSync(path.join(p.root, "rel-out"));
   const elsewhere = fs.mkdtempSync(path.join(p.root, "cwd-"));
   const r = run(["backup", ...p.args], { cwd: elsewhere, stateHome: p.stateHome });
@@ -106,7 +129,9 @@ test("backup --json prints the run on stdout, messages stay on stderr", () => {
   const r = run(["backup", svc, "--json", ...p.args], { stateHome: p.stateHome });
   expect(r.code).toBe(0);
   const out = JSON.parse(r.stdout);
-  expect(out.results).toEqual([expect.objectContaining({ service: svc, ok: true, file: expect.stringContaining(p.serviceFolder(svc)) })]);
+  expect(out.results).toEqual([
+    expect.objectContaining({ service: svc, ok: true, file: expect.stringContaining(p.serviceFolder(svc)) }),
+  ]);
   expect(fs.existsSync(out.results[0].file)).toBe(true);
 });
 
@@ -174,22 +199,51 @@ test("one service's folder in backup_dir is a file: that service fails clearly, 
   expect(r.stderr).toContain(`cannot write to ${p.serviceFolder(blocked)}`);
   expect(r.stderr).not.toContain("unexpected error");
   const out = JSON.parse(r.stdout || "null");
-  expect(out?.results?.map((x: { service: string; ok: boolean }) => [x.service, x.ok])).toEqual([[blocked, false], [good, true]]);
+  expect(out?.results?.map((x: { service: string; ok: boolean }) => [x.service, x.ok])).toEqual([
+    [blocked, false],
+    [good, true],
+  ]);
 });
 
 test("file names with newlines, control characters, leading dashes and 255 bytes survive", () => {
   const svc = svcName("names");
   const vol = createVolume();
-  const names: Record<string, string> = { "new\nline": "a", "--": "b", "--help": "c", [`${"n".repeat(254)}1`]: "d", "\x01ctl\x1b[31m": "e", " lead": "f", "trail ": "g" };
+  const names: Record<string, string> = {
+    "new\nline": "a",
+    "--": "b",
+    "--help": "c",
+    [`${"n".repeat(254)}1`]: "d",
+    "\x01ctl\x1b[31m": "e",
+    " lead": "f",
+    "trail ": "g",
+  };
   // Each name is passed as an argument ($1, $2...), so no quoting of odd bytes is needed.
-  const script = Object.keys(names).map((_, i) => `printf '%s' '${String.fromCharCode(97 + i)}' > "$${i + 1}"`).join(" && ");
-  dockerOk(["run", "--rm", "--network", "none", "-v", `${vol}:/d`, "-w", "/d", IMAGE, "sh", "-c", script, "sh", ...Object.keys(names)]);
+  const script = Object.keys(names)
+    .map((_, i) => `printf '%s' '${String.fromCharCode(97 + i)}' > "$${i + 1}"`)
+    .join(" && ");
+  dockerOk([
+    "run",
+    "--rm",
+    "--network",
+    "none",
+    "-v",
+    `${vol}:/d`,
+    "-w",
+    "/d",
+    IMAGE,
+    "sh",
+    "-c",
+    script,
+    "sh",
+    ...Object.keys(names),
+  ]);
   const p = makeProject({ services: { [svc]: [{ name: vol }] } });
   expect(run(["backup", svc, ...p.args], { stateHome: p.stateHome }).code).toBe(0);
   const folder = p.serviceFolder(svc);
   const archive = path.join(folder, filesIn(folder).find((n) => n.endsWith(".tar.zst"))!);
   const out = path.join(extract(archive, "zstd"), vol);
   expect(fs.readdirSync(out).sort()).toEqual(Object.keys(names).sort());
-  for (const [name, content] of Object.entries(names)) expect(fs.readFileSync(path.join(out, name), "utf8")).toBe(content);
+  for (const [name, content] of Object.entries(names))
+    expect(fs.readFileSync(path.join(out, name), "utf8")).toBe(content);
   expect(run(["verify", ...p.args]).code).toBe(0);
 });

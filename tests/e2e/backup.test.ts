@@ -4,8 +4,27 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
-import { checksums, cleanupDocker, createVolume, fillVolume, isRunning, leftoverHelpers, listing, runContainer, startedAt, uniqueName } from "../helpers/docker.ts";
-import { expectedCounts, extract, readWithNodeTar, sha256, snapshot, topLevel, type Compression } from "../helpers/archive.ts";
+import {
+  checksums,
+  cleanupDocker,
+  createVolume,
+  fillVolume,
+  isRunning,
+  leftoverHelpers,
+  listing,
+  runContainer,
+  startedAt,
+  uniqueName,
+} from "../helpers/docker.ts";
+import {
+  expectedCounts,
+  extract,
+  readWithNodeTar,
+  sha256,
+  snapshot,
+  topLevel,
+  type Compression,
+} from "../helpers/archive.ts";
 import { filesIn, idPattern, makeProject, mode, readJson, stampToDate } from "../helpers/project.ts";
 
 // Plain `bun test FILE` (no --timeout) gives each test 5 s; these drive Docker and need more.
@@ -13,7 +32,11 @@ setDefaultTimeout(120_000);
 afterEach(cleanupDocker);
 afterAll(cleanupCliTemp);
 
-const HOST = os.hostname().replace(/[^A-Za-z0-9.-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "host";
+const HOST =
+  os
+    .hostname()
+    .replace(/[^A-Za-z0-9.-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "") || "host";
 const EXT: Record<Compression, string> = { zstd: ".tar.zst", gzip: ".tar.gz" };
 
 /** Everything a volume can hold that a backup must bring back exactly. */
@@ -85,7 +108,11 @@ describe("round trip through plain tar", () => {
       expect(restored.links).toEqual({ "./link-to-deep": "a/b/c/deep.txt", "./dangling-link": "../outside" });
       expect(restored.hardLinks).toEqual([["./a/b/hard2", "./a/hard1"]]);
       const byPath = new Map(restored.entries.map((e) => [e.path, e]));
-      expect(byPath.get("./owned.txt")).toMatchObject({ owner: "1000:1000", mode: "640", mtime: Date.UTC(2021, 5, 7, 8, 9, 10) / 1000 });
+      expect(byPath.get("./owned.txt")).toMatchObject({
+        owner: "1000:1000",
+        mode: "640",
+        mtime: Date.UTC(2021, 5, 7, 8, 9, 10) / 1000,
+      });
       expect(byPath.get("./empty")).toMatchObject({ type: "directory" });
       expect(byPath.get("./big.bin")).toMatchObject({ size: 50 << 20 });
       expect(byPath.get("./ünïcode dïr/日本語.txt")).toBeDefined();
@@ -120,7 +147,8 @@ test("a second tar implementation (node-tar) reads every entry: owner, mode, mti
     // A second name of one inode is a hard link to another name of that inode.
     const names = original.filter((o) => o.inode === e.inode).map((o) => o.path);
     if (got.type === "hard link") expect(names.filter((n) => n !== e.path)).toContain(got.link ?? "");
-    else expect({ path: e.path, size: got.size, md5: got.md5 }).toEqual({ path: e.path, size: e.size, md5: md5[e.path] });
+    else
+      expect({ path: e.path, size: got.size, md5: got.md5 }).toEqual({ path: e.path, size: e.size, md5: md5[e.path] });
   }
   expect(read.get("./link-to-deep")).toMatchObject({ type: "symbolic link", link: "a/b/c/deep.txt" });
   expect([...read.values()].filter((e) => e.type === "hard link")).toHaveLength(1);
@@ -148,7 +176,12 @@ test("manifest: every field, and the sha256 of the archive", () => {
   expect(manifest.tool_version).toBe(version);
   expect(manifest.volumes).toHaveLength(1);
   expect(manifest.volumes[0]).toMatchObject({ name: vol, ...expectedCounts(vol) });
-  expect(manifest.archive).toEqual({ file: `${manifest.id}.tar.zst`, bytes: fs.statSync(archive).size, sha256: sha256(archive), compression: "zstd" });
+  expect(manifest.archive).toEqual({
+    file: `${manifest.id}.tar.zst`,
+    bytes: fs.statSync(archive).size,
+    sha256: sha256(archive),
+    compression: "zstd",
+  });
   expect(Number.isInteger(manifest.duration_ms) && manifest.duration_ms >= 0).toBe(true);
   expect(Number.isInteger(manifest.downtime_ms) && manifest.downtime_ms >= 0).toBe(true);
   expect(manifest.downtime_ms).toBeLessThanOrEqual(manifest.duration_ms);
@@ -163,7 +196,14 @@ test("a running declared container runs again, a stopped one stays stopped; two 
   const down = runContainer(uniqueName("down"), [v2], { stopped: true });
   const upStarted = startedAt(up);
   const downStarted = startedAt(down);
-  const p = makeProject({ services: { [svc]: [{ name: v1, container: up }, { name: v2, container: down }] } });
+  const p = makeProject({
+    services: {
+      [svc]: [
+        { name: v1, container: up },
+        { name: v2, container: down },
+      ],
+    },
+  });
 
   const r = run(["backup", svc, ...p.args], { stateHome: p.stateHome });
   expect(r.code).toBe(0);
@@ -193,7 +233,12 @@ test("the nightly run: an enabled name with no service and a broken service.yaml
   const broken = uniqueName("broken").replace(/-/g, "");
   const vol = createVolume();
   fillVolume(vol, "echo ok > ok.txt");
-  const p = makeProject({ services: { [good]: [{ name: vol }], [broken]: `name: ${broken}\ndata:\n  volumes:\n    - name: x\n      containr: y\n` } });
+  const p = makeProject({
+    services: {
+      [good]: [{ name: vol }],
+      [broken]: `name: ${broken}\ndata:\n  volumes:\n    - name: x\n      containr: y\n`,
+    },
+  });
   p.writeConfig(`backup_dir: ${p.backupDir}\nservices:\n  ${good}: true\n  ${typo}: true\n  ${broken}: true\n`);
 
   const r = run(["backup", "--cron", ...p.args], { stateHome: p.stateHome });

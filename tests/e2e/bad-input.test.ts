@@ -10,7 +10,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { cleanupCliTemp, run, type RunResult } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, fillVolume, isRunning, runContainer, startedAt, uniqueName } from "../helpers/docker.ts";
+import {
+  cleanupDocker,
+  createVolume,
+  fillVolume,
+  isRunning,
+  runContainer,
+  startedAt,
+  uniqueName,
+} from "../helpers/docker.ts";
 import { snapshot } from "../helpers/archive.ts";
 import { makeProject } from "../helpers/project.ts";
 import { expectClean, listJson, svcName } from "../helpers/faults.ts";
@@ -29,7 +37,12 @@ function expectUsage(r: RunResult, ...patterns: (string | RegExp)[]): void {
 const at = (file: string) => new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+:\\d+: `);
 
 describe("backup.yaml values", () => {
-  const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]", ...["b", "c", "d", "e", "f", "g", "h"].map((k, i) => `${k}: &${k} [${Array(10).fill(`*${"abcdefg"[i]}`).join(", ")}]`)].join("\n");
+  const bomb = [
+    "a: &a [x, x, x, x, x, x, x, x, x, x]",
+    ...["b", "c", "d", "e", "f", "g", "h"].map(
+      (k, i) => `${k}: &${k} [${Array(10).fill(`*${"abcdefg"[i]}`).join(", ")}]`,
+    ),
+  ].join("\n");
   const cases: [string, string, RegExp][] = [
     ["negative retention", "retention_days: -1", /retention_days: expected a whole number from 1 to 36500, found -1/],
     ["retention one past the limit", "retention_days: 36501", /found 36501/],
@@ -46,7 +59,8 @@ describe("backup.yaml values", () => {
     test(label, () => {
       const p = makeProject({ config: "" });
       fs.writeFileSync(p.config, `backup_dir: ${p.backupDir}\n${extra}\n`);
-      for (const cmd of [["list"], ["backup"], ["prune"], ["status"]]) expectUsage(run([...cmd, ...p.args], { stateHome: p.stateHome }), at(p.config), says);
+      for (const cmd of [["list"], ["backup"], ["prune"], ["status"]])
+        expectUsage(run([...cmd, ...p.args], { stateHome: p.stateHome }), at(p.config), says);
       expect(fs.readdirSync(p.backupDir)).toEqual([]);
     });
   }
@@ -63,7 +77,8 @@ describe("backup.yaml values", () => {
     test(label, () => {
       const p = makeProject({ config: "" });
       fs.writeFileSync(p.config, text);
-      for (const cmd of [["list"], ["backup"], ["prune"]]) expectUsage(run([...cmd, ...p.args], { stateHome: p.stateHome, cwd: p.root }), at(p.config), says);
+      for (const cmd of [["list"], ["backup"], ["prune"]])
+        expectUsage(run([...cmd, ...p.args], { stateHome: p.stateHome, cwd: p.root }), at(p.config), says);
       expect(fs.readdirSync(p.root).sort()).toEqual(["backup.yaml", "backups", "services"]);
     });
   }
@@ -75,22 +90,47 @@ describe("service.yaml", () => {
     ["volumes is empty", "data:\n  volumes: []\n", /non-empty list of volumes/],
     ["a volume name that is a number", "data:\n  volumes:\n    - name: 123\n", /name: expected a docker volume name/],
     ["a volume without a name", "data:\n  volumes:\n    - container: app\n", /name/],
-    ["an unknown key in a volume", "data:\n  volumes:\n    - name: v\n      mountpoint: /x\n", /unknown key "mountpoint"/],
-    ["a container that is a list", "data:\n  volumes:\n    - name: v\n      container: [a]\n", /container: expected a docker container name/],
+    [
+      "an unknown key in a volume",
+      "data:\n  volumes:\n    - name: v\n      mountpoint: /x\n",
+      /unknown key "mountpoint"/,
+    ],
+    [
+      "a container that is a list",
+      "data:\n  volumes:\n    - name: v\n      container: [a]\n",
+      /container: expected a docker container name/,
+    ],
     ["a YAML syntax error", "data:\n  volumes: [v\n", /service\.yaml:\d+:\d+/],
-    ["volume name with ; touch", `data:\n  volumes:\n    - name: "v; touch ${marker}"\n`, /expected a docker volume name/],
+    [
+      "volume name with ; touch",
+      `data:\n  volumes:\n    - name: "v; touch ${marker}"\n`,
+      /expected a docker volume name/,
+    ],
     ["volume name with $()", `data:\n  volumes:\n    - name: "$(touch ${marker})"\n`, /expected a docker volume name/],
     ["volume name with a space", `data:\n  volumes:\n    - name: "my vol"\n`, /expected a docker volume name/],
     ["volume name ../etc", `data:\n  volumes:\n    - name: "../etc"\n`, /expected a docker volume name/],
-    ["volume name starting with a dash", `data:\n  volumes:\n    - name: "-v/:/host"\n`, /expected a docker volume name/],
-    ["container name with backticks", `data:\n  volumes:\n    - name: v\n      container: "\`touch ${marker}\`"\n`, /expected a docker container name/],
-    ["container name with ; rm -rf", `data:\n  volumes:\n    - name: v\n      container: "app; rm -rf /tmp/x"\n`, /expected a docker container name/],
+    [
+      "volume name starting with a dash",
+      `data:\n  volumes:\n    - name: "-v/:/host"\n`,
+      /expected a docker volume name/,
+    ],
+    [
+      "container name with backticks",
+      `data:\n  volumes:\n    - name: v\n      container: "\`touch ${marker}\`"\n`,
+      /expected a docker container name/,
+    ],
+    [
+      "container name with ; rm -rf",
+      `data:\n  volumes:\n    - name: v\n      container: "app; rm -rf /tmp/x"\n`,
+      /expected a docker container name/,
+    ],
   ];
   for (const [label, yaml, says] of cases) {
     test(label, () => {
       const p = makeProject({ services: { app: yaml } });
       const file = path.join(p.root, "services", "app", "service.yaml");
-      for (const cmd of [["backup", "app"], ["backup"], ["restore", "app", "--yes"], ["services"]]) expectUsage(run([...cmd, ...p.args], { stateHome: p.stateHome }), at(file), says);
+      for (const cmd of [["backup", "app"], ["backup"], ["restore", "app", "--yes"], ["services"]])
+        expectUsage(run([...cmd, ...p.args], { stateHome: p.stateHome }), at(file), says);
       expect(fs.readdirSync(p.backupDir)).toEqual([]);
     });
   }
@@ -99,7 +139,8 @@ describe("service.yaml", () => {
     const p = makeProject({ services: { ok: null } });
     fs.mkdirSync(path.join(p.root, "services", "dir", "service.yaml"), { recursive: true });
     const file = path.join(p.root, "services", "dir", "service.yaml");
-    for (const cmd of [["backup", "dir"], ["services"]]) expectUsage(run([...cmd, ...p.args]), `${file} is a directory`);
+    for (const cmd of [["backup", "dir"], ["services"]])
+      expectUsage(run([...cmd, ...p.args]), `${file} is a directory`);
   });
 
   test("service.yaml that is a broken symlink: exit 2, and the message names that file, not 'unknown service'", () => {
@@ -124,7 +165,8 @@ function withBackup(opts: { container?: boolean } = {}) {
   const p = makeProject({ services: { [svc]: [{ name: vol, container }] } });
   expect(run(["backup", svc, ...p.args], { stateHome: p.stateHome }).code).toBe(0);
   fillVolume(vol, "echo changed > a.txt");
-  const tb = (args: string[], env: Record<string, string> = {}) => run([...args, ...p.args], { stateHome: p.stateHome, env });
+  const tb = (args: string[], env: Record<string, string> = {}) =>
+    run([...args, ...p.args], { stateHome: p.stateHome, env });
   return { svc, vol, container, p, before: snapshot(vol), tb };
 }
 
@@ -136,7 +178,15 @@ const nothingRestored = (s: ReturnType<typeof withBackup>) => {
 describe("the restore command line", () => {
   test("hostile or malformed service names: exit 2, nothing run", () => {
     const s = withBackup();
-    for (const name of ["../" + s.svc, `${s.svc}/..`, "a b", `$(touch ${marker})`, `${s.svc}; rm -rf /tmp/x`, `${s.svc}\ttab`, ""]) {
+    for (const name of [
+      "../" + s.svc,
+      `${s.svc}/..`,
+      "a b",
+      `$(touch ${marker})`,
+      `${s.svc}; rm -rf /tmp/x`,
+      `${s.svc}\ttab`,
+      "",
+    ]) {
       expectUsage(s.tb(["restore", name, "--yes"]), /invalid service name|unknown service|SERVICE/);
     }
     expect(snapshot(s.vol)).toEqual(s.before);
@@ -167,7 +217,8 @@ describe("flags and their values", () => {
   test("restore --yes=no (or 0, off, n) is refused, not read as --yes: nothing restored, the container not stopped", () => {
     const s = withBackup({ container: true });
     const since = startedAt(s.container!);
-    for (const no of ["no", "0", "off", "n"]) expectUsage(s.tb(["restore", s.svc, "--from", "latest", `--yes=${no}`]), "--yes takes no value");
+    for (const no of ["no", "0", "off", "n"])
+      expectUsage(s.tb(["restore", s.svc, "--from", "latest", `--yes=${no}`]), "--yes takes no value");
     expectUsage(s.tb(["restore", s.svc, "--yes", "--no-safety-backup=true"]), "--no-safety-backup takes no value");
     nothingRestored(s);
     expect(isRunning(s.container!)).toBe(true);
@@ -176,7 +227,11 @@ describe("flags and their values", () => {
 
   test("a boolean flag with a value is refused on any command, --debug and --help too", () => {
     const p = makeProject({ services: { app: null } });
-    for (const [args, says] of [[["list", "--json=foo"], "--json takes no value"], [["services", "--debug=1"], "--debug takes no value"], [["list", "--help=no"], "--help takes no value"]] as const) {
+    for (const [args, says] of [
+      [["list", "--json=foo"], "--json takes no value"],
+      [["services", "--debug=1"], "--debug takes no value"],
+      [["list", "--help=no"], "--help takes no value"],
+    ] as const) {
       expectUsage(run([...args, ...p.args]), says);
     }
   });
@@ -184,7 +239,12 @@ describe("flags and their values", () => {
   test("a string flag without its value is refused, not dropped for the default (here ./backup.yaml, which works)", () => {
     const p = makeProject({ services: { app: null } });
     expect(run(["list"], { cwd: p.root }).code).toBe(0);
-    for (const args of [["list", "--config"], ["list", "--config", "--json"], ["list", "--config="]]) expectUsage(run(args, { cwd: p.root }), "--config needs a value: --config FILE");
+    for (const args of [
+      ["list", "--config"],
+      ["list", "--config", "--json"],
+      ["list", "--config="],
+    ])
+      expectUsage(run(args, { cwd: p.root }), "--config needs a value: --config FILE");
     expectUsage(run(["status", "--max-age", "--json", ...p.args]), "--max-age needs a value");
     expectUsage(run(["restore", "app", "--yes", "--from", ...p.args]), "--from needs a value");
   });

@@ -15,13 +15,26 @@ test("backup_dir missing (a drive not mounted) or not a folder: list, verify, pr
   const p = makeProject({ services: { alpha: [{ name: uniqueName("v") }] } });
   fs.rmdirSync(p.backupDir);
   const cases = [
-    { reason: `backup_dir ${p.backupDir} does not exist; create it, or check that the drive holding it is mounted`, setup: () => {} },
+    {
+      reason: `backup_dir ${p.backupDir} does not exist; create it, or check that the drive holding it is mounted`,
+      setup: () => {},
+    },
     { reason: `backup_dir ${p.backupDir} is not a folder`, setup: () => fs.writeFileSync(p.backupDir, "a file\n") },
   ];
   for (const { reason, setup } of cases) {
     setup();
     const before = fs.existsSync(p.backupDir) ? fs.readFileSync(p.backupDir, "utf8") : null;
-    const commands = [["list"], ["list", "--json"], ["list", "alpha"], ["verify"], ["verify", "alpha", "--json"], ["prune"], ["prune", "--dry-run", "--json"], ["restore", "alpha", "--yes"], ["restore", "alpha", "--dry-run"]];
+    const commands = [
+      ["list"],
+      ["list", "--json"],
+      ["list", "alpha"],
+      ["verify"],
+      ["verify", "alpha", "--json"],
+      ["prune"],
+      ["prune", "--dry-run", "--json"],
+      ["restore", "alpha", "--yes"],
+      ["restore", "alpha", "--dry-run"],
+    ];
     for (const cmd of commands) {
       const r = run([...cmd, ...p.args], { stateHome: p.stateHome });
       // Never "no backups": a health check built on verify must fail while the drive is away.
@@ -50,7 +63,10 @@ test("damaged backups: each is named by verify (exit 1); list marks or skips the
   const p = makeProject({ services: { [svc]: [{ name: vol }] } });
   for (let i = 0; i < 4; i++) expect(run(["backup", svc, ...p.args], { stateHome: p.stateHome }).code).toBe(0);
   const folder = p.serviceFolder(svc);
-  const ids = filesIn(folder).filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -5)).sort();
+  const ids = filesIn(folder)
+    .filter((n) => n.endsWith(".json"))
+    .map((n) => n.slice(0, -5))
+    .sort();
   expect(ids).toHaveLength(4);
   const [badJson, noArchive, grown, good] = ids as [string, string, string, string];
   const at = (id: string, ext: string) => path.join(folder, id + ext);
@@ -70,7 +86,8 @@ test("damaged backups: each is named by verify (exit 1); list marks or skips the
 
   const verify = run(["verify", ...p.args]);
   expect(verify.code).toBe(1);
-  for (const f of [at(badJson, ".json"), at(noArchive, ".json"), at(grown, ".tar.zst")]) expect(verify.stderr).toContain(f);
+  for (const f of [at(badJson, ".json"), at(noArchive, ".json"), at(grown, ".tar.zst")])
+    expect(verify.stderr).toContain(f);
   expect(verify.stderr).not.toContain(`${at(good, ".tar.zst")}:`);
   expect(verify.stderr).toMatch(/3 backups failed verification/);
   expect(verify.stderr).not.toMatch(/^\s+at /m);
@@ -85,23 +102,37 @@ test("sync-client copies are not backups; a manifest its file name contradicts i
   const svc = uniqueName("copy").replace(/-/g, "");
   const vol = createVolume();
   fillVolume(vol, "echo a > a");
-  const p = makeProject({ services: { [svc]: [{ name: vol }] }, config: { keep_last: 1, retention_days: 1, services: {} } });
+  const p = makeProject({
+    services: { [svc]: [{ name: vol }] },
+    config: { keep_last: 1, retention_days: 1, services: {} },
+  });
   const env = { TOOLS_BACKUP_HOST: "hosta" };
   const tb = (...args: string[]) => run([...args, ...p.args], { stateHome: p.stateHome, env });
   for (let i = 0; i < 2; i++) expect(tb("backup", svc).code).toBe(0);
   const folder = p.serviceFolder(svc);
-  const [lying, good] = filesIn(folder).filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -5)) as [string, string];
+  const [lying, good] = filesIn(folder)
+    .filter((n) => n.endsWith(".json"))
+    .map((n) => n.slice(0, -5)) as [string, string];
   const at = (name: string) => path.join(folder, name);
   // The older backup's manifest says 2099: trusted, it would be "latest" and outlive every real backup.
-  fs.writeFileSync(at(`${lying}.json`), JSON.stringify({ ...readJson(at(`${lying}.json`)), created_at: "2099-01-01T00:00:00.000Z" }));
-  const copies = [`${good}.sync-conflict-20261124-132419-ABCDEFG.json`, `${good} (conflicted copy).json`, `${good} (1).json`];
+  fs.writeFileSync(
+    at(`${lying}.json`),
+    JSON.stringify({ ...readJson(at(`${lying}.json`)), created_at: "2099-01-01T00:00:00.000Z" }),
+  );
+  const copies = [
+    `${good}.sync-conflict-20261124-132419-ABCDEFG.json`,
+    `${good} (conflicted copy).json`,
+    `${good} (1).json`,
+  ];
   for (const c of copies) fs.copyFileSync(at(`${good}.json`), at(c));
   const before = filesIn(folder);
 
   const list = tb("list", "--json");
   expect(list.code).toBe(0);
   expect(JSON.parse(list.stdout).map((b: { id: string }) => b.id)).toEqual([good]);
-  expect(list.stderr).toContain(`${at(`${lying}.json`)}: created_at 2099-01-01T00:00:00.000Z disagrees with the date in its file name`);
+  expect(list.stderr).toContain(
+    `${at(`${lying}.json`)}: created_at 2099-01-01T00:00:00.000Z disagrees with the date in its file name`,
+  );
 
   const verify = tb("verify");
   expect(verify.code).toBe(1);
@@ -109,9 +140,18 @@ test("sync-client copies are not backups; a manifest its file name contradicts i
   expect(verify.stderr).toContain(at(`${lying}.json`));
   expect(verify.stderr).toContain(`${good}: ok`);
   // The copy is at most a note, never a failure.
-  expect(verify.stderr.split("\n").filter((l) => l.includes("sync-conflict")).every((l) => !/error/.test(l))).toBe(true);
+  expect(
+    verify.stderr
+      .split("\n")
+      .filter((l) => l.includes("sync-conflict"))
+      .every((l) => !/error/.test(l)),
+  ).toBe(true);
   const one = tb("verify", "--from", good);
-  expect({ code: one.code, damaged: one.stderr.includes(lying), copy: one.stderr.includes("sync-conflict") }).toEqual({ code: 0, damaged: false, copy: false });
+  expect({ code: one.code, damaged: one.stderr.includes(lying), copy: one.stderr.includes("sync-conflict") }).toEqual({
+    code: 0,
+    damaged: false,
+    copy: false,
+  });
   const damaged = tb("verify", "--from", lying);
   expect(damaged.code).toBe(1);
   expect(damaged.stderr).toContain(at(`${lying}.json`));
@@ -135,10 +175,22 @@ test("an archive verify cannot open (another user's, mode 0600): reported as unr
   const folder = p.serviceFolder(svc);
   const archive = path.join(folder, filesIn(folder).find((n) => n.endsWith(".tar.zst"))!);
   // As root, run as nobody (archive stays root's, 0600); otherwise take our own read permission away.
-  if (asRoot) shareWithOthers([p.root, p.backupDir, folder, ...filesIn(folder).filter((n) => n.endsWith(".json")).map((n) => path.join(folder, n))]);
+  if (asRoot)
+    shareWithOthers([
+      p.root,
+      p.backupDir,
+      folder,
+      ...filesIn(folder)
+        .filter((n) => n.endsWith(".json"))
+        .map((n) => path.join(folder, n)),
+    ]);
   else fs.chmodSync(archive, 0);
   const r = runAsOtherUser(["verify", ...p.args]);
-  expect({ code: r.code, stack: stackLines(r.stderr), bun: r.stderr.includes("Bun v") }).toEqual({ code: 1, stack: [], bun: false });
+  expect({ code: r.code, stack: stackLines(r.stderr), bun: r.stderr.includes("Bun v") }).toEqual({
+    code: 1,
+    stack: [],
+    bun: false,
+  });
   expect(r.stderr).toContain(`${archive}: unreadable: permission denied`);
   expect(r.stderr).toContain("1 backup failed verification");
 });
@@ -173,7 +225,15 @@ test("a service folder another user cannot read (root's 0700 in a shared backup_
   fs.writeFileSync(path.join(solo, "x.json"), "{}");
   fs.chmodSync(solo, asRoot ? 0o700 : 0);
   try {
-    if (asRoot) shareWithOthers([p.root, p.config, path.join(p.root, "services"), p.backupDir, folder, ...filesIn(folder).map((n) => path.join(folder, n))]);
+    if (asRoot)
+      shareWithOthers([
+        p.root,
+        p.config,
+        path.join(p.root, "services"),
+        p.backupDir,
+        folder,
+        ...filesIn(folder).map((n) => path.join(folder, n)),
+      ]);
     const warning = `cannot read ${solo}: permission denied; skipped`;
     for (const cmd of [["list"], ["list", "--json"], ["verify"], ["status"], ["services"], ["prune", "--dry-run"]]) {
       const r = runAsOtherUser([...cmd, ...p.args]);
@@ -182,9 +242,18 @@ test("a service folder another user cannot read (root's 0700 in a shared backup_
       expect(r.stderr).not.toContain("unexpected error");
     }
     expect(runAsOtherUser(["list", ...p.args]).stdout).toContain(svc);
-    for (const cmd of [["list", "solo"], ["verify", "solo"], ["restore", "solo", "--yes"]]) {
+    for (const cmd of [
+      ["list", "solo"],
+      ["verify", "solo"],
+      ["restore", "solo", "--yes"],
+    ]) {
       const r = runAsOtherUser([...cmd, ...p.args]);
-      expect({ cmd, code: r.code, stack: stackLines(r.stderr), stdout: r.stdout }).toEqual({ cmd, code: 1, stack: [], stdout: "" });
+      expect({ cmd, code: r.code, stack: stackLines(r.stderr), stdout: r.stdout }).toEqual({
+        cmd,
+        code: 1,
+        stack: [],
+        stdout: "",
+      });
       expect(r.stderr).toContain(`cannot read ${solo}: permission denied`);
       expect(r.stderr).not.toContain("unexpected error");
     }

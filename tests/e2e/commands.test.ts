@@ -16,7 +16,10 @@ function backup(p: Project, svc: string, host = "thishost") {
   const r = run(["backup", svc, ...p.args], { stateHome: p.stateHome, env: { TOOLS_BACKUP_HOST: host } });
   expect(r.code).toBe(0);
   const json = filesIn(p.serviceFolder(svc)).filter((n) => n.endsWith(".json") && n.includes(`_${host}.`));
-  return json.map((n) => n.slice(0, -5)).sort().pop()!; // newest id of that host
+  return json
+    .map((n) => n.slice(0, -5))
+    .sort()
+    .pop()!; // newest id of that host
 }
 
 function oneServiceProject() {
@@ -38,7 +41,14 @@ test("list --json and list: every backup, newest first, with its fields", () => 
   expect(rows.map((b: { id: string }) => b.id)).toEqual([newer, older]);
   for (const b of rows) {
     const manifest = readJson(path.join(p.serviceFolder(svc), `${b.id}.json`));
-    expect(b).toMatchObject({ service: svc, host: "thishost", kind: "manual", volumes: [vol], created_at: manifest.created_at, bytes: manifest.archive.bytes });
+    expect(b).toMatchObject({
+      service: svc,
+      host: "thishost",
+      kind: "manual",
+      volumes: [vol],
+      created_at: manifest.created_at,
+      bytes: manifest.archive.bytes,
+    });
     expect(path.isAbsolute(b.file)).toBe(true);
     expect(b.file).toBe(path.join(p.serviceFolder(svc), `${b.id}.tar.zst`));
     expect(fs.statSync(b.file).size).toBe(b.bytes);
@@ -90,7 +100,9 @@ test("prune: this host's old backups go, the newest stays; foreign files and oth
   const { svc, p } = oneServiceProject();
   const folder = p.serviceFolder(svc);
   const threeDaysAgo = new Date(Date.now() - 3 * 86_400_000);
-  const [old, other] = [backup(p, svc), backup(p, svc, "otherhost")].map((id) => redateBackup(path.join(folder, `${id}.json`), threeDaysAgo).id);
+  const [old, other] = [backup(p, svc), backup(p, svc, "otherhost")].map(
+    (id) => redateBackup(path.join(folder, `${id}.json`), threeDaysAgo).id,
+  );
   const newest = backup(p, svc);
   const longAgo = new Date("2020-01-01T00:00:00Z");
   const plant = (name: string, dir = folder) => {
@@ -98,7 +110,11 @@ test("prune: this host's old backups go, the newest stays; foreign files and oth
     fs.utimesSync(path.join(dir, name), longAgo, longAgo);
     return name;
   };
-  const foreign = [plant("notes.txt"), plant(`${svc}_20200101T000000Z_thishost.tar.zst`), plant(".tmp-x_20200101T000000Z_otherhost.tar.zst.123")];
+  const foreign = [
+    plant("notes.txt"),
+    plant(`${svc}_20200101T000000Z_thishost.tar.zst`),
+    plant(".tmp-x_20200101T000000Z_otherhost.tar.zst.123"),
+  ];
   const staleTemp = plant(`.tmp-${svc}_20200101T000000Z_thishost.tar.zst.4242`);
   const prunes = p.writeConfig({ keep_last: 1, retention_days: 1 }, path.join(p.root, "prune.yaml"));
   const env = { TOOLS_BACKUP_HOST: "thishost" };
@@ -120,10 +136,13 @@ test("prune: this host's old backups go, the newest stays; foreign files and oth
   expect(after).not.toContain(`${old}.json`);
   expect(after).not.toContain(`${old}.tar.zst`);
   expect(after).not.toContain(staleTemp);
-  for (const keep of [`${newest}.json`, `${newest}.tar.zst`, `${other}.json`, `${other}.tar.zst`, ...foreign]) expect(after).toContain(keep);
+  for (const keep of [`${newest}.json`, `${newest}.tar.zst`, `${other}.json`, `${other}.tar.zst`, ...foreign])
+    expect(after).toContain(keep);
 
   // From otherhost's point of view, its old backup is the newest it has: kept.
-  const fromOther = JSON.parse(run(["prune", "--dry-run", "--json", "--config", prunes], { env: { TOOLS_BACKUP_HOST: "otherhost" } }).stdout);
+  const fromOther = JSON.parse(
+    run(["prune", "--dry-run", "--json", "--config", prunes], { env: { TOOLS_BACKUP_HOST: "otherhost" } }).stdout,
+  );
   expect(fromOther.removed).toEqual([]);
 });
 
@@ -133,7 +152,14 @@ test("a foreign file at the top of backup_dir (desktop.ini, notes.txt) breaks no
   // Sync clients and people drop files here; their names happen to fit the service-name alphabet.
   for (const name of ["desktop.ini", "notes.txt"]) fs.writeFileSync(path.join(p.backupDir, name), "x\n");
   const failed: string[] = [];
-  for (const args of [["list", "--json"], ["verify"], ["prune", "--dry-run", "--json"], ["services", "--json"], ["prune"], ["backup", svc]]) {
+  for (const args of [
+    ["list", "--json"],
+    ["verify"],
+    ["prune", "--dry-run", "--json"],
+    ["services", "--json"],
+    ["prune"],
+    ["backup", svc],
+  ]) {
     const r = run([...args, ...p.args], { stateHome: p.stateHome, env: { TOOLS_BACKUP_HOST: "thishost" } });
     if (r.code !== 0) failed.push(`${args.join(" ")} -> ${r.code}: ${r.stderr.trim()}`);
   }
@@ -149,7 +175,11 @@ test("services --json: enabled, volumes with exists, containers, newest", () => 
   const container = runContainer(uniqueName("alpha-app"), [vol]);
   const missing = uniqueName("missing");
   const p = makeProject({
-    services: { [alpha]: [{ name: vol, container }], [beta]: [{ name: missing, container: "tbtest-nope" }], [gamma]: null },
+    services: {
+      [alpha]: [{ name: vol, container }],
+      [beta]: [{ name: missing, container: "tbtest-nope" }],
+      [gamma]: null,
+    },
     config: { services: { [alpha]: true, [beta]: false } },
   });
   const id = backup(p, alpha);
@@ -159,9 +189,24 @@ test("services --json: enabled, volumes with exists, containers, newest", () => 
   const rows = JSON.parse(r.stdout);
   const by = Object.fromEntries(rows.map((s: { name: string }) => [s.name, s]));
   expect(Object.keys(by).sort()).toEqual([alpha, beta, gamma].sort());
-  expect(by[alpha]).toMatchObject({ enabled: true, has_data: true, volumes: [{ name: vol, exists: true }], containers: [container] });
-  expect(by[alpha].newest).toMatchObject({ id, host: "thishost", bytes: readJson(path.join(p.serviceFolder(alpha), `${id}.json`)).archive.bytes });
-  expect(by[beta]).toMatchObject({ enabled: false, has_data: true, volumes: [{ name: missing, exists: false }], containers: ["tbtest-nope"], newest: null });
+  expect(by[alpha]).toMatchObject({
+    enabled: true,
+    has_data: true,
+    volumes: [{ name: vol, exists: true }],
+    containers: [container],
+  });
+  expect(by[alpha].newest).toMatchObject({
+    id,
+    host: "thishost",
+    bytes: readJson(path.join(p.serviceFolder(alpha), `${id}.json`)).archive.bytes,
+  });
+  expect(by[beta]).toMatchObject({
+    enabled: false,
+    has_data: true,
+    volumes: [{ name: missing, exists: false }],
+    containers: ["tbtest-nope"],
+    newest: null,
+  });
   expect(by[gamma]).toMatchObject({ enabled: false, has_data: false, volumes: [], containers: [], newest: null });
 
   const text = run(["services", ...p.args], { stateHome: p.stateHome });
@@ -175,7 +220,13 @@ test("list and verify: an unknown SERVICE is a usage error with a suggestion; a 
   const id = backup(p, svc);
   const files = filesIn(p.serviceFolder(svc));
   const typo = svc.slice(0, -1);
-  for (const cmd of [["list", "nosuch"], ["list", "nosuch", "--json"], ["verify", "nosuch"], ["verify", typo, "--json"], ["list", typo]]) {
+  for (const cmd of [
+    ["list", "nosuch"],
+    ["list", "nosuch", "--json"],
+    ["verify", "nosuch"],
+    ["verify", typo, "--json"],
+    ["list", typo],
+  ]) {
     const r = run([...cmd, ...p.args], { stateHome: p.stateHome });
     expect({ cmd, code: r.code, stdout: r.stdout }).toEqual({ cmd, code: 2, stdout: "" });
     expect(r.stderr).toContain(`unknown service "${cmd[1]}"`);

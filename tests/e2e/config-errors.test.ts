@@ -25,15 +25,63 @@ const at = (file: string, line: number, col: number) => `${file}:${line}:${col}:
 
 describe("backup.yaml mistakes name file:line:col", () => {
   const cases: { name: string; yaml: (dir: string) => string; line: number; col: number; says: RegExp[] }[] = [
-    { name: "unknown key with did-you-mean", yaml: (d) => `backup_dir: ${d}\nretension_days: 7\n`, line: 2, col: 1, says: [/unknown key "retension_days"/, /did you mean "retention_days"\?/] },
-    { name: "wrong type", yaml: (d) => `backup_dir: ${d}\nretention_days: "seven"\n`, line: 2, col: 17, says: [/retention_days/, /"seven"/, /expected/] },
-    { name: "number out of range", yaml: (d) => `backup_dir: ${d}\nkeep_last: 0\n`, line: 2, col: 12, says: [/keep_last/, /found 0/] },
-    { name: "bad compression", yaml: (d) => `backup_dir: ${d}\ncompression: xz\n`, line: 2, col: 14, says: [/compression/, /"zstd" or "gzip"/, /"xz"/] },
-    { name: "missing backup_dir", yaml: () => `retention_days: 7\n`, line: 1, col: 1, says: [/backup_dir/, /found nothing/] },
-    { name: "unset variable in backup_dir", yaml: () => `backup_dir: $TBTEST_UNSET_VARIABLE/x\n`, line: 1, col: 13, says: [/TBTEST_UNSET_VARIABLE is not set/] },
+    {
+      name: "unknown key with did-you-mean",
+      yaml: (d) => `backup_dir: ${d}\nretension_days: 7\n`,
+      line: 2,
+      col: 1,
+      says: [/unknown key "retension_days"/, /did you mean "retention_days"\?/],
+    },
+    {
+      name: "wrong type",
+      yaml: (d) => `backup_dir: ${d}\nretention_days: "seven"\n`,
+      line: 2,
+      col: 17,
+      says: [/retention_days/, /"seven"/, /expected/],
+    },
+    {
+      name: "number out of range",
+      yaml: (d) => `backup_dir: ${d}\nkeep_last: 0\n`,
+      line: 2,
+      col: 12,
+      says: [/keep_last/, /found 0/],
+    },
+    {
+      name: "bad compression",
+      yaml: (d) => `backup_dir: ${d}\ncompression: xz\n`,
+      line: 2,
+      col: 14,
+      says: [/compression/, /"zstd" or "gzip"/, /"xz"/],
+    },
+    {
+      name: "missing backup_dir",
+      yaml: () => `retention_days: 7\n`,
+      line: 1,
+      col: 1,
+      says: [/backup_dir/, /found nothing/],
+    },
+    {
+      name: "unset variable in backup_dir",
+      yaml: () => `backup_dir: $TBTEST_UNSET_VARIABLE/x\n`,
+      line: 1,
+      col: 13,
+      says: [/TBTEST_UNSET_VARIABLE is not set/],
+    },
     { name: "duplicate key", yaml: (d) => `backup_dir: ${d}\nbackup_dir: ${d}\n`, line: 2, col: 1, says: [/unique/] },
-    { name: "a list instead of a mapping", yaml: () => `- a\n- b\n`, line: 1, col: 1, says: [/expected a mapping, found a list/] },
-    { name: "service value not a boolean", yaml: (d) => `backup_dir: ${d}\nservices:\n  demo: yes\n`, line: 3, col: 9, says: [/services\.demo/, /true or false/] },
+    {
+      name: "a list instead of a mapping",
+      yaml: () => `- a\n- b\n`,
+      line: 1,
+      col: 1,
+      says: [/expected a mapping, found a list/],
+    },
+    {
+      name: "service value not a boolean",
+      yaml: (d) => `backup_dir: ${d}\nservices:\n  demo: yes\n`,
+      line: 3,
+      col: 9,
+      says: [/services\.demo/, /true or false/],
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -47,13 +95,21 @@ describe("backup.yaml mistakes name file:line:col", () => {
 
   test("YAML syntax error", () => {
     const p = makeProject({ config: `backup_dir: /tmp/x\nretention_days: [7\nkeep_last: 3\n` });
-    expectUsageError(run(["list", ...p.args]), new RegExp(`^\\S+ error: ${p.config.replace(/[.]/g, "\\.")}:\\d+:\\d+: `, "m"));
+    expectUsageError(
+      run(["list", ...p.args]),
+      new RegExp(`^\\S+ error: ${p.config.replace(/[.]/g, "\\.")}:\\d+:\\d+: `, "m"),
+    );
   });
 
   test("a mistake in service.yaml is positioned too, with did-you-mean", () => {
     const p = makeProject({ services: { app: `name: App\ndata:\n  volumez:\n    - name: v\n` } });
     const file = path.join(p.root, "services", "app", "service.yaml");
-    expectUsageError(run(["backup", "app", ...p.args]), at(file, 3, 3), /unknown key "volumez"/, /did you mean "volumes"\?/);
+    expectUsageError(
+      run(["backup", "app", ...p.args]),
+      at(file, 3, 3),
+      /unknown key "volumez"/,
+      /did you mean "volumes"\?/,
+    );
   });
 });
 
@@ -71,7 +127,15 @@ describe("command line mistakes", () => {
     const marker = path.join(os.tmpdir(), uniqueName("pwned"));
     const legacy = "/tmp/pwned";
     const legacyBefore = fs.existsSync(legacy);
-    const names = [`$(touch ${marker})`, `\`touch ${marker}\``, `x; touch ${marker}`, "$(touch /tmp/pwned)", "../alpha", "Alpha", "a b"];
+    const names = [
+      `$(touch ${marker})`,
+      `\`touch ${marker}\``,
+      `x; touch ${marker}`,
+      "$(touch /tmp/pwned)",
+      "../alpha",
+      "Alpha",
+      "a b",
+    ];
     for (const name of names) {
       for (const cmd of ["backup", "list", "verify"]) {
         expectUsageError(run([cmd, name, ...p.args], { cwd: p.root }), /invalid service name|unknown service/);
@@ -98,7 +162,10 @@ describe("command line mistakes", () => {
     expectUsageError(run(["list"], { cwd: empty }), /no backup\.yaml found/);
     expectUsageError(run(["backup"], { cwd: empty }), /no backup\.yaml found/);
     expectUsageError(run(["list", "--config", "nope.yaml"], { cwd: empty }), /config file not found: .*nope\.yaml/);
-    expectUsageError(run(["list"], { cwd: empty, env: { TOOLS_BACKUP_CONFIG: path.join(empty, "gone.yaml") } }), /gone\.yaml/);
+    expectUsageError(
+      run(["list"], { cwd: empty, env: { TOOLS_BACKUP_CONFIG: path.join(empty, "gone.yaml") } }),
+      /gone\.yaml/,
+    );
   });
 
   test("no service enabled and none named: exit 2", () => {

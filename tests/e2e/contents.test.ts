@@ -182,12 +182,16 @@ describe("hostile archives cannot write outside --to", () => {
 
   test("a file written through a symlink pointing out of the folder", () => {
     const outside = tempDir("tbtest-outside-");
-    const id = plant("20200102T000000Z", [
-      { name: `${s.vol}/`, type: "dir" },
-      { name: `${s.vol}/evil/`, type: "dir" },
-      { name: `${s.vol}/evil/out`, type: "symlink", linkname: outside },
-      { name: `${s.vol}/evil/out/pwned.txt`, content: "pwned\n" },
-    ], { links_out: 1 });
+    const id = plant(
+      "20200102T000000Z",
+      [
+        { name: `${s.vol}/`, type: "dir" },
+        { name: `${s.vol}/evil/`, type: "dir" },
+        { name: `${s.vol}/evil/out`, type: "symlink", linkname: outside },
+        { name: `${s.vol}/evil/out/pwned.txt`, content: "pwned\n" },
+      ],
+      { links_out: 1 },
+    );
     const to = tempDir("tbtest-out-");
     const r = tb(s, ["restore", s.name, "--from", id, "--file", `${s.vol}/evil`, "--to", to]);
     expectClean(r, 1, /would be written through the symlink/);

@@ -20,7 +20,7 @@ afterAll(() => {
   cleanupCliTemp();
 });
 
-const OTHERS = "# the user's own jobs\nMAILTO=\"\"\n\n17 4 * * 0 /usr/local/bin/rotate-photos --keep 30 # weekly\n";
+const OTHERS = '# the user\'s own jobs\nMAILTO=""\n\n17 4 * * 0 /usr/local/bin/rotate-photos --keep 30 # weekly\n';
 
 test("install keeps every other line, re-install replaces, uninstall restores byte for byte", () => {
   setCrontab(OTHERS);
@@ -33,7 +33,9 @@ test("install keeps every other line, re-install replaces, uninstall restores by
   expect(once.split("\n").filter((l) => l.includes("backup' '--cron'"))).toHaveLength(1);
   expect(run(["cron", "install", "--schedule", "30 2 * * 1", ...p.args], { stateHome: p.stateHome }).code).toBe(0);
   const twice = crontabText();
-  expect(twice.split("\n").filter((l) => l.includes("backup' '--cron'"))).toEqual([expect.stringMatching(/^30 2 \* \* 1 /)]);
+  expect(twice.split("\n").filter((l) => l.includes("backup' '--cron'"))).toEqual([
+    expect.stringMatching(/^30 2 \* \* 1 /),
+  ]);
   const status = run(["cron", "status", "--json"], { stateHome: p.stateHome });
   const s = JSON.parse(status.stdout);
   expect(s).toMatchObject({ installed: true, schedule: "30 2 * * 1", executable: BIN, executable_exists: true });
@@ -84,7 +86,10 @@ test("no cron daemon running: install warns (exit 0), cron status warns, status 
     const cronStatus = tb(["cron", "status"]);
     expect(cronStatus.code).toBe(0);
     expect(cronStatus.stderr).toContain(NO_DAEMON);
-    expect(JSON.parse(tb(["cron", "status", "--json"]).stdout)).toMatchObject({ installed: true, daemon_running: false });
+    expect(JSON.parse(tb(["cron", "status", "--json"]).stdout)).toMatchObject({
+      installed: true,
+      daemon_running: false,
+    });
     const status = tb(["status", ...p.args]);
     expect(status.code).toBe(1);
     expect(status.stderr).toMatch(new RegExp(`error: ${NO_DAEMON}`));
@@ -117,18 +122,31 @@ test("the installed line runs under the real cron daemon and makes a good backup
   runContainer(container, [volume]);
   const backupDir = path.join(home, "Google Drive", "Backups", "tools");
   fs.mkdirSync(backupDir, { recursive: true });
-  const p = makeProject({ services: { app: [{ name: volume, container }] }, config: { backup_dir: backupDir, services: { app: true } } });
+  const p = makeProject({
+    services: { app: [{ name: volume, container }] },
+    config: { backup_dir: backupDir, services: { app: true } },
+  });
   const env = { XDG_STATE_HOME: p.stateHome, PATH: process.env.PATH!, HOME: home };
   // The user's own change, read by the daemon (on a fresh machine it starts here and reads it),
   // then ours within the same second: the tool must still make cron see its line.
   setCrontab(OTHERS);
   ensureCronDaemon();
-  const install = Bun.spawnSync([bin, "cron", "install", "--schedule", "* * * * *", ...p.args], { env, stderr: "pipe" });
+  const install = Bun.spawnSync([bin, "cron", "install", "--schedule", "* * * * *", ...p.args], {
+    env,
+    stderr: "pipe",
+  });
   expect(install.exitCode).toBe(0);
   try {
     const folder = path.join(backupDir, "app");
-    const made = await waitFor(() => fs.existsSync(folder) && fs.readdirSync(folder).some((n) => n.endsWith(".json")), 150_000, 1000);
-    if (!made) console.error(`no backup from cron; crontab:\n${crontabText()}\ncron.log:\n${textIfAny(path.join(p.stateHome, "tools-backup", "cron.log")) ?? "(none)"}`);
+    const made = await waitFor(
+      () => fs.existsSync(folder) && fs.readdirSync(folder).some((n) => n.endsWith(".json")),
+      150_000,
+      1000,
+    );
+    if (!made)
+      console.error(
+        `no backup from cron; crontab:\n${crontabText()}\ncron.log:\n${textIfAny(path.join(p.stateHome, "tools-backup", "cron.log")) ?? "(none)"}`,
+      );
     expect(made).toBe(true);
     await waitFor(() => fs.existsSync(path.join(p.stateHome, "tools-backup", "status.json")), 30_000, 500);
   } finally {

@@ -7,7 +7,15 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { REPO, binaryEnv, cleanupCliTemp, run } from "../helpers/cli.ts";
 import { denoBinary } from "../helpers/deno.ts";
-import { checksums, cleanupDocker, createVolume, inVolume, isRunning, runContainer, uniqueName } from "../helpers/docker.ts";
+import {
+  checksums,
+  cleanupDocker,
+  createVolume,
+  inVolume,
+  isRunning,
+  runContainer,
+  uniqueName,
+} from "../helpers/docker.ts";
 import { makeProject } from "../helpers/project.ts";
 
 afterAll(() => {
@@ -19,12 +27,20 @@ test("deno and the compiled binary read and write the same backups", () => {
   const deno = denoBinary(REPO);
   const volume = createVolume();
   const container = uniqueName("ctr");
-  inVolume(volume, "mkdir -p /d/sub && echo deno > /d/sub/a.txt && dd if=/dev/urandom of=/d/b.bin bs=64k count=16 2>/dev/null");
+  inVolume(
+    volume,
+    "mkdir -p /d/sub && echo deno > /d/sub/a.txt && dd if=/dev/urandom of=/d/b.bin bs=64k count=16 2>/dev/null",
+  );
   runContainer(container, [volume]);
   const p = makeProject({ services: { app: [{ name: volume, container }] } });
   const env = binaryEnv({ stateHome: p.stateHome });
   const denoRun = (args: string[]) =>
-    spawnSync(deno, ["run", "-A", path.join(REPO, "src/cli.ts"), ...args], { cwd: REPO, env, encoding: "utf8", timeout: 110_000 });
+    spawnSync(deno, ["run", "-A", path.join(REPO, "src/cli.ts"), ...args], {
+      cwd: REPO,
+      env,
+      encoding: "utf8",
+      timeout: 110_000,
+    });
 
   const made = denoRun(["backup", "app", ...p.args, "--json"]);
   expect(made.stderr).not.toContain("error");

@@ -25,13 +25,20 @@ function loggingDocker(endpoint?: string): { bin: string; calls: () => string[] 
 test("a local engine's volumes are read from its socket, any other endpoint's with `docker cp`: the same archive either way", () => {
   const svc = svcName("sock");
   const vol = createVolume();
-  fillVolume(vol, "mkdir -p d/empty && echo hello > d/a.txt && ln d/a.txt hard && ln -s d/a.txt soft && dd if=/dev/urandom of=r.bin bs=1k count=3000 2>/dev/null && chown 1234:5678 r.bin && chmod 4750 r.bin");
+  fillVolume(
+    vol,
+    "mkdir -p d/empty && echo hello > d/a.txt && ln d/a.txt hard && ln -s d/a.txt soft && dd if=/dev/urandom of=r.bin bs=1k count=3000 2>/dev/null && chown 1234:5678 r.bin && chmod 4750 r.bin",
+  );
   const p = makeProject({ services: { [svc]: [{ name: vol }] } });
   const socket = loggingDocker();
   const cli = loggingDocker("tcp://127.0.0.1:9");
 
-  expect(run(["backup", svc, ...p.args], { stateHome: p.stateHome, env: { TOOLS_BACKUP_DOCKER: socket.bin } }).code).toBe(0);
-  expect(run(["backup", svc, ...p.args], { stateHome: p.stateHome, env: { TOOLS_BACKUP_DOCKER: cli.bin } }).code).toBe(0);
+  expect(
+    run(["backup", svc, ...p.args], { stateHome: p.stateHome, env: { TOOLS_BACKUP_DOCKER: socket.bin } }).code,
+  ).toBe(0);
+  expect(run(["backup", svc, ...p.args], { stateHome: p.stateHome, env: { TOOLS_BACKUP_DOCKER: cli.bin } }).code).toBe(
+    0,
+  );
 
   expect(socket.calls().filter((c) => c.startsWith("cp "))).toEqual([]);
   expect(cli.calls().filter((c) => c.startsWith("cp "))).toHaveLength(1);
@@ -57,7 +64,8 @@ for (const [what, fault, message] of [
     const p = makeProject({ services: { [svc]: [{ name: vol, container: app }] } });
     const engine = faultyEngine(fault);
     try {
-      const r = await start(["backup", svc, ...p.args], { stateHome: p.stateHome, env: { DOCKER_HOST: engine.host } }).done;
+      const r = await start(["backup", svc, ...p.args], { stateHome: p.stateHome, env: { DOCKER_HOST: engine.host } })
+        .done;
       expect(engine.hits()).toBe(1);
       expectClean(r, 1, new RegExp(`reading volume ${vol}: ${message}`));
     } finally {

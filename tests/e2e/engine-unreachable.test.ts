@@ -35,7 +35,11 @@ test("services: the services and their newest backups shown, every volume unknow
   const { s, other, backup } = project();
   const json = tb(s, ["services", "--json"], OFF);
   expect(json.code).toBe(1);
-  const rows = JSON.parse(json.stdout) as { name: string; volumes: { exists: boolean | null }[]; newest: { id: string } | null }[];
+  const rows = JSON.parse(json.stdout) as {
+    name: string;
+    volumes: { exists: boolean | null }[];
+    newest: { id: string } | null;
+  }[];
   expect(rows.map((r) => r.name).sort()).toEqual([s.name, other].sort());
   expect(rows.flatMap((r) => r.volumes.map((v) => v.exists))).toEqual([null, null, null]);
   expect(rows.find((r) => r.name === s.name)!.newest).toMatchObject({ id: backup.id });
@@ -52,11 +56,18 @@ test("services: the services and their newest backups shown, every volume unknow
 
 test("backup and restore --yes: exit 1 with the same single message, the docker CLI's own question not repeated", () => {
   const { s } = project();
-  for (const cmd of [["backup", s.name], ["restore", s.name, "--yes"]]) {
+  for (const cmd of [
+    ["backup", s.name],
+    ["restore", s.name, "--yes"],
+  ]) {
     const r = tb(s, cmd, OFF);
     expect({ cmd, code: r.code }).toEqual({ cmd, code: 1 });
     expect({ cmd, stderr: r.stderr }).toMatchObject({ cmd, stderr: expect.stringContaining(UNREACHABLE) });
-    expect({ cmd, said: times(r.stderr, "Docker engine"), asked: times(r.stderr, "running?") }).toEqual({ cmd, said: 1, asked: 1 });
+    expect({ cmd, said: times(r.stderr, "Docker engine"), asked: times(r.stderr, "running?") }).toEqual({
+      cmd,
+      said: 1,
+      asked: 1,
+    });
     expect(r.stderr).not.toMatch(/Is the docker daemon running|not reachable/i);
   }
 });

@@ -10,7 +10,14 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, fillVolume, leftoverHelpers, runContainer, uniqueName } from "../helpers/docker.ts";
+import {
+  cleanupDocker,
+  createVolume,
+  fillVolume,
+  leftoverHelpers,
+  runContainer,
+  uniqueName,
+} from "../helpers/docker.ts";
 import { sha256, snapshot, type Snapshot } from "../helpers/archive.ts";
 import { createdAtOf, makeProject, readJson, type Project } from "../helpers/project.ts";
 import { containerInfo, expectClean, listJson, svcName, type Listed } from "../helpers/faults.ts";
@@ -48,10 +55,19 @@ function plant(stamp: string, archive: Buffer, manifest: ((id: string, file: str
   return id;
 }
 /** `base`'s manifest made to describe `archive` honestly (sha256, bytes) under a new id. */
-const describe = (base: Listed, archive: Buffer, patch: object = {}) => (id: string, file: string) => {
-  const m = readJson(base.manifest);
-  return { ...m, created_at: createdAtOf(id), ...patch, id, host: "planted", archive: { ...m.archive, file, bytes: archive.length, sha256: sha256Of(archive) } };
-};
+const describe =
+  (base: Listed, archive: Buffer, patch: object = {}) =>
+  (id: string, file: string) => {
+    const m = readJson(base.manifest);
+    return {
+      ...m,
+      created_at: createdAtOf(id),
+      ...patch,
+      id,
+      host: "planted",
+      archive: { ...m.archive, file, bytes: archive.length, sha256: sha256Of(archive) },
+    };
+  };
 const sha256Of = (b: Buffer) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
 
 function refused(id: string, code: 1 | 2, says: RegExp): void {
@@ -73,7 +89,10 @@ test("an empty (0-byte) archive with its manifest: exit 1, size named", () => {
 
 test("an empty or truncated manifest: not listed (list names the file), --from finds nothing: exit 2", () => {
   const text = fs.readFileSync(good.manifest, "utf8");
-  for (const [stamp, manifest] of [["20200102T000000Z", ""], ["20200103T000000Z", text.slice(0, text.length >> 1)]] as const) {
+  for (const [stamp, manifest] of [
+    ["20200102T000000Z", ""],
+    ["20200103T000000Z", text.slice(0, text.length >> 1)],
+  ] as const) {
     const id = plant(stamp, goodBytes(), manifest);
     const list = run(["list", svc, ...p.args]);
     expect(list.code).toBe(0);
@@ -95,17 +114,25 @@ test("another service's archive behind an honest-looking manifest of this one: e
 
 test("a manifest naming a volume the service does not declare (archive consistent with it): exit 1", () => {
   const bytes = fs.readFileSync(foreign.file);
-  refused(plant("20200106T000000Z", bytes, describe(foreign, bytes, { service: svc })), 1, new RegExp(`holds volumes ${otherVol} but ${svc} declares ${vol}`));
+  refused(
+    plant("20200106T000000Z", bytes, describe(foreign, bytes, { service: svc })),
+    1,
+    new RegExp(`holds volumes ${otherVol} but ${svc} declares ${vol}`),
+  );
 });
 
 test("a manifest that lies about the content (one file more than the archive has): exit 1", () => {
   const bytes = goodBytes();
   const lie = describe(good, bytes);
-  refused(plant("20200107T000000Z", bytes, (id, file) => {
-    const m = lie(id, file) as { volumes: { files: number }[] };
-    m.volumes[0]!.files += 1;
-    return m;
-  }), 1, new RegExp(`volume ${vol}: \\d+ files`));
+  refused(
+    plant("20200107T000000Z", bytes, (id, file) => {
+      const m = lie(id, file) as { volumes: { files: number }[] };
+      m.volumes[0]!.files += 1;
+      return m;
+    }),
+    1,
+    new RegExp(`volume ${vol}: \\d+ files`),
+  );
 });
 
 test("a valid zstd stream that is not a tar, and a manifest with a date that is not one: exit 1 / exit 2", () => {

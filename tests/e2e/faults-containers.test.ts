@@ -8,7 +8,16 @@ import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run, tempDir, waitFor } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, docker, dockerOk, fillVolume, IMAGE, runContainer, uniqueName } from "../helpers/docker.ts";
+import {
+  cleanupDocker,
+  createVolume,
+  docker,
+  dockerOk,
+  fillVolume,
+  IMAGE,
+  runContainer,
+  uniqueName,
+} from "../helpers/docker.ts";
 import { makeProject, readJson } from "../helpers/project.ts";
 import { containerInfo, expectClean, expectConsistent, listJson, svcName } from "../helpers/faults.ts";
 
@@ -44,18 +53,45 @@ test("a container whose start fails: named in the error, its sibling and the nex
   fs.mkdirSync(source);
   const broken = uniqueName("broken");
   // Not registered with the docker helper: cleanupDocker removes it with its volume.
-  dockerOk(["run", "-d", "--init", "--network", "none", "--name", broken, "-v", `${volA1}:/data`, "--mount", `type=bind,source=${source},target=/mnt`, IMAGE, "sleep", "100000"]);
+  dockerOk([
+    "run",
+    "-d",
+    "--init",
+    "--network",
+    "none",
+    "--name",
+    broken,
+    "-v",
+    `${volA1}:/data`,
+    "--mount",
+    `type=bind,source=${source},target=/mnt`,
+    IMAGE,
+    "sleep",
+    "100000",
+  ]);
   fs.rmdirSync(source); // it keeps running; `docker start` will say the bind source does not exist
   const sibling = runContainer(uniqueName("sibling"), [volA2]);
   const other = runContainer(uniqueName("other"), [volB]);
   const p = makeProject({
-    services: { [a]: [{ name: volA1, container: broken }, { name: volA2, container: sibling }], [b]: [{ name: volB, container: other }] },
+    services: {
+      [a]: [
+        { name: volA1, container: broken },
+        { name: volA2, container: sibling },
+      ],
+      [b]: [{ name: volB, container: other }],
+    },
   });
 
-  const r = run(["backup", a, b, "--json", ...p.args], { stateHome: p.stateHome, env: { TOOLS_BACKUP_STOP_TIMEOUT: "1" } });
+  const r = run(["backup", a, b, "--json", ...p.args], {
+    stateHome: p.stateHome,
+    env: { TOOLS_BACKUP_STOP_TIMEOUT: "1" },
+  });
   expectClean(r, 1, new RegExp(`${a} was backed up, but starting container ${broken}`));
   expect(r.stderr).toMatch(new RegExp(`1 of 2 backups failed: ${a}`));
-  expect(JSON.parse(r.stdout).results.map((x: { service: string; ok: boolean }) => [x.service, x.ok])).toEqual([[a, false], [b, true]]);
+  expect(JSON.parse(r.stdout).results.map((x: { service: string; ok: boolean }) => [x.service, x.ok])).toEqual([
+    [a, false],
+    [b, true],
+  ]);
   expect(containerInfo(broken).running).toBe(false);
   expect(containerInfo(sibling).running).toBe(true);
   expect(containerInfo(other).running).toBe(true);
@@ -83,10 +119,26 @@ test("a declared container crash-looping under --restart always is stopped for t
   const vol = createVolume();
   const looping = uniqueName("looping");
   // Not registered with the docker helper: cleanupDocker removes it with its volume.
-  dockerOk(["run", "-d", "--restart", "always", "--network", "none", "--name", looping, "-v", `${vol}:/d`, IMAGE, "sh", "-c", "echo boot >> /d/boots; exit 1"]);
+  dockerOk([
+    "run",
+    "-d",
+    "--restart",
+    "always",
+    "--network",
+    "none",
+    "--name",
+    looping,
+    "-v",
+    `${vol}:/d`,
+    IMAGE,
+    "sh",
+    "-c",
+    "echo boot >> /d/boots; exit 1",
+  ]);
   const status = () => docker(["container", "inspect", "--format", "{{.State.Status}}", looping]).stdout.trim();
   // Docker doubles the delay between restarts from 100 ms: after 6 it waits 6.4 s, "restarting".
-  const restarts = () => Number(docker(["container", "inspect", "--format", "{{.RestartCount}}", looping]).stdout.trim());
+  const restarts = () =>
+    Number(docker(["container", "inspect", "--format", "{{.RestartCount}}", looping]).stdout.trim());
   expect(await waitFor(() => restarts() >= 6 && status() === "restarting", 60_000, 20)).toBe(true);
   const p = makeProject({ services: { [svc]: [{ name: vol, container: looping }] } });
 

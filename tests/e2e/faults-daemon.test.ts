@@ -34,13 +34,54 @@ function service(mib: number) {
   const vol = uniqueName("vol");
   const app = uniqueName("app");
   d.dockerOk(["volume", "create", vol]);
-  d.dockerOk(["run", "--rm", "--network", "none", "-v", `${vol}:/d`, "-w", "/d", "busybox:stable", "sh", "-c", randomFill(mib)]);
-  d.dockerOk(["run", "-d", "--init", "--network", "none", "--name", app, "-v", `${vol}:/data`, "busybox:stable", "sleep", "100000"]);
+  d.dockerOk([
+    "run",
+    "--rm",
+    "--network",
+    "none",
+    "-v",
+    `${vol}:/d`,
+    "-w",
+    "/d",
+    "busybox:stable",
+    "sh",
+    "-c",
+    randomFill(mib),
+  ]);
+  d.dockerOk([
+    "run",
+    "-d",
+    "--init",
+    "--network",
+    "none",
+    "--name",
+    app,
+    "-v",
+    `${vol}:/data`,
+    "busybox:stable",
+    "sleep",
+    "100000",
+  ]);
   const p = makeProject({ services: { [svc]: [{ name: vol, container: app }] } });
   const tb = (args: string[]) => run([...args, ...p.args], { stateHome: p.stateHome, env: env() });
-  const running = () => d.docker(["container", "inspect", "--format", "{{.State.Running}}", app]).stdout.trim() === "true";
-  const helpers = () => d.docker(["ps", "-aq", "--filter", `label=io.tools-backup.helper=${svc}`]).stdout.split("\n").filter(Boolean);
-  return { svc, vol, app, p, tb, running, helpers, folder: p.serviceFolder(svc), journal: path.join(p.stateHome, "tools-backup", "journal", `${svc}.json`) };
+  const running = () =>
+    d.docker(["container", "inspect", "--format", "{{.State.Running}}", app]).stdout.trim() === "true";
+  const helpers = () =>
+    d
+      .docker(["ps", "-aq", "--filter", `label=io.tools-backup.helper=${svc}`])
+      .stdout.split("\n")
+      .filter(Boolean);
+  return {
+    svc,
+    vol,
+    app,
+    p,
+    tb,
+    running,
+    helpers,
+    folder: p.serviceFolder(svc),
+    journal: path.join(p.stateHome, "tools-backup", "journal", `${svc}.json`),
+  };
 }
 
 test("daemon stopped: backup and restore say it cannot be reached (exit 1, no stack); list, verify work, services shows what it can", async () => {

@@ -7,10 +7,28 @@
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, fillVolume, leftoverHelpers, runContainer, uniqueName } from "../helpers/docker.ts";
+import {
+  cleanupDocker,
+  createVolume,
+  fillVolume,
+  leftoverHelpers,
+  runContainer,
+  uniqueName,
+} from "../helpers/docker.ts";
 import { sha256, snapshot } from "../helpers/archive.ts";
 import { makeProject } from "../helpers/project.ts";
-import { containerInfo, expectClean, expectConsistent, folderState, listJson, makeReadOnly, mountTmpfs, randomFill, svcName, unmountAll } from "../helpers/faults.ts";
+import {
+  containerInfo,
+  expectClean,
+  expectConsistent,
+  folderState,
+  listJson,
+  makeReadOnly,
+  mountTmpfs,
+  randomFill,
+  svcName,
+  unmountAll,
+} from "../helpers/faults.ts";
 
 setDefaultTimeout(180_000);
 afterEach(() => {

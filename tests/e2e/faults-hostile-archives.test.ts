@@ -11,7 +11,14 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run, tempDir } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, fillVolume, leftoverHelpers, runContainer, uniqueName } from "../helpers/docker.ts";
+import {
+  cleanupDocker,
+  createVolume,
+  fillVolume,
+  leftoverHelpers,
+  runContainer,
+  uniqueName,
+} from "../helpers/docker.ts";
 import { extract, sha256, snapshot, type Snapshot } from "../helpers/archive.ts";
 import { makeProject, readJson, type Project } from "../helpers/project.ts";
 import { containerInfo, expectClean, listJson, svcName, type Listed } from "../helpers/faults.ts";
@@ -23,7 +30,15 @@ afterAll(() => {
   cleanupCliTemp();
 });
 
-interface Svc { svc: string; vol: string; app: string; p: Project; good: Listed; before: Snapshot; started: string }
+interface Svc {
+  svc: string;
+  vol: string;
+  app: string;
+  p: Project;
+  good: Listed;
+  before: Snapshot;
+  started: string;
+}
 
 function withBackup(fill: string): Svc {
   const svc = svcName("hostile");
@@ -52,18 +67,52 @@ describe("crafted by hand", () => {
     s = withBackup("echo ok > ok.txt");
   });
   const cases: [string, (v: string) => TarEntry[], RegExp][] = [
-    ["hard link to /etc/passwd", (v) => [{ name: `${v}/pw`, type: "hardlink", linkname: "/etc/passwd" }], /hard ?link to "\/etc\/passwd", outside volume/],
-    ["hard link climbing out with ..", (v) => [{ name: `${v}/sh`, type: "hardlink", linkname: `${v}/../../etc/shadow` }], /outside volume/],
-    ["hard link to a top-level name beside the volume", (v) => [{ name: `${v}/pw`, type: "hardlink", linkname: "etc/passwd" }], /outside volume/],
-    ["the volume folder itself a symlink to /", (v) => [{ name: v, type: "symlink", linkname: "/" }], /replaces a volume folder/],
+    [
+      "hard link to /etc/passwd",
+      (v) => [{ name: `${v}/pw`, type: "hardlink", linkname: "/etc/passwd" }],
+      /hard ?link to "\/etc\/passwd", outside volume/,
+    ],
+    [
+      "hard link climbing out with ..",
+      (v) => [{ name: `${v}/sh`, type: "hardlink", linkname: `${v}/../../etc/shadow` }],
+      /outside volume/,
+    ],
+    [
+      "hard link to a top-level name beside the volume",
+      (v) => [{ name: `${v}/pw`, type: "hardlink", linkname: "etc/passwd" }],
+      /outside volume/,
+    ],
+    [
+      "the volume folder itself a symlink to /",
+      (v) => [{ name: v, type: "symlink", linkname: "/" }],
+      /replaces a volume folder/,
+    ],
     ["a setgid file", (v) => [{ name: `${v}/sg`, mode: 0o2755, content: "#!/bin/sh\n" }], /setuid\/setgid/],
-    ["a FIFO (harmless) then a block device", (v) => [{ name: `${v}/p`, type: "fifo" }, { name: `${v}/sda`, type: "block", major: 8, minor: 0 }], /device node/],
+    [
+      "a FIFO (harmless) then a block device",
+      (v) => [
+        { name: `${v}/p`, type: "fifo" },
+        { name: `${v}/sda`, type: "block", major: 8, minor: 0 },
+      ],
+      /device node/,
+    ],
   ];
   cases.forEach(([label, hostile, reason], i) => {
     test(label, () => {
-      const entries: TarEntry[] = [{ name: `${s.vol}/`, type: "dir" }, { name: `${s.vol}/ok.txt`, content: "ok\n" }, ...hostile(s.vol)];
+      const entries: TarEntry[] = [
+        { name: `${s.vol}/`, type: "dir" },
+        { name: `${s.vol}/ok.txt`, content: "ok\n" },
+        ...hostile(s.vol),
+      ];
       const counts = countsOf(entries).get(s.vol) ?? { files: 0, bytes: 0 };
-      const id = plantBackup(s.p.serviceFolder(s.svc), s.svc, s.good.manifest, `2020010${i + 1}T000000Z`, zstd(tarOf(entries)), { [s.vol]: counts });
+      const id = plantBackup(
+        s.p.serviceFolder(s.svc),
+        s.svc,
+        s.good.manifest,
+        `2020010${i + 1}T000000Z`,
+        zstd(tarOf(entries)),
+        { [s.vol]: counts },
+      );
       expect(listJson(s.p, s.svc).map((b) => b.id)).toContain(id);
       expectRefused(s, id, reason);
     });
@@ -74,9 +123,15 @@ describe("crafted by hand", () => {
     const out = path.join(work, "out.tar.zst");
     fs.mkdirSync(path.join(work, s.vol));
     fs.writeFileSync(path.join(work, s.vol, "ok.txt"), "ok\n");
-    const sh = spawnSync("sh", ["-c", `mknod "$1/loop" b 7 0 && tar --zstd -cf "$2" "$3"`, "sh", path.join(work, s.vol), out, s.vol], { cwd: work, encoding: "utf8" });
+    const sh = spawnSync(
+      "sh",
+      ["-c", `mknod "$1/loop" b 7 0 && tar --zstd -cf "$2" "$3"`, "sh", path.join(work, s.vol), out, s.vol],
+      { cwd: work, encoding: "utf8" },
+    );
     expect(sh.stderr).toBe("");
-    const id = plantBackup(s.p.serviceFolder(s.svc), s.svc, s.good.manifest, "20200201T000000Z", fs.readFileSync(out), { [s.vol]: { files: 1, bytes: 3 } });
+    const id = plantBackup(s.p.serviceFolder(s.svc), s.svc, s.good.manifest, "20200201T000000Z", fs.readFileSync(out), {
+      [s.vol]: { files: 1, bytes: 3 },
+    });
     expectRefused(s, id, /device node/);
   });
 
@@ -85,7 +140,10 @@ describe("crafted by hand", () => {
     const id = `${s.svc}_20200301T000000Z_crafted`;
     const m = readJson(s.good.manifest);
     const outside = "../../../../../../etc/passwd";
-    Object.assign(m, { id, archive: { ...m.archive, file: outside, bytes: fs.statSync("/etc/passwd").size, sha256: sha256("/etc/passwd") } });
+    Object.assign(m, {
+      id,
+      archive: { ...m.archive, file: outside, bytes: fs.statSync("/etc/passwd").size, sha256: sha256("/etc/passwd") },
+    });
     fs.writeFileSync(path.join(folder, `${id}.json`), JSON.stringify(m));
     const list = run(["list", s.svc, "--json", ...s.p.args]);
     expect(JSON.parse(list.stdout).map((b: Listed) => b.id)).not.toContain(id);
@@ -97,7 +155,9 @@ describe("crafted by hand", () => {
 });
 
 test("setuid files and device nodes the data really had are restored; one more smuggled in is refused", () => {
-  const s = withBackup("echo x > tool && chmod 4755 tool && mknod null c 1 3 && mkdir shared && chmod 2775 shared && echo data > data.txt");
+  const s = withBackup(
+    "echo x > tool && chmod 4755 tool && mknod null c 1 3 && mkdir shared && chmod 2775 shared && echo data > data.txt",
+  );
   expect(readJson(s.good.manifest).volumes[0]).toMatchObject({ setuid: 1, devices: 1 });
   const r = run(["restore", s.svc, "--yes", "--no-safety-backup", ...s.p.args], { stateHome: s.p.stateHome });
   expectClean(r, 0);
@@ -110,14 +170,26 @@ test("setuid files and device nodes the data really had are restored; one more s
   const smuggle = (stamp: string, script: string, extra: object) => {
     const dir = extract(s.good.file, "zstd");
     const out = path.join(dir, "out.tar.zst");
-    const sh = spawnSync("sh", ["-c", `${script} && tar --zstd -cf "$2" "$1"`, "sh", s.vol, out], { cwd: dir, encoding: "utf8" });
+    const sh = spawnSync("sh", ["-c", `${script} && tar --zstd -cf "$2" "$1"`, "sh", s.vol, out], {
+      cwd: dir,
+      encoding: "utf8",
+    });
     expect(sh.stderr).toBe("");
     const base = readJson(s.good.manifest).volumes[0];
-    return plantBackup(s.p.serviceFolder(s.svc), s.svc, s.good.manifest, stamp, fs.readFileSync(out), { [s.vol]: { ...base, ...extra } });
+    return plantBackup(s.p.serviceFolder(s.svc), s.svc, s.good.manifest, stamp, fs.readFileSync(out), {
+      [s.vol]: { ...base, ...extra },
+    });
   };
   const fresh = { ...s, before: restored, started: containerInfo(s.app).startedAt };
   const base = readJson(s.good.manifest).volumes[0];
   // setuid count left at 1 although the archive now has 2; files and bytes updated so only that differs.
-  expectRefused(fresh, smuggle("20200401T000000Z", `printf 'evil' > "$1/tool2" && chmod 4755 "$1/tool2"`, { files: base.files + 1, bytes: base.bytes + 4 }), /setuid/);
+  expectRefused(
+    fresh,
+    smuggle("20200401T000000Z", `printf 'evil' > "$1/tool2" && chmod 4755 "$1/tool2"`, {
+      files: base.files + 1,
+      bytes: base.bytes + 4,
+    }),
+    /setuid/,
+  );
   expectRefused(fresh, smuggle("20200402T000000Z", `mknod "$1/mem" c 1 1`, {}), /device node/);
 });

@@ -24,7 +24,8 @@ const RESTORE = `if [ -e block ]; then echo half-restored > data.txt; echo $$ > 
 if [ -e fail-target ] && grep -q payload-1 "$BACKUP_FILE"; then echo half-again > data.txt; exit 3; fi
 cat "$BACKUP_FILE" > data.txt`;
 
-const flag = (s: { dir: string }, name: string, on: boolean) => (on ? fs.writeFileSync(path.join(s.dir, name), "") : fs.rmSync(path.join(s.dir, name), { force: true }));
+const flag = (s: { dir: string }, name: string, on: boolean) =>
+  on ? fs.writeFileSync(path.join(s.dir, name), "") : fs.rmSync(path.join(s.dir, name), { force: true });
 
 /** A backup of payload-1, then payload-2 as the current data, then a restore killed mid-script. */
 async function killedRestore() {
@@ -36,7 +37,9 @@ async function killedRestore() {
   const run = tbStart(s, ["restore", s.name, "--yes"]);
   const pidFile = path.join(s.dir, "script.pid");
   try {
-    expect(await waitFor(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, "utf8").endsWith("\n"), 30_000)).toBe(true);
+    expect(await waitFor(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, "utf8").endsWith("\n"), 30_000)).toBe(
+      true,
+    );
     const exited = new Promise((resolve) => run.child.once("exit", (_code, signal) => resolve(signal)));
     run.child.kill("SIGKILL");
     expect(await exited).toBe("SIGKILL");
@@ -57,11 +60,20 @@ async function killedRestore() {
 function expectRefused(k: Awaited<ReturnType<typeof killedRestore>>) {
   const { s } = k;
   const before = filesIn(s.p.serviceFolder(s.name));
-  for (const args of [["backup", s.name], ["backup", "--cron"]]) {
+  for (const args of [
+    ["backup", s.name],
+    ["backup", "--cron"],
+  ]) {
     const r = tb(s, args);
     expect(stackLines(r.stderr)).toEqual([]);
-    expect(r.stderr).toMatch(new RegExp(`the restore of ${s.name} started \\S+ did not finish \\(pid ${k.pid} was killed while it ran \\S*restore\\.sh\\).* no backup is taken until that is resolved`));
-    expect(r.stderr).toContain(`go back to the data from before it: tools-backup restore ${s.name} --from ${k.safety.id}`);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `the restore of ${s.name} started \\S+ did not finish \\(pid ${k.pid} was killed while it ran \\S*restore\\.sh\\).* no backup is taken until that is resolved`,
+      ),
+    );
+    expect(r.stderr).toContain(
+      `go back to the data from before it: tools-backup restore ${s.name} --from ${k.safety.id}`,
+    );
     expect(r.stderr).toContain(`finish it: tools-backup restore ${s.name} --from ${k.target.id}`);
     expect(r.code).toBe(1);
   }

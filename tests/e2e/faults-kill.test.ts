@@ -9,11 +9,32 @@ import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run, start, waitFor } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, docker, dockerOk, fillVolume, leftoverHelpers, runContainer, runnersUsing, stopReceivedSince, uniqueName } from "../helpers/docker.ts";
+import {
+  cleanupDocker,
+  createVolume,
+  docker,
+  dockerOk,
+  fillVolume,
+  leftoverHelpers,
+  runContainer,
+  runnersUsing,
+  stopReceivedSince,
+  uniqueName,
+} from "../helpers/docker.ts";
 import { dockerStandIn } from "../helpers/docker-stand-in.ts";
 import { snapshot } from "../helpers/archive.ts";
 import { makeProject, readJson } from "../helpers/project.ts";
-import { containerInfo, expectClean, expectConsistent, folderState, listJson, orphans, prng, randomFill, svcName } from "../helpers/faults.ts";
+import {
+  containerInfo,
+  expectClean,
+  expectConsistent,
+  folderState,
+  listJson,
+  orphans,
+  prng,
+  randomFill,
+  svcName,
+} from "../helpers/faults.ts";
 import { sha256 } from "../helpers/archive.ts";
 
 setDefaultTimeout(300_000);
@@ -33,7 +54,17 @@ function setup(mib: number) {
   const tb = (args: string[]) => run([...args, ...p.args], { stateHome: p.stateHome, env: ENV });
   const tbStart = (args: string[]) => start([...args, ...p.args], { stateHome: p.stateHome, env: ENV });
   const state = path.join(p.stateHome, "tools-backup");
-  return { svc, vol, app, p, tb, tbStart, folder: p.serviceFolder(svc), lock: path.join(state, "locks", `${svc}.lock`), journal: path.join(state, "journal", `${svc}.json`) };
+  return {
+    svc,
+    vol,
+    app,
+    p,
+    tb,
+    tbStart,
+    folder: p.serviceFolder(svc),
+    lock: path.join(state, "locks", `${svc}.lock`),
+    journal: path.join(state, "journal", `${svc}.json`),
+  };
 }
 
 test("SIGKILL while streaming: the next backup starts the container, takes the lock over, removes only this host's day-old temp files", async () => {
@@ -63,7 +94,8 @@ test("SIGKILL while streaming: the next backup starts the container, takes the l
   };
   for (const [label, name] of Object.entries(keep)) {
     fs.writeFileSync(path.join(s.folder, name), "partial\n");
-    if (label === "otherHostOld" || label === "notOurs") fs.utimesSync(path.join(s.folder, name), twoDaysAgo, twoDaysAgo);
+    if (label === "otherHostOld" || label === "notOurs")
+      fs.utimesSync(path.join(s.folder, name), twoDaysAgo, twoDaysAgo);
   }
 
   const next = s.tb(["backup", s.svc]);
@@ -97,25 +129,48 @@ test("SIGKILL at 12 pseudo-random moments of a backup (seed 0x4b11): every next 
     const child = start(["backup", svc, ...p.args], { stateHome: p.stateHome, env: ENV });
     await Bun.sleep(delay);
     const said = child.stderr();
-    const phase = /: starting /.test(said) ? "tail/manifest" : /archiving/.test(said) ? "streaming" : /stopping/.test(said) ? "docker stop" : "before stop";
+    const phase = /: starting /.test(said)
+      ? "tail/manifest"
+      : /archiving/.test(said)
+        ? "streaming"
+        : /stopping/.test(said)
+          ? "docker stop"
+          : "before stop";
     child.child.kill("SIGKILL");
     await child.done;
     // The killed run's temp file is fresh, so kept a day (another run might still write it): age it.
     const aged = new Date(Date.now() - 2 * DAY);
-    for (const t of folderState(p.serviceFolder(svc)).temps) fs.utimesSync(path.join(p.serviceFolder(svc), t), aged, aged);
+    for (const t of folderState(p.serviceFolder(svc)).temps)
+      fs.utimesSync(path.join(p.serviceFolder(svc), t), aged, aged);
     const next = tb(["backup", svc]);
     const listed = listJson(p, svc, ENV);
     outcomes.push({
-      run: i, delay, phase, next: next.code, running: containerInfo(app).running, orphans: orphans(p.serviceFolder(svc)), temps: folderState(p.serviceFolder(svc)).temps,
-      olderIntact: older.every(([id, sha]) => listed.some((b) => b.id === id && sha256(b.file) === sha)), verify: tb(["verify", svc]).code,
+      run: i,
+      delay,
+      phase,
+      next: next.code,
+      running: containerInfo(app).running,
+      orphans: orphans(p.serviceFolder(svc)),
+      temps: folderState(p.serviceFolder(svc)).temps,
+      olderIntact: older.every(([id, sha]) => listed.some((b) => b.id === id && sha256(b.file) === sha)),
+      verify: tb(["verify", svc]).code,
     });
     // Back to a running app and the two older backups only: one run's damage must not decide the next one's.
     if (!containerInfo(app).running) dockerOk(["start", app]);
     const keep = new Set(older.map(([id]) => id));
-    for (const n of fs.readdirSync(p.serviceFolder(svc))) if (![...keep].some((id) => n.startsWith(`${id}.`))) fs.rmSync(path.join(p.serviceFolder(svc), n));
+    for (const n of fs.readdirSync(p.serviceFolder(svc)))
+      if (![...keep].some((id) => n.startsWith(`${id}.`))) fs.rmSync(path.join(p.serviceFolder(svc), n));
   }
   console.log(`SIGKILL outcomes:\n${outcomes.map((o) => JSON.stringify(o)).join("\n")}`);
-  const good = (o: Record<string, unknown>) => ({ ...o, next: 0, running: true, orphans: [], temps: [], olderIntact: true, verify: 0 });
+  const good = (o: Record<string, unknown>) => ({
+    ...o,
+    next: 0,
+    running: true,
+    orphans: [],
+    temps: [],
+    olderIntact: true,
+    verify: 0,
+  });
   expect(outcomes).toEqual(outcomes.map(good));
 });
 
@@ -144,7 +199,11 @@ test("SIGKILL between the archive's rename and its manifest's: the next run puts
   expect(fs.existsSync(path.join(s.folder, tmpManifest))).toBe(true); // a dry run changes nothing
 
   const next = s.tb(["backup", s.svc]);
-  expectClean(next, 0, new RegExp(`backup ${b!.id} was complete when its run was killed; its manifest is now in place`));
+  expectClean(
+    next,
+    0,
+    new RegExp(`backup ${b!.id} was complete when its run was killed; its manifest is now in place`),
+  );
   const listed = listJson(s.p, s.svc, ENV);
   expect(listed.map((x) => x.id)).toContain(b!.id);
   expect(listed).toHaveLength(2);
@@ -164,8 +223,14 @@ test("SIGKILL while `docker stop` waits, and the next run's docker is slow: the 
   child.child.kill("SIGKILL"); // its `docker stop` goes on without it
   await child.done;
   // The next run's first inspect (recovery) answers at once; the later ones take 4 s, as on a loaded engine.
-  const slow = dockerStandIn((dir) => `case "$*" in *'container inspect'*) mkdir '${dir}/first' 2>/dev/null || sleep 4;; esac`, "tbtest-slowdocker-");
-  const next = run(["backup", s.svc, ...s.p.args], { stateHome: s.p.stateHome, env: { ...ENV, ...env, TOOLS_BACKUP_DOCKER: slow.bin } });
+  const slow = dockerStandIn(
+    (dir) => `case "$*" in *'container inspect'*) mkdir '${dir}/first' 2>/dev/null || sleep 4;; esac`,
+    "tbtest-slowdocker-",
+  );
+  const next = run(["backup", s.svc, ...s.p.args], {
+    stateHome: s.p.stateHome,
+    env: { ...ENV, ...env, TOOLS_BACKUP_DOCKER: slow.bin },
+  });
   expectClean(next, 0);
   expect({ running: containerInfo(s.app).running, stderr: next.stderr }).toMatchObject({ running: true });
 });
@@ -177,7 +242,10 @@ test("restore SIGKILLed while `docker stop` waits: the emptying armed for after 
   runContainer(s.app, [s.vol], { init: false }); // ignores SIGTERM: its stop takes the whole timeout
   const before = snapshot(s.vol);
   const since = Date.now();
-  const child = start(["restore", s.svc, "--yes", "--no-safety-backup", ...s.p.args], { stateHome: s.p.stateHome, env: { ...ENV, TOOLS_BACKUP_STOP_TIMEOUT: "5" } });
+  const child = start(["restore", s.svc, "--yes", "--no-safety-backup", ...s.p.args], {
+    stateHome: s.p.stateHome,
+    env: { ...ENV, TOOLS_BACKUP_STOP_TIMEOUT: "5" },
+  });
   expect(await waitFor(() => stopReceivedSince(s.app, since) && runnersUsing(s.vol) !== "", 30_000, 50)).toBe(true);
   child.child.kill("SIGKILL");
   await child.done;

@@ -25,28 +25,56 @@ function manyBackups(): { p: Project; svc: string } {
   const p = makeProject({ services: { [svc]: [{ name: vol }] } });
   const folder = p.serviceFolder(svc);
   fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
-  const archive = zstd(tarOf([{ name: `${vol}/`, type: "dir" }, { name: `${vol}/a.txt`, content: "hello\n" }]));
+  const archive = zstd(
+    tarOf([
+      { name: `${vol}/`, type: "dir" },
+      { name: `${vol}/a.txt`, content: "hello\n" },
+    ]),
+  );
   const template = path.join(p.root, "template.json");
-  fs.writeFileSync(template, JSON.stringify({
-    format: 1, id: "x", service: svc, host: "x", created_at: new Date().toISOString(), kind: "scheduled", tool_version: "test",
-    volumes: [{ name: vol, bytes: 6, files: 1 }], archive: { file: "x", bytes: 0, sha256: "0".repeat(64), compression: "zstd" },
-    duration_ms: 1, downtime_ms: 0,
-  }));
+  fs.writeFileSync(
+    template,
+    JSON.stringify({
+      format: 1,
+      id: "x",
+      service: svc,
+      host: "x",
+      created_at: new Date().toISOString(),
+      kind: "scheduled",
+      tool_version: "test",
+      volumes: [{ name: vol, bytes: 6, files: 1 }],
+      archive: { file: "x", bytes: 0, sha256: "0".repeat(64), compression: "zstd" },
+      duration_ms: 1,
+      downtime_ms: 0,
+    }),
+  );
   const start = Date.UTC(2026, 0, 1);
   for (let i = 0; i < COUNT; i++) {
-    const stamp = new Date(start - i * 60_000).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
+    const stamp = new Date(start - i * 60_000)
+      .toISOString()
+      .replace(/[-:]/g, "")
+      .replace(/\.\d{3}Z$/, "Z");
     plantBackup(folder, svc, template, stamp, archive, {});
   }
   return { p, svc };
 }
 
 /** `tools-backup ARGS | (sleep LAG; cat > OUT)`: a real pipe to a reader that starts late. */
-function throughLaggingPipe(args: string[], p: Project, lagMs: number): Promise<{ code: number | null; stdout: string }> {
+function throughLaggingPipe(
+  args: string[],
+  p: Project,
+  lagMs: number,
+): Promise<{ code: number | null; stdout: string }> {
   const out = path.join(p.root, `out-${Math.random().toString(36).slice(2)}`);
   const script = `"$0" "$@"; echo $? > "${out}.code"`;
-  const child = spawn("/bin/sh", ["-c", `(${script}) | (sleep ${lagMs / 1000}; cat > "${out}")`, BIN, ...args], { env: binaryEnv({ stateHome: p.stateHome }), stdio: "ignore" });
+  const child = spawn("/bin/sh", ["-c", `(${script}) | (sleep ${lagMs / 1000}; cat > "${out}")`, BIN, ...args], {
+    env: binaryEnv({ stateHome: p.stateHome }),
+    stdio: "ignore",
+  });
   const read = (f: string) => textIfAny(f) ?? "";
-  return new Promise((resolve) => child.on("close", () => resolve({ code: Number(read(`${out}.code`) || NaN), stdout: read(out) })));
+  return new Promise((resolve) =>
+    child.on("close", () => resolve({ code: Number(read(`${out}.code`) || NaN), stdout: read(out) })),
+  );
 }
 
 test(`list --json, list and prune --dry-run --json over ${COUNT.toLocaleString("en-US")} backups arrive whole through a lagging pipe`, async () => {

@@ -25,7 +25,10 @@ test("20 backups dated into the past: exactly the expired go, keep_last and youn
   const svc = svcName("ret");
   const vol = createVolume();
   fillVolume(vol, "echo tiny > tiny.txt");
-  const p = makeProject({ services: { [svc]: [{ name: vol }] }, config: { retention_days: 1, keep_last: 3, services: {} } });
+  const p = makeProject({
+    services: { [svc]: [{ name: vol }] },
+    config: { retention_days: 1, keep_last: 3, services: {} },
+  });
   const env = { TOOLS_BACKUP_HOST: HOST };
   const tb = (args: string[]) => run([...args, ...p.args], { stateHome: p.stateHome, env });
   for (let i = 0; i < 20; i++) expectClean(tb(["backup", svc]), 0);
@@ -46,7 +49,11 @@ test("20 backups dated into the past: exactly the expired go, keep_last and youn
     const r = tb(["prune", "--dry-run", "--json"]);
     expectClean(r, 0);
     const out = JSON.parse(r.stdout);
-    return { removed: out.removed.map((x: { id: string }) => x.id), kept: out.kept.map((x: { id: string }) => x.id), reasons: out.removed.map((x: { reason: string }) => x.reason) };
+    return {
+      removed: out.removed.map((x: { id: string }) => x.id),
+      kept: out.kept.map((x: { id: string }) => x.id),
+      reasons: out.removed.map((x: { reason: string }) => x.reason),
+    };
   };
 
   // Files of other programs and lookalikes without a usable manifest, all old.
@@ -86,27 +93,44 @@ test("20 backups dated into the past: exactly the expired go, keep_last and youn
   const gone = ids.slice(5).flatMap((id) => [`${id}.json`, `${id}.tar.zst`]);
   expect(fs.readdirSync(folder).sort()).toEqual(before.filter((n) => !gone.includes(n)));
   expect(listJson(p, svc, env).map((b) => [b.id, b.kind])).toEqual(ids.slice(0, 5).map((id, j) => [id, kinds(j)]));
-  for (const name of Object.keys(foreign)) expect(fs.readFileSync(path.join(folder, name), "utf8")).toBe(foreign[name]!);
+  for (const name of Object.keys(foreign))
+    expect(fs.readFileSync(path.join(folder, name), "utf8")).toBe(foreign[name]!);
   expect(fs.existsSync(path.join(p.backupDir, "desktop.ini"))).toBe(true);
 
   // 3. The retention a real backup runs afterwards agrees: everything left is young, nothing else goes.
   expectClean(tb(["backup", svc]), 0);
-  expect(listJson(p, svc, env).map((b) => b.id).slice(1)).toEqual(ids.slice(0, 5));
+  expect(
+    listJson(p, svc, env)
+      .map((b) => b.id)
+      .slice(1),
+  ).toEqual(ids.slice(0, 5));
   for (const name of Object.keys(foreign)) expect(fs.existsSync(path.join(folder, name))).toBe(true);
-  for (const id of ids.slice(0, 5)) expect({ id, code: tb(["verify", svc, "--from", id]).code }).toEqual({ id, code: 0 });
+  for (const id of ids.slice(0, 5))
+    expect({ id, code: tb(["verify", svc, "--from", id]).code }).toEqual({ id, code: 0 });
 });
 
 test("backups dated in the future (a wrong clock): kept, not counted towards keep_last, and not fresh for status", () => {
   const svc = svcName("future");
   const vol = createVolume();
   fillVolume(vol, "echo tiny > tiny.txt");
-  const p = makeProject({ services: { [svc]: [{ name: vol }] }, config: { retention_days: 7, keep_last: 2, services: { [svc]: true } } });
+  const p = makeProject({
+    services: { [svc]: [{ name: vol }] },
+    config: { retention_days: 7, keep_last: 2, services: { [svc]: true } },
+  });
   const env = { TOOLS_BACKUP_HOST: HOST };
   const tb = (args: string[]) => run([...args, ...p.args], { stateHome: p.stateHome, env });
   for (let i = 0; i < 5; i++) expectClean(tb(["backup", svc]), 0);
   // Newest first: two moved a year ahead, three 14 to 16 days back.
-  const dates = [Date.UTC(2027, 11, 2), Date.UTC(2027, 11, 1), Date.now() - 14 * DAY, Date.now() - 15 * DAY, Date.now() - 16 * DAY];
-  const [f2, f1, r14, r15, r16] = listJson(p, svc, env).map((b, j) => redateBackup(b.manifest, new Date(dates[j]!))) as { id: string; manifest: string; file: string }[];
+  const dates = [
+    Date.UTC(2027, 11, 2),
+    Date.UTC(2027, 11, 1),
+    Date.now() - 14 * DAY,
+    Date.now() - 15 * DAY,
+    Date.now() - 16 * DAY,
+  ];
+  const [f2, f1, r14, r15, r16] = listJson(p, svc, env).map((b, j) =>
+    redateBackup(b.manifest, new Date(dates[j]!)),
+  ) as { id: string; manifest: string; file: string }[];
 
   const status = tb(["status", "--json"]);
   expectClean(status, 1, /no backup newer than/, new RegExp(`${f2!.id}, ${f1!.id} are dated in the future`));
@@ -146,7 +170,11 @@ test("services: the newest backup is the newest complete one not dated in the fu
   const newest = redateBackup(good!.manifest, new Date(Date.now() - 2 * DAY));
 
   const json = tb(["services", "--json"]);
-  expect(JSON.parse(json.stdout)[0]).toMatchObject({ name: svc, newest: { id: newest.id, host: HOST }, dated_in_future: [future.id] });
+  expect(JSON.parse(json.stdout)[0]).toMatchObject({
+    name: svc,
+    newest: { id: newest.id, host: HOST },
+    dated_in_future: [future.id],
+  });
   expectClean(json, 0, `${svc}: ${future.id} is dated in the future`);
   const text = tb(["services"]);
   expectClean(text, 0, `${svc}: ${future.id} is dated in the future`);

@@ -23,12 +23,17 @@ function shared(fill: string, hosts: [string, string] = ["hosta", "hostb"]) {
   const vol = createVolume();
   fillVolume(vol, fill);
   const app = runContainer(uniqueName("app"), [vol]);
-  const p = makeProject({ services: { [svc]: [{ name: vol, container: app }] }, config: { keep_last: 1, retention_days: 1, services: {} } });
+  const p = makeProject({
+    services: { [svc]: [{ name: vol, container: app }] },
+    config: { keep_last: 1, retention_days: 1, services: {} },
+  });
   const machine = (host: string) => {
     const stateHome = tempDir(`tbtest-state-${host}-`);
     const env = { TOOLS_BACKUP_HOST: host, TOOLS_BACKUP_STOP_TIMEOUT: "1" };
     return {
-      host, env, stateHome,
+      host,
+      env,
+      stateHome,
       tb: (args: string[]) => run([...args, ...p.args], { stateHome, env }),
       start: (args: string[]) => start([...args, ...p.args], { stateHome, env }),
       list: () => listJson(p, svc, env, stateHome),
@@ -69,7 +74,12 @@ test("each machine prunes only its own files; both list each other's", () => {
   expect(afterA.filter((x) => x.host === "hosta").map((x) => x.id)).not.toContain(a1);
   expect(afterA.filter((x) => x.host === "hosta").map((x) => x.id)).not.toContain(a2);
   expect(afterA.filter((x) => x.host === "hosta")).toHaveLength(2);
-  expect(afterA.filter((x) => x.host === "hostb").map((x) => x.id).sort()).toEqual([b1, b2, b3].sort());
+  expect(
+    afterA
+      .filter((x) => x.host === "hostb")
+      .map((x) => x.id)
+      .sort(),
+  ).toEqual([b1, b2, b3].sort());
   expect(folderState(s.folder).temps).toEqual([tempB]);
   expect(tempA).not.toBe(tempB);
 
@@ -127,14 +137,23 @@ test("restore's latest passes over machine B's newer backup that is still downlo
   fs.truncateSync(fromB!.file, Math.floor(fromB!.bytes / 2)); // the sync client has half of it so far
 
   const r = s.a.tb(["restore", s.svc, "--dry-run"]);
-  expectClean(r, 0, new RegExp(`skipping ${fromB!.id}: still incomplete`), new RegExp(`dry run: ${fromA!.id} passed every check`));
+  expectClean(
+    r,
+    0,
+    new RegExp(`skipping ${fromB!.id}: still incomplete`),
+    new RegExp(`dry run: ${fromA!.id} passed every check`),
+  );
   expect(r.stderr.split("\n").filter((l) => l.includes(fromB!.id))).toHaveLength(1);
   fs.truncateSync(fromA!.file, 1);
-  expectClean(s.a.tb(["restore", s.svc, "--dry-run"]), 1, new RegExp(`no complete backup of ${s.svc}: ${fromB!.id}, ${fromA!.id} still incomplete`));
+  expectClean(
+    s.a.tb(["restore", s.svc, "--dry-run"]),
+    1,
+    new RegExp(`no complete backup of ${s.svc}: ${fromB!.id}, ${fromA!.id} still incomplete`),
+  );
   expect(containerInfo(s.app).running).toBe(true);
 });
 
-test("machines whose names differ only where a file name cannot (büro, bäro: both \"b-ro\" there) prune and complete only their own", () => {
+test('machines whose names differ only where a file name cannot (büro, bäro: both "b-ro" there) prune and complete only their own', () => {
   const s = shared("echo a > a.txt", ["büro", "bäro"]);
   for (let i = 0; i < 3; i++) expectClean(s.b.tb(["backup", s.svc]), 0);
   const [third, second, first] = s.b.list();
@@ -150,7 +169,12 @@ test("machines whose names differ only where a file name cannot (büro, bäro: b
   expectClean(s.a.tb(["backup", s.svc]), 0);
   expectClean(s.a.tb(["prune"]), 0);
   const listed = s.a.list();
-  expect(listed.filter((x) => x.host === "bäro").map((x) => x.id).sort()).toEqual(old);
+  expect(
+    listed
+      .filter((x) => x.host === "bäro")
+      .map((x) => x.id)
+      .sort(),
+  ).toEqual(old);
   expect(listed.filter((x) => x.host === "büro")).toHaveLength(1);
   expect(folderState(s.folder).temps).toEqual([temp]);
 });

@@ -12,7 +12,15 @@ import { cleanupCliTemp, stackLines, start, waitFor } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, runContainer, uniqueName } from "../helpers/docker.ts";
 import { sha256 } from "../helpers/archive.ts";
 import { makeProject, type Project } from "../helpers/project.ts";
-import { containerInfo, expectConsistent, folderState, listJson, prng, randomFill, svcName } from "../helpers/faults.ts";
+import {
+  containerInfo,
+  expectConsistent,
+  folderState,
+  listJson,
+  prng,
+  randomFill,
+  svcName,
+} from "../helpers/faults.ts";
 
 setDefaultTimeout(600_000);
 
@@ -46,7 +54,9 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
-  console.log(`signal outcomes by phase (calibrated run ${Math.round(totalMs)} ms):\n${JSON.stringify(tally, null, 1)}`);
+  console.log(
+    `signal outcomes by phase (calibrated run ${Math.round(totalMs)} ms):\n${JSON.stringify(tally, null, 1)}`,
+  );
   cleanupDocker();
   cleanupCliTemp();
 });
@@ -59,7 +69,10 @@ function phaseOf(stderr: string): string {
   return "before stop";
 }
 
-for (const [signal, code, seed] of [["SIGINT", 130, 0x5121], ["SIGTERM", 143, 0x5151]] as const) {
+for (const [signal, code, seed] of [
+  ["SIGINT", 130, 0x5121],
+  ["SIGTERM", 143, 0x5151],
+] as const) {
   describe(signal, () => {
     test(`${RUNS} runs at pseudo-random moments (seed ${seed}): container always running, nothing partial, exit ${code} or 0`, async () => {
       const rnd = prng(seed);
@@ -70,11 +83,13 @@ for (const [signal, code, seed] of [["SIGINT", 130, 0x5121], ["SIGTERM", 143, 0x
         const before = new Set(folderState(p.serviceFolder(svc)).manifests);
         const child = start(["backup", svc, ...p.args], { stateHome: p.stateHome, env: ENV });
         await Bun.sleep(delay);
-        const phase = child.child.exitCode === null && child.child.signalCode === null ? phaseOf(child.stderr()) : "after the end";
+        const phase =
+          child.child.exitCode === null && child.child.signalCode === null ? phaseOf(child.stderr()) : "after the end";
         child.child.kill(signal);
         const r = await child.done;
         phases.add(phase);
-        const outcome = r.code === code ? `exit ${code}` : r.code === 0 ? "exit 0" : `exit ${r.code} signal ${r.signal}`;
+        const outcome =
+          r.code === code ? `exit ${code}` : r.code === 0 ? "exit 0" : `exit ${r.code} signal ${r.signal}`;
         const counts = tally[signal] ?? {};
         tally[signal] = counts;
         counts[`${phase}: ${outcome}`] = (counts[`${phase}: ${outcome}`] ?? 0) + 1;
@@ -83,8 +98,16 @@ for (const [signal, code, seed] of [["SIGINT", 130, 0x5121], ["SIGTERM", 143, 0x
         const label = { signal, run: i, delay, phase };
         // Exit 0 only when the run had already ended; killed by the signal itself only before the
         // handlers exist (process start-up), when nothing has been touched yet.
-        const okCode = r.code === code || (r.code === 0 && phase !== "before stop") || (r.signal === signal && phase === "before stop");
-        expect({ ...label, okCode, running: info.running, stack: stackLines(r.stderr) }).toEqual({ ...label, okCode: true, running: true, stack: [] });
+        const okCode =
+          r.code === code ||
+          (r.code === 0 && phase !== "before stop") ||
+          (r.signal === signal && phase === "before stop");
+        expect({ ...label, okCode, running: info.running, stack: stackLines(r.stderr) }).toEqual({
+          ...label,
+          okCode: true,
+          running: true,
+          stack: [],
+        });
         // A signal in the compression tail lets the (already consistent) archive finish: still exit 130/143.
         if (r.code === code) expect(r.stderr).toContain(`${signal} received`);
         expectConsistent(p, svc, ENV);
@@ -98,7 +121,12 @@ for (const [signal, code, seed] of [["SIGINT", 130, 0x5121], ["SIGTERM", 143, 0x
       for (const o of older) expect(sha256(o.file)).toBe(o.sha);
       expect(listJson(p, svc).map((b) => b.id)).toEqual(older.map((o) => o.id));
       // The slices must really have covered the run, or this proved less than it claims.
-      expect([...phases].filter((x) => x !== "after the end").sort()).toEqual(["before stop", "compression tail / manifest", "docker stop", "streaming"]);
+      expect([...phases].filter((x) => x !== "after the end").sort()).toEqual([
+        "before stop",
+        "compression tail / manifest",
+        "docker stop",
+        "streaming",
+      ]);
     });
   });
 }
@@ -108,7 +136,9 @@ test("SIGINT once the first service's archive is complete: the run ends there, t
   fillVolume(vol2, "echo b > b.txt");
   const app2 = runContainer(uniqueName("app2"), [vol2]);
   const svc2 = svcName("next");
-  const q = makeProject({ services: { [svc]: [{ name: vol, container: app }], [svc2]: [{ name: vol2, container: app2 }] } });
+  const q = makeProject({
+    services: { [svc]: [{ name: vol, container: app }], [svc2]: [{ name: vol2, container: app2 }] },
+  });
   const started2 = containerInfo(app2).startedAt;
   const child = start(["backup", svc, svc2, ...q.args], { stateHome: q.stateHome, env: ENV });
   // The first backup is published; the run is between services (pruning, preparing the next).

@@ -38,7 +38,12 @@ test("backup runs backup.sh (SERVICE, BACKUP_DIR, BACKUP_FILE); restore runs res
   expect(rr.code).toBe(0);
   expect(data(s)).toBe("payload-1\n");
   const restoreLines = s.log().filter((l) => l.startsWith("restore "));
-  expect(restoreLines).toEqual([`restore SERVICE=${s.name}`, `restore BACKUP_DIR=${s.p.backupDir}`, `restore BACKUP_FILE=${b!.file}`, `restore PWD=${fs.realpathSync(s.dir)}`]);
+  expect(restoreLines).toEqual([
+    `restore SERVICE=${s.name}`,
+    `restore BACKUP_DIR=${s.p.backupDir}`,
+    `restore BACKUP_FILE=${b!.file}`,
+    `restore PWD=${fs.realpathSync(s.dir)}`,
+  ]);
   const safety = listed(s).find((x) => x.kind === "pre-restore");
   expect(safety).toBeDefined(); // made by backup.sh, before restore.sh ran
   expect(fs.readFileSync(safety!.file, "utf8")).toBe("payload-2\n");
@@ -60,7 +65,11 @@ describe("a backup script that fails keeps nothing in backup_dir", () => {
   const cases: [string, string, RegExp][] = [
     ["exits 1 after writing part of the file", `echo partial > "$BACKUP_FILE"\nexit 1`, /exited with code 1/],
     ["exits 0 but writes no file", "true", /wrote no file/],
-    ["makes a directory at BACKUP_FILE", `mkdir "$BACKUP_FILE"\necho part > "$BACKUP_FILE/part"`, /backup\.sh wrote a directory, not a file, at BACKUP_FILE/],
+    [
+      "makes a directory at BACKUP_FILE",
+      `mkdir "$BACKUP_FILE"\necho part > "$BACKUP_FILE/part"`,
+      /backup\.sh wrote a directory, not a file, at BACKUP_FILE/,
+    ],
   ];
   for (const [label, body, message] of cases) {
     test(label, () => {
@@ -93,16 +102,37 @@ test("backup.sh without restore.sh: backups work, restore (and --dry-run) refuse
 });
 
 const badScripts: [string, string, (dir: string, services: string) => void, RegExp][] = [
-  ["../escape.sh (outside the folder)", "../escape.sh", (_d, services) => fs.writeFileSync(path.join(services, "escape.sh"), "#!/bin/sh\n", { mode: 0o755 }), /outside the service folder/],
-  ["a symlink leading out of the folder", "./link.sh", (d, services) => (fs.writeFileSync(path.join(services, "escape.sh"), "#!/bin/sh\n", { mode: 0o755 }), fs.symlinkSync("../escape.sh", path.join(d, "link.sh"))), /links outside/],
+  [
+    "../escape.sh (outside the folder)",
+    "../escape.sh",
+    (_d, services) => fs.writeFileSync(path.join(services, "escape.sh"), "#!/bin/sh\n", { mode: 0o755 }),
+    /outside the service folder/,
+  ],
+  [
+    "a symlink leading out of the folder",
+    "./link.sh",
+    (d, services) => (
+      fs.writeFileSync(path.join(services, "escape.sh"), "#!/bin/sh\n", { mode: 0o755 }),
+      fs.symlinkSync("../escape.sh", path.join(d, "link.sh"))
+    ),
+    /links outside/,
+  ],
   ["a missing script", "./missing.sh", () => {}, /not found/],
-  ["a script that is not executable", "./plain.sh", (d) => fs.writeFileSync(path.join(d, "plain.sh"), "#!/bin/sh\n", { mode: 0o644 }), /not executable/],
+  [
+    "a script that is not executable",
+    "./plain.sh",
+    (d) => fs.writeFileSync(path.join(d, "plain.sh"), "#!/bin/sh\n", { mode: 0o644 }),
+    /not executable/,
+  ],
 ];
 for (const [label, script, prepare, message] of badScripts) {
   test(`lifecycle.backup: ${label} is a configuration error, exit 2, nothing runs`, () => {
     const s = scripted({ "backup.sh": BACKUP_OK }, `lifecycle:\n  backup: ${script}\n`);
     prepare(s.dir, path.join(s.p.root, "services"));
-    for (const args of [["backup", s.name], ["restore", s.name, "--yes"]]) {
+    for (const args of [
+      ["backup", s.name],
+      ["restore", s.name, "--yes"],
+    ]) {
       const r = tb(s, args);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/service\.yaml:4:11:/);
@@ -124,8 +154,16 @@ test("backup --json: the script's stdout goes to stderr, stdout stays JSON", () 
 
 describe("a restore.sh that fails, also on the safety backup, leaves the service marked unfinished", () => {
   const cases: [string, string[], RegExp][] = [
-    ["with a safety backup", [], /ROLLBACK FAILED \(\S*restore\.sh exited with code 4\), so the data of \S+ may be partly written: restore by hand with tools-backup restore \S+ --from \S+_\d{8}T\d{6}Z_\S+/],
-    ["with --no-safety-backup", ["--no-safety-backup"], /no safety backup \(--no-safety-backup\), so the data of \S+ may be partly written/],
+    [
+      "with a safety backup",
+      [],
+      /ROLLBACK FAILED \(\S*restore\.sh exited with code 4\), so the data of \S+ may be partly written: restore by hand with tools-backup restore \S+ --from \S+_\d{8}T\d{6}Z_\S+/,
+    ],
+    [
+      "with --no-safety-backup",
+      ["--no-safety-backup"],
+      /no safety backup \(--no-safety-backup\), so the data of \S+ may be partly written/,
+    ],
   ];
   for (const [label, extra, message] of cases) {
     test(label, () => {
@@ -163,7 +201,11 @@ describe("SIGINT while a script runs stops every process it started, then exits 
       }
     });
   const cases: [string, string, number][] = [
-    ["a background child and a subshell's child", `sleep 300 &\necho $! >> pids.txt\n( sleep 300 & echo $! >> pids.txt; wait ) &\necho $! >> pids.txt\necho $$ >> pids.txt\nwait`, 4],
+    [
+      "a background child and a subshell's child",
+      `sleep 300 &\necho $! >> pids.txt\n( sleep 300 & echo $! >> pids.txt; wait ) &\necho $! >> pids.txt\necho $$ >> pids.txt\nwait`,
+      4,
+    ],
     // The group is killed once TOOLS_BACKUP_STOP_TIMEOUT (1 s) has passed.
     ["a script that ignores SIGTERM", `trap '' TERM\nsleep 60 &\necho $! >> pids.txt\necho $$ >> pids.txt\nwait`, 2],
   ];

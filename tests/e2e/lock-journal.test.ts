@@ -7,9 +7,32 @@ import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, waitFor } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, dockerOk, fillVolume, isRunning, leftoverHelpers, runContainer, uniqueName } from "../helpers/docker.ts";
+import {
+  cleanupDocker,
+  createVolume,
+  dockerOk,
+  fillVolume,
+  isRunning,
+  leftoverHelpers,
+  runContainer,
+  uniqueName,
+} from "../helpers/docker.ts";
 import { makeProject, readJson } from "../helpers/project.ts";
-import { backupOk, cleanupApps, deadPid, journalFile, listed, lockFile, service, state, svcName, tb, tbStart, FILL, type Svc } from "../helpers/restore-kit.ts";
+import {
+  backupOk,
+  cleanupApps,
+  deadPid,
+  journalFile,
+  listed,
+  lockFile,
+  service,
+  state,
+  svcName,
+  tb,
+  tbStart,
+  FILL,
+  type Svc,
+} from "../helpers/restore-kit.ts";
 
 setDefaultTimeout(120_000);
 afterEach(() => {
@@ -105,7 +128,13 @@ describe("lock", () => {
     expect(fs.readdirSync(path.join(locks, "volumes"))).toEqual([]); // the volume locks were there
   });
 
-  for (const [label, content] of [["a dead pid", () => JSON.stringify({ pid: deadPid(), command: "tools-backup backup x", since: "2020-01-01T00:00:00.000Z" })], ["garbage", () => "not json {"]] as const) {
+  for (const [label, content] of [
+    [
+      "a dead pid",
+      () => JSON.stringify({ pid: deadPid(), command: "tools-backup backup x", since: "2020-01-01T00:00:00.000Z" }),
+    ],
+    ["garbage", () => "not json {"],
+  ] as const) {
     test(`stale lock files (${label}) of the service and its volume are taken over`, () => {
       const s = service();
       const volumeLock = path.join(path.dirname(lockFile(s)), "volumes", `${s.vol}.lock`);
@@ -129,7 +158,12 @@ test("two projects with a service of the same name back up at once: neither remo
   fillVolume(volB, "echo b > b.txt");
   // Ignores SIGTERM: its stop takes the whole timeout, while the first run's helper already exists.
   const slow = runContainer(uniqueName("slowstop"), [volA], { init: false });
-  const a: Svc = { name, vol: volA, container: slow, p: makeProject({ services: { [name]: [{ name: volA, container: slow }] } }) };
+  const a: Svc = {
+    name,
+    vol: volA,
+    container: slow,
+    p: makeProject({ services: { [name]: [{ name: volA, container: slow }] } }),
+  };
   // Its own backup_dir and state folder: another project, or another user on the same engine.
   const b: Svc = { name, vol: volB, p: makeProject({ services: { [name]: [{ name: volB }] } }) };
   const first = tbStart(a, ["backup", name], { TOOLS_BACKUP_STOP_TIMEOUT: "4" });

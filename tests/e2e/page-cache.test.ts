@@ -21,11 +21,14 @@ afterAll(cleanupCliTemp);
 const onTmpfs = execFileSync("stat", ["-f", "-c", "%T", tempDir()], { encoding: "utf8" }).trim() === "tmpfs";
 const MIB = 1 << 20;
 
-const cachedBytes = (file: string) => Number(execFileSync("fincore", ["-n", "-b", "-o", "RES", file], { encoding: "utf8" }).trim());
+const cachedBytes = (file: string) =>
+  Number(execFileSync("fincore", ["-n", "-b", "-o", "RES", file], { encoding: "utf8" }).trim());
 const warm = (file: string) => execFileSync("cat", [file], { maxBuffer: 256 * MIB }).length;
 
 test.skipIf(onTmpfs)("backup, verify and restore leave the archive out of the page cache", () => {
-  const s = service({ fill: "dd if=/dev/urandom of=random.bin bs=1M count=40 2>/dev/null && seq 1 2000000 > counts.txt" });
+  const s = service({
+    fill: "dd if=/dev/urandom of=random.bin bs=1M count=40 2>/dev/null && seq 1 2000000 > counts.txt",
+  });
   const original = state(s.vol);
   const b = backupOk(s);
   const archive = fs.readdirSync(s.p.serviceFolder(s.name)).find((f) => f.startsWith(b.id) && f.endsWith(".tar.zst"))!;

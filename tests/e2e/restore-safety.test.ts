@@ -7,13 +7,36 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, tempDir, waitFor, type Started } from "../helpers/cli.ts";
-import { cleanupDocker, docker, dockerOk, fillVolume, isRunning, leftoverHelpers, removeVolume, startedAt } from "../helpers/docker.ts";
+import {
+  cleanupDocker,
+  docker,
+  dockerOk,
+  fillVolume,
+  isRunning,
+  leftoverHelpers,
+  removeVolume,
+  startedAt,
+} from "../helpers/docker.ts";
 import { sha256 } from "../helpers/archive.ts";
 import { containerInfo, expectClean, folderState, mountTmpfs, randomFill, unmountAll } from "../helpers/faults.ts";
 import { startInPty, type Pty } from "../helpers/pty.ts";
 import { faultyEngine } from "../helpers/faulty-engine.ts";
 import { dockerStandIn } from "../helpers/docker-stand-in.ts";
-import { FAST, backupOk, cleanupApps, exists, fileInfo, journalFile, listed, lockFile, service, state, tb, tbStart, type Svc } from "../helpers/restore-kit.ts";
+import {
+  FAST,
+  backupOk,
+  cleanupApps,
+  exists,
+  fileInfo,
+  journalFile,
+  listed,
+  lockFile,
+  service,
+  state,
+  tb,
+  tbStart,
+  type Svc,
+} from "../helpers/restore-kit.ts";
 
 setDefaultTimeout(120_000);
 afterEach(() => {
@@ -50,7 +73,8 @@ describe("confirmation", () => {
   });
 
   // --from given: without it a terminal opens the backup picker first (covered by the TUI tests).
-  const pty = (s: Svc, id: string) => startInPty(["restore", s.name, "--from", id, ...s.p.args], { stateHome: s.p.stateHome, env: FAST });
+  const pty = (s: Svc, id: string) =>
+    startInPty(["restore", s.name, "--from", id, ...s.p.args], { stateHome: s.p.stateHome, env: FAST });
 
   test("on a terminal: a wrong word aborts (exit 1), Ctrl-C aborts, RESTORE restores", async () => {
     const x = changedAfterBackup();
@@ -95,7 +119,9 @@ describe("confirmation", () => {
 describe("verified before the confirmation", () => {
   // The prompt would ask to confirm a restore that is going to fail.
   test("on a terminal a damaged archive is refused (exit 1) before any RESTORE prompt, with --from and from the picker", async () => {
-    const x = changedAfterBackup("dd if=/dev/urandom of=blob bs=1k count=512 2>/dev/null; echo old content > modify.txt");
+    const x = changedAfterBackup(
+      "dd if=/dev/urandom of=blob bs=1k count=512 2>/dev/null; echo old content > modify.txt",
+    );
     const bytes = fs.readFileSync(x.b.file);
     const mid = bytes.length >> 1;
     bytes[mid] = bytes[mid]! ^ 0xff;
@@ -116,7 +142,10 @@ describe("verified before the confirmation", () => {
   });
   test("an archive removed while the RESTORE prompt waits (retention of another run): refused, nothing changed", async () => {
     const x = changedAfterBackup();
-    const t = startInPty(["restore", x.s.name, "--from", x.b.id, ...x.s.p.args], { stateHome: x.s.p.stateHome, env: FAST });
+    const t = startInPty(["restore", x.s.name, "--from", x.b.id, ...x.s.p.args], {
+      stateHome: x.s.p.stateHome,
+      env: FAST,
+    });
     try {
       expect(await t.waitForScreen(/Type RESTORE/, 60_000)).toBe(true);
       fs.rmSync(x.b.file);
@@ -153,13 +182,18 @@ describe("no safety backup when there is nothing to save", () => {
 
 describe("refused before anything is touched", () => {
   test("a flipped byte and a truncation: exit 1, volume untouched", () => {
-    const x = changedAfterBackup("dd if=/dev/urandom of=blob bs=1k count=512 2>/dev/null; echo old content > modify.txt");
+    const x = changedAfterBackup(
+      "dd if=/dev/urandom of=blob bs=1k count=512 2>/dev/null; echo old content > modify.txt",
+    );
     const file = x.b.file;
     const good = fs.readFileSync(file);
     const flipped = Buffer.from(good);
     const mid = flipped.length >> 1;
     flipped[mid] = flipped[mid]! ^ 0xff;
-    for (const [label, bytes] of [["flipped", flipped], ["truncated", good.subarray(0, good.length >> 1)]] as const) {
+    for (const [label, bytes] of [
+      ["flipped", flipped],
+      ["truncated", good.subarray(0, good.length >> 1)],
+    ] as const) {
       fs.writeFileSync(file, bytes);
       const r = tb(x.s, ["restore", x.s.name, "--yes"]);
       expect({ label, code: r.code }).toEqual({ label, code: 1 });
@@ -173,8 +207,16 @@ describe("refused before anything is touched", () => {
 
   // Each crafted with GNU tar from a folder holding VOL/ok.txt; `prepare` adds the hostile part.
   const crafted: [string, string, RegExp][] = [
-    ["VOL/../../etc/evil", `echo evil > evil && tar -P --transform 's,^evil$,VOL/../../etc/evil,' -cf "$OUT" VOL evil`, /\.\./],
-    ["absolute /etc/evil", `echo evil > evil && tar -P --transform 's,^evil$,/etc/evil,' -cf "$OUT" VOL evil`, /absolute/],
+    [
+      "VOL/../../etc/evil",
+      `echo evil > evil && tar -P --transform 's,^evil$,VOL/../../etc/evil,' -cf "$OUT" VOL evil`,
+      /\.\./,
+    ],
+    [
+      "absolute /etc/evil",
+      `echo evil > evil && tar -P --transform 's,^evil$,/etc/evil,' -cf "$OUT" VOL evil`,
+      /absolute/,
+    ],
     ["symlink to /etc", `ln -s /etc VOL/etc-link && tar -cf "$OUT" VOL`, /outside volume/],
     ["symlink up and out", `ln -s ../../../etc VOL/up && tar -cf "$OUT" VOL`, /outside volume/],
     ["setuid file", `echo x > VOL/suid && chmod 4755 VOL/suid && tar -cf "$OUT" VOL`, /setuid/],
@@ -194,10 +236,19 @@ describe("refused before anything is touched", () => {
       expect(sh.stderr).not.toMatch(/error/i);
       expect(sh.status).toBe(0);
       const manifest = JSON.parse(fs.readFileSync(b.manifest, "utf8"));
-      const regular = (fs.readdirSync(work, { recursive: true }) as string[]).map((f) => fs.lstatSync(path.join(work, f))).filter((st) => st.isFile());
+      const regular = (fs.readdirSync(work, { recursive: true }) as string[])
+        .map((f) => fs.lstatSync(path.join(work, f)))
+        .filter((st) => st.isFile());
       Object.assign(manifest, { id, host: "crafted", created_at: "2020-01-01T00:00:00.000Z" });
-      manifest.archive = { ...manifest.archive, file: `${id}.tar.zst`, bytes: fs.statSync(out).size, sha256: sha256(out) };
-      manifest.volumes = [{ ...manifest.volumes[0], files: regular.length, bytes: regular.reduce((n, st) => n + st.size, 0) }];
+      manifest.archive = {
+        ...manifest.archive,
+        file: `${id}.tar.zst`,
+        bytes: fs.statSync(out).size,
+        sha256: sha256(out),
+      };
+      manifest.volumes = [
+        { ...manifest.volumes[0], files: regular.length, bytes: regular.reduce((n, st) => n + st.size, 0) },
+      ];
       fs.writeFileSync(path.join(path.dirname(b.file), `${id}.json`), JSON.stringify(manifest));
       expect(listed(s).map((l) => l.id)).toContain(id);
 
@@ -219,8 +270,19 @@ describe("a paused container using the volumes", () => {
     try {
       for (const flag of ["--yes", "--dry-run"]) {
         const r = tb(x.s, ["restore", x.s.name, flag]);
-        expectClean(r, 1, `container ${app} is paused`, `docker unpause ${app}`, `docker stop ${app}`, "nothing was changed");
-        expect({ flag, status: containerInfo(app).status, startedAt: containerInfo(app).startedAt }).toEqual({ flag, status: "paused", startedAt: x.started });
+        expectClean(
+          r,
+          1,
+          `container ${app} is paused`,
+          `docker unpause ${app}`,
+          `docker stop ${app}`,
+          "nothing was changed",
+        );
+        expect({ flag, status: containerInfo(app).status, startedAt: containerInfo(app).startedAt }).toEqual({
+          flag,
+          status: "paused",
+          startedAt: x.started,
+        });
         expect(state(x.s.vol)).toEqual(x.current);
         expect(listed(x.s).filter((b) => b.kind === "pre-restore")).toEqual([]);
         expect(fs.existsSync(journalFile(x.s))).toBe(false);
@@ -242,7 +304,13 @@ describe("nothing is replaced when the restore cannot go ahead safely", () => {
     const before = folderState(path.dirname(b.file));
 
     const r = tb(s, ["restore", s.name, "--yes"]);
-    expectClean(r, 1, /safety backup of the current data failed/, /no space left on device/, new RegExp(`nothing was replaced: ${s.name} has its data as before`));
+    expectClean(
+      r,
+      1,
+      /safety backup of the current data failed/,
+      /no space left on device/,
+      new RegExp(`nothing was replaced: ${s.name} has its data as before`),
+    );
     expect(state(s.vol)).toEqual(current);
     expect(isRunning(s.container!)).toBe(true);
     expect(folderState(path.dirname(b.file))).toEqual(before); // no .tmp-, no partial safety archive
@@ -251,7 +319,9 @@ describe("nothing is replaced when the restore cannot go ahead safely", () => {
   });
 
   test("SIGINT while a 300 MiB archive is verified: exit 130, the container never stopped, no safety backup", async () => {
-    const x = changedAfterBackup("dd if=/dev/urandom of=big.bin bs=1M count=300 2>/dev/null; echo old content > modify.txt");
+    const x = changedAfterBackup(
+      "dd if=/dev/urandom of=big.bin bs=1M count=300 2>/dev/null; echo old content > modify.txt",
+    );
     const child = tbStart(x.s, ["restore", x.s.name, "--yes"]);
     await interruptedUntouched(x, child, () => /verifying/.test(child.stderr()));
   });
@@ -283,12 +353,16 @@ async function interruptedUntouched(x: ReturnType<typeof changedAfterBackup>, ch
  */
 function fakeDocker(pattern: string, first: string): { file: string; reached: string } {
   const marker = (dir: string) => path.join(dir, "reached");
-  const { bin, dir } = dockerStandIn((d) => `case "$*" in *'${pattern}'*) if mkdir '${marker(d)}' 2>/dev/null; then ${first}; fi;; esac`, "tbtest-fakedocker-");
+  const { bin, dir } = dockerStandIn(
+    (d) => `case "$*" in *'${pattern}'*) if mkdir '${marker(d)}' 2>/dev/null; then ${first}; fi;; esac`,
+    "tbtest-fakedocker-",
+  );
   return { file: bin, reached: marker(dir) };
 }
 
 /** The first emptying's container: it measures (as if empty) for the summary, then fails at the go. */
-const failingEmptying = () => fakeDocker("-exec rm -rf", "echo measured; cat >/dev/null; echo 'injected failure' >&2; exit 1").file;
+const failingEmptying = () =>
+  fakeDocker("-exec rm -rf", "echo measured; cat >/dev/null; echo 'injected failure' >&2; exit 1").file;
 
 describe("a failed or interrupted replacement puts the previous data back", () => {
   // The tool's own empty helper image: local (nothing is pulled), but it has no shell.
@@ -373,7 +447,9 @@ describe("a failed or interrupted replacement puts the previous data back", () =
   });
 
   test("SIGTERM during the replacement of a 300 MiB volume: rolled back, container running, exit 143", async () => {
-    const x = changedAfterBackup("dd if=/dev/urandom of=big.bin bs=1M count=300 2>/dev/null; echo old content > modify.txt");
+    const x = changedAfterBackup(
+      "dd if=/dev/urandom of=big.bin bs=1M count=300 2>/dev/null; echo old content > modify.txt",
+    );
     const child = tbStart(x.s, ["restore", x.s.name, "--yes"]);
     expect(await waitFor(() => /replacing the content/.test(child.stderr()), 90_000, 5)).toBe(true);
     await Bun.sleep(700);

@@ -3,10 +3,33 @@ import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, docker, fillVolume, isRunning, leftoverHelpers, runnersUsing, startedAt, volumeExists } from "../helpers/docker.ts";
+import {
+  cleanupDocker,
+  createVolume,
+  docker,
+  fillVolume,
+  isRunning,
+  leftoverHelpers,
+  runnersUsing,
+  startedAt,
+  volumeExists,
+} from "../helpers/docker.ts";
 import { dockerStandIn } from "../helpers/docker-stand-in.ts";
 import { extract } from "../helpers/archive.ts";
-import { FILL, HOST, app, backupOk, cleanupApps, exists, fileInfo, listed, restamp, service, state, tb } from "../helpers/restore-kit.ts";
+import {
+  FILL,
+  HOST,
+  app,
+  backupOk,
+  cleanupApps,
+  exists,
+  fileInfo,
+  listed,
+  restamp,
+  service,
+  state,
+  tb,
+} from "../helpers/restore-kit.ts";
 
 setDefaultTimeout(120_000);
 afterEach(() => {
@@ -21,7 +44,10 @@ test("round trip: added file gone, modified file back with owner, mode and mtime
   const s = service();
   const original = state(s.vol);
   const b = backupOk(s);
-  fillVolume(s.vol, "echo added > added.txt && echo changed > modify.txt && chown 0:0 modify.txt && chmod 0666 modify.txt && rm sub/deep.txt");
+  fillVolume(
+    s.vol,
+    "echo added > added.txt && echo changed > modify.txt && chown 0:0 modify.txt && chmod 0666 modify.txt && rm sub/deep.txt",
+  );
   expect(exists(s.vol, "added.txt")).toBe(true);
   const before = startedAt(s.container!);
 
@@ -70,7 +96,10 @@ test("the emptying's container, started before the stop, is not taken for a user
 // Restore refuses links that point outside their volume, but backup and verify accept them: common
 // data (an absolute symlink like localtime -> /usr/share/zoneinfo/UTC) then has a backup that cannot be restored.
 test("symlinks pointing outside the volume (absolute, ../) are backed up, verified, and restored", () => {
-  const s = service({ fill: `${FILL}ln -s /usr/share/zoneinfo/UTC localtime && ln -s ../outside dangling`, container: false });
+  const s = service({
+    fill: `${FILL}ln -s /usr/share/zoneinfo/UTC localtime && ln -s ../outside dangling`,
+    container: false,
+  });
   const original = state(s.vol);
   backupOk(s);
   expect(tb(s, ["verify", s.name]).code).toBe(0);
@@ -151,7 +180,9 @@ test("the summary says what will be overwritten: each volume's size now and its 
   const s = service();
   backupOk(s);
   fillVolume(s.vol, "dd if=/dev/zero of=big bs=1M count=3 2>/dev/null");
-  const overwritten = new RegExp(`Will be overwritten:\\n  ${s.vol}: 3\\.\\d MiB, last changed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d \\(`);
+  const overwritten = new RegExp(
+    `Will be overwritten:\\n  ${s.vol}: 3\\.\\d MiB, last changed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d \\(`,
+  );
   for (const args of [["--dry-run"], ["--yes", "--no-safety-backup"]]) {
     const r = tb(s, ["restore", s.name, ...args]);
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0, stderr: expect.stringMatching(overwritten) });
@@ -160,7 +191,7 @@ test("the summary says what will be overwritten: each volume's size now and its 
   expect(exists(s.vol, "big")).toBe(false);
 });
 
-test("the summary counts in words a user reads: a volume of one file says \"1 file\"", () => {
+test('the summary counts in words a user reads: a volume of one file says "1 file"', () => {
   const s = service({ fill: "echo only > one.txt" });
   backupOk(s);
   const r = tb(s, ["restore", s.name, "--dry-run"]);
@@ -244,7 +275,11 @@ describe("--from", () => {
     expect(byDay.code).toBe(0);
     expect(fileInfo(s.vol, "which.txt").content).toBe("day1-late\n");
 
-    const byPrefix = tb(s, ["restore", s.name, "--yes", "--no-safety-backup", "--from", early.slice(0, -HOST.length - 4)], env);
+    const byPrefix = tb(
+      s,
+      ["restore", s.name, "--yes", "--no-safety-backup", "--from", early.slice(0, -HOST.length - 4)],
+      env,
+    );
     expect(byPrefix.code).toBe(0);
     expect(fileInfo(s.vol, "which.txt").content).toBe("day1-early\n");
 

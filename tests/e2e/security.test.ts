@@ -23,7 +23,12 @@ afterAll(cleanupCliTemp);
 
 /** The binary under `umask MASK`, with the given environment on top of the test defaults. */
 function tb(args: string[], env: Record<string, string>, umask = "022"): RunResult {
-  const r = spawnSync("/bin/sh", ["-c", `umask ${umask}; exec "$0" "$@"`, BIN, ...args], { env: binaryEnv({ env, stateHome: env.XDG_STATE_HOME }), cwd: os.tmpdir(), encoding: "utf8", timeout: 110_000 });
+  const r = spawnSync("/bin/sh", ["-c", `umask ${umask}; exec "$0" "$@"`, BIN, ...args], {
+    env: binaryEnv({ env, stateHome: env.XDG_STATE_HOME }),
+    cwd: os.tmpdir(),
+    encoding: "utf8",
+    timeout: 110_000,
+  });
   return { code: r.status, signal: r.signal, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 
@@ -35,13 +40,21 @@ function project(base: string) {
   const app = runContainer(uniqueName("app"), [vol]);
   fs.mkdirSync(path.join(base, "services", svc), { recursive: true });
   fs.mkdirSync(path.join(base, "backups"));
-  fs.writeFileSync(path.join(base, "services", svc, "service.yaml"), YAML.stringify({ data: { volumes: [{ name: vol, container: app }] } }));
+  fs.writeFileSync(
+    path.join(base, "services", svc, "service.yaml"),
+    YAML.stringify({ data: { volumes: [{ name: vol, container: app }] } }),
+  );
   const config = path.join(base, "backup.yaml");
   fs.writeFileSync(config, YAML.stringify({ backup_dir: path.join(base, "backups"), services: { [svc]: true } }));
   return { svc, vol, app, config, folder: path.join(base, "backups", svc) };
 }
 
-const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [path.join(dir, e.name), ...walk(path.join(dir, e.name))] : [path.join(dir, e.name)]));
+const walk = (dir: string): string[] =>
+  fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory() ? [path.join(dir, e.name), ...walk(path.join(dir, e.name))] : [path.join(dir, e.name)],
+    );
 const modeOf = (f: string) => (fs.statSync(f).mode & 0o777).toString(8);
 
 test("shell metacharacters in backup_dir, config path, state folder and host name execute nothing, also through the cron line", () => {
@@ -49,11 +62,20 @@ test("shell metacharacters in backup_dir, config path, state folder and host nam
   const victim = tempDir("tbtest-victim-");
   fs.writeFileSync(path.join(victim, "keep.txt"), "still here\n");
   // Slashes inside these names simply make more folders; a shell would run the commands instead.
-  const base = path.join(tempDir("tbtest-evil-"), `$(touch ${marker})`, `a; rm -rf ${victim}; b`, `it's 100% "q" & \`touch ${marker}\` | x`);
+  const base = path.join(
+    tempDir("tbtest-evil-"),
+    `$(touch ${marker})`,
+    `a; rm -rf ${victim}; b`,
+    `it's 100% "q" & \`touch ${marker}\` | x`,
+  );
   fs.mkdirSync(base, { recursive: true });
   const s = project(base);
   const cron = fakeCrontab();
-  const env = { XDG_STATE_HOME: path.join(base, "state"), TOOLS_BACKUP_HOST: `$(touch ${marker});rm -rf ${victim}`, ...cron.env };
+  const env = {
+    XDG_STATE_HOME: path.join(base, "state"),
+    TOOLS_BACKUP_HOST: `$(touch ${marker});rm -rf ${victim}`,
+    ...cron.env,
+  };
   const args = ["--config", s.config];
 
   const backup = tb(["backup", s.svc, ...args], env);
@@ -82,7 +104,11 @@ test("shell metacharacters in backup_dir, config path, state folder and host nam
 });
 
 test("private whatever the umask (000): backups 0600 in 0700 folders, the state folder and its files too; no environment value leaks", () => {
-  const secrets = { SECRET_TOKEN: `xyz-${uniqueName("tok")}`, AWS_SECRET_ACCESS_KEY: `aws-${uniqueName("k")}`, DB_PASSWORD: `pw-${uniqueName("p")}` };
+  const secrets = {
+    SECRET_TOKEN: `xyz-${uniqueName("tok")}`,
+    AWS_SECRET_ACCESS_KEY: `aws-${uniqueName("k")}`,
+    DB_PASSWORD: `pw-${uniqueName("p")}`,
+  };
   const values = Object.values(secrets);
   const base = tempDir("tbtest-priv-");
   const s = project(base);
@@ -108,14 +134,18 @@ test("private whatever the umask (000): backups 0600 in 0700 folders, the state 
   ok(["status", "--json"]);
   ok(["services", "--json"]);
   ok(["backup", "nosuchservice", "--debug"], 2);
-  fs.writeFileSync(path.join(base, "services", s.svc, "service.yaml"), YAML.stringify({ data: { volumes: [{ name: uniqueName("missing") }] } }));
+  fs.writeFileSync(
+    path.join(base, "services", s.svc, "service.yaml"),
+    YAML.stringify({ data: { volumes: [{ name: uniqueName("missing") }] } }),
+  );
   ok(["backup", s.svc, "--debug"], 1); // a failing run: its error message and stack must not carry the environment either
 
   for (const v of values) {
     expect(line).not.toContain(v);
     expect(cron.table()).not.toContain(v);
     for (const r of outputs) expect(r.stdout + r.stderr).not.toContain(v);
-    for (const f of walk(state).filter((x) => fs.statSync(x).isFile())) expect({ f, leak: fs.readFileSync(f, "utf8").includes(v) }).toEqual({ f, leak: false });
+    for (const f of walk(state).filter((x) => fs.statSync(x).isFile()))
+      expect({ f, leak: fs.readFileSync(f, "utf8").includes(v) }).toEqual({ f, leak: false });
   }
 
   const backups = walk(path.join(base, "backups", s.svc));
@@ -123,8 +153,12 @@ test("private whatever the umask (000): backups 0600 in 0700 folders, the state 
   expect(modeOf(s.folder)).toBe("700");
   for (const f of backups) expect({ f, mode: modeOf(f) }).toEqual({ f, mode: "600" });
   const stateFiles = [path.join(state, "tools-backup"), ...walk(path.join(state, "tools-backup"))];
-  expect(stateFiles.map((f) => path.basename(f))).toEqual(expect.arrayContaining(["tools-backup", "locks", "status.json", "cron.log"]));
+  expect(stateFiles.map((f) => path.basename(f))).toEqual(
+    expect.arrayContaining(["tools-backup", "locks", "status.json", "cron.log"]),
+  );
   // cron.log is created by the shell's `>>` in the crontab line, with cron's umask, unless the tool makes it first.
-  const loose = stateFiles.filter((f) => modeOf(f) !== (fs.statSync(f).isDirectory() ? "700" : "600")).map((f) => `${f} ${modeOf(f)}`);
+  const loose = stateFiles
+    .filter((f) => modeOf(f) !== (fs.statSync(f).isDirectory() ? "700" : "600"))
+    .map((f) => `${f} ${modeOf(f)}`);
   expect(loose).toEqual([]);
 });

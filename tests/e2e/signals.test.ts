@@ -6,7 +6,18 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run, start, waitFor } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, fillVolume, isRunning, leftoverHelpers, removeContainer, removeLeftoverHelpers, runContainer, stopReceivedSince, uniqueName } from "../helpers/docker.ts";
+import {
+  cleanupDocker,
+  createVolume,
+  fillVolume,
+  isRunning,
+  leftoverHelpers,
+  removeContainer,
+  removeLeftoverHelpers,
+  runContainer,
+  stopReceivedSince,
+  uniqueName,
+} from "../helpers/docker.ts";
 import { filesIn, makeProject } from "../helpers/project.ts";
 
 setDefaultTimeout(120_000);
@@ -15,7 +26,10 @@ let vol: string;
 beforeAll(() => {
   vol = createVolume();
   // Incompressible, so zstd has real work to do for a few seconds.
-  fillVolume(vol, "dd if=/dev/urandom of=big1.bin bs=1M count=150 2>/dev/null && dd if=/dev/urandom of=big2.bin bs=1M count=150 2>/dev/null");
+  fillVolume(
+    vol,
+    "dd if=/dev/urandom of=big1.bin bs=1M count=150 2>/dev/null && dd if=/dev/urandom of=big2.bin bs=1M count=150 2>/dev/null",
+  );
 }, 120_000);
 afterAll(() => {
   cleanupDocker();
@@ -53,7 +67,14 @@ describe("interrupted while archiving", () => {
       expect(stillWriting).toBe(true); // otherwise the signal came too late to test anything
 
       const journal = path.join(p.stateHome, "tools-backup", "journal", `${svc}.json`);
-      const outcome = { code: r.code, killedBy: r.signal, running: isRunning(container), files: filesIn(folder), helpers: leftoverHelpers(svc), journal: fs.existsSync(journal) };
+      const outcome = {
+        code: r.code,
+        killedBy: r.signal,
+        running: isRunning(container),
+        files: filesIn(folder),
+        helpers: leftoverHelpers(svc),
+        journal: fs.existsSync(journal),
+      };
       removeLeftoverHelpers(svc);
       expect(outcome).toEqual({ code, killedBy: null, running: true, files: [], helpers: [], journal: false });
       expect(r.stderr).toContain(signal);

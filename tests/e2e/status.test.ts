@@ -25,7 +25,11 @@ function project() {
   const volume = createVolume();
   fillVolume(volume, "echo data > f");
   const p = makeProject({ services: { app: [{ name: volume }] } });
-  return { p, volume, status: (...extra: string[]) => run(["status", "--json", ...extra, ...p.args], { stateHome: p.stateHome }) };
+  return {
+    p,
+    volume,
+    status: (...extra: string[]) => run(["status", "--json", ...extra, ...p.args], { stateHome: p.stateHome }),
+  };
 }
 
 test("no backup yet: exit 1, the service is stale", () => {
@@ -73,7 +77,10 @@ test("backup_dir gone after a good backup (a drive not mounted): exit 1 naming i
   const reason = `backup_dir ${p.backupDir} does not exist; create it, or check that the drive holding it is mounted`;
   const r = status();
   expect(r.code).toBe(1);
-  expect(JSON.parse(r.stdout)).toMatchObject({ backup_dir_problem: reason, services: [{ service: "app", newest: null }] });
+  expect(JSON.parse(r.stdout)).toMatchObject({
+    backup_dir_problem: reason,
+    services: [{ service: "app", newest: null }],
+  });
   expect(r.stderr).toContain(reason);
   expect(r.stderr).not.toContain("no backup newer than");
   const text = run(["status", ...p.args], { stateHome: p.stateHome });
@@ -105,7 +112,11 @@ test("the binary the scheduled line runs was moved: exit 1 with cron status's me
   const json = JSON.parse(r.stdout);
   expect(json.schedule).toMatchObject({ executable: moved, executable_exists: false });
   expect(json.services).toMatchObject([{ service: "app", stale: false }]);
-  const problem = (out: string) => out.split("\n").find((l) => l.includes("no longer exists"))?.replace(/^.*error: /, "");
+  const problem = (out: string) =>
+    out
+      .split("\n")
+      .find((l) => l.includes("no longer exists"))
+      ?.replace(/^.*error: /, "");
   const cronStatus = run(["cron", "status"], { stateHome: p.stateHome, env: cron.env });
   expect(cronStatus.code).toBe(1);
   expect(problem(r.stderr)).toBeDefined();

@@ -9,7 +9,11 @@ setDefaultTimeout(60_000);
 afterAll(cleanupCliTemp);
 
 /** The binary itself, not the shell and `env` that tmux started it through. */
-const pidsOf = (config: string) => spawnSync("pgrep", ["-f", `^${BIN} .*${config}`], { encoding: "utf8" }).stdout.trim().split("\n").filter(Boolean);
+const pidsOf = (config: string) =>
+  spawnSync("pgrep", ["-f", `^${BIN} .*${config}`], { encoding: "utf8" })
+    .stdout.trim()
+    .split("\n")
+    .filter(Boolean);
 
 for (const screen of [[], ["settings"]]) {
   test(`closing the terminal at ${screen[0] ?? "the menu"} ends the program`, async () => {

@@ -59,14 +59,18 @@ test("from the menu: backups listed newest first with date, host, size and kind;
     await waitPrompt(t, `Restore ${x.s.name} from which backup?`);
     const lines = t.screen().split("\n");
     const newer = lines.findIndex((l) => l.includes(x.newerId));
-    const older = lines.findIndex((l) => /\d{4}-\d\d-\d\d \d\d:\d\d\s+\d+d ago\s+\S+\s+[\d.]+ (B|KiB)\s+manual/.test(l));
+    const older = lines.findIndex((l) =>
+      /\d{4}-\d\d-\d\d \d\d:\d\d\s+\d+d ago\s+\S+\s+[\d.]+ (B|KiB)\s+manual/.test(l),
+    );
     expect(newer).toBeGreaterThan(0);
     expect(older).toBe(newer + 1);
     await press(t, "Enter");
     await waitPrompt(t, `This replaces ALL current data of ${x.s.name}.`);
     expect(t.screen()).toContain(`Restore ${x.s.name} from ${x.newerId}`);
     expect(t.screen()).toContain(`Containers stopped and started again: ${x.s.container}`);
-    expect(t.screen()).toMatch(new RegExp(`${x.s.vol}: [\\d.]+ (B|KiB), last changed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d`));
+    expect(t.screen()).toMatch(
+      new RegExp(`${x.s.vol}: [\\d.]+ (B|KiB), last changed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d`),
+    );
     const menus = count(t, MENU);
     await answer(t, "restore");
     await waitMore(t, MENU, menus);

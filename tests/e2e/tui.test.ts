@@ -36,7 +36,12 @@ async function closed(t: Pty, fn: (t: Pty) => Promise<void>): Promise<void> {
 describe("without a terminal there is no prompt", () => {
   test("no arguments, stdin from /dev/null: usage on stdout, exit 0, at once", () => {
     const t0 = Date.now();
-    const r = spawnSync(BIN, [], { env: binaryEnv(), stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", timeout: 10_000 });
+    const r = spawnSync(BIN, [], {
+      env: binaryEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+      encoding: "utf8",
+      timeout: 10_000,
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("USAGE");
     expect(r.stdout).toContain("settings");
@@ -94,7 +99,13 @@ describe("first-run setup", () => {
     const file = path.join(p.root, "backup.yaml");
     expect(mode(file)).toBe(0o600);
     expect(fs.readFileSync(file, "utf8")).toContain("# Where archives go");
-    expect(parse(fs.readFileSync(file, "utf8"))).toEqual({ backup_dir: "~/Google Drive/Backups/tools", retention_days: 10, keep_last: 3, compression: "zstd", services: { [name]: true } });
+    expect(parse(fs.readFileSync(file, "utf8"))).toEqual({
+      backup_dir: "~/Google Drive/Backups/tools",
+      retention_days: 10,
+      keep_last: 3,
+      compression: "zstd",
+      services: { [name]: true },
+    });
     expect(mode(path.join(home, "Google Drive", "Backups", "tools"))).toBe(0o700);
     const r = run(["list", "--config", file], { env: { HOME: home } });
     expect(r.stderr).not.toMatch(/error/i);
@@ -161,7 +172,10 @@ describe("settings", () => {
       expect(await t.exitCode(20_000)).toBe(0);
     });
     const after = fs.readFileSync(p.config, "utf8");
-    const diff = after.split("\n").map((line, i) => [before.split("\n")[i], line]).filter(([x, y]) => x !== y);
+    const diff = after
+      .split("\n")
+      .map((line, i) => [before.split("\n")[i], line])
+      .filter(([x, y]) => x !== y);
     expect(diff).toEqual([[`  ${second}: false    # maybe later`, `  ${second}: true    # maybe later`]]);
     expect(mode(p.config)).toBe(0o600);
     expect(filesIn(p.root).filter((f) => f.startsWith("."))).toEqual([]);
@@ -230,7 +244,9 @@ describe("menu", () => {
       const again = count(t, MENU);
       await press(t, "Down", "Down", "Down", "Enter");
       await waitMore(t, MENU, again);
-      expect(t.screen()).toMatch(new RegExp(`${id}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+\\d+s ago\\s+\\S+\\s+[\\d.]+ \\S+\\s+manual`));
+      expect(t.screen()).toMatch(
+        new RegExp(`${id}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+\\d+s ago\\s+\\S+\\s+[\\d.]+ \\S+\\s+manual`),
+      );
       await waitPrompt(t, MENU);
       await press(t, "C-c");
       expect(await t.exitCode(20_000)).toBe(0);

@@ -9,7 +9,19 @@ import { cleanupCliTemp } from "../helpers/cli.ts";
 import { cleanupDocker, fillVolume, isRunning } from "../helpers/docker.ts";
 import { readJson } from "../helpers/project.ts";
 import { startInPty } from "../helpers/pty.ts";
-import { FAST, backupOk, cleanupApps, exists, fileInfo, listed, restamp, service, state, tb, type Svc } from "../helpers/restore-kit.ts";
+import {
+  FAST,
+  backupOk,
+  cleanupApps,
+  exists,
+  fileInfo,
+  listed,
+  restamp,
+  service,
+  state,
+  tb,
+  type Svc,
+} from "../helpers/restore-kit.ts";
 import { answer, press, waitPrompt } from "../helpers/tui.ts";
 
 setDefaultTimeout(150_000);
@@ -95,7 +107,7 @@ test("--undo with --from, and --undo with nothing to undo: exit 2, nothing chang
   ]);
 });
 
-test("--from 2026-13-45 (or 2026-02-30): exit 2 \"not a date (YYYY-MM-DD)\", nothing changed", () => {
+test('--from 2026-13-45 (or 2026-02-30): exit 2 "not a date (YYYY-MM-DD)", nothing changed', () => {
   usageErrors([
     [["--from", "2026-13-45"], /not a date \(YYYY-MM-DD\)/],
     [["--from", "2026-02-30"], /not a date \(YYYY-MM-DD\)/],
@@ -104,19 +116,29 @@ test("--from 2026-13-45 (or 2026-02-30): exit 2 \"not a date (YYYY-MM-DD)\", not
 
 test("prune: keep_last counts regular backups only; newer safety backups do not push them out", () => {
   const s = service({ what: "undo" });
-  const day = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
+  const day = (n: number) =>
+    new Date(Date.now() - n * 86_400_000)
+      .toISOString()
+      .replace(/[-:]/g, "")
+      .replace(/\.\d{3}Z$/, "Z");
   const older = restamp(backupOk(s), day(31));
   const newer = restamp(backupOk(s), day(30));
   s.p.writeConfig({ retention_days: 7, keep_last: 2, services: { [s.name]: true } });
   for (const from of [older, newer]) expect(tb(s, ["restore", s.name, "--from", from, "--yes"]).code).toBe(0);
-  const safety = listed(s).filter((l) => l.kind === "pre-restore").map((l) => l.id);
+  const safety = listed(s)
+    .filter((l) => l.kind === "pre-restore")
+    .map((l) => l.id);
   expect(safety).toHaveLength(2);
   const r = tb(s, ["prune", "--json"]);
   expect(r.code).toBe(0);
   const out = JSON.parse(r.stdout) as { removed: { id: string }[]; kept: { id: string; reason: string }[] };
   expect(out.removed).toEqual([]);
   expect(out.kept.find((k) => k.id === older)?.reason).toBe("one of the newest 2");
-  expect(listed(s).map((l) => l.id).sort()).toEqual([older, newer, ...safety].sort());
+  expect(
+    listed(s)
+      .map((l) => l.id)
+      .sort(),
+  ).toEqual([older, newer, ...safety].sort());
 });
 
 test("status --json and services --json: the newest backup is the regular one, not the newer safety backup", () => {
@@ -126,7 +148,9 @@ test("status --json and services --json: the newest backup is the regular one, n
   expect(JSON.parse(status.stdout).services[0].newest.id).toBe(b.id);
   const services = tb(s, ["services", "--json"]);
   expect(services.code).toBe(0);
-  const row = (JSON.parse(services.stdout) as { name: string; newest: { id: string } }[]).find((r) => r.name === s.name)!;
+  const row = (JSON.parse(services.stdout) as { name: string; newest: { id: string } }[]).find(
+    (r) => r.name === s.name,
+  )!;
   expect(row.newest.id).toBe(b.id);
   expect([status.stdout, services.stdout].join("")).not.toContain(safety.id);
 });
@@ -162,7 +186,10 @@ test("the wizard highlights the regular backup and lists the undo point apart, l
 
 test("the menu's status counts the regular backup as the newest, not a fresh safety backup of replaced data", async () => {
   const s = service({ what: "undo" });
-  const stamp = new Date(Date.now() - 3 * 86_400_000).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
+  const stamp = new Date(Date.now() - 3 * 86_400_000)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}Z$/, "Z");
   const old = restamp(backupOk(s), stamp);
   expect(tb(s, ["restore", s.name, "--from", old, "--yes"]).code).toBe(0);
   const t = startInPty(s.p.args, { stateHome: s.p.stateHome, env: FAST });

@@ -27,7 +27,9 @@ export function extract(archive: string, compression: Compression): string {
 
 /** Entry names as tar lists them. */
 export function entries(archive: string, compression: Compression): string[] {
-  return tar([flag(compression), "-tf", archive]).split("\n").filter(Boolean);
+  return tar([flag(compression), "-tf", archive])
+    .split("\n")
+    .filter(Boolean);
 }
 
 /** The distinct first path segments of an archive's entries. */

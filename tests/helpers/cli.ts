@@ -43,7 +43,15 @@ export function cleanupCliTemp(): void {
 export function binaryEnv(opts: RunOptions = {}): Record<string, string> {
   if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx bun scripts/build.ts\` first`);
   const env: Record<string, string | undefined> = { ...process.env };
-  for (const k of ["TOOLS_BACKUP_CONFIG", "TOOLS_ROOT", "TOOLS_BACKUP_HOST", "TOOLS_BACKUP_DOCKER", "CI", "FORCE_COLOR"]) delete env[k];
+  for (const k of [
+    "TOOLS_BACKUP_CONFIG",
+    "TOOLS_ROOT",
+    "TOOLS_BACKUP_HOST",
+    "TOOLS_BACKUP_DOCKER",
+    "CI",
+    "FORCE_COLOR",
+  ])
+    delete env[k];
   Object.assign(env, {
     NO_COLOR: "1",
     TERM: "dumb",
@@ -80,7 +88,11 @@ export interface Started {
 
 /** Starts the binary without waiting, for tests that signal it mid-run. */
 export function start(args: string[], opts: RunOptions = {}): Started {
-  const child = spawn(BIN, args, { cwd: opts.cwd ?? os.tmpdir(), env: binaryEnv(opts), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(BIN, args, {
+    cwd: opts.cwd ?? os.tmpdir(),
+    env: binaryEnv(opts),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout!.on("data", (b: Buffer) => (out += b.toString()));

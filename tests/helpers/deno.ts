@@ -13,7 +13,13 @@ export function denoBinary(repo: string): string {
   const bin = join(dir, "node_modules", ".bin", "deno");
   if (existsSync(bin)) return bin;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "deno-cache", private: true, allowScripts: { deno: true } }));
-  execFileSync("npm", ["install", "--no-package-lock", "--no-audit", "--no-fund", `deno@${DENO_VERSION}`], { cwd: dir, stdio: "ignore" });
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ name: "deno-cache", private: true, allowScripts: { deno: true } }),
+  );
+  execFileSync("npm", ["install", "--no-package-lock", "--no-audit", "--no-fund", `deno@${DENO_VERSION}`], {
+    cwd: dir,
+    stdio: "ignore",
+  });
   return bin;
 }

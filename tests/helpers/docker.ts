@@ -100,21 +100,74 @@ function parseListing(text: string): Entry[] {
     .map((line) => {
       const f = line.split("|");
       const tail = f.splice(-7); // names may not contain "|" here, but be safe about the front
-      const [owner, mode, size, mtime, type, inode, links] = tail as [string, string, string, string, string, string, string];
-      return { path: f.join("|"), owner, mode, size: Number(size), mtime: Number(mtime), type: type.replace(/^regular empty file$/, "regular file"), inode: Number(inode), links: Number(links) };
+      const [owner, mode, size, mtime, type, inode, links] = tail as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
+      return {
+        path: f.join("|"),
+        owner,
+        mode,
+        size: Number(size),
+        mtime: Number(mtime),
+        type: type.replace(/^regular empty file$/, "regular file"),
+        inode: Number(inode),
+        links: Number(links),
+      };
     })
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /** Metadata of every entry, read with busybox: a volume name, or an absolute host folder (bind-mounted). */
 export function listing(source: string): Entry[] {
-  const out = dockerOk(["run", "--rm", "--network", "none", "-v", `${source}:/d:ro`, "-w", "/d", IMAGE, "find", ".", "-exec", "stat", "-c", FMT, "{}", "+"]);
+  const out = dockerOk([
+    "run",
+    "--rm",
+    "--network",
+    "none",
+    "-v",
+    `${source}:/d:ro`,
+    "-w",
+    "/d",
+    IMAGE,
+    "find",
+    ".",
+    "-exec",
+    "stat",
+    "-c",
+    FMT,
+    "{}",
+    "+",
+  ]);
   return parseListing(out);
 }
 
 /** path -> md5 of every regular file. */
 export function checksums(source: string): Record<string, string> {
-  const out = dockerOk(["run", "--rm", "--network", "none", "-v", `${source}:/d:ro`, "-w", "/d", IMAGE, "find", ".", "-type", "f", "-exec", "md5sum", "{}", "+"]);
+  const out = dockerOk([
+    "run",
+    "--rm",
+    "--network",
+    "none",
+    "-v",
+    `${source}:/d:ro`,
+    "-w",
+    "/d",
+    IMAGE,
+    "find",
+    ".",
+    "-type",
+    "f",
+    "-exec",
+    "md5sum",
+    "{}",
+    "+",
+  ]);
   const sums: Record<string, string> = {};
   for (const line of out.split("\n").filter(Boolean)) {
     const m = /^([0-9a-f]{32})\s+(.*)$/.exec(line);
@@ -125,7 +178,28 @@ export function checksums(source: string): Record<string, string> {
 
 /** path -> target of every symlink. */
 export function symlinks(source: string): Record<string, string> {
-  const out = dockerOk(["run", "--rm", "--network", "none", "-v", `${source}:/d:ro`, "-w", "/d", IMAGE, "find", ".", "-type", "l", "-exec", "sh", "-c", 'for l; do printf "%s|%s\\n" "$l" "$(readlink "$l")"; done', "sh", "{}", "+"]);
+  const out = dockerOk([
+    "run",
+    "--rm",
+    "--network",
+    "none",
+    "-v",
+    `${source}:/d:ro`,
+    "-w",
+    "/d",
+    IMAGE,
+    "find",
+    ".",
+    "-type",
+    "l",
+    "-exec",
+    "sh",
+    "-c",
+    'for l; do printf "%s|%s\\n" "$l" "$(readlink "$l")"; done',
+    "sh",
+    "{}",
+    "+",
+  ]);
   const links: Record<string, string> = {};
   for (const line of out.split("\n").filter(Boolean)) {
     const i = line.lastIndexOf("|");
@@ -138,7 +212,10 @@ export function symlinks(source: string): Record<string, string> {
 export function hardLinkGroups(entries: Entry[]): string[][] {
   const by = new Map<number, string[]>();
   for (const e of entries) if (e.type === "regular file") by.set(e.inode, [...(by.get(e.inode) ?? []), e.path]);
-  return [...by.values()].filter((g) => g.length > 1).map((g) => g.sort()).sort();
+  return [...by.values()]
+    .filter((g) => g.length > 1)
+    .map((g) => g.sort())
+    .sort();
 }
 
 /** Removes every container and volume this process created (containers first: they hold volumes). */
@@ -146,7 +223,9 @@ export function cleanupDocker(): void {
   for (const c of [...containers]) removeContainer(c);
   for (const v of [...volumes]) {
     // A helper container a killed run of the tool left behind still references the volume.
-    const users = docker(["ps", "-a", "--filter", `volume=${v}`, "--format", "{{.Names}}"]).stdout.split("\n").filter(Boolean);
+    const users = docker(["ps", "-a", "--filter", `volume=${v}`, "--format", "{{.Names}}"])
+      .stdout.split("\n")
+      .filter(Boolean);
     for (const c of users) docker(["rm", "--force", c]);
     removeVolume(v);
   }
@@ -165,7 +244,19 @@ export function leftoverHelpers(service: string): string[] {
 export function stopReceivedSince(container: string, sinceMs: number): boolean {
   const at = (ms: number) => (ms / 1000).toFixed(3);
   const format = "{{.TimeNano}} {{.Actor.Attributes.signal}}";
-  const out = dockerOk(["events", "--since", at(sinceMs), "--until", at(Date.now()), "--filter", `container=${container}`, "--filter", "event=kill", "--format", format]);
+  const out = dockerOk([
+    "events",
+    "--since",
+    at(sinceMs),
+    "--until",
+    at(Date.now()),
+    "--filter",
+    `container=${container}`,
+    "--filter",
+    "event=kill",
+    "--format",
+    format,
+  ]);
   // The engine may round --since down to the second, replaying an earlier container's stop.
   return out.split("\n").some((line) => {
     const [nano, signal] = line.split(" ");
@@ -175,7 +266,16 @@ export function stopReceivedSince(container: string, sinceMs: number): boolean {
 
 /** The tool's runner containers (emptying, measuring) that mount `volume`, running or not. */
 export function runnersUsing(volume: string): string {
-  return dockerOk(["ps", "-a", "--filter", "label=io.tools-backup.helper=runner", "--filter", `volume=${volume}`, "--format", "{{.Names}}"]).trim();
+  return dockerOk([
+    "ps",
+    "-a",
+    "--filter",
+    "label=io.tools-backup.helper=runner",
+    "--filter",
+    `volume=${volume}`,
+    "--format",
+    "{{.Names}}",
+  ]).trim();
 }
 
 /** Removes helpers a killed run of the tool left behind (the next run of that service would too). */

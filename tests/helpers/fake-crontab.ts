@@ -48,8 +48,14 @@ esac
 /** Runs a crontab line as cron would, with cron's environment plus `extra`. */
 export function runLikeCron(line: string, extra: Record<string, string> = {}, umask = "022") {
   const command = line.replace(/^\s*(\S+\s+){5}/, "");
-  if (/(^|[^\\])%/.test(command)) throw new Error(`unescaped % in the crontab line (cron would cut the command there): ${line}`);
+  if (/(^|[^\\])%/.test(command))
+    throw new Error(`unescaped % in the crontab line (cron would cut the command there): ${line}`);
   const env = { HOME: "/root", LOGNAME: "root", SHELL: "/bin/sh", PATH: "/usr/bin:/bin", ...extra };
-  const r = spawnSync("/bin/sh", ["-c", `umask ${umask}; ${command.replace(/\\%/g, "%")}`], { env, cwd: "/root", encoding: "utf8", timeout: 110_000 });
+  const r = spawnSync("/bin/sh", ["-c", `umask ${umask}; ${command.replace(/\\%/g, "%")}`], {
+    env,
+    cwd: "/root",
+    encoding: "utf8",
+    timeout: 110_000,
+  });
   return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }

@@ -78,11 +78,20 @@ export function orphans(dir: string): string[] {
   const ids = (names: string[], re: RegExp) => new Set(names.map((n) => n.replace(re, "")));
   const a = ids(s.archives, /\.tar\.(zst|gz)$/);
   const m = ids(s.manifests, /\.json$/);
-  return [...[...a].filter((id) => !m.has(id)).map((id) => `${id} (archive without manifest)`), ...[...m].filter((id) => !a.has(id)).map((id) => `${id} (manifest without archive)`)];
+  return [
+    ...[...a].filter((id) => !m.has(id)).map((id) => `${id} (archive without manifest)`),
+    ...[...m].filter((id) => !a.has(id)).map((id) => `${id} (manifest without archive)`),
+  ];
 }
 
 export function containerInfo(name: string): { running: boolean; startedAt: string; status: string } {
-  const r = docker(["container", "inspect", "--format", "{{.State.Running}}|{{.State.StartedAt}}|{{.State.Status}}", name]);
+  const r = docker([
+    "container",
+    "inspect",
+    "--format",
+    "{{.State.Running}}|{{.State.StartedAt}}|{{.State.Status}}",
+    name,
+  ]);
   const [running, startedAt, status] = r.stdout.trim().split("|");
   return { running: running === "true", startedAt: startedAt ?? "", status: status ?? "missing" };
 }
@@ -139,4 +148,5 @@ export function expectConsistent(p: Project, service: string, env: Env = {}, sta
 }
 
 /** Random, incompressible data of `mib` MiB plus a small text file, written inside busybox. */
-export const randomFill = (mib: number, name = "random.bin") => `dd if=/dev/urandom of=${name} bs=1M count=${mib} 2>/dev/null && echo hello > hello.txt`;
+export const randomFill = (mib: number, name = "random.bin") =>
+  `dd if=/dev/urandom of=${name} bs=1M count=${mib} 2>/dev/null && echo hello > hello.txt`;

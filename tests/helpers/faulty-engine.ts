@@ -15,7 +15,11 @@ const ENGINE_SOCKET = "/var/run/docker.sock";
  * `error` answers a download; with `upload`, the first extraction into a volume instead, once
  * `after` bytes of its body came in. `swallowUpload` takes the first upload whole and never answers.
  */
-export type EngineFault = { cut: number } | { dropTail: number } | { error: string; upload?: { after: number } } | { swallowUpload: true };
+export type EngineFault =
+  | { cut: number }
+  | { dropTail: number }
+  | { error: string; upload?: { after: number } }
+  | { swallowUpload: true };
 
 export interface FaultyEngine {
   /** For DOCKER_HOST. */
@@ -49,7 +53,9 @@ export function faultyEngine(fault: EngineFault): FaultyEngine {
       if (hits > 0 || received < (fault.upload?.after ?? 0)) return; // the body is swallowed
       hits++;
       const body = JSON.stringify({ message: fault.error });
-      client.end(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      client.end(
+        `HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
     });
     let held = Buffer.alloc(0);
     engine.on("data", (b: Buffer) => {

@@ -62,9 +62,14 @@ export function makeProject(spec: ProjectSpec = {}): Project {
   const config = writeConfig(spec.config ?? { services: enabledAll });
 
   return {
-    root, config, backupDir, stateHome, args: ["--config", config],
+    root,
+    config,
+    backupDir,
+    stateHome,
+    args: ["--config", config],
     serviceFolder: (service) => path.join(backupDir, service),
-    writeConfig, writeService,
+    writeConfig,
+    writeService,
   };
 }
 
@@ -112,17 +117,30 @@ export function createdAtOf(id: string): string {
  * unchanged, so it stays a valid backup. (Editing created_at alone makes a manifest its file name
  * contradicts, which the catalog does not trust.) Returns the new id and files.
  */
-export function redateBackup(manifestFile: string, created: Date, host?: string): { id: string; manifest: string; file: string } {
+export function redateBackup(
+  manifestFile: string,
+  created: Date,
+  host?: string,
+): { id: string; manifest: string; file: string } {
   const m = readJson(manifestFile);
   const folder = path.dirname(manifestFile);
-  const stamp = created.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
+  const stamp = created
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}Z$/, "Z");
   const id = `${m.service}_${stamp}_${host ?? m.id.slice(m.id.lastIndexOf("_") + 1)}`;
   const file = id + m.archive.file.slice(m.id.length);
   const [manifest, archive] = [path.join(folder, `${id}.json`), path.join(folder, file)];
   if (fs.existsSync(manifest) || fs.existsSync(archive)) throw new Error(`redateBackup: ${id} exists already`);
   fs.renameSync(path.join(folder, m.archive.file), archive);
   fs.rmSync(manifestFile);
-  const patched = { ...m, id, host: host ?? m.host, created_at: new Date(Math.floor(created.getTime() / 1000) * 1000).toISOString(), archive: { ...m.archive, file } };
+  const patched = {
+    ...m,
+    id,
+    host: host ?? m.host,
+    created_at: new Date(Math.floor(created.getTime() / 1000) * 1000).toISOString(),
+    archive: { ...m.archive, file },
+  };
   fs.writeFileSync(manifest, JSON.stringify(patched, null, 2), { mode: 0o600 });
   return { id, manifest, file: archive };
 }

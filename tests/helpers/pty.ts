@@ -12,7 +12,17 @@ import { BIN, binaryEnv, tempDir, waitFor, type RunOptions } from "./cli.ts";
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Variables handed to the binary inside the pane (everything else is cleared with env -i). */
-const PASS = ["PATH", "HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "TOOLS_BACKUP_STOP_TIMEOUT", "NO_COLOR", "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT"];
+const PASS = [
+  "PATH",
+  "HOME",
+  "XDG_STATE_HOME",
+  "XDG_CONFIG_HOME",
+  "TOOLS_BACKUP_STOP_TIMEOUT",
+  "NO_COLOR",
+  "DOCKER_HOST",
+  "DOCKER_CONFIG",
+  "DOCKER_CONTEXT",
+];
 
 export interface Pty {
   /** The pane's text, scroll-back included, lines joined. */
@@ -56,7 +66,9 @@ export function startInPty(args: string[], opts: RunOptions = {}, columns = 200)
     close() {
       spawnSync("tmux", ["-L", socket, "kill-server"], { timeout: 20_000 });
       // The server leaves its socket file behind.
-      fs.rmSync(path.join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
+      fs.rmSync(path.join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`, socket), {
+        force: true,
+      });
     },
   };
 }

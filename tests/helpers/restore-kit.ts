@@ -10,7 +10,11 @@ import { createVolume, docker, dockerOk, fillVolume, uniqueName } from "./docker
 import { snapshot, type Snapshot } from "./archive.ts";
 import { makeProject, redateBackup, stampToDate, type Project } from "./project.ts";
 
-export const HOST = os.hostname().replace(/[^A-Za-z0-9.-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "host";
+export const HOST =
+  os
+    .hostname()
+    .replace(/[^A-Za-z0-9.-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "") || "host";
 /** Every run gets a short `docker stop` timeout: test containers run with --init anyway. */
 export const FAST = { TOOLS_BACKUP_STOP_TIMEOUT: "2" };
 
@@ -40,7 +44,19 @@ const apps = new Set<string>();
 export function app(vols: string[], opts: { stopped?: boolean; what?: string } = {}): string {
   const name = uniqueName(opts.what ?? "app");
   apps.add(name);
-  dockerOk(["run", "-d", "--init", "--network", "none", "--name", name, ...vols.flatMap((v, i) => ["-v", `${v}:/data${i === 0 ? "" : i}`]), "busybox:stable", "sleep", "100000"]);
+  dockerOk([
+    "run",
+    "-d",
+    "--init",
+    "--network",
+    "none",
+    "--name",
+    name,
+    ...vols.flatMap((v, i) => ["-v", `${v}:/data${i === 0 ? "" : i}`]),
+    "busybox:stable",
+    "sleep",
+    "100000",
+  ]);
   if (opts.stopped) dockerOk(["stop", "--time", "1", name]);
   return name;
 }
@@ -107,13 +123,43 @@ export const state = (vol: string): Snapshot => snapshot(vol);
 
 /** One file of a volume as busybox sees it: content and `uid:gid|mode|mtime`. */
 export function fileInfo(vol: string, file: string): { content: string; meta: string } {
-  const out = dockerOk(["run", "--rm", "--network", "none", "-v", `${vol}:/d:ro`, "-w", "/d", "busybox:stable", "sh", "-c", 'cat "$1"; echo "|||$(stat -c "%u:%g|%a|%Y" "$1")"', "sh", file]);
+  const out = dockerOk([
+    "run",
+    "--rm",
+    "--network",
+    "none",
+    "-v",
+    `${vol}:/d:ro`,
+    "-w",
+    "/d",
+    "busybox:stable",
+    "sh",
+    "-c",
+    'cat "$1"; echo "|||$(stat -c "%u:%g|%a|%Y" "$1")"',
+    "sh",
+    file,
+  ]);
   const i = out.lastIndexOf("|||");
   return { content: out.slice(0, i), meta: out.slice(i + 3).trim() };
 }
 
 export function exists(vol: string, file: string): boolean {
-  return dockerOk(["run", "--rm", "--network", "none", "-v", `${vol}:/d:ro`, "busybox:stable", "sh", "-c", `[ -e "/d/$1" ] && echo yes || echo no`, "sh", file]).trim() === "yes";
+  return (
+    dockerOk([
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      "-v",
+      `${vol}:/d:ro`,
+      "busybox:stable",
+      "sh",
+      "-c",
+      `[ -e "/d/$1" ] && echo yes || echo no`,
+      "sh",
+      file,
+    ]).trim() === "yes"
+  );
 }
 
 export const lockFile = (s: Svc) => path.join(s.p.stateHome, "tools-backup", "locks", `${s.name}.lock`);

@@ -8,13 +8,18 @@ import { makeProject, textIfAny } from "./project.ts";
 import { svcName, type Svc } from "./restore-kit.ts";
 
 /** Each script appends `<op> NAME=value` lines to log.txt in its working folder. */
-export const LOG = (op: string) => `{ echo "${op} SERVICE=$SERVICE"; echo "${op} BACKUP_DIR=$BACKUP_DIR"; echo "${op} BACKUP_FILE=$BACKUP_FILE"; echo "${op} PWD=$(pwd)"; } >> log.txt`;
+export const LOG = (op: string) =>
+  `{ echo "${op} SERVICE=$SERVICE"; echo "${op} BACKUP_DIR=$BACKUP_DIR"; echo "${op} BACKUP_FILE=$BACKUP_FILE"; echo "${op} PWD=$(pwd)"; } >> log.txt`;
 export const BACKUP_OK = `${LOG("backup")}\ncat data.txt > "$BACKUP_FILE"`;
 export const RESTORE_OK = `${LOG("restore")}\ncat "$BACKUP_FILE" > data.txt`;
 
-export const writeScript = (dir: string, file: string, body: string) => fs.writeFileSync(path.join(dir, file), `#!/bin/sh\nset -e\n${body}\n`, { mode: 0o755 });
+export const writeScript = (dir: string, file: string, body: string) =>
+  fs.writeFileSync(path.join(dir, file), `#!/bin/sh\nset -e\n${body}\n`, { mode: 0o755 });
 
-export function scripted(scripts: Record<string, string>, lifecycle = "lifecycle:\n  backup: ./backup.sh\n  restore: ./restore.sh\n"): Svc & { dir: string; log(): string[] } {
+export function scripted(
+  scripts: Record<string, string>,
+  lifecycle = "lifecycle:\n  backup: ./backup.sh\n  restore: ./restore.sh\n",
+): Svc & { dir: string; log(): string[] } {
   const name = svcName("lc");
   const p = makeProject({ services: { [name]: `name: ${name}\nports: [8080]\n${lifecycle}` } });
   const dir = path.join(p.root, "services", name);

@@ -82,7 +82,10 @@ export function secondDaemon(): SecondDaemon {
   const containerdPid = () => readPid(path.join(dir, "exec", "containerd", "containerd.pid"));
 
   const self: SecondDaemon = {
-    dir, host, docker, isUp,
+    dir,
+    host,
+    docker,
+    isUp,
     dockerOk(args) {
       const r = docker(args);
       if (r.code !== 0) throw new Error(`docker -H ${host} ${args.join(" ")} failed (${r.code}): ${r.stderr.trim()}`);
@@ -91,7 +94,11 @@ export function secondDaemon(): SecondDaemon {
     async start() {
       if (ip(["link", "show", bridge]).status !== 0) {
         const third = 100 + (parseInt(tag, 16) % 150);
-        for (const args of [["link", "add", "name", bridge, "type", "bridge"], ["addr", "add", `10.213.${third}.1/24`, "dev", bridge], ["link", "set", bridge, "up"]]) {
+        for (const args of [
+          ["link", "add", "name", bridge, "type", "bridge"],
+          ["addr", "add", `10.213.${third}.1/24`, "dev", bridge],
+          ["link", "set", bridge, "up"],
+        ]) {
           const r = ip(args);
           if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.stderr}`);
         }
@@ -101,11 +108,32 @@ export function secondDaemon(): SecondDaemon {
       if (old && !(await until(() => !alive(old), 15_000))) process.kill(old, "SIGKILL");
       fs.rmSync(pidfile, { force: true });
       const log = fs.openSync(path.join(dir, "dockerd.log"), "a");
-      const child = spawn("setsid", ["dockerd", "--host", host, "--data-root", path.join(dir, "data"), "--exec-root", path.join(dir, "exec"),
-        "--pidfile", pidfile, "--bridge", bridge, "--iptables=false", "--ip-forward=false", "--ip-masq=false"], { detached: true, stdio: ["ignore", log, log] });
+      const child = spawn(
+        "setsid",
+        [
+          "dockerd",
+          "--host",
+          host,
+          "--data-root",
+          path.join(dir, "data"),
+          "--exec-root",
+          path.join(dir, "exec"),
+          "--pidfile",
+          pidfile,
+          "--bridge",
+          bridge,
+          "--iptables=false",
+          "--ip-forward=false",
+          "--ip-masq=false",
+        ],
+        { detached: true, stdio: ["ignore", log, log] },
+      );
       child.unref();
       fs.closeSync(log);
-      if (!(await until(isUp, 60_000))) throw new Error(`second dockerd did not come up:\n${fs.readFileSync(path.join(dir, "dockerd.log"), "utf8").slice(-3000)}`);
+      if (!(await until(isUp, 60_000)))
+        throw new Error(
+          `second dockerd did not come up:\n${fs.readFileSync(path.join(dir, "dockerd.log"), "utf8").slice(-3000)}`,
+        );
     },
     async kill9() {
       const pid = readPid(pidfile);
@@ -135,7 +163,11 @@ export function secondDaemon(): SecondDaemon {
         }
       }
       await Bun.sleep(300);
-      const mounts = fs.readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")[1] ?? "").filter((m) => m === dir || m.startsWith(`${dir}/`));
+      const mounts = fs
+        .readFileSync("/proc/mounts", "utf8")
+        .split("\n")
+        .map((l) => l.split(" ")[1] ?? "")
+        .filter((m) => m === dir || m.startsWith(`${dir}/`));
       for (const m of mounts.sort().reverse()) spawnSync("umount", ["-l", m]);
       fs.rmSync(dir, { recursive: true, force: true });
       ip(["link", "del", bridge]);

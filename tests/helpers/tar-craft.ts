@@ -22,7 +22,15 @@ export interface TarEntry {
   minor?: number;
 }
 
-const FLAG: Record<EntryType, string> = { file: "0", hardlink: "1", symlink: "2", char: "3", block: "4", dir: "5", fifo: "6" };
+const FLAG: Record<EntryType, string> = {
+  file: "0",
+  hardlink: "1",
+  symlink: "2",
+  char: "3",
+  block: "4",
+  dir: "5",
+  fifo: "6",
+};
 
 function octal(buf: Buffer, off: number, len: number, value: number): void {
   buf.write(value.toString(8).padStart(len - 1, "0") + "\0", off, len, "latin1");
@@ -55,7 +63,7 @@ function header(e: TarEntry, size: number): Buffer {
 export function tarOf(entries: TarEntry[]): Buffer {
   const parts: Buffer[] = [];
   for (const e of entries) {
-    const data = Buffer.from(e.type === undefined || e.type === "file" ? e.content ?? "" : "");
+    const data = Buffer.from(e.type === undefined || e.type === "file" ? (e.content ?? "") : "");
     parts.push(header(e, data.length), data, Buffer.alloc((512 - (data.length % 512)) % 512));
   }
   return Buffer.concat([...parts, Buffer.alloc(1024)]);
@@ -80,7 +88,14 @@ export function countsOf(entries: TarEntry[]): Map<string, { files: number; byte
  * copied from `template` (a real manifest of that service) and made to match: id, file, sha256,
  * size, and the given per-volume fields. Returns the id.
  */
-export function plantBackup(folder: string, service: string, template: string, stamp: string, archive: Buffer, volumes: Record<string, object>): string {
+export function plantBackup(
+  folder: string,
+  service: string,
+  template: string,
+  stamp: string,
+  archive: Buffer,
+  volumes: Record<string, object>,
+): string {
   const id = `${service}_${stamp}_crafted`;
   const file = `${id}.tar.zst`;
   fs.writeFileSync(path.join(folder, file), archive, { mode: 0o600 });

@@ -26,7 +26,9 @@ test("cron or crond running counts; a zombie, a look-alike name or none does not
   expect(cronDaemonRunning("linux", proc({ ...init, "40": "40 (cron) S 1 40 40" }))).toBe(true);
   expect(cronDaemonRunning("linux", proc({ ...init, "41": "41 (crond) R 1 41 41" }))).toBe(true);
   expect(cronDaemonRunning("linux", proc({ ...init, "42": "42 (cron) Z 1 42 42" }))).toBe(false);
-  expect(cronDaemonRunning("linux", proc({ ...init, "43": "43 (my (cron) S) S 1 43 43", "44": "44 (anacron) S 1" }))).toBe(false);
+  expect(
+    cronDaemonRunning("linux", proc({ ...init, "43": "43 (my (cron) S) S 1 43 43", "44": "44 (anacron) S 1" })),
+  ).toBe(false);
   expect(cronDaemonRunning("linux", proc(init))).toBe(false);
 });
 

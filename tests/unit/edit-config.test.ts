@@ -25,11 +25,15 @@ describe("editConfigText", () => {
   test("an alias value is replaced by the plain new value; only that key changes", () => {
     const text = "services:\n  a: &on true   # x\n  b: *on\n";
     expect(editConfigText(text, { services: { b: false } })).toBe("services:\n  a: &on true   # x\n  b: false\n");
-    expect(editConfigText("retention_days: &r 7\nkeep_last: *r  # same\n", { keep_last: 2 })).toBe("retention_days: &r 7\nkeep_last: 2  # same\n");
+    expect(editConfigText("retention_days: &r 7\nkeep_last: *r  # same\n", { keep_last: 2 })).toBe(
+      "retention_days: &r 7\nkeep_last: 2  # same\n",
+    );
   });
 
   test("an anchored value others refer to: its users keep the old value as copies", () => {
-    expect(editConfigText("retention_days: &r 7\nkeep_last: *r\n", { retention_days: 9 })).toBe("retention_days: 9\nkeep_last: 7\n");
+    expect(editConfigText("retention_days: &r 7\nkeep_last: *r\n", { retention_days: 9 })).toBe(
+      "retention_days: 9\nkeep_last: 7\n",
+    );
     const out = editConfigText("services:\n  a: &on true\n  b: *on\n  c: *on\n", { services: { a: false } });
     expect(parse(out)).toEqual({ services: { a: false, b: true, c: true } });
   });
@@ -40,21 +44,41 @@ describe("editConfigText", () => {
 
   test("keys added to a flow mapping or an empty services: change only that part", () => {
     const head = "backup_dir: /tmp   # c\nretention_days:   7\n";
-    expect(editConfigText(`${head}services: {a: true}\n`, { services: { b: true, c: true } })).toBe(`${head}services: {a: true, b: true, c: true}\n`);
-    expect(editConfigText(`${head}services: {}\n`, { services: { b: true, c: true } })).toBe(`${head}services: {b: true, c: true}\n`);
-    expect(editConfigText(`${head}services:   # mine\n`, { services: { b: true, c: true } })).toBe(`${head}services:   # mine\n  b: true\n  c: true\n`);
-    expect(editConfigText(`${head}services:\n  a: true\n`, { services: { b: true, c: true } })).toBe(`${head}services:\n  a: true\n  b: true\n  c: true\n`);
+    expect(editConfigText(`${head}services: {a: true}\n`, { services: { b: true, c: true } })).toBe(
+      `${head}services: {a: true, b: true, c: true}\n`,
+    );
+    expect(editConfigText(`${head}services: {}\n`, { services: { b: true, c: true } })).toBe(
+      `${head}services: {b: true, c: true}\n`,
+    );
+    expect(editConfigText(`${head}services:   # mine\n`, { services: { b: true, c: true } })).toBe(
+      `${head}services:   # mine\n  b: true\n  c: true\n`,
+    );
+    expect(editConfigText(`${head}services:\n  a: true\n`, { services: { b: true, c: true } })).toBe(
+      `${head}services:\n  a: true\n  b: true\n  c: true\n`,
+    );
   });
 
   test("toggling a service changes that one line, its comment and spacing kept", () => {
     const out = editConfigText(EXAMPLE, { services: { langfuse: true } });
-    expect(changedLines(EXAMPLE, out)).toEqual(["  langfuse: true     # too large: its ClickHouse data grows by gigabytes"]);
+    expect(changedLines(EXAMPLE, out)).toEqual([
+      "  langfuse: true     # too large: its ClickHouse data grows by gigabytes",
+    ]);
     expect(parse(out).services.langfuse).toBe(true);
   });
 
   test("scalars are replaced in place: numbers, a path with spaces, compression", () => {
-    const out = editConfigText(EXAMPLE, { retention_days: 14, keep_last: 5, compression: "gzip", backup_dir: "~/Dropbox/Backups/tools" });
-    expect(changedLines(EXAMPLE, out)).toEqual(["backup_dir: ~/Dropbox/Backups/tools", "retention_days: 14", "keep_last: 5", "compression: gzip"]);
+    const out = editConfigText(EXAMPLE, {
+      retention_days: 14,
+      keep_last: 5,
+      compression: "gzip",
+      backup_dir: "~/Dropbox/Backups/tools",
+    });
+    expect(changedLines(EXAMPLE, out)).toEqual([
+      "backup_dir: ~/Dropbox/Backups/tools",
+      "retention_days: 14",
+      "keep_last: 5",
+      "compression: gzip",
+    ]);
   });
 
   test("a value that needs quotes gets them; a quoted value keeps its quote style", () => {
@@ -68,7 +92,9 @@ describe("editConfigText", () => {
   test("a new service is added as one line at the end of its block, indented like the others", () => {
     const text = "backup_dir: /b\nservices:\n    a: true   # keep me\n    b: false\n# trailing comment\n";
     const out = editConfigText(text, { services: { c: true } });
-    expect(out).toBe("backup_dir: /b\nservices:\n    a: true   # keep me\n    b: false\n    c: true\n# trailing comment\n");
+    expect(out).toBe(
+      "backup_dir: /b\nservices:\n    a: true   # keep me\n    b: false\n    c: true\n# trailing comment\n",
+    );
   });
 
   test("turning off a service that is not listed adds nothing", () => {
@@ -77,8 +103,13 @@ describe("editConfigText", () => {
   });
 
   test("a missing optional key is added, without a trailing newline too", () => {
-    expect(editConfigText("backup_dir: /b # c\nservices:\n  a: true", { keep_last: 9 })).toBe("backup_dir: /b # c\nservices:\n  a: true\nkeep_last: 9\n");
-    const both = editConfigText("backup_dir: /b # c\nservices:\n  a: true   # x\n", { keep_last: 9, services: { b: true } });
+    expect(editConfigText("backup_dir: /b # c\nservices:\n  a: true", { keep_last: 9 })).toBe(
+      "backup_dir: /b # c\nservices:\n  a: true\nkeep_last: 9\n",
+    );
+    const both = editConfigText("backup_dir: /b # c\nservices:\n  a: true   # x\n", {
+      keep_last: 9,
+      services: { b: true },
+    });
     expect(both).toBe("backup_dir: /b # c\nservices:\n  a: true   # x\n  b: true\nkeep_last: 9\n");
   });
 
@@ -106,9 +137,21 @@ describe("summary", () => {
 
 describe("new file and saving", () => {
   test("newConfigText is commented, valid and holds the chosen values", async () => {
-    const text = newConfigText({ backup_dir: "~/Google Drive/Backups/tools", retention_days: 10, keep_last: 3, compression: "zstd", services: { a: true, b: false } });
+    const text = newConfigText({
+      backup_dir: "~/Google Drive/Backups/tools",
+      retention_days: 10,
+      keep_last: 3,
+      compression: "zstd",
+      services: { a: true, b: false },
+    });
     expect(text).toContain("# Where archives go");
-    expect(parse(text)).toEqual({ backup_dir: "~/Google Drive/Backups/tools", retention_days: 10, keep_last: 3, compression: "zstd", services: { a: true } });
+    expect(parse(text)).toEqual({
+      backup_dir: "~/Google Drive/Backups/tools",
+      retention_days: 10,
+      keep_last: 3,
+      compression: "zstd",
+      services: { a: true },
+    });
     const file = path.join(tmp, "new", "tools", "backup.yaml");
     const config = await saveConfigText(file, text);
     expect(config.retentionDays).toBe(10);

@@ -4,7 +4,17 @@ import { restoreEntryCheck } from "../../src/archive/restore-rules.ts";
 import type { TarHeader } from "../../src/archive/tar-header.ts";
 import type { Manifest } from "../../src/archive/manifest.ts";
 
-const entry = (name: string, more: Partial<TarHeader> = {}): TarHeader => ({ name, linkname: "", type: "file", size: 0, mode: 0o644, uid: 0, gid: 0, mtime: 0, ...more });
+const entry = (name: string, more: Partial<TarHeader> = {}): TarHeader => ({
+  name,
+  linkname: "",
+  type: "file",
+  size: 0,
+  mode: 0o644,
+  uid: 0,
+  gid: 0,
+  mtime: 0,
+  ...more,
+});
 const vols = new Set(["data", "logs"]);
 
 describe("entries stay inside their volume", () => {
@@ -28,7 +38,10 @@ describe("entries stay inside their volume", () => {
 });
 
 describe("restore refuses what the backed-up data never had", () => {
-  const manifest = (devices: number, setuid: number, links_out = 0) => ({ volumes: [{ name: "data", bytes: 0, files: 0, entries: 0, devices, setuid, links_out }] }) as unknown as Manifest;
+  const manifest = (devices: number, setuid: number, links_out = 0) =>
+    ({
+      volumes: [{ name: "data", bytes: 0, files: 0, entries: 0, devices, setuid, links_out }],
+    }) as unknown as Manifest;
   test("device nodes and setuid files only up to the recorded counts", () => {
     expect(() => restoreEntryCheck(manifest(0, 0))(entry("data/dev", { type: "char" }), "data")).toThrow(/device/);
     expect(() => restoreEntryCheck(manifest(0, 0))(entry("data/su", { mode: 0o4755 }), "data")).toThrow(/setuid/);
@@ -38,11 +51,15 @@ describe("restore refuses what the backed-up data never had", () => {
     expect(() => allowed(entry("data/su2", { mode: 0o2755 }), "data")).toThrow(/setuid/);
   });
   test("escaping links: symlinks only as many as the data had, hard links never", () => {
-    expect(() => restoreEntryCheck(manifest(0, 0))(entry("data/l", { type: "symlink", linkname: "/etc" }), "data")).toThrow(/outside/);
+    expect(() =>
+      restoreEntryCheck(manifest(0, 0))(entry("data/l", { type: "symlink", linkname: "/etc" }), "data"),
+    ).toThrow(/outside/);
     const own = restoreEntryCheck(manifest(0, 0, 1));
     own(entry("data/localtime", { type: "symlink", linkname: "/usr/share/zoneinfo/UTC" }), "data");
     expect(() => own(entry("data/l2", { type: "symlink", linkname: "../../x" }), "data")).toThrow(/outside/);
-    expect(() => restoreEntryCheck(manifest(0, 0, 9))(entry("data/h", { type: "hardlink", linkname: "/etc/passwd" }), "data")).toThrow(/hard link/);
+    expect(() =>
+      restoreEntryCheck(manifest(0, 0, 9))(entry("data/h", { type: "hardlink", linkname: "/etc/passwd" }), "data"),
+    ).toThrow(/hard link/);
   });
   test("nothing is written through a symlink, even one that stays inside", () => {
     const check = restoreEntryCheck(manifest(0, 0, 1));

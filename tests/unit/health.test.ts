@@ -8,7 +8,18 @@ const HOUR = 3_600_000;
 
 function backup(host: string, hoursAgo: number): Backup {
   const createdAt = new Date(NOW.getTime() - hoursAgo * HOUR);
-  return { id: `app_${hoursAgo}_${host}`, service: "app", host, createdAt, kind: "manual", file: "", manifestFile: "", bytes: 1, complete: true, manifest: {} as Backup["manifest"] };
+  return {
+    id: `app_${hoursAgo}_${host}`,
+    service: "app",
+    host,
+    createdAt,
+    kind: "manual",
+    file: "",
+    manifestFile: "",
+    bytes: 1,
+    complete: true,
+    manifest: {} as Backup["manifest"],
+  };
 }
 
 test("another machine's recent backup does not make this one's stale backups fresh, even with the same file-name form of its name", () => {

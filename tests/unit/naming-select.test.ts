@@ -1,5 +1,14 @@
 import { describe, expect, test } from "bun:test";
-import { archiveName, backupId, dateOfStamp, manifestName, parseArchiveName, parseId, safeHost, stampOf } from "../../src/archive/naming.ts";
+import {
+  archiveName,
+  backupId,
+  dateOfStamp,
+  manifestName,
+  parseArchiveName,
+  parseId,
+  safeHost,
+  stampOf,
+} from "../../src/archive/naming.ts";
 import { selectBackup, selectUndo } from "../../src/app/select-backup.ts";
 import type { Backup } from "../../src/app/catalog.ts";
 import { OperationError, UsageError } from "../../src/util/errors.ts";
@@ -22,7 +31,13 @@ describe("naming", () => {
     expect(safeHost("_x")).toBe("x");
   });
   test("foreign names are not ours", () => {
-    for (const name of ["notes.txt", "openmemory_2026_x.tar.zst", "Open_20260115T030007Z_h.tar.zst", "a_20261315T030007Z_h.tar.zst", "a_20260115T030007Z_h.tar.xz"]) {
+    for (const name of [
+      "notes.txt",
+      "openmemory_2026_x.tar.zst",
+      "Open_20260115T030007Z_h.tar.zst",
+      "a_20261315T030007Z_h.tar.zst",
+      "a_20260115T030007Z_h.tar.xz",
+    ]) {
       expect(parseArchiveName(name)).toBeUndefined();
     }
     expect(dateOfStamp("20260230T000000Z")).toBeUndefined();
@@ -40,7 +55,12 @@ const undoPoint = (id: string): Backup => ({ ...backup(id), kind: "pre-restore" 
 
 describe("--from", () => {
   // Newest first, as the catalog returns them.
-  const list = ["app_20260116T030000Z_a", "app_20260115T230000Z_b", "app_20260115T030000Z_a", "other_20260117T030000Z_a"].map(backup);
+  const list = [
+    "app_20260116T030000Z_a",
+    "app_20260115T230000Z_b",
+    "app_20260115T030000Z_a",
+    "other_20260117T030000Z_a",
+  ].map(backup);
   test("latest, an exact id, a unique prefix", () => {
     expect(selectBackup(list, "app", "latest").backup.id).toBe("app_20260116T030000Z_a");
     expect(selectBackup(list, "app", "app_20260115T030000Z_a").backup.id).toBe("app_20260115T030000Z_a");
@@ -57,7 +77,10 @@ describe("--from", () => {
     const downloading = (b: Backup) => ({ ...b, complete: false });
     const [a, b, c] = list as [Backup, Backup, Backup];
     const chosen = selectBackup([downloading(a), downloading(b), c], "app", "latest");
-    expect({ id: chosen.backup.id, skipped: chosen.skipped.map((x) => x.id) }).toEqual({ id: c.id, skipped: [a.id, b.id] });
+    expect({ id: chosen.backup.id, skipped: chosen.skipped.map((x) => x.id) }).toEqual({
+      id: c.id,
+      skipped: [a.id, b.id],
+    });
     expect(() => selectBackup([downloading(a)], "app", "latest")).toThrow(OperationError);
     expect(selectBackup([downloading(a), c], "app", a.id).backup.id).toBe(a.id); // asked for by id: verify will say why it fails
   });
@@ -65,10 +88,17 @@ describe("--from", () => {
     const now = new Date(Date.UTC(2026, 0, 17, 12, 0, 0));
     const ahead = backup("app_20270301T030000Z_wrongclock");
     const chosen = selectBackup([ahead, ...list], "app", "latest", now);
-    expect({ id: chosen.backup.id, future: chosen.future.map((x) => x.id) }).toEqual({ id: list[0]!.id, future: [ahead.id] });
+    expect({ id: chosen.backup.id, future: chosen.future.map((x) => x.id) }).toEqual({
+      id: list[0]!.id,
+      future: [ahead.id],
+    });
     // Within the hour of skew machines sharing a folder may have, a backup still counts as the newest.
-    expect(selectBackup([backup("app_20260117T124500Z_b"), ...list], "app", "latest", now).backup.id).toBe("app_20260117T124500Z_b");
-    expect(() => selectBackup([ahead], "app", "latest", now)).toThrow(/dated in the future .*app_20270301T030000Z_wrongclock/);
+    expect(selectBackup([backup("app_20260117T124500Z_b"), ...list], "app", "latest", now).backup.id).toBe(
+      "app_20260117T124500Z_b",
+    );
+    expect(() => selectBackup([ahead], "app", "latest", now)).toThrow(
+      /dated in the future .*app_20270301T030000Z_wrongclock/,
+    );
     expect(selectBackup([ahead, ...list], "app", ahead.id, now).backup.id).toBe(ahead.id);
   });
   test("a date passes over that day's incomplete backups the same way", () => {
@@ -76,7 +106,10 @@ describe("--from", () => {
     const local = same[0].createdAt;
     const day = `${local.getFullYear()}-${String(local.getMonth() + 1).padStart(2, "0")}-${String(local.getDate()).padStart(2, "0")}`;
     const chosen = selectBackup([{ ...same[0], complete: false }, same[1]], "app", day);
-    expect({ id: chosen.backup.id, skipped: chosen.skipped.map((x) => x.id) }).toEqual({ id: same[1].id, skipped: [same[0].id] });
+    expect({ id: chosen.backup.id, skipped: chosen.skipped.map((x) => x.id) }).toEqual({
+      id: same[1].id,
+      skipped: [same[0].id],
+    });
     expect(() => selectBackup([{ ...same[0], complete: false }], "app", day)).toThrow(/no complete backup of app on /);
   });
   test("nothing, several, or another service's backup: usage errors", () => {

@@ -49,12 +49,14 @@ describe("release", () => {
 function sampleTar(): Buffer {
   const dir = mkdtempSync(join(tmpdir(), "release-"));
   mkdirSync(join(dir, "vol/sub"), { recursive: true });
-  for (let i = 0; i < 20; i++) writeFileSync(join(dir, "vol/sub", `${"p".repeat(150)}-${i}.txt`), `file ${i}\n`.repeat(i * 40));
+  for (let i = 0; i < 20; i++)
+    writeFileSync(join(dir, "vol/sub", `${"p".repeat(150)}-${i}.txt`), `file ${i}\n`.repeat(i * 40));
   return execFileSync("tar", ["-C", dir, "--format=pax", "--sort=name", "-cf", "-", "vol"], { maxBuffer: 1 << 26 });
 }
 
 /** Fresh copies in `size`-byte chunks, as a socket or file read gives them. */
-const reads = (data: Buffer, size: number) => Array.from({ length: Math.ceil(data.length / size) }, (_, i) => Buffer.from(data.subarray(i * size, (i + 1) * size)));
+const reads = (data: Buffer, size: number) =>
+  Array.from({ length: Math.ceil(data.length / size) }, (_, i) => Buffer.from(data.subarray(i * size, (i + 1) * size)));
 
 /** The last stage: copies each piece, then says it is done with it; `seen` keeps the pieces themselves. */
 function copyingSink(out: Buffer[], seen: Buffer[] = []): Writable {

@@ -189,4 +189,3 @@ describe("staleTempFiles", () => {
     expect(staleTempFiles([{ path, mtimeMs: NOW.getTime() - DAY - 1 }], HOST, NOW)).toEqual([path]);
   });
 });
-

@@ -8,7 +8,8 @@ import { FRAME_BYTES, ParallelZstdCompress, ParallelZstdDecompress } from "../..
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
-const text = (n: number) => Buffer.from("the quick brown fox jumps over the lazy dog ".repeat(Math.ceil(n / 44))).subarray(0, n);
+const text = (n: number) =>
+  Buffer.from("the quick brown fox jumps over the lazy dog ".repeat(Math.ceil(n / 44))).subarray(0, n);
 
 test("random data is stored; text, zeros, or random with text in one sampled place are compressed", () => {
   expect(looksIncompressible(randomBytes(FRAME_BYTES), 1)).toBe(true);
@@ -51,7 +52,10 @@ test("an archive of random and text frames: random ones stored (no bigger than z
   const input = Buffer.concat([randomBytes(2 * FRAME_BYTES), text(FRAME_BYTES), randomBytes(5000)]);
   const compressed = await run(new ParallelZstdCompress(1), input);
   const frames = new FrameScanner().scan(compressed).map((f, i, all) => (i === 0 ? f.end : f.end - all[i - 1]!.end));
-  expect(frames.slice(0, 2)).toEqual([storedFrame(Buffer.alloc(FRAME_BYTES)).length, storedFrame(Buffer.alloc(FRAME_BYTES)).length]);
+  expect(frames.slice(0, 2)).toEqual([
+    storedFrame(Buffer.alloc(FRAME_BYTES)).length,
+    storedFrame(Buffer.alloc(FRAME_BYTES)).length,
+  ]);
   expect(frames[2]!).toBeLessThan(FRAME_BYTES / 10);
   expect(frames[0]!).toBeLessThanOrEqual(Bun.zstdCompressSync(input.subarray(0, FRAME_BYTES), { level: 1 }).length);
   expect((await run(new ParallelZstdDecompress(), compressed)).equals(input)).toBe(true);

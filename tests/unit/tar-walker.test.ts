@@ -15,7 +15,9 @@ function makeTar(format: string): Buffer {
   const long = "n".repeat(120) + "-ünïcode name with spaces";
   writeFileSync(join(dir, "vol", long), "x");
   symlinkSync("../" + long, join(dir, "vol/sub/link"));
-  return execFileSync("tar", ["-C", dir, `--format=${format}`, "--sort=name", "-cf", "-", "vol"], { maxBuffer: 1 << 26 });
+  return execFileSync("tar", ["-C", dir, `--format=${format}`, "--sort=name", "-cf", "-", "vol"], {
+    maxBuffer: 1 << 26,
+  });
 }
 
 async function walk(tar: Buffer, chunk: number, opts: ConstructorParameters<typeof TarWalker>[0] = {}) {
@@ -39,9 +41,19 @@ describe("TarWalker", () => {
         const names: TarHeader[] = [];
         const { stats, out } = await walk(tar, chunk, { onEntry: (e) => names.push(e) });
         expect(out.equals(tar)).toBe(true);
-        expect(stats).toEqual({ entries: 7, files: 3, bytes: 6 + 70_000 + 1, devices: 0, setuid: 0, linksOut: 0, ended: true });
+        expect(stats).toEqual({
+          entries: 7,
+          files: 3,
+          bytes: 6 + 70_000 + 1,
+          devices: 0,
+          setuid: 0,
+          linksOut: 0,
+          ended: true,
+        });
         expect(names.map((e) => e.name)).toContain("vol/" + "n".repeat(120) + "-ünïcode name with spaces");
-        expect(names.find((e) => e.type === "symlink")?.linkname).toBe("../" + "n".repeat(120) + "-ünïcode name with spaces");
+        expect(names.find((e) => e.type === "symlink")?.linkname).toBe(
+          "../" + "n".repeat(120) + "-ünïcode name with spaces",
+        );
       });
     }
     test(`${format}: stripEnd drops exactly the end marker, so two streams concatenate`, async () => {
@@ -67,6 +79,12 @@ describe("TarWalker", () => {
 
   test("onEntry can reject an entry", async () => {
     const tar = makeTar("gnu");
-    await expect(walk(tar, 4096, { onEntry: (e) => { if (e.type === "symlink") throw new Error("no links"); } })).rejects.toThrow(/no links/);
+    await expect(
+      walk(tar, 4096, {
+        onEntry: (e) => {
+          if (e.type === "symlink") throw new Error("no links");
+        },
+      }),
+    ).rejects.toThrow(/no links/);
   });
 });

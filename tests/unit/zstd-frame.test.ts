@@ -36,7 +36,13 @@ const withChecksum = (b: Buffer) => zlib.zstdCompressSync(b, { params: { [zlib.c
 const skippable = Buffer.concat([Buffer.from([0x50, 0x2a, 0x4d, 0x18, 5, 0, 0, 0]), Buffer.from("hello")]);
 
 test("the scanner finds every frame end, whatever the chunking: plain, checksummed, empty, skippable frames", () => {
-  const frames = [Bun.zstdCompressSync(data(70_000)), withChecksum(data(5_000, 2)), Bun.zstdCompressSync(Buffer.alloc(0)), skippable, Bun.zstdCompressSync(Buffer.alloc(300_000))];
+  const frames = [
+    Bun.zstdCompressSync(data(70_000)),
+    withChecksum(data(5_000, 2)),
+    Bun.zstdCompressSync(Buffer.alloc(0)),
+    skippable,
+    Bun.zstdCompressSync(Buffer.alloc(300_000)),
+  ];
   const stream = Buffer.concat(frames);
   let end = 0;
   const expected = frames.map((f) => (end += f.length));
@@ -71,9 +77,13 @@ test("parallel compression round-trips through the zstd CLI format and our decom
 test("the decompressor refuses truncation, a bad magic number and a frame that does not declare a small size", async () => {
   const good = await run(new ParallelZstdCompress(1), [data(2 * FRAME_BYTES)]);
   await expect(run(new ParallelZstdDecompress(), [good.subarray(0, good.length - 10)])).rejects.toThrow(/truncated/);
-  await expect(run(new ParallelZstdDecompress(), [Buffer.concat([good, Buffer.from("junk after the end")])])).rejects.toThrow(/bad magic/);
+  await expect(
+    run(new ParallelZstdDecompress(), [Buffer.concat([good, Buffer.from("junk after the end")])]),
+  ).rejects.toThrow(/bad magic/);
   const streamed = zlib.zstdCompressSync(data(1000)); // node:zlib one-shot declares its size; a stream's frame does not
   const unsized = await run(zlib.createZstdCompress(), [data(1000)]);
   expect(declaredContentSize(unsized)).toBeUndefined();
-  await expect(run(new ParallelZstdDecompress(), [Buffer.concat([streamed, unsized])])).rejects.toThrow(/declared size/);
+  await expect(run(new ParallelZstdDecompress(), [Buffer.concat([streamed, unsized])])).rejects.toThrow(
+    /declared size/,
+  );
 });

@@ -9,7 +9,13 @@ import { archivePath, answerError, connectSocket, readStatus } from "./http.ts";
  * Resolves with the socket, positioned at the tar's first byte, once the daemon has answered
  * 200; undefined when the socket cannot be opened at all.
  */
-export async function openArchiveOnSocket(socketPath: string, container: string, path: string, what: string, signal: AbortSignal): Promise<Socket | undefined> {
+export async function openArchiveOnSocket(
+  socketPath: string,
+  container: string,
+  path: string,
+  what: string,
+  signal: AbortSignal,
+): Promise<Socket | undefined> {
   const sock = await connectSocket(socketPath, what, signal);
   if (!sock) return undefined;
   const abort = () => sock.destroy(signal.reason as Error);

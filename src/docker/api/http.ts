@@ -49,7 +49,8 @@ export function readStatus(sock: Socket, what: string): Promise<number> {
       f();
     };
     const onError = (e: Error) => done(() => reject(e));
-    const onEnd = () => done(() => reject(new OperationError(`${what}: the Docker engine closed the connection without answering`)));
+    const onEnd = () =>
+      done(() => reject(new OperationError(`${what}: the Docker engine closed the connection without answering`)));
     const onReadable = () => {
       let chunk = sock.read() as Buffer | null;
       while (chunk !== null) {

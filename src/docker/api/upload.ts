@@ -20,7 +20,14 @@ interface Answer {
  * stops, and its message is the error. False when the socket cannot be opened at all, so the
  * caller uses the CLI.
  */
-export async function uploadArchiveOnSocket(socketPath: string, container: string, path: string, open: () => Promise<[Readable, Transform, Transform]>, what: string, signal?: AbortSignal): Promise<boolean> {
+export async function uploadArchiveOnSocket(
+  socketPath: string,
+  container: string,
+  path: string,
+  open: () => Promise<[Readable, Transform, Transform]>,
+  what: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const stop = new AbortController();
   let sock: Socket | undefined;
   // Also while the daemon finishes writing after the upload: Ctrl-C must not wait for it.
@@ -40,12 +47,19 @@ export async function uploadArchiveOnSocket(socketPath: string, container: strin
       stop.abort();
     });
     const target = archivePath(container, { path, noOverwriteDirNonDir: "true", copyUIDGID: "true" });
-    conn.write(`PUT ${target} HTTP/1.1\r\nHost: docker\r\nUser-Agent: tools-backup\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`);
+    conn.write(
+      `PUT ${target} HTTP/1.1\r\nHost: docker\r\nUser-Agent: tools-backup\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`,
+    );
     const send = async () => {
       const [source, ...through] = await open();
-      await pipeline(source, ...through, (tar: AsyncIterable<Buffer>) => sendChunked(conn, tar), { signal: stop.signal });
+      await pipeline(source, ...through, (tar: AsyncIterable<Buffer>) => sendChunked(conn, tar), {
+        signal: stop.signal,
+      });
     };
-    const sent = await send().then(() => undefined, (e: unknown) => ({ error: e }));
+    const sent = await send().then(
+      () => undefined,
+      (e: unknown) => ({ error: e }),
+    );
     // A failure on our side (a read error, Ctrl-C) cuts the body, so the daemon stops writing.
     if (sent && !refused) conn.destroy();
     const timer = refused ? setTimeout(() => conn.destroy(), REFUSAL_GRACE_MS) : undefined;
@@ -54,7 +68,8 @@ export async function uploadArchiveOnSocket(socketPath: string, container: strin
     conn.destroy();
     if (reply.status !== undefined && reply.status >= 300) throw daemonError(reply.body, what);
     if (signal?.aborted) throw signal.reason;
-    if (sent && !(sent.error instanceof SocketClosed && reply.status !== undefined)) throw sent.error instanceof SocketClosed ? closed(what, sent.error) : sent.error;
+    if (sent && !(sent.error instanceof SocketClosed && reply.status !== undefined))
+      throw sent.error instanceof SocketClosed ? closed(what, sent.error) : sent.error;
     if (reply.status === undefined) throw closed(what);
     return true;
   } finally {
@@ -69,7 +84,8 @@ class SocketClosed extends Error {
   }
 }
 
-const closed = (what: string, e?: Error) => new OperationError(`${what}: the Docker engine closed the connection${e?.message ? ` (${e.message})` : ""}`);
+const closed = (what: string, e?: Error) =>
+  new OperationError(`${what}: the Docker engine closed the connection${e?.message ? ` (${e.message})` : ""}`);
 
 /** The last stage: each chunk is consumed once the socket has taken it (release.ts). */
 async function sendChunked(sock: Socket, tar: AsyncIterable<Buffer>): Promise<void> {
