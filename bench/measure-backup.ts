@@ -5,11 +5,11 @@
  */
 import fs from "node:fs";
 import type { ShapeCtx } from "./context.ts";
+import { withDockerCpu } from "./docker-cpu.ts";
 import { watchDowntime } from "./downtime.ts";
+import { expectSuccess } from "./proc.ts";
 import { backupsOnDisk, deleteBackup, runTool } from "./project.ts";
 import type { Sample } from "./stats.ts";
-import { withDockerCpu } from "./docker-cpu.ts";
-import { expectSuccess } from "./proc.ts";
 
 export async function measureOursBackup(ctx: ShapeCtx): Promise<Sample> {
   const before = new Set(backupsOnDisk(ctx.project).map((b) => b.id));

@@ -18,8 +18,8 @@ import type { Machine } from "./machine.ts";
 import { fakeBackups } from "./measure-startup.ts";
 import { runMeasured } from "./peak-memory.ts";
 import { expectSuccess, start } from "./proc.ts";
-import { backupsOnDisk, deleteBackup, makeProject, runTool, runToolOk, type Project } from "./project.ts";
-import { summarise, type MethodResult, type Sample } from "./stats.ts";
+import { backupsOnDisk, deleteBackup, makeProject, type Project, runTool, runToolOk } from "./project.ts";
+import { type MethodResult, type Sample, summarise } from "./stats.ts";
 
 const VOLUMES = 5;
 const OTHER_SERVICES = 20;

@@ -5,11 +5,11 @@
  */
 import fs from "node:fs";
 import { rawTar, type ShapeCtx } from "./context.ts";
-import { ok } from "./proc.ts";
-import { checkContent } from "./measure-restore.ts";
-import type { Sample } from "./stats.ts";
 import { withDockerCpu } from "./docker-cpu.ts";
+import { checkContent } from "./measure-restore.ts";
 import { runMeasuredOk } from "./peak-memory.ts";
+import { ok } from "./proc.ts";
+import type { Sample } from "./stats.ts";
 
 /** Untimed: the tar docker itself produces for the volume (top-level folder = volume name). */
 export async function prepareRawTar(ctx: ShapeCtx): Promise<void> {

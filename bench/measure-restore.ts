@@ -8,11 +8,11 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ShapeCtx } from "./context.ts";
+import { withDockerCpu } from "./docker-cpu.ts";
 import { watchDowntime } from "./downtime.ts";
+import { expectSuccess } from "./proc.ts";
 import { backupsOnDisk, deleteBackup, runTool } from "./project.ts";
 import type { Sample } from "./stats.ts";
-import { withDockerCpu } from "./docker-cpu.ts";
-import { expectSuccess } from "./proc.ts";
 
 export async function measureOursRestore(ctx: ShapeCtx, safety: boolean): Promise<Sample> {
   const ref = ctx.reference;

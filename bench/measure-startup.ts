@@ -9,9 +9,9 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { tarHeader, tarPadding } from "./content.ts";
-import { HOST, listBackups, makeProject, runTool, type Project } from "./project.ts";
-import { summarise, type MethodResult, type Sample } from "./stats.ts";
 import { expectSuccess } from "./proc.ts";
+import { HOST, listBackups, makeProject, type Project, runTool } from "./project.ts";
+import { type MethodResult, type Sample, summarise } from "./stats.ts";
 
 const KINDS = ["scheduled", "manual", "pre-restore"] as const;
 

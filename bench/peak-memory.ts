@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expectSuccess, start, type Done, type RunOpts } from "./proc.ts";
+import { type Done, expectSuccess, type RunOpts, start } from "./proc.ts";
 
 const GNU_TIME = "/usr/bin/time";
 

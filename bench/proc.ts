@@ -2,7 +2,7 @@
  * Child processes for the benchmark: argument arrays only (never a host shell string built from
  * data), every child tracked so an interrupted run can kill what it started before cleaning up.
  */
-import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { type ChildProcess, type StdioOptions, spawn } from "node:child_process";
 
 const live = new Set<ChildProcess>();
 

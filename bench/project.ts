@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { recordService, tempDir, uniqueName } from "./docker.ts";
-import { runMeasured, type Measured } from "./peak-memory.ts";
+import { type Measured, runMeasured } from "./peak-memory.ts";
 import { expectSuccess } from "./proc.ts";
 
 /** Fixed host name in file names, so fake backups and real ones look alike. */

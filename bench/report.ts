@@ -7,7 +7,7 @@ import path from "node:path";
 import { fmtBytes, fmtKiB, fmtMs, fmtRate, fmtRatio } from "./format.ts";
 import type { Machine } from "./machine.ts";
 import type { StartupResult } from "./measure-startup.ts";
-import { ratio, type MethodResult } from "./stats.ts";
+import { type MethodResult, ratio } from "./stats.ts";
 import type { ShapeResult } from "./suite.ts";
 
 export interface BenchResult {

@@ -12,7 +12,7 @@ import { measureStartup } from "./measure-startup.ts";
 import { parseArgs, planOf, SCALING } from "./options.ts";
 import { memMethod, memMethodText } from "./peak-memory.ts";
 import { killAll, ok, run } from "./proc.ts";
-import { markdown, save, type BenchResult } from "./report.ts";
+import { type BenchResult, markdown, save } from "./report.ts";
 import { runShape, type ShapeResult } from "./suite.ts";
 
 const REPO = path.resolve(import.meta.dir, "..");

@@ -15,17 +15,17 @@ import {
   runApp,
   tempDir,
 } from "./docker.ts";
-import { generate, type Generated, type ShapeSpec } from "./generate.ts";
+import { fmtBytes, fmtMs } from "./format.ts";
+import { type Generated, generate, type ShapeSpec } from "./generate.ts";
 import { measureOursBackup } from "./measure-backup.ts";
 import { measureDockerCpOut, measureDockerCpZstd, measureHostTar } from "./measure-limit.ts";
 import { measureRecipeBackup } from "./measure-recipe.ts";
 import { measureRecipeRestore } from "./measure-recipe-restore.ts";
-import { measureDockerCpIn, prepareRawTar } from "./measure-restore-limit.ts";
 import { measureOursRestore } from "./measure-restore.ts";
+import { measureDockerCpIn, prepareRawTar } from "./measure-restore-limit.ts";
 import type { ShapeJob } from "./options.ts";
 import { makeProject } from "./project.ts";
-import { summarise, type MethodResult, type Sample } from "./stats.ts";
-import { fmtBytes, fmtMs } from "./format.ts";
+import { type MethodResult, type Sample, summarise } from "./stats.ts";
 
 export interface ShapeResult {
   spec: ShapeSpec;

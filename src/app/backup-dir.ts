@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import { OperationError, messageOf } from "../util/errors.ts";
+import { messageOf, OperationError } from "../util/errors.ts";
 
 /** Why backup_dir cannot be used right now; undefined when it is a folder. */
 export async function backupDirProblem(backupDir: string): Promise<string | undefined> {

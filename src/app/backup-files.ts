@@ -1,9 +1,9 @@
-import { join } from "node:path";
 import { access, constants } from "node:fs/promises";
-import { OperationError, messageOf, systemErrorText } from "../util/errors.ts";
-import { archiveName, backupId, manifestName, type Compression } from "../archive/naming.ts";
-import { publishBackup } from "../archive/publish.ts";
+import { join } from "node:path";
 import type { Manifest } from "../archive/manifest.ts";
+import { archiveName, backupId, type Compression, manifestName } from "../archive/naming.ts";
+import { publishBackup } from "../archive/publish.ts";
+import { messageOf, OperationError, systemErrorText } from "../util/errors.ts";
 import { ensurePrivateDir, pathExists } from "../util/fs-safe.ts";
 import { requireBackupDir } from "./backup-dir.ts";
 

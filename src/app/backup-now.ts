@@ -3,7 +3,7 @@ import type { EnabledServices } from "../config/enabled-services.ts";
 import type { Service } from "../config/service-config.ts";
 import { formatBytes, formatDuration } from "../util/format.ts";
 import type { RunContext } from "./context.ts";
-import { failedOutcome, runBackups, type BackupRun } from "./run-backups.ts";
+import { type BackupRun, failedOutcome, runBackups } from "./run-backups.ts";
 import { recordRun } from "./run-status.ts";
 
 export interface BackupNowOptions {

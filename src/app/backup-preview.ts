@@ -1,17 +1,17 @@
 import { access, constants } from "node:fs/promises";
 import { join } from "node:path";
+import { archiveName, type BackupKind, manifestName } from "../archive/naming.ts";
 import type { Service } from "../config/service-config.ts";
-import { messageOf } from "../util/errors.ts";
 import { volumeUsage } from "../docker/emptier.ts";
-import { archiveName, manifestName, type BackupKind } from "../archive/naming.ts";
 import { planRetention, type RetentionEntry } from "../retention/plan.ts";
+import { messageOf } from "../util/errors.ts";
 import { pathExists } from "../util/fs-safe.ts";
 import { askBeforeStop, containerWarnings } from "./backup.ts";
-import { freeName } from "./backup-files.ts";
 import { backupDirProblem } from "./backup-dir.ts";
+import { freeName } from "./backup-files.ts";
 import { readCatalog } from "./catalog.ts";
-import { refuseIfUnfinished } from "./unfinished-restore.ts";
 import type { RunContext } from "./context.ts";
+import { refuseIfUnfinished } from "./unfinished-restore.ts";
 
 /** What `backup --dry-run` shows for a service; its fields are the `--json` output. */
 export interface BackupPreview {

@@ -1,12 +1,12 @@
 import { join } from "node:path";
-import type { Service } from "../config/service-config.ts";
-import { archiveName, type BackupKind } from "../archive/naming.ts";
 import { MANIFEST_FORMAT } from "../archive/manifest.ts";
+import { archiveName, type BackupKind } from "../archive/naming.ts";
+import type { Service } from "../config/service-config.ts";
 import { tempPathFor } from "../util/fs-safe.ts";
 import { VERSION } from "../util/version.ts";
-import { freeName, saveBackup, type BackupResult } from "./backup-files.ts";
-import { scriptBackup } from "./lifecycle.ts";
+import { type BackupResult, freeName, saveBackup } from "./backup-files.ts";
 import type { RunContext } from "./context.ts";
+import { scriptBackup } from "./lifecycle.ts";
 
 /** lifecycle.backup writes the archive itself; it is published like any other backup. */
 export async function customBackup(

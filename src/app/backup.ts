@@ -1,23 +1,23 @@
 import { join } from "node:path";
-import type { Service } from "../config/service-config.ts";
-import { OperationError } from "../util/errors.ts";
-import { checkDaemon, volumeExists } from "../docker/daemon.ts";
-import { createHelper, removeStaleHelpers } from "../docker/helper-container.ts";
-import { localEngineSocket } from "../docker/api/index.ts";
-import { refuseIfUnfinished } from "./unfinished-restore.ts";
-import { volumesTar, type VolumeStats } from "../docker/volume-stream.ts";
-import { writeArchive } from "../archive/writer.ts";
+import { MANIFEST_FORMAT } from "../archive/manifest.ts";
 import { archiveName, type BackupKind } from "../archive/naming.ts";
 import { finishInterruptedPublish } from "../archive/publish.ts";
-import { MANIFEST_FORMAT } from "../archive/manifest.ts";
+import { writeArchive } from "../archive/writer.ts";
+import type { Service } from "../config/service-config.ts";
+import { localEngineSocket } from "../docker/api/index.ts";
+import { checkDaemon, volumeExists } from "../docker/daemon.ts";
+import { createHelper, removeStaleHelpers } from "../docker/helper-container.ts";
+import { type VolumeStats, volumesTar } from "../docker/volume-stream.ts";
+import { OperationError } from "../util/errors.ts";
 import { VERSION } from "../util/version.ts";
-import { planContainers, startAll, startOrder, stopAll, type ContainerPlan } from "./containers.ts";
+import { type BackupResult, freeName, prepareFolder, saveBackup } from "./backup-files.ts";
+import { customBackup } from "./backup-script.ts";
+import { type Backup, readCatalog } from "./catalog.ts";
+import { type ContainerPlan, planContainers, startAll, startOrder, stopAll } from "./containers.ts";
+import type { ProgressOf, RunContext } from "./context.ts";
 import { clearJournal, writeJournal } from "./journal.ts";
 import { recoverInterrupted } from "./recover.ts";
-import { freeName, prepareFolder, saveBackup, type BackupResult } from "./backup-files.ts";
-import { customBackup } from "./backup-script.ts";
-import { readCatalog, type Backup } from "./catalog.ts";
-import type { ProgressOf, RunContext } from "./context.ts";
+import { refuseIfUnfinished } from "./unfinished-restore.ts";
 
 /**
  * Stop the declared containers, stream every volume into one archive, start them again.

@@ -1,7 +1,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { MANIFEST_SUFFIX, SERVICE_NAME, TEMP_PREFIX, archiveName, parseId, safeHost } from "../archive/naming.ts";
-import { readManifest, type Manifest } from "../archive/manifest.ts";
+import { type Manifest, readManifest } from "../archive/manifest.ts";
+import { archiveName, MANIFEST_SUFFIX, parseId, SERVICE_NAME, safeHost, TEMP_PREFIX } from "../archive/naming.ts";
 import { isDefined, unknownService } from "../config/service-config.ts";
 import { OperationError, systemErrorText } from "../util/errors.ts";
 import { backupDirProblem, requireBackupDir } from "./backup-dir.ts";

@@ -3,9 +3,9 @@ import { checkDaemon } from "../docker/daemon.ts";
 import type { Backup } from "./catalog.ts";
 import { lockOptions, type RunContext } from "./context.ts";
 import { withServiceLock } from "./lock.ts";
-import { planRestore } from "./restore-plan.ts";
-import { restoreService, type RestoreResult } from "./restore.ts";
+import { type RestoreResult, restoreService } from "./restore.ts";
 import { checkRestorable } from "./restore-check.ts";
+import { planRestore } from "./restore-plan.ts";
 import { describeRestore } from "./restore-summary.ts";
 
 export interface RestoreOptions {

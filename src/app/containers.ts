@@ -1,6 +1,6 @@
-import { containerState, runningContainersUsing, startContainer, stopContainer } from "../docker/daemon.ts";
 import type { VolumeSpec } from "../config/service-config.ts";
-import { OperationError, messageOf } from "../util/errors.ts";
+import { containerState, runningContainersUsing, startContainer, stopContainer } from "../docker/daemon.ts";
+import { messageOf, OperationError } from "../util/errors.ts";
 
 export interface ContainerPlan {
   /** Declared containers that exist, in declared order. */

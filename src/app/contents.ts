@@ -1,5 +1,5 @@
-import { verifyArchive, type VerifyOptions } from "../archive/verify.ts";
 import type { TarHeader } from "../archive/tar-header.ts";
+import { type VerifyOptions, verifyArchive } from "../archive/verify.ts";
 import { OperationError, UsageError } from "../util/errors.ts";
 import type { Backup } from "./catalog.ts";
 import { selectBackup } from "./select-backup.ts";

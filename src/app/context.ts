@@ -1,5 +1,4 @@
-import { hostname } from "node:os";
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import type { BackupConfig } from "../config/backup-config.ts";
 import { UsageError } from "../util/errors.ts";

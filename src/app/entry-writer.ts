@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { dirname, join, posix } from "node:path";
 import type { TarHeader } from "../archive/tar-header.ts";
-import { OperationError, messageOf, systemErrorText } from "../util/errors.ts";
+import { messageOf, OperationError, systemErrorText } from "../util/errors.ts";
 import { DIR_MODE } from "../util/fs-safe.ts";
 
 const AS_ROOT = process.getuid?.() === 0;

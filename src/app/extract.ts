@@ -4,8 +4,8 @@ import { restoreEntryCheck } from "../archive/restore-rules.ts";
 import { OperationError, systemErrorText } from "../util/errors.ts";
 import { DIR_MODE, pathExists } from "../util/fs-safe.ts";
 import type { Backup } from "./catalog.ts";
-import { EntryWriter } from "./entry-writer.ts";
 import { isUnder, nothingAt, readEntries, requireOwnArchive, requireVolume } from "./contents.ts";
+import { EntryWriter } from "./entry-writer.ts";
 
 export interface ExtractResult {
   /** Where the file or folder was written: DIR/<its name>. */

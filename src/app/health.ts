@@ -1,5 +1,5 @@
-import { newestNotFuture } from "../retention/future.ts";
 import { isRegular } from "../archive/naming.ts";
+import { newestNotFuture } from "../retention/future.ts";
 import type { Backup } from "./catalog.ts";
 import type { RunStatus } from "./run-status.ts";
 

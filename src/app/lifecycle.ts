@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { rm, stat } from "node:fs/promises";
-import { createHash } from "node:crypto";
 import { pipeline } from "node:stream/promises";
+import type { WrittenArchive } from "../archive/writer.ts";
 import type { Service } from "../config/service-config.ts";
 import { OperationError } from "../util/errors.ts";
-import type { WrittenArchive } from "../archive/writer.ts";
 import { syncFile } from "../util/fs-safe.ts";
 import { stopGroup } from "../util/process.ts";
 import type { RunContext } from "./context.ts";

@@ -2,10 +2,10 @@ import { createHash } from "node:crypto";
 import { open, readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Service } from "../config/service-config.ts";
+import { selfCommand } from "../system/runtime.ts";
 import { OperationError } from "../util/errors.ts";
 import { ensurePrivateDir } from "../util/fs-safe.ts";
 import { isAlive } from "../util/process.ts";
-import { selfCommand } from "../system/runtime.ts";
 
 export interface LockHolder {
   pid: number;

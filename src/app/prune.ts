@@ -1,13 +1,13 @@
 import { readdir, rm, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { type Manifest, readManifest } from "../archive/manifest.ts";
+import { MANIFEST_SUFFIX, TEMP_PREFIX } from "../archive/naming.ts";
+import { finishInterruptedPublish } from "../archive/publish.ts";
+import type { BackupConfig } from "../config/backup-config.ts";
 import { planRetention, type RetentionPlan } from "../retention/plan.ts";
 import { staleTempFiles } from "../retention/temp-files.ts";
-import { MANIFEST_SUFFIX, TEMP_PREFIX } from "../archive/naming.ts";
-import { readManifest, type Manifest } from "../archive/manifest.ts";
-import type { BackupConfig } from "../config/backup-config.ts";
-import { finishInterruptedPublish } from "../archive/publish.ts";
-import { readCatalog, type Backup } from "./catalog.ts";
 import { requireBackupDir } from "./backup-dir.ts";
+import { type Backup, readCatalog } from "./catalog.ts";
 
 export interface PruneResult {
   plan: RetentionPlan<Backup>;

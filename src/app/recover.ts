@@ -1,9 +1,9 @@
 import { checkDaemon, containerState, startContainer } from "../docker/daemon.ts";
 import { messageOf } from "../util/errors.ts";
-import { clearJournal, readJournal } from "./journal.ts";
-import { markUnfinished } from "./unfinished-restore.ts";
 import { isAlive } from "../util/process.ts";
 import type { RunContext } from "./context.ts";
+import { clearJournal, readJournal } from "./journal.ts";
+import { markUnfinished } from "./unfinished-restore.ts";
 
 /**
  * Finishes what a run killed outright left: a journal of a run that is no longer alive means

@@ -1,8 +1,8 @@
 import { stat } from "node:fs/promises";
+import { restoreEntryCheck } from "../archive/restore-rules.ts";
+import { verifyArchive } from "../archive/verify.ts";
 import type { Service } from "../config/service-config.ts";
 import { OperationError } from "../util/errors.ts";
-import { verifyArchive } from "../archive/verify.ts";
-import { restoreEntryCheck } from "../archive/restore-rules.ts";
 import type { Backup } from "./catalog.ts";
 import type { RunContext } from "./context.ts";
 

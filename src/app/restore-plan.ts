@@ -1,8 +1,8 @@
 import type { Service } from "../config/service-config.ts";
 import { volumeExists } from "../docker/daemon.ts";
-import { armEmptying, volumeUsage, type Emptier, type VolumeUsage } from "../docker/emptier.ts";
-import { restoreUsers } from "./containers.ts";
+import { armEmptying, type Emptier, type VolumeUsage, volumeUsage } from "../docker/emptier.ts";
 import type { Backup } from "./catalog.ts";
+import { restoreUsers } from "./containers.ts";
 
 export interface RestorePlan {
   backup: Backup;

@@ -1,21 +1,21 @@
 import type { Service } from "../config/service-config.ts";
-import { OperationError } from "../util/errors.ts";
+import { localEngineSocket } from "../docker/api/index.ts";
 import { checkDaemon, createVolume, volumeExists } from "../docker/daemon.ts";
-import { replaceVolumes } from "../docker/volume-restore.ts";
 import { armEmptying, type Emptier } from "../docker/emptier.ts";
 import { removeStaleHelpers } from "../docker/helper-container.ts";
-import { localEngineSocket } from "../docker/api/index.ts";
-import { prepareFolder, type BackupResult } from "./backup-files.ts";
+import { replaceVolumes } from "../docker/volume-restore.ts";
+import { OperationError } from "../util/errors.ts";
+import { type BackupResult, prepareFolder } from "./backup-files.ts";
 import type { Backup } from "./catalog.ts";
-import { restoreUsers, startAll, startOrder, stopAll, type RestoreUsers } from "./containers.ts";
-import { clearJournal, writeJournal } from "./journal.ts";
-import { recoverInterrupted } from "./recover.ts";
+import { type RestoreUsers, restoreUsers, startAll, startOrder, stopAll } from "./containers.ts";
 import type { RunContext } from "./context.ts";
+import { clearJournal, writeJournal } from "./journal.ts";
 import { runScript } from "./lifecycle.ts";
-import { clearUnfinished, markUnfinished, readUnfinished } from "./unfinished-restore.ts";
-import { nothingToSave } from "./restore-plan.ts";
+import { recoverInterrupted } from "./recover.ts";
 import { stillThere } from "./restore-check.ts";
+import { nothingToSave } from "./restore-plan.ts";
 import { rollBack, safetyBackup } from "./safety-backup.ts";
+import { clearUnfinished, markUnfinished, readUnfinished } from "./unfinished-restore.ts";
 
 export interface RestoreResult {
   safety?: BackupResult;

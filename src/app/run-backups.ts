@@ -1,11 +1,11 @@
+import type { BackupKind } from "../archive/naming.ts";
 import type { Service } from "../config/service-config.ts";
 import { messageOf } from "../util/errors.ts";
-import type { BackupKind } from "../archive/naming.ts";
 import { backupService } from "./backup.ts";
-import { prune } from "./prune.ts";
 import { backupDirProblem } from "./backup-dir.ts";
 import { lockOptions, type RunContext } from "./context.ts";
 import { withServiceLock } from "./lock.ts";
+import { prune } from "./prune.ts";
 
 export interface ServiceOutcome {
   service: string;

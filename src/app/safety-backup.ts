@@ -1,5 +1,5 @@
 import type { Service } from "../config/service-config.ts";
-import { OperationError, messageOf } from "../util/errors.ts";
+import { messageOf, OperationError } from "../util/errors.ts";
 import { backupService } from "./backup.ts";
 import type { BackupResult } from "./backup-files.ts";
 import type { RunContext } from "./context.ts";

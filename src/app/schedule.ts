@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { cronDaemonProblem } from "../cron/daemon.ts";
-import { buildCronLine, installEntry, installedEntry, type InstalledEntry } from "../cron/entry.ts";
+import { buildCronLine, type InstalledEntry, installEntry, installedEntry } from "../cron/entry.ts";
 import { messageOf } from "../util/errors.ts";
 import { ensurePrivateDir } from "../util/fs-safe.ts";
 import { stateDir } from "./context.ts";

@@ -1,7 +1,7 @@
+import { isRegular } from "../archive/naming.ts";
+import { isFutureDated } from "../util/clock.ts";
 import { OperationError, UsageError } from "../util/errors.ts";
 import { formatLocal } from "../util/format.ts";
-import { isFutureDated } from "../util/clock.ts";
-import { isRegular } from "../archive/naming.ts";
 import type { Backup } from "./catalog.ts";
 
 /** Why "latest" passes a backup over. */

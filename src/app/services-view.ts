@@ -1,9 +1,9 @@
+import { isRegular } from "../archive/naming.ts";
 import type { BackupConfig } from "../config/backup-config.ts";
 import type { Service } from "../config/service-config.ts";
 import { engineProblem, volumeExists } from "../docker/daemon.ts";
-import { messageOf } from "../util/errors.ts";
 import { newestNotFuture } from "../retention/future.ts";
-import { isRegular } from "../archive/naming.ts";
+import { messageOf } from "../util/errors.ts";
 import { readCatalogOrProblem } from "./catalog.ts";
 
 export interface ServiceDescription {

@@ -1,6 +1,6 @@
-import { loadBackupConfig, type BackupConfig } from "../config/backup-config.ts";
+import { type BackupConfig, loadBackupConfig } from "../config/backup-config.ts";
 import { locateConfig, locateRoot } from "../config/locate.ts";
-import { hostName, stateDir, stopTimeout, type Reporter, type RunContext } from "./context.ts";
+import { hostName, type Reporter, type RunContext, stateDir, stopTimeout } from "./context.ts";
 
 /** Where backup.yaml and services/ come from when not found the usual way (--config, --root). */
 export interface ConfigArgs {

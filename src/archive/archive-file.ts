@@ -1,8 +1,8 @@
-import { open, type FileHandle } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
-import { FILE_MODE } from "../util/fs-safe.ts";
-import { NO_HINTS, cacheHints, type CacheHints } from "../system/page-cache.ts";
 import { FileWriter } from "../system/file-writer.ts";
+import { type CacheHints, cacheHints, NO_HINTS } from "../system/page-cache.ts";
+import { FILE_MODE } from "../util/fs-safe.ts";
 import { markDisposable } from "../util/release.ts";
 
 /** The page cache is given back in windows of this size, written and read alike. */

@@ -1,10 +1,10 @@
-import * as zlib from "node:zlib";
 import { open } from "node:fs/promises";
 import type { Transform } from "node:stream";
+import * as zlib from "node:zlib";
+import { hasThreadPoolZstd } from "../system/runtime.ts";
 import type { Compression } from "./naming.ts";
 import { MAX_PARALLEL_FRAME, ParallelZstdCompress, ParallelZstdDecompress } from "./parallel-zstd.ts";
-import { MAGIC, declaredContentSize } from "./zstd-frame.ts";
-import { hasThreadPoolZstd } from "../system/runtime.ts";
+import { declaredContentSize, MAGIC } from "./zstd-frame.ts";
 
 /**
  * Level 1: on a small machine the backup is CPU-bound, and level 1 keeps pace with Docker's side

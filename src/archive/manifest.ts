@@ -1,5 +1,5 @@
-import * as v from "valibot";
 import { readFile } from "node:fs/promises";
+import * as v from "valibot";
 import { KINDS } from "./naming.ts";
 
 /** The manifest is written last, beside its archive: its presence marks the backup complete. */

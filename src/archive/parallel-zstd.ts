@@ -4,10 +4,10 @@
  * that any zstd reads. node:zlib's streaming zstd is several times slower (docs/design.md).
  */
 import { Transform, type TransformCallback } from "node:stream";
-import { FrameScanner } from "./zstd-frame.ts";
-import { looksIncompressible, storedFrame } from "./stored-frame.ts";
-import { consumed, markDisposable, release } from "../util/release.ts";
 import { threadPoolZstd } from "../system/runtime.ts";
+import { consumed, markDisposable, release } from "../util/release.ts";
+import { looksIncompressible, storedFrame } from "./stored-frame.ts";
+import { FrameScanner } from "./zstd-frame.ts";
 
 export const FRAME_BYTES = 1 << 20;
 /** Frames up to this size (content) are decompressed in parallel; ours are FRAME_BYTES. */

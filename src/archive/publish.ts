@@ -9,8 +9,8 @@ import { readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pathExists, syncDir, tempPathFor, writeFileSynced } from "../util/fs-safe.ts";
 import { isAlive } from "../util/process.ts";
-import { MANIFEST_SUFFIX, TEMP_PREFIX, manifestName, parseId, safeHost } from "./naming.ts";
-import { readManifest, type Manifest } from "./manifest.ts";
+import { type Manifest, readManifest } from "./manifest.ts";
+import { MANIFEST_SUFFIX, manifestName, parseId, safeHost, TEMP_PREFIX } from "./naming.ts";
 
 export async function publishBackup(
   folder: string,

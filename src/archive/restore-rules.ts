@@ -1,6 +1,6 @@
+import { linkStaysInside } from "./entry-rules.ts";
 import type { Manifest } from "./manifest.ts";
 import type { TarHeader } from "./tar-header.ts";
-import { linkStaysInside } from "./entry-rules.ts";
 
 type Counts = { devices: number; setuid: number; links_out: number };
 

@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from "node:stream";
-import { linkStaysInside } from "./entry-rules.ts";
 import { markDisposable } from "../util/release.ts";
+import { linkStaysInside } from "./entry-rules.ts";
 import { BLOCK, checksumOk, isZeroBlock, parseHeader, parsePax, type TarHeader } from "./tar-header.ts";
 
 export interface WalkStats {

@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
 import { Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { openDecompressor } from "./compress.ts";
-import { ArchiveSource } from "./archive-file.ts";
-import { TarWalker } from "./tar-walker.ts";
+import { messageOf, systemErrorText } from "../util/errors.ts";
 import { consumed } from "../util/release.ts";
+import { ArchiveSource } from "./archive-file.ts";
+import { openDecompressor } from "./compress.ts";
 import { volumeOfEntry } from "./entry-rules.ts";
 import type { Manifest } from "./manifest.ts";
 import type { TarHeader } from "./tar-header.ts";
-import { messageOf, systemErrorText } from "../util/errors.ts";
+import { TarWalker } from "./tar-walker.ts";
 
 export interface VerifyResult {
   ok: boolean;

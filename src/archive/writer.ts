@@ -1,12 +1,12 @@
 import { rm } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { compressor } from "./compress.ts";
-import { ParallelZstdCompress } from "./parallel-zstd.ts";
-import type { Compression } from "./naming.ts";
-import { ArchiveFile } from "./archive-file.ts";
-import { tempPathFor } from "../util/fs-safe.ts";
 import { OperationError, systemErrorText } from "../util/errors.ts";
+import { tempPathFor } from "../util/fs-safe.ts";
+import { ArchiveFile } from "./archive-file.ts";
+import { compressor } from "./compress.ts";
+import type { Compression } from "./naming.ts";
+import { ParallelZstdCompress } from "./parallel-zstd.ts";
 
 export interface WrittenArchive {
   /** The temporary file holding the complete, synced archive; `publishBackup` names it. */

@@ -1,12 +1,12 @@
-import { writeOut } from "../terminal/stdout.ts";
-import { parseArgs, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
-import { EXIT, UsageError, exitCodeOf, isUserFacing, messageOf } from "../util/errors.ts";
-import { VERSION } from "../util/version.ts";
+import { type ArgsDef, type CommandDef, parseArgs, renderUsage, runCommand } from "citty";
 import { installInterruptHandlers, interruptedBy } from "../terminal/interrupt.ts";
 import { clearLive } from "../terminal/live-line.ts";
 import { logger } from "../terminal/log.ts";
-import { root } from "./root.ts";
+import { writeOut } from "../terminal/stdout.ts";
 import { isInteractive } from "../terminal/tty.ts";
+import { EXIT, exitCodeOf, isUserFacing, messageOf, UsageError } from "../util/errors.ts";
+import { VERSION } from "../util/version.ts";
+import { root } from "./root.ts";
 
 type Resolvable<T> = T | Promise<T> | (() => T | Promise<T>);
 const resolve = async <T>(v: Resolvable<T>): Promise<T> =>

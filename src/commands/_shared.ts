@@ -1,13 +1,13 @@
-import { writeOut } from "../terminal/stdout.ts";
 import type { ArgsDef } from "citty";
-import { loadService, loadServices, type Service } from "../config/service-config.ts";
-import { loadEnabledServices, type EnabledServices } from "../config/enabled-services.ts";
-import { UsageError } from "../util/errors.ts";
-import { SERVICE_NAME } from "../archive/naming.ts";
-import type { RunContext } from "../app/context.ts";
-import { locateSession, runContext, type ConfigArgs, type Session } from "../app/session.ts";
 import { requireKnownService } from "../app/catalog.ts";
+import type { RunContext } from "../app/context.ts";
+import { type ConfigArgs, locateSession, runContext, type Session } from "../app/session.ts";
+import { SERVICE_NAME } from "../archive/naming.ts";
+import { type EnabledServices, loadEnabledServices } from "../config/enabled-services.ts";
+import { loadService, loadServices, type Service } from "../config/service-config.ts";
 import { interrupt } from "../terminal/interrupt.ts";
+import { writeOut } from "../terminal/stdout.ts";
+import { UsageError } from "../util/errors.ts";
 import { cliReporter } from "./reporter.ts";
 
 export const configArgs = {

@@ -1,15 +1,15 @@
 import { defineCommand } from "citty";
-import { configArgs, context, jsonArg, loadConfig, positionals, printJson, selectServices } from "./_shared.ts";
 import { backUpNow, type RunTeller } from "../app/backup-now.ts";
-import { logger } from "../terminal/log.ts";
-import { formatBytes } from "../util/format.ts";
-import { OperationError, UsageError, messageOf } from "../util/errors.ts";
-import { VERSION } from "../util/version.ts";
-import { previewBackup, unplanned, type BackupPreview } from "../app/backup-preview.ts";
+import { type BackupPreview, previewBackup, unplanned } from "../app/backup-preview.ts";
 import type { RunContext } from "../app/context.ts";
-import type { Service } from "../config/service-config.ts";
-import type { EnabledServices } from "../config/enabled-services.ts";
 import type { BackupKind } from "../archive/naming.ts";
+import type { EnabledServices } from "../config/enabled-services.ts";
+import type { Service } from "../config/service-config.ts";
+import { logger } from "../terminal/log.ts";
+import { messageOf, OperationError, UsageError } from "../util/errors.ts";
+import { formatBytes } from "../util/format.ts";
+import { VERSION } from "../util/version.ts";
+import { configArgs, context, jsonArg, loadConfig, positionals, printJson, selectServices } from "./_shared.ts";
 
 export default defineCommand({
   meta: {

@@ -1,9 +1,9 @@
 import { defineCommand } from "citty";
-import { configArgs, loadConfig } from "./_shared.ts";
-import { DEFAULT_SCHEDULE, describeSchedule, nextRuns, validateSchedule } from "../cron/schedule.ts";
 import { installSchedule } from "../app/schedule.ts";
+import { DEFAULT_SCHEDULE, describeSchedule, nextRuns, validateSchedule } from "../cron/schedule.ts";
 import { logger } from "../terminal/log.ts";
 import { formatLocal } from "../util/format.ts";
+import { configArgs, loadConfig } from "./_shared.ts";
 
 export default defineCommand({
   meta: { name: "install", description: "Add (or replace) the scheduled backup in your crontab" },

@@ -1,14 +1,14 @@
-import { defineCommand } from "citty";
 import { join } from "node:path";
-import { jsonArg, printJson } from "./_shared.ts";
-import { brokenEntryProblem, installedEntry } from "../cron/entry.ts";
-import { cronDaemonRunning, NO_CRON_DAEMON } from "../cron/daemon.ts";
-import { describeSchedule, nextRuns } from "../cron/schedule.ts";
-import { readRunStatus } from "../app/run-status.ts";
+import { defineCommand } from "citty";
 import { stateDir } from "../app/context.ts";
+import { readRunStatus } from "../app/run-status.ts";
+import { cronDaemonRunning, NO_CRON_DAEMON } from "../cron/daemon.ts";
+import { brokenEntryProblem, installedEntry } from "../cron/entry.ts";
+import { describeSchedule, nextRuns } from "../cron/schedule.ts";
 import { logger } from "../terminal/log.ts";
 import { OperationError } from "../util/errors.ts";
 import { formatLocal } from "../util/format.ts";
+import { jsonArg, printJson } from "./_shared.ts";
 
 export default defineCommand({
   meta: {

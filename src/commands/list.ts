@@ -1,13 +1,13 @@
-import { writeOut } from "../terminal/stdout.ts";
 import { defineCommand } from "citty";
-import { configArgs, jsonArg, loadConfig, positionals, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
+import { type Backup, problemText, readCatalog } from "../app/catalog.ts";
+import { archivePath, backupById, type ContentEntry, listContents } from "../app/contents.ts";
 import type { Session } from "../app/session.ts";
-import { problemText, readCatalog, type Backup } from "../app/catalog.ts";
-import { logger } from "../terminal/log.ts";
-import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
-import { archivePath, backupById, listContents, type ContentEntry } from "../app/contents.ts";
 import { interrupt } from "../terminal/interrupt.ts";
+import { logger } from "../terminal/log.ts";
+import { writeOut } from "../terminal/stdout.ts";
 import { UsageError } from "../util/errors.ts";
+import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
+import { configArgs, jsonArg, loadConfig, positionals, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
 
 export function backupJson(b: Backup) {
   return {

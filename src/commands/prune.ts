@@ -1,9 +1,9 @@
 import { defineCommand } from "citty";
-import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
-import { prune } from "../app/prune.ts";
 import { hostName } from "../app/context.ts";
+import { prune } from "../app/prune.ts";
 import { logger } from "../terminal/log.ts";
 import { count } from "../util/format.ts";
+import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
 
 export default defineCommand({
   meta: {

@@ -1,21 +1,21 @@
+import { resolve } from "node:path";
 import { defineCommand } from "citty";
-import { configArgs, context, loadConfig, positionals, serviceFilter } from "./_shared.ts";
+import { type Backup, readCatalog } from "../app/catalog.ts";
+import { confirmAndRestore, type RestoreOptions, type RestorePrompts } from "../app/confirm-restore.ts";
+import { archivePath } from "../app/contents.ts";
+import { hostName } from "../app/context.ts";
+import { extractPath } from "../app/extract.ts";
+import { INCOMPLETE, selectBackup, selectUndo } from "../app/select-backup.ts";
 import type { Session } from "../app/session.ts";
 import { loadService } from "../config/service-config.ts";
-import { readCatalog, type Backup } from "../app/catalog.ts";
-import { INCOMPLETE, selectBackup, selectUndo } from "../app/select-backup.ts";
 import { futureDatedWarning } from "../retention/future.ts";
-import { logger } from "../terminal/log.ts";
-import { OperationError, UsageError } from "../util/errors.ts";
-import { isInteractive } from "../terminal/tty.ts";
-import { confirmAndRestore, type RestoreOptions, type RestorePrompts } from "../app/confirm-restore.ts";
-import { showRestoreSummary, typedConfirmation } from "../terminal/restore-prompts.ts";
-import { resolve } from "node:path";
-import { archivePath } from "../app/contents.ts";
-import { extractPath } from "../app/extract.ts";
 import { interrupt } from "../terminal/interrupt.ts";
+import { logger } from "../terminal/log.ts";
+import { showRestoreSummary, typedConfirmation } from "../terminal/restore-prompts.ts";
+import { isInteractive } from "../terminal/tty.ts";
+import { OperationError, UsageError } from "../util/errors.ts";
 import { count, formatBytes } from "../util/format.ts";
-import { hostName } from "../app/context.ts";
+import { configArgs, context, loadConfig, positionals, serviceFilter } from "./_shared.ts";
 
 /** The restore screens (backup picker, summary, typed RESTORE), given by whoever starts the CLI; false: nothing changed. */
 export type RestorePicker = (session: Session, service: string, opts: RestoreOptions) => Promise<boolean>;

@@ -1,12 +1,12 @@
-import { writeOut } from "../terminal/stdout.ts";
 import { defineCommand } from "citty";
-import { allServices, configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
 import { describeServices, type ServiceDescription } from "../app/services-view.ts";
-import { OperationError } from "../util/errors.ts";
 import { loadEnabledServices } from "../config/enabled-services.ts";
-import { formatAge, formatBytes, table } from "../util/format.ts";
 import { futureDatedWarning } from "../retention/future.ts";
 import { logger } from "../terminal/log.ts";
+import { writeOut } from "../terminal/stdout.ts";
+import { OperationError } from "../util/errors.ts";
+import { formatAge, formatBytes, table } from "../util/format.ts";
+import { allServices, configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
 
 export default defineCommand({
   meta: {

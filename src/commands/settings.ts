@@ -1,8 +1,8 @@
 import { defineCommand } from "citty";
-import { configArgs } from "./_shared.ts";
 import type { ConfigArgs } from "../app/session.ts";
-import { UsageError } from "../util/errors.ts";
 import { isInteractive } from "../terminal/tty.ts";
+import { UsageError } from "../util/errors.ts";
+import { configArgs } from "./_shared.ts";
 
 /** The settings screens, given by whoever starts the CLI. */
 export type SettingsOpener = (args: ConfigArgs) => Promise<void>;

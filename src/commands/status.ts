@@ -1,16 +1,16 @@
-import { writeOut } from "../terminal/stdout.ts";
 import { defineCommand } from "citty";
-import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
 import { defaultMaxAgeMs } from "../app/health.ts";
-import { enabledHealth } from "../app/status-view.ts";
-import { brokenEntryProblem } from "../cron/entry.ts";
 import { readInstalledEntry } from "../app/schedule.ts";
+import { enabledHealth } from "../app/status-view.ts";
 import { cronDaemonRunning, NO_CRON_DAEMON } from "../cron/daemon.ts";
+import { brokenEntryProblem } from "../cron/entry.ts";
 import { describeSchedule, longestIntervalMs, nextRuns } from "../cron/schedule.ts";
-import { OperationError, UsageError } from "../util/errors.ts";
-import { formatAge, formatBytes, table } from "../util/format.ts";
 import { futureDatedWarning } from "../retention/future.ts";
 import { logger } from "../terminal/log.ts";
+import { writeOut } from "../terminal/stdout.ts";
+import { OperationError, UsageError } from "../util/errors.ts";
+import { formatAge, formatBytes, table } from "../util/format.ts";
+import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
 
 export default defineCommand({
   meta: { name: "status", description: "Is every enabled service backed up recently? Exit 1 if not (for monitoring)" },

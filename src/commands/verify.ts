@@ -1,11 +1,11 @@
 import { defineCommand } from "citty";
-import { configArgs, jsonArg, loadConfig, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
 import { problemText, readCatalog } from "../app/catalog.ts";
 import { verifyArchive } from "../archive/verify.ts";
-import { OperationError, UsageError } from "../util/errors.ts";
-import { logger } from "../terminal/log.ts";
 import { interrupt } from "../terminal/interrupt.ts";
+import { logger } from "../terminal/log.ts";
+import { OperationError, UsageError } from "../util/errors.ts";
 import { count } from "../util/format.ts";
+import { configArgs, jsonArg, loadConfig, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
 
 export default defineCommand({
   meta: {

@@ -2,10 +2,10 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import * as v from "valibot";
-import { SERVICE_NAME, type Compression } from "../archive/naming.ts";
-import { configErrorAt, configErrorFromIssues, mappingCheck, mismatch, strictMapping } from "./schema-errors.ts";
+import { type Compression, SERVICE_NAME } from "../archive/naming.ts";
 import { expandPath } from "./expand-path.ts";
-import { parseYamlFile, positionOf, type Position } from "./yaml-source.ts";
+import { configErrorAt, configErrorFromIssues, mappingCheck, mismatch, strictMapping } from "./schema-errors.ts";
+import { type Position, parseYamlFile, positionOf } from "./yaml-source.ts";
 
 export interface BackupConfig {
   file: string; // absolute path of backup.yaml

@@ -1,16 +1,16 @@
 import { isDeepStrictEqual } from "node:util";
-import { isAlias, isMap, isScalar, parseDocument, type Alias } from "yaml";
-import { UsageError } from "../util/errors.ts";
+import { type Alias, isAlias, isMap, isScalar, parseDocument } from "yaml";
 import type { Compression } from "../archive/naming.ts";
+import { UsageError } from "../util/errors.ts";
 import {
   aliasesOf,
   emptyValuePlace,
   insertPair,
+  type Patch,
   pairLine,
   replaceAnchored,
   replaceRange,
   scalarText,
-  type Patch,
   type Value,
 } from "./yaml-patch.ts";
 

@@ -1,8 +1,8 @@
+import { UsageError } from "../util/errors.ts";
+import type { BackupConfig } from "./backup-config.ts";
 import { ConfigError } from "./config-error.ts";
 import { formatKeyPath } from "./schema-errors.ts";
-import type { BackupConfig } from "./backup-config.ts";
 import { loadService, type Service } from "./service-config.ts";
-import { UsageError } from "../util/errors.ts";
 
 export interface EnabledServices {
   services: Service[];

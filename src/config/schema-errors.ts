@@ -5,7 +5,7 @@
 import * as v from "valibot";
 import { ConfigError } from "./config-error.ts";
 import { didYouMean } from "./did-you-mean.ts";
-import { positionOf, type PathKey, type YamlSource } from "./yaml-source.ts";
+import { type PathKey, positionOf, type YamlSource } from "./yaml-source.ts";
 
 /** `data.volumes[0].name`; odd keys are quoted so dots and control characters stay unambiguous. */
 export function formatKeyPath(keys: readonly PathKey[]): string {

@@ -3,8 +3,8 @@ import path from "node:path";
 import * as v from "valibot";
 import { SERVICE_NAME } from "../archive/naming.ts";
 import { UsageError } from "../util/errors.ts";
-import { configErrorAt, configErrorFromIssues, mappingCheck, strictMapping } from "./schema-errors.ts";
 import { didYouMean } from "./did-you-mean.ts";
+import { configErrorAt, configErrorFromIssues, mappingCheck, strictMapping } from "./schema-errors.ts";
 import { parseYamlFile, type YamlSource } from "./yaml-source.ts";
 
 export interface VolumeSpec {

@@ -1,8 +1,8 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../util/fs-safe.ts";
-import { DEFAULTS, loadBackupConfig, type BackupConfig } from "./backup-config.ts";
-import { editConfigText, type ConfigEdits } from "./edit-config.ts";
+import { type BackupConfig, DEFAULTS, loadBackupConfig } from "./backup-config.ts";
+import { type ConfigEdits, editConfigText } from "./edit-config.ts";
 import { scalarText } from "./yaml-patch.ts";
 
 /** A new backup.yaml that explains itself, like backup.yaml.example. */

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import { UsageError } from "../util/errors.ts";
 import { ConfigError } from "./config-error.ts";
 

@@ -1,11 +1,11 @@
 import { accessSync, chmodSync, closeSync, constants, existsSync, openSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
-import { OperationError } from "../util/errors.ts";
-import { selfCommand } from "../system/runtime.ts";
 import { DOCKER } from "../docker/cli.ts";
-import { findEntry, withEntry, withoutEntry } from "./crontab-text.ts";
+import { selfCommand } from "../system/runtime.ts";
+import { OperationError } from "../util/errors.ts";
 import { readCrontab, writeCrontab } from "./crontab-io.ts";
-import { formatCronLine, parseCronLine, type CronLine } from "./line.ts";
+import { findEntry, withEntry, withoutEntry } from "./crontab-text.ts";
+import { type CronLine, formatCronLine, parseCronLine } from "./line.ts";
 
 /**
  * Cron starts jobs with PATH=/usr/bin:/bin and little else: carry what a backup needs to reach the

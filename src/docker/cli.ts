@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { OperationError } from "../util/errors.ts";
 
 /** The docker CLI honours DOCKER_HOST and contexts, so every engine call goes through it. */

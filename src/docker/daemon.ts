@@ -1,5 +1,5 @@
-import { docker, dockerError, dockerOk, unreachableText } from "./cli.ts";
 import { OperationError } from "../util/errors.ts";
+import { docker, dockerError, dockerOk, unreachableText } from "./cli.ts";
 import { HELPER_LABEL } from "./labels.ts";
 
 /**

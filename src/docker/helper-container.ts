@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
+import { isAlive } from "../util/process.ts";
 import { docker, dockerError, dockerOk } from "./cli.ts";
 import { removeContainer } from "./daemon.ts";
-import { isAlive } from "../util/process.ts";
 import { HELPER_LABEL } from "./labels.ts";
 
 /**

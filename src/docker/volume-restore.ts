@@ -1,12 +1,12 @@
+import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { Transform, type Readable } from "node:stream";
-import { openDecompressor } from "../archive/compress.ts";
 import { ArchiveSource } from "../archive/archive-file.ts";
+import { openDecompressor } from "../archive/compress.ts";
 import type { Compression } from "../archive/naming.ts";
-import { createHelper } from "./helper-container.ts";
-import { armEmptying, type Emptier } from "./emptier.ts";
-import { dockerError, exitOf, spawnDocker } from "./cli.ts";
 import { localEngineSocket, uploadArchiveOnSocket } from "./api/index.ts";
+import { dockerError, exitOf, spawnDocker } from "./cli.ts";
+import { armEmptying, type Emptier } from "./emptier.ts";
+import { createHelper } from "./helper-container.ts";
 
 const WHAT = "extracting the archive into the volumes";
 

@@ -1,10 +1,10 @@
+import type { Socket } from "node:net";
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { TarWalker, type WalkStats } from "../archive/tar-walker.ts";
-import type { Socket } from "node:net";
-import { OperationError, messageOf } from "../util/errors.ts";
-import { dockerError, exitOf, spawnDocker } from "./cli.ts";
+import { messageOf, OperationError } from "../util/errors.ts";
 import { localEngineSocket, openArchiveOnSocket } from "./api/index.ts";
+import { dockerError, exitOf, spawnDocker } from "./cli.ts";
 import type { Helper } from "./helper-container.ts";
 
 export interface VolumeStats {

@@ -2,7 +2,7 @@
  * Pure retention planner: decides which complete backups this machine may delete.
  * No I/O here so the rules can be tested exhaustively and the caller can show a dry run.
  */
-import { isRegular, type BackupKind } from "../archive/naming.ts";
+import { type BackupKind, isRegular } from "../archive/naming.ts";
 import { isFutureDated } from "../util/clock.ts";
 import { count } from "../util/format.ts";
 

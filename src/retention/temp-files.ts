@@ -2,7 +2,7 @@
  * Pure selection of leftover temp files (from crashed or killed runs) that this host may delete.
  * Only our own names and our own host: on a shared Drive folder another machine may be mid-write.
  */
-import { MANIFEST_SUFFIX, TEMP_PREFIX, parseArchiveName, parseId, safeHost } from "../archive/naming.ts";
+import { MANIFEST_SUFFIX, parseArchiveName, parseId, safeHost, TEMP_PREFIX } from "../archive/naming.ts";
 
 const DAY_MS = 86_400_000;
 /** Writers may append `.<pid>` or a random token after the final name. */

@@ -3,10 +3,11 @@
  * order, moved here without a copy; each is hashed, written in full and acknowledged with its
  * length. After the first failure the file is closed and nothing more is done: the error is the last answer.
  */
-import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
+
 import { createHash } from "node:crypto";
-import type { FileWriterReply, FileWriterRequest } from "./file-writer.ts";
+import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { release } from "../util/release.ts";
+import type { FileWriterReply, FileWriterRequest } from "./file-writer.ts";
 
 /** The worker's global scope: the only parts of it this thread uses. */
 declare const self: { onmessage: ((event: MessageEvent<FileWriterRequest>) => void) | null; close(): void };

@@ -3,8 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { confirm, text } from "@clack/prompts";
 import { expandPath } from "../config/expand-path.ts";
-import { ensurePrivateDir } from "../util/fs-safe.ts";
 import { messageOf } from "../util/errors.ts";
+import { ensurePrivateDir } from "../util/fs-safe.ts";
 import { ask, out, say } from "./io.ts";
 
 /** backup_dir as loadBackupConfig will read it: ~ and $VARS expanded, relative to backup.yaml's folder. */

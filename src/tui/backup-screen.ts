@@ -1,10 +1,10 @@
 import { select } from "@clack/prompts";
+import { backUpNow } from "../app/backup-now.ts";
 import { runContext, type Session } from "../app/session.ts";
 import { loadServices } from "../config/service-config.ts";
-import { backUpNow } from "../app/backup-now.ts";
+import { interrupt } from "../terminal/interrupt.ts";
 import { ask, out, say } from "./io.ts";
 import { tuiReporter } from "./progress.ts";
-import { interrupt } from "../terminal/interrupt.ts";
 
 /** Not a valid service name (those start with a letter or digit), so it cannot collide with one. */
 const ALL = "*all";

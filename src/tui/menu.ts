@@ -1,10 +1,10 @@
 import { intro, note, outro, select, unicodeOr } from "@clack/prompts";
-import type { ConfigArgs, Session } from "../app/session.ts";
-import { engineProblem } from "../docker/daemon.ts";
 import { problemText, readCatalog } from "../app/catalog.ts";
+import type { ConfigArgs, Session } from "../app/session.ts";
 import { enabledHealth } from "../app/status-view.ts";
-import { EXIT, OperationError, isUserFacing, messageOf } from "../util/errors.ts";
+import { engineProblem } from "../docker/daemon.ts";
 import { interrupt } from "../terminal/interrupt.ts";
+import { EXIT, isUserFacing, messageOf, OperationError } from "../util/errors.ts";
 import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
 import { VERSION } from "../util/version.ts";
 import { backupScreen } from "./backup-screen.ts";

@@ -1,4 +1,4 @@
-import { S_BAR, log } from "@clack/prompts";
+import { log, S_BAR } from "@clack/prompts";
 import type { Reporter } from "../app/context.ts";
 import { liveProgress } from "../app/live-progress.ts";
 import { clearLive, drawLive } from "../terminal/live-line.ts";

@@ -1,16 +1,16 @@
 import { intro, select, unicodeOr } from "@clack/prompts";
-import { runContext, type Session } from "../app/session.ts";
-import { loadService, loadServices, type Service } from "../config/service-config.ts";
-import { readCatalog, type Backup } from "../app/catalog.ts";
-import { UsageError } from "../util/errors.ts";
-import { isRegular } from "../archive/naming.ts";
-import { undoneRestore } from "../app/select-backup.ts";
+import { type Backup, readCatalog } from "../app/catalog.ts";
 import { confirmAndRestore } from "../app/confirm-restore.ts";
+import { undoneRestore } from "../app/select-backup.ts";
+import { runContext, type Session } from "../app/session.ts";
+import { isRegular } from "../archive/naming.ts";
+import { loadService, loadServices, type Service } from "../config/service-config.ts";
+import { interrupt } from "../terminal/interrupt.ts";
 import { showRestoreSummary, typedConfirmation } from "../terminal/restore-prompts.ts";
+import { UsageError } from "../util/errors.ts";
 import { count, formatAge, formatBytes, formatLocal } from "../util/format.ts";
 import { ask, out, say } from "./io.ts";
 import { tuiReporter } from "./progress.ts";
-import { interrupt } from "../terminal/interrupt.ts";
 
 /** One line per backup: what tells two backups apart when choosing. */
 function backupLabel(b: Backup, hostWidth = 0): string {

@@ -1,11 +1,11 @@
 import { confirm, note, select, text } from "@clack/prompts";
+import { stateDir } from "../app/context.ts";
+import { readRunStatus } from "../app/run-status.ts";
+import { installSchedule, readInstalledEntry } from "../app/schedule.ts";
 import type { Session } from "../app/session.ts";
 import { cronDaemonRunning } from "../cron/daemon.ts";
 import { uninstallEntry } from "../cron/entry.ts";
-import { installSchedule, readInstalledEntry } from "../app/schedule.ts";
 import { DEFAULT_SCHEDULE, describeSchedule, nextRuns, validateSchedule } from "../cron/schedule.ts";
-import { stateDir } from "../app/context.ts";
-import { readRunStatus } from "../app/run-status.ts";
 import { messageOf } from "../util/errors.ts";
 import { formatLocal } from "../util/format.ts";
 import { ask, out, say } from "./io.ts";

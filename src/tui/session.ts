@@ -1,4 +1,4 @@
-import { locateSession, type ConfigArgs, type Session } from "../app/session.ts";
+import { type ConfigArgs, locateSession, type Session } from "../app/session.ts";
 
 /** backup.yaml as every command finds it; without one, first-run setup writes it (undefined: cancelled). */
 export async function openSession(args: ConfigArgs): Promise<Session | undefined> {

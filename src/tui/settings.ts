@@ -2,17 +2,17 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { confirm, note, select } from "@clack/prompts";
 import type { Session } from "../app/session.ts";
-import { editConfigText, type ConfigEdits } from "../config/edit-config.ts";
+import { type ConfigEdits, editConfigText } from "../config/edit-config.ts";
 import { currentValues, describeEdits, effectiveEdits } from "../config/edit-summary.ts";
-import { saveConfigText } from "../config/write-config.ts";
 import { loadServices, type Service } from "../config/service-config.ts";
+import { saveConfigText } from "../config/write-config.ts";
+import { count } from "../util/format.ts";
 import { askBackupDir } from "./ask-backup-dir.ts";
 import { askWholeNumber } from "./ask-number.ts";
 import { backupScreen } from "./backup-screen.ts";
 import { chooseServices } from "./choose-services.ts";
 import { ask, out, say } from "./io.ts";
 import { scheduleLine, scheduleScreen } from "./schedule.ts";
-import { count } from "../util/format.ts";
 
 type Action =
   | "backup_dir"

@@ -1,17 +1,17 @@
 import os from "node:os";
 import path from "node:path";
 import { confirm, note, select } from "@clack/prompts";
+import type { ConfigArgs, Session } from "../app/session.ts";
 import { DEFAULTS } from "../config/backup-config.ts";
-import { newConfigText, saveConfigText } from "../config/write-config.ts";
 import { locateRoot } from "../config/locate.ts";
 import { loadServices } from "../config/service-config.ts";
+import { newConfigText, saveConfigText } from "../config/write-config.ts";
 import { askBackupDir } from "./ask-backup-dir.ts";
 import { askWholeNumber } from "./ask-number.ts";
 import { chooseServices } from "./choose-services.ts";
 import { suggestBackupDir } from "./cloud-folders.ts";
 import { ask, out, say } from "./io.ts";
 import { offerSchedule } from "./schedule.ts";
-import type { ConfigArgs, Session } from "../app/session.ts";
 
 function cancelled(): undefined {
   say.info("setup cancelled: backup.yaml was not written");

@@ -1,5 +1,5 @@
-import { mkdir, open, rename, rm, chmod, lstat } from "node:fs/promises";
-import { dirname, join, basename } from "node:path";
+import { chmod, lstat, mkdir, open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 
 /** Files being written carry this prefix until they are complete. */
 export const TEMP_PREFIX = ".tmp-";

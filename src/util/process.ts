@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
 export function isAlive(pid: number): boolean {

@@ -5,10 +5,10 @@
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import { cleanupCliTemp } from "../helpers/cli.ts";
-import { cleanupDocker, inVolume, volumeExists, uniqueName } from "../helpers/docker.ts";
-import { filesIn } from "../helpers/project.ts";
+import { cleanupDocker, inVolume, uniqueName, volumeExists } from "../helpers/docker.ts";
 import { containerInfo, expectClean } from "../helpers/faults.ts";
-import { HOST, backupOk, cleanupApps, listed, restamp, service, tb, type Svc } from "../helpers/restore-kit.ts";
+import { filesIn } from "../helpers/project.ts";
+import { backupOk, cleanupApps, HOST, listed, restamp, type Svc, service, tb } from "../helpers/restore-kit.ts";
 
 setDefaultTimeout(120_000);
 afterEach(() => {

@@ -2,6 +2,7 @@
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
+import { extract, topLevel } from "../helpers/archive.ts";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
 import {
   cleanupDocker,
@@ -15,7 +16,6 @@ import {
   startedAt,
   uniqueName,
 } from "../helpers/docker.ts";
-import { extract, topLevel } from "../helpers/archive.ts";
 import { filesIn, idPattern, makeProject, readJson, redateBackup } from "../helpers/project.ts";
 
 setDefaultTimeout(120_000);

@@ -3,6 +3,15 @@ import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import {
+  type Compression,
+  expectedCounts,
+  extract,
+  readWithNodeTar,
+  sha256,
+  snapshot,
+  topLevel,
+} from "../helpers/archive.ts";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
 import {
   checksums,
@@ -16,15 +25,6 @@ import {
   startedAt,
   uniqueName,
 } from "../helpers/docker.ts";
-import {
-  expectedCounts,
-  extract,
-  readWithNodeTar,
-  sha256,
-  snapshot,
-  topLevel,
-  type Compression,
-} from "../helpers/archive.ts";
 import { filesIn, idPattern, makeProject, mode, readJson, stampToDate } from "../helpers/project.ts";
 
 // Plain `bun test FILE` (no --timeout) gives each test 5 s; these drive Docker and need more.

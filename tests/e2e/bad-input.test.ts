@@ -9,7 +9,8 @@ import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { cleanupCliTemp, run, type RunResult } from "../helpers/cli.ts";
+import { snapshot } from "../helpers/archive.ts";
+import { cleanupCliTemp, type RunResult, run } from "../helpers/cli.ts";
 import {
   cleanupDocker,
   createVolume,
@@ -19,9 +20,8 @@ import {
   startedAt,
   uniqueName,
 } from "../helpers/docker.ts";
-import { snapshot } from "../helpers/archive.ts";
-import { makeProject } from "../helpers/project.ts";
 import { expectClean, listJson, svcName } from "../helpers/faults.ts";
+import { makeProject } from "../helpers/project.ts";
 
 setDefaultTimeout(120_000);
 afterEach(cleanupDocker);

@@ -1,8 +1,8 @@
 /** What list and verify make of a backup_dir that is empty, missing, or damaged by hand or by a sync client. */
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { spawnSync } from "node:child_process";
 import { BIN, binaryEnv, cleanupCliTemp, run, stackLines, tempDir } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, uniqueName } from "../helpers/docker.ts";
 import { filesIn, makeProject, readJson } from "../helpers/project.ts";

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, runContainer, uniqueName } from "../helpers/docker.ts";
-import { filesIn, makeProject, readJson, redateBackup, type Project } from "../helpers/project.ts";
+import { filesIn, makeProject, type Project, readJson, redateBackup } from "../helpers/project.ts";
 
 setDefaultTimeout(120_000);
 afterEach(cleanupDocker);

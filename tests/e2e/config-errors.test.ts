@@ -6,7 +6,7 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { cleanupCliTemp, run, stackLines, tempDir, type RunResult } from "../helpers/cli.ts";
+import { cleanupCliTemp, type RunResult, run, stackLines, tempDir } from "../helpers/cli.ts";
 import { uniqueName } from "../helpers/docker.ts";
 import { makeProject } from "../helpers/project.ts";
 

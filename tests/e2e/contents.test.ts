@@ -6,12 +6,12 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
+import { type Snapshot, snapshot } from "../helpers/archive.ts";
 import { cleanupCliTemp, tempDir } from "../helpers/cli.ts";
-import { cleanupDocker, listing, type Entry } from "../helpers/docker.ts";
-import { snapshot, type Snapshot } from "../helpers/archive.ts";
+import { cleanupDocker, type Entry, listing } from "../helpers/docker.ts";
 import { containerInfo, expectClean } from "../helpers/faults.ts";
-import { backupOk, cleanupApps, listed, service, tb, type Listed, type Svc } from "../helpers/restore-kit.ts";
-import { countsOf, plantBackup, tarOf, zstd, type TarEntry } from "../helpers/tar-craft.ts";
+import { backupOk, cleanupApps, type Listed, listed, type Svc, service, tb } from "../helpers/restore-kit.ts";
+import { countsOf, plantBackup, type TarEntry, tarOf, zstd } from "../helpers/tar-craft.ts";
 
 setDefaultTimeout(180_000);
 afterAll(() => {

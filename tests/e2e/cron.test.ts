@@ -3,9 +3,9 @@ import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from 
 import fs from "node:fs";
 import path from "node:path";
 import { BIN, cleanupCliTemp, run, tempDir, waitFor } from "../helpers/cli.ts";
+import { crontabText, ensureCronDaemon, saveCrontab, setCrontab, stopCronDaemon } from "../helpers/cron.ts";
 import { cleanupDocker, createVolume, fillVolume, isRunning, runContainer, uniqueName } from "../helpers/docker.ts";
 import { makeProject, readJson, textIfAny } from "../helpers/project.ts";
-import { crontabText, ensureCronDaemon, saveCrontab, setCrontab, stopCronDaemon } from "../helpers/cron.ts";
 import { startInPty } from "../helpers/pty.ts";
 import { waitPrompt } from "../helpers/tui.ts";
 

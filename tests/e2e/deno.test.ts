@@ -5,7 +5,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { REPO, binaryEnv, cleanupCliTemp, run } from "../helpers/cli.ts";
+import { binaryEnv, cleanupCliTemp, REPO, run } from "../helpers/cli.ts";
 import { denoBinary } from "../helpers/deno.ts";
 import {
   checksums,

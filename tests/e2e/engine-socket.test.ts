@@ -6,10 +6,10 @@ import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import path from "node:path";
 import { cleanupCliTemp, run, start } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, isRunning, runContainer, uniqueName } from "../helpers/docker.ts";
-import { expectClean, expectConsistent, listJson, svcName } from "../helpers/faults.ts";
-import { makeProject, readJson, textIfAny } from "../helpers/project.ts";
-import { faultyEngine } from "../helpers/faulty-engine.ts";
 import { dockerStandIn } from "../helpers/docker-stand-in.ts";
+import { expectClean, expectConsistent, listJson, svcName } from "../helpers/faults.ts";
+import { faultyEngine } from "../helpers/faulty-engine.ts";
+import { makeProject, readJson, textIfAny } from "../helpers/project.ts";
 
 setDefaultTimeout(120_000);
 afterEach(cleanupDocker);

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeEach, expect, setDefaultTimeout, test } from
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
+import { type Snapshot, sha256, snapshot } from "../helpers/archive.ts";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
 import {
   cleanupDocker,
@@ -18,9 +19,8 @@ import {
   runContainer,
   uniqueName,
 } from "../helpers/docker.ts";
-import { sha256, snapshot, type Snapshot } from "../helpers/archive.ts";
-import { createdAtOf, makeProject, readJson, type Project } from "../helpers/project.ts";
-import { containerInfo, expectClean, listJson, svcName, type Listed } from "../helpers/faults.ts";
+import { containerInfo, expectClean, type Listed, listJson, svcName } from "../helpers/faults.ts";
+import { createdAtOf, makeProject, type Project, readJson } from "../helpers/project.ts";
 
 setDefaultTimeout(180_000);
 afterEach(cleanupDocker);

@@ -18,8 +18,8 @@ import {
   runContainer,
   uniqueName,
 } from "../helpers/docker.ts";
-import { makeProject, readJson } from "../helpers/project.ts";
 import { containerInfo, expectClean, expectConsistent, listJson, svcName } from "../helpers/faults.ts";
+import { makeProject, readJson } from "../helpers/project.ts";
 
 setDefaultTimeout(180_000);
 afterEach(cleanupDocker);

@@ -9,9 +9,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run, start, waitFor } from "../helpers/cli.ts";
 import { uniqueName } from "../helpers/docker.ts";
-import { makeProject } from "../helpers/project.ts";
 import { expectClean, expectConsistent, folderState, listJson, randomFill, svcName } from "../helpers/faults.ts";
-import { loadImage, secondDaemon, type SecondDaemon } from "../helpers/second-dockerd.ts";
+import { makeProject } from "../helpers/project.ts";
+import { loadImage, type SecondDaemon, secondDaemon } from "../helpers/second-dockerd.ts";
 
 setDefaultTimeout(300_000);
 

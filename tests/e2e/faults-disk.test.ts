@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
+import { sha256, snapshot } from "../helpers/archive.ts";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
 import {
   cleanupDocker,
@@ -15,8 +16,6 @@ import {
   runContainer,
   uniqueName,
 } from "../helpers/docker.ts";
-import { sha256, snapshot } from "../helpers/archive.ts";
-import { makeProject } from "../helpers/project.ts";
 import {
   containerInfo,
   expectClean,
@@ -29,6 +28,7 @@ import {
   svcName,
   unmountAll,
 } from "../helpers/faults.ts";
+import { makeProject } from "../helpers/project.ts";
 
 setDefaultTimeout(180_000);
 afterEach(() => {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { extract, type Snapshot, sha256, snapshot } from "../helpers/archive.ts";
 import { cleanupCliTemp, run, tempDir } from "../helpers/cli.ts";
 import {
   cleanupDocker,
@@ -19,10 +20,9 @@ import {
   runContainer,
   uniqueName,
 } from "../helpers/docker.ts";
-import { extract, sha256, snapshot, type Snapshot } from "../helpers/archive.ts";
-import { makeProject, readJson, type Project } from "../helpers/project.ts";
-import { containerInfo, expectClean, listJson, svcName, type Listed } from "../helpers/faults.ts";
-import { countsOf, plantBackup, tarOf, zstd, type TarEntry } from "../helpers/tar-craft.ts";
+import { containerInfo, expectClean, type Listed, listJson, svcName } from "../helpers/faults.ts";
+import { makeProject, type Project, readJson } from "../helpers/project.ts";
+import { countsOf, plantBackup, type TarEntry, tarOf, zstd } from "../helpers/tar-craft.ts";
 
 setDefaultTimeout(180_000);
 afterAll(() => {

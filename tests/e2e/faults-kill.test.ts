@@ -8,6 +8,7 @@
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
+import { sha256, snapshot } from "../helpers/archive.ts";
 import { cleanupCliTemp, run, start, waitFor } from "../helpers/cli.ts";
 import {
   cleanupDocker,
@@ -22,8 +23,6 @@ import {
   uniqueName,
 } from "../helpers/docker.ts";
 import { dockerStandIn } from "../helpers/docker-stand-in.ts";
-import { snapshot } from "../helpers/archive.ts";
-import { makeProject, readJson } from "../helpers/project.ts";
 import {
   containerInfo,
   expectClean,
@@ -35,7 +34,7 @@ import {
   randomFill,
   svcName,
 } from "../helpers/faults.ts";
-import { sha256 } from "../helpers/archive.ts";
+import { makeProject, readJson } from "../helpers/project.ts";
 
 setDefaultTimeout(300_000);
 afterEach(cleanupDocker);

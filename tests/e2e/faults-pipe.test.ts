@@ -9,8 +9,8 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { BIN, binaryEnv, cleanupCliTemp } from "../helpers/cli.ts";
-import { makeProject, textIfAny, type Project } from "../helpers/project.ts";
 import { svcName } from "../helpers/faults.ts";
+import { makeProject, type Project, textIfAny } from "../helpers/project.ts";
 import { plantBackup, tarOf, zstd } from "../helpers/tar-craft.ts";
 
 setDefaultTimeout(180_000);

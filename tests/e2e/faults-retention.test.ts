@@ -10,8 +10,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume } from "../helpers/docker.ts";
-import { makeProject, readJson, redateBackup } from "../helpers/project.ts";
 import { expectClean, listJson, svcName } from "../helpers/faults.ts";
+import { makeProject, readJson, redateBackup } from "../helpers/project.ts";
 
 setDefaultTimeout(300_000);
 afterEach(cleanupDocker);

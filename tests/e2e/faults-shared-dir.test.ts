@@ -9,8 +9,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp, run, start, tempDir } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, runContainer, uniqueName } from "../helpers/docker.ts";
-import { makeProject, redateBackup } from "../helpers/project.ts";
 import { containerInfo, expectClean, folderState, listJson, randomFill, svcName } from "../helpers/faults.ts";
+import { makeProject, redateBackup } from "../helpers/project.ts";
 
 setDefaultTimeout(240_000);
 afterEach(cleanupDocker);

@@ -8,10 +8,9 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
+import { sha256 } from "../helpers/archive.ts";
 import { cleanupCliTemp, stackLines, start, waitFor } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, runContainer, uniqueName } from "../helpers/docker.ts";
-import { sha256 } from "../helpers/archive.ts";
-import { makeProject, type Project } from "../helpers/project.ts";
 import {
   containerInfo,
   expectConsistent,
@@ -21,6 +20,7 @@ import {
   randomFill,
   svcName,
 } from "../helpers/faults.ts";
+import { makeProject, type Project } from "../helpers/project.ts";
 
 setDefaultTimeout(600_000);
 

@@ -2,11 +2,11 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { cleanupCliTemp, waitFor } from "../helpers/cli.ts";
 import { sha256 } from "../helpers/archive.ts";
+import { cleanupCliTemp, waitFor } from "../helpers/cli.ts";
 import { filesIn, readJson, textIfAny } from "../helpers/project.ts";
 import { listed, tb, tbStart } from "../helpers/restore-kit.ts";
-import { BACKUP_OK, LOG, RESTORE_OK, data, scripted, writeScript } from "../helpers/scripted.ts";
+import { BACKUP_OK, data, LOG, RESTORE_OK, scripted, writeScript } from "../helpers/scripted.ts";
 
 setDefaultTimeout(120_000);
 afterAll(cleanupCliTemp);

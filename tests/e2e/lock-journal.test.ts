@@ -22,16 +22,16 @@ import {
   backupOk,
   cleanupApps,
   deadPid,
+  FILL,
   journalFile,
   listed,
   lockFile,
+  type Svc,
   service,
   state,
   svcName,
   tb,
   tbStart,
-  FILL,
-  type Svc,
 } from "../helpers/restore-kit.ts";
 
 setDefaultTimeout(120_000);

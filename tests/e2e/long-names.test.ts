@@ -9,7 +9,7 @@ import path from "node:path";
 import { cleanupCliTemp, waitFor } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, isRunning, runContainer, uniqueName } from "../helpers/docker.ts";
 import { makeProject } from "../helpers/project.ts";
-import { FILL, app, backupOk, cleanupApps, state, svcName, tb, tbStart, type Svc } from "../helpers/restore-kit.ts";
+import { app, backupOk, cleanupApps, FILL, type Svc, state, svcName, tb, tbStart } from "../helpers/restore-kit.ts";
 
 setDefaultTimeout(120_000);
 afterEach(() => {

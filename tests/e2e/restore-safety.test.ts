@@ -6,7 +6,8 @@ import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { cleanupCliTemp, tempDir, waitFor, type Started } from "../helpers/cli.ts";
+import { sha256 } from "../helpers/archive.ts";
+import { cleanupCliTemp, type Started, tempDir, waitFor } from "../helpers/cli.ts";
 import {
   cleanupDocker,
   docker,
@@ -17,25 +18,24 @@ import {
   removeVolume,
   startedAt,
 } from "../helpers/docker.ts";
-import { sha256 } from "../helpers/archive.ts";
-import { containerInfo, expectClean, folderState, mountTmpfs, randomFill, unmountAll } from "../helpers/faults.ts";
-import { startInPty, type Pty } from "../helpers/pty.ts";
-import { faultyEngine } from "../helpers/faulty-engine.ts";
 import { dockerStandIn } from "../helpers/docker-stand-in.ts";
+import { containerInfo, expectClean, folderState, mountTmpfs, randomFill, unmountAll } from "../helpers/faults.ts";
+import { faultyEngine } from "../helpers/faulty-engine.ts";
+import { type Pty, startInPty } from "../helpers/pty.ts";
 import {
-  FAST,
   backupOk,
   cleanupApps,
   exists,
+  FAST,
   fileInfo,
   journalFile,
   listed,
   lockFile,
+  type Svc,
   service,
   state,
   tb,
   tbStart,
-  type Svc,
 } from "../helpers/restore-kit.ts";
 
 setDefaultTimeout(120_000);

@@ -2,6 +2,7 @@
 import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
+import { extract } from "../helpers/archive.ts";
 import { cleanupCliTemp } from "../helpers/cli.ts";
 import {
   cleanupDocker,
@@ -15,15 +16,14 @@ import {
   volumeExists,
 } from "../helpers/docker.ts";
 import { dockerStandIn } from "../helpers/docker-stand-in.ts";
-import { extract } from "../helpers/archive.ts";
 import {
-  FILL,
-  HOST,
   app,
   backupOk,
   cleanupApps,
   exists,
+  FILL,
   fileInfo,
+  HOST,
   listed,
   restamp,
   service,

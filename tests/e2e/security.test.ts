@@ -12,10 +12,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
-import { BIN, binaryEnv, cleanupCliTemp, stackLines, tempDir, type RunResult } from "../helpers/cli.ts";
+import { BIN, binaryEnv, cleanupCliTemp, type RunResult, stackLines, tempDir } from "../helpers/cli.ts";
 import { cleanupDocker, createVolume, fillVolume, runContainer, uniqueName } from "../helpers/docker.ts";
-import { containerInfo, svcName } from "../helpers/faults.ts";
 import { fakeCrontab, runLikeCron } from "../helpers/fake-crontab.ts";
+import { containerInfo, svcName } from "../helpers/faults.ts";
 
 setDefaultTimeout(240_000);
 afterEach(cleanupDocker);

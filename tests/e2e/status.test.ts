@@ -4,10 +4,10 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { BIN, binaryEnv, cleanupCliTemp, run, tempDir } from "../helpers/cli.ts";
-import { cleanupDocker, createVolume, fillVolume, removeVolume } from "../helpers/docker.ts";
 import { ensureCronDaemon } from "../helpers/cron.ts";
+import { cleanupDocker, createVolume, fillVolume, removeVolume } from "../helpers/docker.ts";
 import { fakeCrontab } from "../helpers/fake-crontab.ts";
-import { makeProject, redateBackup, type Project } from "../helpers/project.ts";
+import { makeProject, type Project, redateBackup } from "../helpers/project.ts";
 
 setDefaultTimeout(120_000);
 afterEach(cleanupDocker);

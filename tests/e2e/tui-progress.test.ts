@@ -7,8 +7,8 @@
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { cleanupCliTemp } from "../helpers/cli.ts";
 import { cleanupDocker } from "../helpers/docker.ts";
-import { startInPty, type Pty } from "../helpers/pty.ts";
-import { FAST, backupOk, cleanupApps, listed, service, type Svc } from "../helpers/restore-kit.ts";
+import { type Pty, startInPty } from "../helpers/pty.ts";
+import { backupOk, cleanupApps, FAST, listed, type Svc, service } from "../helpers/restore-kit.ts";
 import { answer, count, press, waitPrompt } from "../helpers/tui.ts";
 
 setDefaultTimeout(300_000);

@@ -9,8 +9,8 @@
 import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { cleanupCliTemp } from "../helpers/cli.ts";
 import { cleanupDocker, fillVolume, isRunning, runnersUsing, startedAt } from "../helpers/docker.ts";
-import { startInPty, type Pty } from "../helpers/pty.ts";
-import { FAST, backupOk, exists, fileInfo, listed, restamp, service, state, type Svc } from "../helpers/restore-kit.ts";
+import { type Pty, startInPty } from "../helpers/pty.ts";
+import { backupOk, exists, FAST, fileInfo, listed, restamp, type Svc, service, state } from "../helpers/restore-kit.ts";
 import { answer, count, press, waitMore, waitPrompt } from "../helpers/tui.ts";
 
 setDefaultTimeout(150_000);

@@ -15,7 +15,7 @@ import { BIN, binaryEnv, cleanupCliTemp, run, tempDir } from "../helpers/cli.ts"
 import { crontabText, saveCrontab } from "../helpers/cron.ts";
 import { cleanupDocker } from "../helpers/docker.ts";
 import { filesIn, makeProject, mode } from "../helpers/project.ts";
-import { startInPty, type Pty } from "../helpers/pty.ts";
+import { type Pty, startInPty } from "../helpers/pty.ts";
 import { FAST, listed, service, svcName } from "../helpers/restore-kit.ts";
 import { answer, count, press, waitMore, waitPrompt } from "../helpers/tui.ts";
 

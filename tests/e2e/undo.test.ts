@@ -10,17 +10,17 @@ import { cleanupDocker, fillVolume, isRunning } from "../helpers/docker.ts";
 import { readJson } from "../helpers/project.ts";
 import { startInPty } from "../helpers/pty.ts";
 import {
-  FAST,
   backupOk,
   cleanupApps,
   exists,
+  FAST,
   fileInfo,
   listed,
   restamp,
+  type Svc,
   service,
   state,
   tb,
-  type Svc,
 } from "../helpers/restore-kit.ts";
 import { answer, press, waitPrompt } from "../helpers/tui.ts";
 

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import { tempDir } from "./cli.ts";
-import { checksums, hardLinkGroups, listing, symlinks, type Entry } from "./docker.ts";
+import { checksums, type Entry, hardLinkGroups, listing, symlinks } from "./docker.ts";
 
 export type Compression = "zstd" | "gzip";
 

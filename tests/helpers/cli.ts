@@ -3,7 +3,7 @@
  * its own XDG_STATE_HOME and XDG_CONFIG_HOME, nothing inherited that could pick another config.
  * Build it first: `npx bun scripts/build.ts`.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";

@@ -7,7 +7,7 @@ import { expect } from "bun:test";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { run, stackLines, type RunResult } from "./cli.ts";
+import { type RunResult, run, stackLines } from "./cli.ts";
 import { docker, leftoverHelpers, uniqueName } from "./docker.ts";
 import type { Project } from "./project.ts";
 

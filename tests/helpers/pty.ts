@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { BIN, binaryEnv, tempDir, waitFor, type RunOptions } from "./cli.ts";
+import { BIN, binaryEnv, type RunOptions, tempDir, waitFor } from "./cli.ts";
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 

@@ -5,10 +5,10 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { run, start, type RunResult, type Started } from "./cli.ts";
+import { type Snapshot, snapshot } from "./archive.ts";
+import { type RunResult, run, type Started, start } from "./cli.ts";
 import { createVolume, docker, dockerOk, fillVolume, uniqueName } from "./docker.ts";
-import { snapshot, type Snapshot } from "./archive.ts";
-import { makeProject, redateBackup, stampToDate, type Project } from "./project.ts";
+import { makeProject, type Project, redateBackup, stampToDate } from "./project.ts";
 
 export const HOST =
   os

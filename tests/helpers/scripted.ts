@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { makeProject, textIfAny } from "./project.ts";
-import { svcName, type Svc } from "./restore-kit.ts";
+import { type Svc, svcName } from "./restore-kit.ts";
 
 /** Each script appends `<op> NAME=value` lines to log.txt in its working folder. */
 export const LOG = (op: string) =>

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { MARKER, findEntry, withEntry, withoutEntry } from "../../src/cron/crontab-text.ts";
+import { findEntry, MARKER, withEntry, withoutEntry } from "../../src/cron/crontab-text.ts";
 import { formatCronLine, parseCronLine } from "../../src/cron/line.ts";
 import { describeSchedule, longestIntervalMs, validateSchedule } from "../../src/cron/schedule.ts";
 

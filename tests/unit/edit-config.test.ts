@@ -4,10 +4,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parse } from "yaml";
+import { loadBackupConfig } from "../../src/config/backup-config.ts";
 import { editConfigText } from "../../src/config/edit-config.ts";
 import { describeEdits, effectiveEdits } from "../../src/config/edit-summary.ts";
 import { newConfigText, saveConfigText } from "../../src/config/write-config.ts";
-import { loadBackupConfig } from "../../src/config/backup-config.ts";
 
 const EXAMPLE = fs.readFileSync(path.join(import.meta.dir, "..", "..", "backup.yaml.example"), "utf8");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tools-backup-edit-"));

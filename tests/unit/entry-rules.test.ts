@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { linkStaysInside, volumeOfEntry } from "../../src/archive/entry-rules.ts";
+import type { Manifest } from "../../src/archive/manifest.ts";
 import { restoreEntryCheck } from "../../src/archive/restore-rules.ts";
 import type { TarHeader } from "../../src/archive/tar-header.ts";
-import type { Manifest } from "../../src/archive/manifest.ts";
 
 const entry = (name: string, more: Partial<TarHeader> = {}): TarHeader => ({
   name,

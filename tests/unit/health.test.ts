@@ -1,7 +1,7 @@
 /** `status`: is there a recent backup made by THIS machine? (Pure: backups as the catalog gives them.) */
 import { expect, test } from "bun:test";
-import { serviceHealth } from "../../src/app/health.ts";
 import type { Backup } from "../../src/app/catalog.ts";
+import { serviceHealth } from "../../src/app/health.ts";
 
 const NOW = new Date("2026-11-25T12:00:00Z");
 const HOUR = 3_600_000;

@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import type { Backup } from "../../src/app/catalog.ts";
+import { selectBackup, selectUndo } from "../../src/app/select-backup.ts";
 import {
   archiveName,
   backupId,
@@ -9,8 +11,6 @@ import {
   safeHost,
   stampOf,
 } from "../../src/archive/naming.ts";
-import { selectBackup, selectUndo } from "../../src/app/select-backup.ts";
-import type { Backup } from "../../src/app/catalog.ts";
 import { OperationError, UsageError } from "../../src/util/errors.ts";
 
 describe("naming", () => {

@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { consumed, markDisposable, release } from "../../src/util/release.ts";
-import { TarWalker } from "../../src/archive/tar-walker.ts";
 import { ParallelZstdCompress, ParallelZstdDecompress } from "../../src/archive/parallel-zstd.ts";
+import { TarWalker } from "../../src/archive/tar-walker.ts";
+import { consumed, markDisposable, release } from "../../src/util/release.ts";
 
 const fresh = (n: number, fill = 1) => Buffer.alloc(n, fill);
 

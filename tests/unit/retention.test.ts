@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { planRetention, type RetentionEntry } from "../../src/retention/plan.ts";
 import type { BackupKind } from "../../src/archive/naming.ts";
-import { staleTempFiles } from "../../src/retention/temp-files.ts";
 import { backupId } from "../../src/archive/naming.ts";
+import { planRetention, type RetentionEntry } from "../../src/retention/plan.ts";
+import { staleTempFiles } from "../../src/retention/temp-files.ts";
 
 const DAY = 86_400_000;
 const NOW = new Date("2026-03-01T03:00:00Z");

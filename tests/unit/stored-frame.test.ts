@@ -1,12 +1,12 @@
 import { expect, test } from "bun:test";
-import { randomBytes } from "node:crypto";
 import { spawnSync } from "node:child_process";
-import * as zlib from "node:zlib";
-import { looksIncompressible, storedFrame } from "../../src/archive/stored-frame.ts";
-import { FrameScanner, declaredContentSize } from "../../src/archive/zstd-frame.ts";
-import { FRAME_BYTES, ParallelZstdCompress, ParallelZstdDecompress } from "../../src/archive/parallel-zstd.ts";
+import { randomBytes } from "node:crypto";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import * as zlib from "node:zlib";
+import { FRAME_BYTES, ParallelZstdCompress, ParallelZstdDecompress } from "../../src/archive/parallel-zstd.ts";
+import { looksIncompressible, storedFrame } from "../../src/archive/stored-frame.ts";
+import { declaredContentSize, FrameScanner } from "../../src/archive/zstd-frame.ts";
 
 const text = (n: number) =>
   Buffer.from("the quick brown fox jumps over the lazy dog ".repeat(Math.ceil(n / 44))).subarray(0, n);

@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { TarWalker } from "../../src/archive/tar-walker.ts";
 import type { TarHeader } from "../../src/archive/tar-header.ts";
+import { TarWalker } from "../../src/archive/tar-walker.ts";
 
 function makeTar(format: string): Buffer {
   const dir = mkdtempSync(join(tmpdir(), "walker-"));

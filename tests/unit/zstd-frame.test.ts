@@ -2,8 +2,8 @@ import { expect, test } from "bun:test";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
-import { FrameScanner, declaredContentSize } from "../../src/archive/zstd-frame.ts";
 import { FRAME_BYTES, ParallelZstdCompress, ParallelZstdDecompress } from "../../src/archive/parallel-zstd.ts";
+import { declaredContentSize, FrameScanner } from "../../src/archive/zstd-frame.ts";
 
 function data(n: number, seed = 1): Buffer {
   const b = Buffer.alloc(n);

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
-import { OperationError, messageOf } from "../../util/errors.ts";
-import { archivePath, answerError, connectSocket, readStatus } from "./http.ts";
+import { messageOf, OperationError } from "../../util/errors.ts";
+import { answerError, archivePath, connectSocket, readStatus } from "./http.ts";
 
 /**
  * GET /containers/{name}/archive on the engine's Unix socket: the very tar stream `docker cp

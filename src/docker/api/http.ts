@@ -3,7 +3,7 @@
  * CPU than reading the socket itself (docs/design.md).
  */
 import { connect, type Socket } from "node:net";
-import { OperationError, messageOf } from "../../util/errors.ts";
+import { messageOf, OperationError } from "../../util/errors.ts";
 import { dockerError } from "../cli.ts";
 
 /** The status line and headers of an answer are far smaller; more means it is no HTTP answer. */

@@ -4,6 +4,7 @@
  * so on a local engine we speak plain HTTP on the socket ourselves; every other call, and every
  * engine that is not local, goes through the CLI. docs/design.md has the measurements.
  */
-export { localEngineSocket } from "./endpoint.ts";
+
 export { openArchiveOnSocket } from "./download.ts";
+export { localEngineSocket } from "./endpoint.ts";
 export { uploadArchiveOnSocket } from "./upload.ts";

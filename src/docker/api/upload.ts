@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import type { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { OperationError, messageOf } from "../../util/errors.ts";
+import { messageOf, OperationError } from "../../util/errors.ts";
 import { consumed } from "../../util/release.ts";
 import { archivePath, connectSocket, daemonError, parseStatus } from "./http.ts";
 
