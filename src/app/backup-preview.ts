@@ -63,8 +63,12 @@ export async function previewBackup(ctx: RunContext, service: Service, kind: Bac
   // As after a real run: without backup_dir there is nothing to plan, and retention failing is a warning.
   if (!dirProblem) {
     await wouldDelete(ctx, next).then(
-      (ids) => void (preview.would_delete = ids),
-      (e) => void preview.warnings.push(`retention skipped: ${messageOf(e)}`),
+      (ids) => {
+        preview.would_delete = ids;
+      },
+      (e) => {
+        preview.warnings.push(`retention skipped: ${messageOf(e)}`);
+      },
     );
   }
   return preview;

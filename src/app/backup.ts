@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { MANIFEST_FORMAT } from "../archive/manifest.ts";
 import { archiveName, type BackupKind } from "../archive/naming.ts";
 import { finishInterruptedPublish } from "../archive/publish.ts";
-import { writeArchive } from "../archive/writer.ts";
+import { type WrittenArchive, writeArchive } from "../archive/writer.ts";
 import type { Service } from "../config/service-config.ts";
 import { localEngineSocket } from "../docker/api/index.ts";
 import { checkDaemon, volumeExists } from "../docker/daemon.ts";
@@ -48,12 +48,14 @@ export async function backupService(
   const names = service.volumes.map((v) => v.name);
   // Never waited for, so it costs no downtime: the percent shows once the catalog is read.
   const of: ProgressOf = { estimate: true };
-  void previousSize(ctx.config.backupDir, service.name).then((total) => (of.total = total));
+  void previousSize(ctx.config.backupDir, service.name).then((total) => {
+    of.total = total;
+  });
   const { exist, plan } = await askBeforeStop(names, service.volumes);
   const absent = names.find((_, i) => !exist[i]);
   if (absent) throw new OperationError(`volume ${absent} of ${service.name} does not exist`);
   const warnings = containerWarnings(service.name, plan);
-  warnings.forEach((w) => reporter.warn(service.name, w));
+  for (const w of warnings) reporter.warn(service.name, w);
 
   const { id, created } = await freeName(folder, service.name, ctx.host, ctx.config.compression);
   const helper = await createHelper(service.name, names, true);
@@ -70,7 +72,7 @@ export async function backupService(
       return failures;
     })());
   const stats: VolumeStats[] = [];
-  let written;
+  let written: WrittenArchive | undefined;
   // Awaited where the stream starts; failing here, it fails there.
   localEngineSocket().catch(() => undefined);
   try {
@@ -114,8 +116,10 @@ export async function backupService(
     // A restore's safety backup runs with the containers already stopped: the journal is the restore's.
     if (failures.length === 0 && plan.running.length > 0) await clearJournal(ctx.stateDir, service.name);
     if (failures.length > 0 && written) {
-      // The archive is good; the failure to start is still this run's failure.
+      // The archive is good; the failure to start is still this run's failure, and it replaces
+      // whatever error the archiving threw: there was none, or `written` would be unset.
       await publish();
+      // biome-ignore lint/correctness/noUnsafeFinally: only reached when the archiving succeeded.
       throw new OperationError(`${service.name} was backed up, but ${failures.join("; ")}`);
     }
     if (failures.length > 0) reporter.warn(service.name, failures.join("; "));

@@ -37,7 +37,7 @@ export async function planRestore(
   const present: string[] = [];
   const missing: string[] = [];
   const exist = await Promise.all(names.map(volumeExists));
-  names.forEach((v, i) => (exist[i] ? present : missing).push(v));
+  for (const [i, v] of names.entries()) (exist[i] ? present : missing).push(v);
   const armed = opts.arm && !service.lifecycle.restore && present.length > 0 && missing.length === 0;
   const emptier = armed ? armEmptying(present, { measure: true }) : undefined;
   try {

@@ -120,6 +120,7 @@ export async function runCli(rawArgs: string[]): Promise<number> {
 }
 
 function stripAnsi(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is exactly what is stripped.
   return text.replace(/\x1b\[[0-9;]*m/g, "");
 }
 

@@ -23,12 +23,16 @@ function guardStderr(): (text: string) => boolean {
   if (rawWrite) return rawWrite;
   const raw = clearingFirst(process.stderr);
   if (process.stdout.isTTY) clearingFirst(process.stdout);
-  return (rawWrite = (text) => raw(text));
+  rawWrite = (text) => raw(text);
+  return rawWrite;
 }
 
 /** Makes the stream's writes clear the live line first; returns its own write. */
 function clearingFirst(stream: NodeJS.WriteStream): NodeJS.WriteStream["write"] {
   const raw = stream.write.bind(stream);
-  stream.write = ((...args: Parameters<typeof raw>) => (clearLive(), raw(...args))) as typeof stream.write;
+  stream.write = ((...args: Parameters<typeof raw>) => {
+    clearLive();
+    return raw(...args);
+  }) as typeof stream.write;
   return raw;
 }

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeEach, expect, setDefaultTimeout, test } from
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
-import { type Snapshot, sha256, snapshot } from "../helpers/archive.ts";
+import { type Snapshot, snapshot } from "../helpers/archive.ts";
 import { cleanupCliTemp, run } from "../helpers/cli.ts";
 import {
   cleanupDocker,

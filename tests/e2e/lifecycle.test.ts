@@ -111,10 +111,10 @@ const badScripts: [string, string, (dir: string, services: string) => void, RegE
   [
     "a symlink leading out of the folder",
     "./link.sh",
-    (d, services) => (
-      fs.writeFileSync(path.join(services, "escape.sh"), "#!/bin/sh\n", { mode: 0o755 }),
-      fs.symlinkSync("../escape.sh", path.join(d, "link.sh"))
-    ),
+    (d, services) => {
+      fs.writeFileSync(path.join(services, "escape.sh"), "#!/bin/sh\n", { mode: 0o755 });
+      fs.symlinkSync("../escape.sh", path.join(d, "link.sh"));
+    },
     /links outside/,
   ],
   ["a missing script", "./missing.sh", () => {}, /not found/],

@@ -79,7 +79,13 @@ describe("confirmation", () => {
   test("on a terminal: a wrong word aborts (exit 1), Ctrl-C aborts, RESTORE restores", async () => {
     const x = changedAfterBackup();
     const answers: [string, (t: Pty) => void][] = [
-      ["lowercase word", (t) => (t.type("restore"), t.key("Enter"))],
+      [
+        "lowercase word",
+        (t) => {
+          t.type("restore");
+          t.key("Enter");
+        },
+      ],
       ["Ctrl-C", (t) => t.key("C-c")],
     ];
     for (const [label, answer] of answers) {
@@ -382,7 +388,13 @@ describe("a failed or interrupted replacement puts the previous data back", () =
     "emptying the volume": () => ({ env: { TOOLS_BACKUP_DOCKER: failingEmptying() }, close: () => undefined }),
     "extracting the archive (volume already emptied)": () => {
       const engine = faultyEngine({ error: "injected failure", upload: { after: 4 << 20 } });
-      return { env: { DOCKER_HOST: engine.host }, close: () => (expect(engine.hits()).toBe(1), engine.close()) };
+      return {
+        env: { DOCKER_HOST: engine.host },
+        close: () => {
+          expect(engine.hits()).toBe(1);
+          return engine.close();
+        },
+      };
     },
   };
 

@@ -91,7 +91,7 @@ test("backup_dir gone after a good backup (a drive not mounted): exit 1 naming i
 });
 
 test("the binary the scheduled line runs was moved: exit 1 with cron status's message, though backups are fresh", () => {
-  const { p, status } = project();
+  const { p } = project();
   const cron = fakeCrontab();
   // The installed line counts as working only while a cron daemon runs to start it.
   ensureCronDaemon();

@@ -80,7 +80,12 @@ export function faultyEngine(fault: EngineFault): FaultyEngine {
       client.end();
     });
     client.on("end", () => engine.end());
-    for (const s of [client, engine]) s.on("error", () => (client.destroy(), engine.destroy()));
+    for (const s of [client, engine]) {
+      s.on("error", () => {
+        client.destroy();
+        engine.destroy();
+      });
+    }
   });
   server.listen(file);
   return { host: `unix://${file}`, hits: () => hits, close: () => server.close() };

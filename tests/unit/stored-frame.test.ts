@@ -44,7 +44,16 @@ test("the zstd CLI tests and unpacks a stream of stored and compressed frames", 
 
 async function run(transform: NodeJS.ReadWriteStream, input: Buffer): Promise<Buffer> {
   const out: Buffer[] = [];
-  await pipeline(Readable.from([input]), transform, new Writable({ write: (c, _e, d) => (out.push(c), d()) }));
+  await pipeline(
+    Readable.from([input]),
+    transform,
+    new Writable({
+      write: (c, _e, d) => {
+        out.push(c);
+        d();
+      },
+    }),
+  );
   return Buffer.concat(out);
 }
 

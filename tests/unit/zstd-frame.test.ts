@@ -28,7 +28,16 @@ function pieces(stream: Buffer, sizes: number[]): Buffer[] {
 
 async function run(transform: NodeJS.ReadWriteStream, input: Buffer[]): Promise<Buffer> {
   const out: Buffer[] = [];
-  await pipeline(Readable.from(input), transform, new Writable({ write: (c, _e, d) => (out.push(c), d()) }));
+  await pipeline(
+    Readable.from(input),
+    transform,
+    new Writable({
+      write: (c, _e, d) => {
+        out.push(c);
+        d();
+      },
+    }),
+  );
   return Buffer.concat(out);
 }
 
