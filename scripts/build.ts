@@ -24,6 +24,8 @@ const args = [
   "--minify",
   "--sourcemap=inline",
   `--define=TOOLS_BACKUP_VERSION=${JSON.stringify(version)}`,
+  // The bundler would otherwise inline the building shell's NODE_ENV (a test run's "test").
+  '--define=process.env.NODE_ENV="production"',
   "--outfile",
   outfile,
 ];

@@ -1,4 +1,4 @@
-import { type ConsolaInstance, createConsola, type LogObject } from "consola";
+import { type ConsolaInstance, createConsola, type LogObject, LogLevels } from "consola";
 import { isFancy } from "./tty.ts";
 
 /** Plain, timestamped lines for pipes and cron: one per step, no colour, no spinner. */
@@ -10,7 +10,15 @@ const plainReporter = {
   },
 };
 
-/** Messages go to stderr, always: stdout carries only data (`--json`, tables). */
+/**
+ * Messages go to stderr, always: stdout carries only data (`--json`, tables). The level is fixed:
+ * consola would otherwise drop everything but warnings wherever NODE_ENV=test or TEST is set.
+ */
 export const logger: ConsolaInstance = isFancy()
-  ? createConsola({ stdout: process.stderr, stderr: process.stderr, formatOptions: { date: false } })
-  : createConsola({ reporters: [plainReporter] });
+  ? createConsola({
+      level: LogLevels.info,
+      stdout: process.stderr,
+      stderr: process.stderr,
+      formatOptions: { date: false },
+    })
+  : createConsola({ level: LogLevels.info, reporters: [plainReporter] });

@@ -15,6 +15,8 @@ test("the demo backs up a running service, says how to clean up, and --clean rem
   expect({ code: made.status, err: made.stderr }).toMatchObject({ code: 0 });
   expect(made.stdout).toContain("demo_");
   expect(made.stderr).toContain("npm run demo -- --clean");
+  // Built and run under this test's NODE_ENV=test, the binary still says what it does.
+  expect(made.stderr).toContain("demo: archiving tools-backup-demo-data");
   expect(isRunning("tools-backup-demo")).toBe(true);
   expect(volumeExists("tools-backup-demo-data")).toBe(true);
 
