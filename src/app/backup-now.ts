@@ -38,7 +38,8 @@ export async function backUpNow(ctx: RunContext, services: Service[], opts: Back
 
 function tellRun(run: BackupRun, tell: RunTeller, downWord: string): string | undefined {
   for (const r of run.results) {
-    const took = `${formatBytes(r.bytes)}, ${formatDuration(r.durationMs)}, ${downWord} ${formatDuration(r.downtimeMs)}`;
+    const downtime = `${downWord} ${formatDuration(r.downtimeMs)}`;
+    const took = `${formatBytes(r.bytes)}, ${formatDuration(r.durationMs)}, ${downtime}`;
     if (r.ok) tell.success(`${r.service}: ${r.file} (${took})`);
     else tell.error(`${r.service}: ${r.error}`);
   }

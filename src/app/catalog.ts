@@ -138,7 +138,8 @@ async function readService(backupDir: string, service: string, catalog: Catalog)
       const createdAt = new Date(m.created_at);
       if (Math.abs(createdAt.getTime() - parsed.created.getTime()) > STAMP_SLACK_MS) {
         return problem(
-          `created_at ${m.created_at} disagrees with the date in its file name (${parsed.created.toISOString()}); not trusted`,
+          `created_at ${m.created_at} disagrees with the date in its file name ` +
+            `(${parsed.created.toISOString()}); not trusted`,
         );
       }
       const file = join(folder, m.archive.file);

@@ -60,9 +60,8 @@ export async function confirmAndRestore(
     // Declined, refused or done: its container ends, having touched nothing unless told to.
     await plan.emptier?.close();
   }
-  ui.success(
-    `${service.name} restored from ${backup.id}${result.restarted.length ? `; started ${result.restarted.join(", ")}` : ""}`,
-  );
+  const started = result.restarted.length ? `; started ${result.restarted.join(", ")}` : "";
+  ui.success(`${service.name} restored from ${backup.id}${started}`);
   if (result.safety)
     ui.info(`the data from before the restore is kept as ${result.safety.manifest.id} (${result.safety.file})`);
   return true;

@@ -93,7 +93,9 @@ export async function restoreUsers(volumes: VolumeSpec[]): Promise<RestoreUsers>
     const [what, are, it] = plan.paused.length === 1 ? ["container", "is", "it"] : ["containers", "are", "them"];
     const names = plan.paused.join(" ");
     throw new OperationError(
-      `${what} ${plan.paused.join(", ")} ${are} paused: unpause ${it} (docker unpause ${names}) or stop ${it} (docker stop ${names}), then restore again; nothing was changed`,
+      `${what} ${plan.paused.join(", ")} ${are} paused: ` +
+        `unpause ${it} (docker unpause ${names}) or stop ${it} (docker stop ${names}), ` +
+        "then restore again; nothing was changed",
     );
   }
   const running = [...plan.running, ...plan.undeclared];

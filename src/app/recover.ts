@@ -18,7 +18,8 @@ export async function recoverInterrupted(ctx: RunContext, service: string): Prom
   const { reporter } = ctx;
   reporter.warn(
     service,
-    `a ${journal.operation} started ${journal.started_at} (pid ${journal.pid}) was killed while containers were stopped; recovering`,
+    `a ${journal.operation} started ${journal.started_at} (pid ${journal.pid}) ` +
+      "was killed while containers were stopped; recovering",
   );
   // The dead run's `docker stop` calls outlive it; a container seen running now may still be
   // stopped by one of them. Wait until each could have finished (only right after a kill).
@@ -53,7 +54,8 @@ export async function recoverInterrupted(ctx: RunContext, service: string): Prom
       if (state.exists && was !== undefined && state.id !== was) {
         reporter.warn(
           service,
-          `${name} was not started: it has been re-created since the killed run stopped it, and the new one is left as it is`,
+          `${name} was not started: ` +
+            "it has been re-created since the killed run stopped it, and the new one is left as it is",
         );
       } else if (state.exists && !state.running) {
         await startContainer(name);

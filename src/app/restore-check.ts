@@ -10,7 +10,8 @@ import type { RunContext } from "./context.ts";
 export async function checkRestorable(ctx: RunContext, service: Service, backup: Backup): Promise<void> {
   if (service.lifecycle.backup && !service.lifecycle.restore) {
     throw new OperationError(
-      `${service.name} is backed up by its own script (lifecycle.backup) but has no lifecycle.restore, so tools-backup cannot restore it`,
+      `${service.name} is backed up by its own script (lifecycle.backup) but has no lifecycle.restore, ` +
+        "so tools-backup cannot restore it",
     );
   }
   if (backup.manifest.service !== service.name)
@@ -20,7 +21,8 @@ export async function checkRestorable(ctx: RunContext, service: Service, backup:
     const archived = backup.manifest.volumes.map((v) => v.name).sort();
     if (declared.join("\0") !== archived.join("\0")) {
       throw new OperationError(
-        `${backup.id} holds volumes ${archived.join(", ")} but ${service.name} declares ${declared.join(", ")}; refusing a partial or foreign restore`,
+        `${backup.id} holds volumes ${archived.join(", ")} but ${service.name} declares ${declared.join(", ")}; ` +
+          "refusing a partial or foreign restore",
       );
     }
   }

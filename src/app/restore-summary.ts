@@ -6,17 +6,19 @@ import { undoneRestore } from "./select-backup.ts";
 /** What a restore will overwrite, shown before the typed confirmation by `restore` and the wizard alike. */
 export function describeRestore(plan: RestorePlan, safety: boolean): string {
   const b = plan.backup;
+  const volumes = b.manifest.volumes.map((v) => `${v.name} (${count(v.files, "file")}, ${formatBytes(v.bytes)})`);
   const lines = [
     // A safety backup holds the data a restore replaced: restoring it undoes that restore.
     ...(isRegular(b.kind) ? [] : [`Undo ${undoneRestore(b)}: put back the data it replaced`]),
     `Restore ${b.service} from ${b.id}`,
-    `  backup:   ${formatLocal(b.createdAt)} (${formatAge(b.createdAt)}), host ${b.host}, ${formatBytes(b.bytes)}, ${b.kind}`,
-    `  volumes:  ${b.manifest.volumes.map((v) => `${v.name} (${count(v.files, "file")}, ${formatBytes(v.bytes)})`).join(", ")}`,
+    `  backup:   ${formatLocal(b.createdAt)} (${formatAge(b.createdAt)}), ` +
+      `host ${b.host}, ${formatBytes(b.bytes)}, ${b.kind}`,
+    `  volumes:  ${volumes.join(", ")}`,
     "Will be overwritten:",
-    ...plan.current.map(
-      (v) =>
-        `  ${v.name}: ${formatBytes(v.kib * 1024)}, last changed ${v.newestMtime ? `${formatLocal(v.newestMtime)} (${formatAge(v.newestMtime)})` : "never"}`,
-    ),
+    ...plan.current.map((v) => {
+      const changed = v.newestMtime ? `${formatLocal(v.newestMtime)} (${formatAge(v.newestMtime)})` : "never";
+      return `  ${v.name}: ${formatBytes(v.kib * 1024)}, last changed ${changed}`;
+    }),
     ...plan.missing.map((v) => `  ${v}: does not exist, will be created`),
     `Containers stopped and started again: ${plan.stop.join(", ") || "none running"}`,
     safetyLine(plan, safety),

@@ -12,7 +12,8 @@ export async function safetyBackup(ctx: RunContext, service: Service, restoring:
   } catch (e) {
     if (ctx.signal.aborted) throw e;
     throw new OperationError(
-      `the safety backup of the current data failed (${messageOf(e)}); nothing was replaced: ${service.name} has its data as before`,
+      `the safety backup of the current data failed (${messageOf(e)}); ` +
+        `nothing was replaced: ${service.name} has its data as before`,
     );
   }
 }
@@ -59,7 +60,8 @@ export async function rollBack(ctx: RunContext, service: Service, attempt: Attem
   } catch (e) {
     ctx.reporter.warn(
       service.name,
-      `ROLLBACK FAILED (${messageOf(e)}), so ${attempt.target} may be partly written: restore by hand with tools-backup restore ${service.name} --from ${safety.manifest.id}`,
+      `ROLLBACK FAILED (${messageOf(e)}), so ${attempt.target} may be partly written: ` +
+        `restore by hand with tools-backup restore ${service.name} --from ${safety.manifest.id}`,
     );
     await unfinished(`${why}, and putting the safety backup back failed too`);
     return false;

@@ -38,7 +38,8 @@ export function selectBackup(backups: Backup[], service: string, from: string, n
       `"${from}" matches ${prefixed.length} backups (${prefixed.map((b) => b.id).join(", ")}); give the full id`,
     );
   throw new UsageError(
-    `no backup of ${service} matches "${from}" (use latest, a date YYYY-MM-DD or an id from \`tools-backup list ${service}\`)`,
+    `no backup of ${service} matches "${from}" ` +
+      `(use latest, a date YYYY-MM-DD or an id from \`tools-backup list ${service}\`)`,
   );
 }
 
@@ -87,7 +88,8 @@ function latest(mine: Backup[], service: string, now: Date): Selected {
   const judged = mine.filter((b) => !future.includes(b));
   if (judged.length === 0)
     throw new OperationError(
-      `every backup of ${service} is dated in the future (a wrong clock?): pick one by its id with --from: ${future.map((b) => b.id).join(", ")}`,
+      `every backup of ${service} is dated in the future (a wrong clock?): ` +
+        `pick one by its id with --from: ${future.map((b) => b.id).join(", ")}`,
     );
   return { ...newestComplete(judged, service), future };
 }

@@ -56,7 +56,9 @@ export async function refuseIfUnfinished(stateDir: string, service: string): Pro
     `or, if the data is right as it is, delete ${file}`,
   ].filter(Boolean);
   throw new OperationError(
-    `the restore of ${service} started ${mark.started_at} did not finish (${mark.why}), so its volumes may be partly written; ` +
-      `no backup is taken until that is resolved, so that partial data cannot take the place of good backups. ${ways.join("; ")}`,
+    `the restore of ${service} started ${mark.started_at} did not finish (${mark.why}), ` +
+      "so its volumes may be partly written; " +
+      "no backup is taken until that is resolved, so that partial data cannot take the place of good backups. " +
+      ways.join("; "),
   );
 }

@@ -31,7 +31,8 @@ export function restoreEntryCheck(manifest: Manifest): (entry: TarHeader, volume
       symlinks.add(name);
       if (!linkStaysInside(entry, volume) && over("links_out")) {
         throw new Error(
-          `entry "${entry.name}" is a symlink to "${entry.linkname}", outside volume ${volume}, which the backed-up data did not have`,
+          `entry "${entry.name}" is a symlink to "${entry.linkname}", outside volume ${volume}, ` +
+            "which the backed-up data did not have",
         );
       }
     }

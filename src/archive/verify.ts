@@ -91,7 +91,8 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
       const c = counts.get(v.name) ?? { files: 0, bytes: 0 };
       if (c.files !== v.files || c.bytes !== v.bytes)
         problems.push(
-          `volume ${v.name}: ${c.files} files / ${c.bytes} bytes in the archive, the manifest says ${v.files} / ${v.bytes}`,
+          `volume ${v.name}: ${c.files} files / ${c.bytes} bytes in the archive, ` +
+            `the manifest says ${v.files} / ${v.bytes}`,
         );
     }
   }

@@ -20,7 +20,8 @@ export const configArgs = {
   root: {
     type: "string",
     description:
-      "folder holding services/ (default: $TOOLS_ROOT, next to backup.yaml when it has services/, else the current folder)",
+      "folder holding services/ " +
+      "(default: $TOOLS_ROOT, next to backup.yaml when it has services/, else the current folder)",
     valueHint: "DIR",
   },
   debug: { type: "boolean", description: "show stack traces of unexpected errors" },

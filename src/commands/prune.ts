@@ -23,7 +23,8 @@ export default defineCommand({
     const verb = dryRun ? "would remove" : "removed";
     for (const id of completed)
       logger.info(
-        `${dryRun ? "would complete" : "completed"} ${id}: its run was killed just before its manifest got its final name`,
+        `${dryRun ? "would complete" : "completed"} ${id}: ` +
+          "its run was killed just before its manifest got its final name",
       );
     for (const b of plan.remove) logger.info(`${verb} ${b.id} (${plan.reasons.get(b.id)})`);
     for (const f of staleTemp) logger.info(`${verb} leftover temporary file ${f}`);

@@ -17,7 +17,10 @@ import { OperationError, UsageError } from "../util/errors.ts";
 import { count, formatBytes } from "../util/format.ts";
 import { configArgs, context, loadConfig, positionals, serviceFilter } from "./_shared.ts";
 
-/** The restore screens (backup picker, summary, typed RESTORE), given by whoever starts the CLI; false: nothing changed. */
+/**
+ * The restore screens (backup picker, summary, typed RESTORE), given by whoever starts the CLI;
+ * false: nothing changed.
+ */
 export type RestorePicker = (session: Session, service: string, opts: RestoreOptions) => Promise<boolean>;
 
 /** The command's restore prompts: the same summary and typed RESTORE as the screens, the outcome logged. */
@@ -73,7 +76,8 @@ export const restoreCommand = (pickAndRestore: RestorePicker) =>
       const dryRun = Boolean(args["dry-run"]);
       if (!args.yes && !dryRun && !isInteractive()) {
         throw new UsageError(
-          `restore overwrites the data of ${service.name} and needs a confirmation: run it on a terminal, or pass --yes`,
+          `restore overwrites the data of ${service.name} and needs a confirmation: ` +
+            "run it on a terminal, or pass --yes",
         );
       }
       const opts = {

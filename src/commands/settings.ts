@@ -17,7 +17,8 @@ export const settingsCommand = (openSettings: SettingsOpener) =>
     async run({ args }) {
       if (!isInteractive()) {
         throw new UsageError(
-          "settings is interactive and needs a terminal; without one, edit backup.yaml and use `tools-backup cron install`",
+          "settings is interactive and needs a terminal; " +
+            "without one, edit backup.yaml and use `tools-backup cron install`",
         );
       }
       await openSettings(args);

@@ -62,7 +62,8 @@ export default defineCommand({
             ? "unknown"
             : "no backup",
         r.last_attempt
-          ? `${r.last_attempt.ok ? "ok" : "FAILED"} ${formatAge(new Date(r.last_attempt.at))}${r.last_attempt.error ? `: ${r.last_attempt.error}` : ""}`
+          ? `${r.last_attempt.ok ? "ok" : "FAILED"} ${formatAge(new Date(r.last_attempt.at))}` +
+            (r.last_attempt.error ? `: ${r.last_attempt.error}` : "")
           : "-",
       ]);
       writeOut(table([["STATE", "SERVICE", "NEWEST BACKUP", "LAST ATTEMPT"], ...text]) + "\n");

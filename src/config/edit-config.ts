@@ -45,7 +45,9 @@ export function editConfigText(text: string, edits: ConfigEdits): string {
     const parent = parentKeys.length > 0 ? doc.getIn(parentKeys, true) : doc.contents;
     if (isAlias(parent) || (isMap(parent) && parent.anchor && aliasesOf(doc, parent.anchor).length > 0)) {
       throw new UsageError(
-        `cannot edit ${keys.join(".")}: ${parentKeys.join(".")} is shared with another key through a YAML alias (*); edit ${keys.join(".")} by hand`,
+        `cannot edit ${keys.join(".")}: ` +
+          `${parentKeys.join(".")} is shared with another key through a YAML alias (*); ` +
+          `edit ${keys.join(".")} by hand`,
       );
     }
     const existing = isMap(parent) ? parent.get(key, true) : undefined;

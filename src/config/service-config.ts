@@ -120,7 +120,8 @@ function serviceNames(root: string): string[] {
     if (!isDirectory(full) || !isPresent(path.join(full, "service.yaml"))) continue;
     if (!SERVICE_NAME.test(entry.name)) {
       throw new UsageError(
-        `invalid service folder name ${JSON.stringify(entry.name)} in ${dir} (lowercase letters, digits, "_", "." and "-")`,
+        `invalid service folder name ${JSON.stringify(entry.name)} in ${dir} ` +
+          '(lowercase letters, digits, "_", "." and "-")',
       );
     }
     names.push(entry.name);

@@ -96,5 +96,8 @@ export function installedEntry(): InstalledEntry | undefined {
 /** Said by `cron status` and `status` alike: a line whose program is gone fails every night, silently. */
 export function brokenEntryProblem(entry: InstalledEntry): string | undefined {
   if (entry.executableExists) return undefined;
-  return `the scheduled line runs ${entry.executable}, which no longer exists: scheduled backups are FAILING; run \`tools-backup cron install\` again from the binary's new place`;
+  return (
+    `the scheduled line runs ${entry.executable}, which no longer exists: scheduled backups are FAILING; ` +
+    "run `tools-backup cron install` again from the binary's new place"
+  );
 }

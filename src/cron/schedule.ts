@@ -10,7 +10,9 @@ export function validateSchedule(schedule: string): string {
   const s = schedule.trim().replace(/\s+/g, " ");
   if (!MACROS.has(s) && s.split(" ").length !== 5) {
     throw new UsageError(
-      `invalid schedule "${schedule}": a crontab schedule has five fields (minute hour day-of-month month day-of-week), e.g. "${DEFAULT_SCHEDULE}"`,
+      `invalid schedule "${schedule}": ` +
+        "a crontab schedule has five fields (minute hour day-of-month month day-of-week), " +
+        `e.g. "${DEFAULT_SCHEDULE}"`,
     );
   }
   try {

@@ -19,5 +19,8 @@ export function newestNotFuture<T extends { createdAt: Date }>(
 /** The warning naming a service's backups dated in the future, and what a command makes of them. */
 export function futureDatedWarning(service: string, ids: string[], consequence: string): string {
   const one = ids.length === 1;
-  return `${service}: ${ids.join(", ")} ${one ? "is" : "are"} dated in the future (a wrong clock here or on the machine that made ${one ? "it" : "them"}): ${consequence}`;
+  return (
+    `${service}: ${ids.join(", ")} ${one ? "is" : "are"} dated in the future ` +
+    `(a wrong clock here or on the machine that made ${one ? "it" : "them"}): ${consequence}`
+  );
 }

@@ -14,7 +14,9 @@ import { tuiReporter } from "./progress.ts";
 
 /** One line per backup: what tells two backups apart when choosing. */
 function backupLabel(b: Backup, hostWidth = 0): string {
-  return `${formatLocal(b.createdAt)}  ${formatAge(b.createdAt).padEnd(8)}  ${b.host.padEnd(hostWidth)}  ${formatBytes(b.bytes).padStart(9)}  ${b.kind}`;
+  const age = formatAge(b.createdAt).padEnd(8);
+  const size = formatBytes(b.bytes).padStart(9);
+  return `${formatLocal(b.createdAt)}  ${age}  ${b.host.padEnd(hostWidth)}  ${size}  ${b.kind}`;
 }
 
 async function pickService(session: Session, backups: Backup[]): Promise<Service | undefined> {

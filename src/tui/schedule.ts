@@ -29,8 +29,9 @@ export function scheduleLine(session: Session): string {
 /** Installs the schedule and says so in the screens. */
 async function installAndTell(session: Session, schedule: string): Promise<void> {
   const { replaced, line, noDaemon } = await installSchedule(session, schedule);
+  const next = nextRuns(schedule, 3).map(formatLocal).join(", ");
   say.success(
-    `${replaced ? "replaced" : "installed"} the scheduled backup: ${describeSchedule(schedule)}; next runs ${nextRuns(schedule, 3).map(formatLocal).join(", ")}`,
+    `${replaced ? "replaced" : "installed"} the scheduled backup: ${describeSchedule(schedule)}; next runs ${next}`,
   );
   say.info(`output goes to ${line.log}`);
   if (noDaemon) say.warn(noDaemon);
@@ -56,10 +57,11 @@ export async function scheduleScreen(session: Session): Promise<void> {
   const { last_run } = await readRunStatus(stateDir());
   const lines = [`Status: ${scheduleLine(session)}`];
   if (entry) lines.push(`Line: ${entry.text}`);
-  if (last_run)
-    lines.push(
-      `Last run (${last_run.cron ? "scheduled" : "by hand"}): ${formatLocal(new Date(last_run.finished_at))}, ${last_run.results.map((r) => `${r.service} ${r.ok ? "ok" : `FAILED (${r.error})`}`).join(", ") || "nothing to do"}`,
-    );
+  if (last_run) {
+    const finished = formatLocal(new Date(last_run.finished_at));
+    const results = last_run.results.map((r) => `${r.service} ${r.ok ? "ok" : `FAILED (${r.error})`}`).join(", ");
+    lines.push(`Last run (${last_run.cron ? "scheduled" : "by hand"}): ${finished}, ${results || "nothing to do"}`);
+  }
   note(lines.join("\n"), "Scheduled backup", out);
   const choice = await ask(
     select({

@@ -39,10 +39,10 @@ function overview(session: Session, services: Service[], text: string, edits: Co
     `Retention:         ${v.retention_days} days, always the newest ${v.keep_last} per service`,
     `Compression:       ${v.compression}`,
     "Services:",
-    ...services.map(
-      (s) =>
-        `  [${!s.hasData ? "-" : v.services[s.name] ? "x" : " "}] ${s.name}${s.hasData ? "" : "   (no data to back up)"}`,
-    ),
+    ...services.map((s) => {
+      const mark = !s.hasData ? "-" : v.services[s.name] ? "x" : " ";
+      return `  [${mark}] ${s.name}${s.hasData ? "" : "   (no data to back up)"}`;
+    }),
     `Schedule:          ${scheduleLine(session)}`,
   ].join("\n");
 }

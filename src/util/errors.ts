@@ -40,7 +40,10 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** A system call's failure without the code and call around it: "ENOSPC: no space left on device, write" is "no space left on device". */
+/**
+ * A system call's failure without the code and call around it:
+ * "ENOSPC: no space left on device, write" is "no space left on device".
+ */
 export function systemErrorText(error: unknown): string {
   return /^E[A-Z0-9]+: (.+?), \w+\b/.exec(messageOf(error))?.[1] ?? messageOf(error);
 }

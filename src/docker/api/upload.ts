@@ -48,7 +48,13 @@ export async function uploadArchiveOnSocket(
     });
     const target = archivePath(container, { path, noOverwriteDirNonDir: "true", copyUIDGID: "true" });
     conn.write(
-      `PUT ${target} HTTP/1.1\r\nHost: docker\r\nUser-Agent: tools-backup\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`,
+      `PUT ${target} HTTP/1.1\r\n` +
+        "Host: docker\r\n" +
+        "User-Agent: tools-backup\r\n" +
+        "Content-Type: application/x-tar\r\n" +
+        "Transfer-Encoding: chunked\r\n" +
+        "Connection: close\r\n" +
+        "\r\n",
     );
     const send = async () => {
       const [source, ...through] = await open();
