@@ -42,7 +42,7 @@ export function volumesTar(helper: Helper, volumes: string[], stats: VolumeStats
       for (const volume of volumes) {
         const walker = new TarWalker({ stripEnd: true, freshInput: true });
         if (opts.onBytes) walker.on("data", count);
-        await copyOut(helper, volume, walker, out, opts.signal);
+        await copyOut(helper, { volume, walker, out, signal: opts.signal });
         stats.push({ name: volume, ...pick(walker.stats) });
       }
       opts.onEnd();
@@ -66,28 +66,25 @@ function pick(s: WalkStats) {
   };
 }
 
-async function copyOut(
-  helper: Helper,
-  volume: string,
-  walker: TarWalker,
-  out: PassThrough,
-  signal: AbortSignal,
-): Promise<void> {
+/** One volume's tar on its way: read from Docker, walked, and passed on into the joined stream. */
+interface Copy {
+  volume: string;
+  walker: TarWalker;
+  out: PassThrough;
+  signal: AbortSignal;
+}
+
+async function copyOut(helper: Helper, copy: Copy): Promise<void> {
+  const { volume, signal } = copy;
   const socket = await localEngineSocket();
   const res = socket
     ? await openArchiveOnSocket(socket, helper.name, helper.pathOf(volume), `reading volume ${volume}`, signal)
     : undefined;
-  if (res) return copyFromSocket(res, volume, walker, out, signal);
-  return copyWithCli(helper, volume, walker, out, signal);
+  if (res) return copyFromSocket(res, copy);
+  return copyWithCli(helper, copy);
 }
 
-async function copyFromSocket(
-  res: Socket,
-  volume: string,
-  walker: TarWalker,
-  out: PassThrough,
-  signal: AbortSignal,
-): Promise<void> {
+async function copyFromSocket(res: Socket, { volume, walker, out, signal }: Copy): Promise<void> {
   // The daemon ends the tar by closing the connection, also when it fails mid-way: only the
   // tar's own end marker says the stream is whole.
   let cut: Error | undefined;
@@ -113,13 +110,7 @@ async function copyFromSocket(
   if (!walker.stats.ended) throw early();
 }
 
-async function copyWithCli(
-  helper: Helper,
-  volume: string,
-  walker: TarWalker,
-  out: PassThrough,
-  signal: AbortSignal,
-): Promise<void> {
+async function copyWithCli(helper: Helper, { volume, walker, out, signal }: Copy): Promise<void> {
   const child = spawnDocker(["cp", `${helper.name}:${helper.pathOf(volume)}`, "-"]);
   const stderr: Buffer[] = [];
   child.stderr?.on("data", (b: Buffer) => stderr.push(b));
