@@ -1,4 +1,4 @@
-import { type ConsolaInstance, createConsola, type LogObject, LogLevels } from "consola";
+import { type ConsolaInstance, createConsola, LogLevels, type LogObject } from "consola";
 import { isFancy } from "./tty.ts";
 
 /** Plain, timestamped lines for pipes and cron: one per step, no colour, no spinner. */
