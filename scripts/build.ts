@@ -1,8 +1,8 @@
 /**
  * Builds the single executable dist/tools-backup with `bun build --compile`: minified, with an
  * inline source map so a crash still points at src/, and the version fixed at build time.
- * Bytecode (ESM needs `--format=esm` for it) spares parsing the bundle on every start: alternating
- * runs here, `--version` 80 -> 51 ms and `list` over 1,000 backups 166 -> 130 ms, same memory.
+ * Bytecode (ESM needs `--format=esm` for it) spares parsing the bundle on every start
+ * (docs/benchmarks.md has the start-up figures).
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";

@@ -168,7 +168,7 @@ export function containerWarnings(service: string, plan: ContainerPlan): string[
 
 /**
  * The questions for Docker that must be answered before the stop, asked at once. Each docker
- * CLI call costs 40-50 ms of CPU, so whatever can wait is asked later, beside Docker's own
+ * CLI call costs a process start, so whatever can wait is asked later, beside Docker's own
  * waits: Docker's endpoint while the containers stop, stale helpers while they start.
  */
 export async function askBeforeStop(names: string[], volumes: Service["volumes"]) {

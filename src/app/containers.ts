@@ -16,7 +16,7 @@ export interface ContainerPlan {
   ids: Record<string, string>;
 }
 
-/** The questions are asked together: each docker CLI call takes 20-30 ms, before any downtime. */
+/** The questions are asked together: each docker CLI call is a process start, before any downtime. */
 export async function planContainers(volumes: VolumeSpec[]): Promise<ContainerPlan> {
   const declared = [...new Set(volumes.flatMap((v) => (v.container ? [v.container] : [])))];
   const plan: ContainerPlan = { declared: [], running: [], missing: [], undeclared: [], paused: [], ids: {} };
