@@ -123,51 +123,20 @@ function parseListing(text: string): Entry[] {
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+/** `cmd` run by busybox in `source` (a volume, or an absolute host folder) mounted read-only at /d. */
+function readOnly(source: string, cmd: string[]): string {
+  return dockerOk(["run", "--rm", "--network", "none", "-v", `${source}:/d:ro`, "-w", "/d", IMAGE, ...cmd]);
+}
+
 /** Metadata of every entry, read with busybox: a volume name, or an absolute host folder (bind-mounted). */
 export function listing(source: string): Entry[] {
-  const out = dockerOk([
-    "run",
-    "--rm",
-    "--network",
-    "none",
-    "-v",
-    `${source}:/d:ro`,
-    "-w",
-    "/d",
-    IMAGE,
-    "find",
-    ".",
-    "-exec",
-    "stat",
-    "-c",
-    FMT,
-    "{}",
-    "+",
-  ]);
+  const out = readOnly(source, ["find", ".", "-exec", "stat", "-c", FMT, "{}", "+"]);
   return parseListing(out);
 }
 
 /** path -> md5 of every regular file. */
 export function checksums(source: string): Record<string, string> {
-  const out = dockerOk([
-    "run",
-    "--rm",
-    "--network",
-    "none",
-    "-v",
-    `${source}:/d:ro`,
-    "-w",
-    "/d",
-    IMAGE,
-    "find",
-    ".",
-    "-type",
-    "f",
-    "-exec",
-    "md5sum",
-    "{}",
-    "+",
-  ]);
+  const out = readOnly(source, ["find", ".", "-type", "f", "-exec", "md5sum", "{}", "+"]);
   const sums: Record<string, string> = {};
   for (const line of out.split("\n").filter(Boolean)) {
     const m = /^([0-9a-f]{32})\s+(.*)$/.exec(line);
@@ -178,16 +147,7 @@ export function checksums(source: string): Record<string, string> {
 
 /** path -> target of every symlink. */
 export function symlinks(source: string): Record<string, string> {
-  const out = dockerOk([
-    "run",
-    "--rm",
-    "--network",
-    "none",
-    "-v",
-    `${source}:/d:ro`,
-    "-w",
-    "/d",
-    IMAGE,
+  const out = readOnly(source, [
     "find",
     ".",
     "-type",
