@@ -1,8 +1,9 @@
 import type { BackupKind } from "../archive/naming.ts";
 import type { EnabledServices } from "../config/enabled-services.ts";
 import type { Service } from "../config/service-config.ts";
-import { formatBytes, formatDuration } from "../util/format.ts";
+import { count, formatBytes, formatDuration } from "../util/format.ts";
 import type { RunContext } from "./context.ts";
+import type { OffsiteOutcome } from "./offsite-send.ts";
 import { type BackupRun, failedOutcome, runBackups } from "./run-backups.ts";
 import { recordRun } from "./run-status.ts";
 
@@ -43,8 +44,22 @@ function tellRun(run: BackupRun, tell: RunTeller, downWord: string): string | un
     if (r.ok) tell.success(`${r.service}: ${r.file} (${took})`);
     else tell.error(`${r.service}: ${r.error}`);
   }
+  for (const o of run.offsite.filter((o) => !o.ok)) tell.error(`${o.service}: ${offsiteFailure(o)}`);
   for (const id of run.pruned) tell.info(`retention: removed ${id}`);
   const failed = run.results.filter((r) => !r.ok);
-  if (failed.length === 0) return undefined;
-  return `${failed.length} of ${run.results.length} backups failed: ${failed.map((f) => f.service).join(", ")}`;
+  const lost = run.offsite.filter((o) => !o.ok);
+  const parts: string[] = [];
+  if (failed.length > 0)
+    parts.push(`${failed.length} of ${run.results.length} backups failed: ${failed.map((f) => f.service).join(", ")}`);
+  if (lost.length > 0) {
+    const which = lost.map((o) => `${o.service} to ${o.copy}`).join(", ");
+    parts.push(`${count(lost.length, "offsite upload")} failed (${which}); the local backups are intact`);
+  }
+  return parts.length > 0 ? parts.join("; ") : undefined;
+}
+
+/** "offsite copy b2 failed: REASON" (the reason without the copy's name it starts with). */
+export function offsiteFailure(o: OffsiteOutcome): string {
+  const reason = o.error?.startsWith(`${o.copy}: `) ? o.error.slice(o.copy.length + 2) : o.error;
+  return `offsite copy ${o.copy} failed: ${reason}`;
 }

@@ -1,6 +1,6 @@
 import { access, constants } from "node:fs/promises";
 import { join } from "node:path";
-import { archiveName, type BackupKind, manifestName } from "../archive/naming.ts";
+import { archiveName, type BackupKind } from "../archive/naming.ts";
 import type { Service } from "../config/service-config.ts";
 import { volumeUsage } from "../docker/emptier.ts";
 import { planRetention, type RetentionEntry } from "../retention/plan.ts";
@@ -49,17 +49,7 @@ export async function previewBackup(ctx: RunContext, service: Service, kind: Bac
   await refuseIfUnfinished(ctx.stateDir, service.name).catch((e) => preview.problems.push(messageOf(e)));
   if (service.lifecycle.backup !== undefined) preview.script = service.lifecycle.backup;
   else await previewVolumes(service, preview).catch((e) => preview.problems.push(messageOf(e)));
-  const manifestFile = join(folder, manifestName(id));
-  const next: RetentionEntry = {
-    id,
-    service: service.name,
-    host: ctx.host,
-    createdAt: created,
-    kind,
-    file: archive,
-    manifestFile,
-    bytes: 0,
-  };
+  const next: RetentionEntry = { id, service: service.name, host: ctx.host, createdAt: created, kind, bytes: 0 };
   // As after a real run: without backup_dir there is nothing to plan, and retention failing is a warning.
   if (!dirProblem) {
     await wouldDelete(ctx, next).then(

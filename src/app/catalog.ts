@@ -1,10 +1,11 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type Manifest, readManifest } from "../archive/manifest.ts";
-import { archiveName, MANIFEST_SUFFIX, parseId, SERVICE_NAME, safeHost, TEMP_PREFIX } from "../archive/naming.ts";
+import { MANIFEST_SUFFIX, parseId, SERVICE_NAME, TEMP_PREFIX } from "../archive/naming.ts";
 import { isDefined, unknownService } from "../config/service-config.ts";
 import { OperationError, systemErrorText } from "../util/errors.ts";
 import { backupDirProblem, requireBackupDir } from "./backup-dir.ts";
+import { checkManifest } from "./manifest-check.ts";
 
 export interface Backup {
   id: string;
@@ -18,7 +19,12 @@ export interface Backup {
   /** False while the archive's size differs from its manifest (a sync client still downloading). */
   complete: boolean;
   manifest: Manifest;
+  /** Where a copy is: "local" (backup_dir) and the names of offsite copies, in that order. */
+  locations: string[];
 }
+
+/** backup_dir's name in `locations`. */
+export const LOCAL = "local";
 
 /** A file that looks like ours but cannot be used; shown, never deleted. */
 export interface Problem {
@@ -47,9 +53,6 @@ export interface Catalog {
 export function problemText(p: Problem): string {
   return `${p.file}: ${p.reason}`;
 }
-
-/** The writer stamps the id, then sets created_at a moment later (freeName); more than this is not ours. */
-const STAMP_SLACK_MS = 5_000;
 
 /** Thrown for a folder or file this user may not read: skipped, or the error of a command about it. */
 class Unreadable extends OperationError {}
@@ -122,43 +125,31 @@ async function readService(backupDir: string, service: string, catalog: Catalog)
       // Another user's manifest is not a damaged one: skipped like an unreadable folder.
       if (typeof m === "string" && /^(EACCES|EPERM):/.test(m))
         return void catalog.unreadable.push(`cannot read ${manifestFile}: ${systemErrorText(m)}; skipped`);
-      if (typeof m === "string") return problem(m);
-      if (m.id !== parsed.id)
+      const check = checkManifest(m, parsed, service);
+      if (check === "copy")
         return void catalog.copies.push(
-          `${manifestFile}: a copy of ${m.id}'s manifest (a sync client's conflict copy?), ignored`,
+          `${manifestFile}: a copy of ${(m as Manifest).id}'s manifest (a sync client's conflict copy?), ignored`,
         );
-      if (
-        m.service !== service ||
-        safeHost(m.host) !== parsed.host ||
-        m.archive.file !== archiveName(parsed.id, m.archive.compression)
-      ) {
-        return problem("manifest does not match its file name");
-      }
-      // Retention and status go by created_at: a date the name contradicts is not to be trusted.
-      const createdAt = new Date(m.created_at);
-      if (Math.abs(createdAt.getTime() - parsed.created.getTime()) > STAMP_SLACK_MS) {
-        return problem(
-          `created_at ${m.created_at} disagrees with the date in its file name ` +
-            `(${parsed.created.toISOString()}); not trusted`,
-        );
-      }
-      const file = join(folder, m.archive.file);
+      if (typeof check === "string") return problem(check);
+      const { manifest, createdAt } = check;
+      const file = join(folder, manifest.archive.file);
       const size = await stat(file).then(
         (s) => s.size,
         () => undefined,
       );
-      if (size === undefined) return problem(`its archive ${m.archive.file} is missing`);
+      if (size === undefined) return problem(`its archive ${manifest.archive.file} is missing`);
       catalog.backups.push({
-        id: m.id,
+        id: manifest.id,
         service,
-        host: m.host,
+        host: manifest.host,
         createdAt,
-        kind: m.kind,
+        kind: manifest.kind,
         file,
         manifestFile,
-        bytes: m.archive.bytes,
-        complete: size === m.archive.bytes,
-        manifest: m,
+        bytes: manifest.archive.bytes,
+        complete: size === manifest.archive.bytes,
+        manifest,
+        locations: [LOCAL],
       });
     }),
   );

@@ -5,6 +5,10 @@ import { backupService } from "./backup.ts";
 import { backupDirProblem } from "./backup-dir.ts";
 import { lockOptions, type RunContext } from "./context.ts";
 import { withServiceLock } from "./lock.ts";
+import { reasonOf } from "./offsite-orphans.ts";
+import { pruneCopy } from "./offsite-prune.ts";
+import { type OffsiteOutcome, sendToCopies } from "./offsite-send.ts";
+import { type OpenCopy, openCopies } from "./offsite-stores.ts";
 import { prune } from "./prune.ts";
 
 export interface ServiceOutcome {
@@ -22,6 +26,9 @@ export interface BackupRun {
   started_at: string;
   finished_at: string;
   results: ServiceOutcome[];
+  /** Per service and offsite copy: what was uploaded, or why not. */
+  offsite: OffsiteOutcome[];
+  /** Ids retention removed; from an offsite copy as "COPY:ID". */
   pruned: string[];
 }
 
@@ -40,6 +47,8 @@ export async function runBackups(
   opts: { wait: boolean },
 ): Promise<BackupRun> {
   const started = new Date();
+  // Keys are looked up before any container stops: a copy without them is a configuration error.
+  const copies = await openCopies(ctx.config.offsite);
   const results: ServiceOutcome[] = [];
   for (const service of services) {
     // After a signal no further service is touched, not even stopped for a moment.
@@ -64,17 +73,32 @@ export async function runBackups(
       results.push(failedOutcome(service.name, e, Date.now() - t0));
     }
   }
-  const pruned: string[] = [];
   // Without backup_dir every backup already failed with that reason: retention would only repeat it.
   const retained = (await backupDirProblem(ctx.config.backupDir)) ? [] : services;
-  for (const service of retained) {
-    try {
-      const { plan } = await prune(ctx.config, ctx.host, { dryRun: false, service: service.name });
-      pruned.push(...plan.remove.map((b) => b.id));
-    } catch (e) {
-      // Retention is housekeeping: its failure must not hide what the backups did.
-      ctx.reporter.warn(service.name, `retention skipped: ${messageOf(e)}`);
-    }
+  const offsite = await sendToCopies(ctx, copies, retained, opts.wait);
+  const pruned: string[] = [];
+  for (const service of retained) pruned.push(...(await retain(ctx, copies, service.name)));
+  return { started_at: started.toISOString(), finished_at: new Date().toISOString(), results, offsite, pruned };
+}
+
+/** Retention of one service in backup_dir and in each copy: housekeeping, whose failure is a warning. */
+async function retain(ctx: RunContext, copies: OpenCopy[], service: string): Promise<string[]> {
+  const pruned: string[] = [];
+  const skipped = (where: string) => (e: unknown) => {
+    if (ctx.signal.aborted) throw e;
+    ctx.reporter.warn(service, `${where}retention skipped: ${reasonOf(e)}`);
+  };
+  await prune(ctx.config, ctx.host, { dryRun: false, service }).then(
+    ({ plan }) => void pruned.push(...plan.remove.map((b) => b.id)),
+    skipped(""),
+  );
+  for (const { copy, store } of copies) {
+    const warn = (m: string) => ctx.reporter.warn(service, `${copy.name}: ${m}`);
+    const opts = { dryRun: false, service, signal: ctx.signal, warn };
+    await pruneCopy(copy, store, ctx.host, ctx.stateDir, opts).then(
+      ({ plan }) => void pruned.push(...plan.remove.map((b) => `${copy.name}:${b.id}`)),
+      skipped(`${copy.name}: `),
+    );
   }
-  return { started_at: started.toISOString(), finished_at: new Date().toISOString(), results, pruned };
+  return pruned;
 }

@@ -4,6 +4,7 @@ import process from "node:process";
 import * as v from "valibot";
 import { type Compression, SERVICE_NAME } from "../archive/naming.ts";
 import { expandPath } from "./expand-path.ts";
+import { type OffsiteCopy, offsiteCopies, offsiteList } from "./offsite-config.ts";
 import { configErrorAt, configErrorFromIssues, mappingCheck, mismatch, strictMapping } from "./schema-errors.ts";
 import { type Position, parseYamlFile, positionOf } from "./yaml-source.ts";
 
@@ -13,6 +14,8 @@ export interface BackupConfig {
   retentionDays: number;
   keepLast: number;
   compression: Compression;
+  /** Where every backup is also copied, in the order written (restore tries them in this order). */
+  offsite: OffsiteCopy[];
   services: Record<string, boolean>; // null prototype: a service called "constructor" must not hit Object's
   /** Where each entry of `services:` is written, for errors about the service it names. */
   serviceAt: Record<string, Position>;
@@ -42,6 +45,7 @@ const schema = strictMapping({
   compression: v.optional(v.picklist(["zstd", "gzip"], '"zstd" or "gzip"'), DEFAULTS.compression),
   // Entries are checked by hand below: valibot's record() silently drops keys like "constructor".
   services: v.nullish(mappingCheck(SERVICES)),
+  offsite: offsiteList,
 });
 
 export function loadBackupConfig(
@@ -73,12 +77,14 @@ export function loadBackupConfig(
     throw configErrorAt(src, ["backup_dir"], error instanceof Error ? error.message : String(error));
   }
 
+  const policy = { retentionDays: raw.retention_days, keepLast: raw.keep_last };
   return {
     file: src.file,
     backupDir,
     retentionDays: raw.retention_days,
     keepLast: raw.keep_last,
     compression: raw.compression,
+    offsite: offsiteCopies(src, raw.offsite ?? [], policy, env, home),
     services,
     serviceAt,
   };

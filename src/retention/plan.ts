@@ -6,17 +6,13 @@ import { type BackupKind, isRegular } from "../archive/naming.ts";
 import { isFutureDated } from "../util/clock.ts";
 import { count } from "../util/format.ts";
 
-/** One complete backup: archive + manifest, as the catalog lists it. */
+/** One complete backup, in backup_dir or an offsite copy: what retention judges it by. */
 export interface RetentionEntry {
   id: string;
   service: string;
   host: string;
   createdAt: Date;
   kind: BackupKind;
-  /** Absolute archive path. */
-  file: string;
-  /** Absolute manifest path. */
-  manifestFile: string;
   bytes: number;
 }
 

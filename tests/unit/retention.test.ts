@@ -18,8 +18,6 @@ function entry(service: string, ageMs: number, opts: { host?: string; kind?: Bac
     host,
     createdAt,
     kind: opts.kind ?? "scheduled",
-    file: `/backups/${service}/${id}.tar.zst`,
-    manifestFile: `/backups/${service}/${id}.json`,
     bytes: 100,
   };
 }

@@ -1,0 +1,137 @@
+import { statSync } from "node:fs";
+import path from "node:path";
+import * as v from "valibot";
+import { systemErrorText } from "../util/errors.ts";
+import { expandPath } from "./expand-path.ts";
+import { configErrorAt, strictMapping } from "./schema-errors.ts";
+import { type Position, positionOf, type YamlSource } from "./yaml-source.ts";
+
+/** One entry of `offsite:`: where every backup is also copied. Secrets are never held here, only where they are. */
+export interface OffsiteCopy {
+  name: string;
+  kind: "s3";
+  bucket: string;
+  /** Key prefix without slashes at either end; "" for the bucket's root. */
+  prefix: string;
+  /** Absent: AWS. */
+  endpoint?: string;
+  region?: string;
+  pathStyle: boolean;
+  /** An absolute path of a 0600 file with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. */
+  credentials?: string;
+  /** The ~/.aws/credentials section to read when neither a file nor the environment has keys. */
+  profile?: string;
+  retentionDays: number;
+  keepLast: number;
+  at: Position;
+}
+
+/** Copy names appear in `list`'s location column beside "local", and in --offsite. */
+export const COPY_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+const NAME_TEXT = "a name of lowercase letters, digits, '_' and '-' (at most 32)";
+
+const BUCKET_TEXT = "a bucket name is 3 to 63 lowercase letters, digits, '.' and '-'";
+const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/.*)?$/;
+
+function wholeNumber(max: number) {
+  const expected = `a whole number from 1 to ${max}`;
+  return v.pipe(v.number(expected), v.integer(expected), v.minValue(1, expected), v.maxValue(max, expected));
+}
+
+const text = (expected: string) =>
+  v.pipe(
+    v.string(expected),
+    v.check((s) => s.trim() !== "", expected),
+  );
+
+export const offsiteEntry = strictMapping(
+  {
+    name: v.pipe(v.string(NAME_TEXT), v.regex(COPY_NAME, NAME_TEXT)),
+    url: text("an s3://bucket/prefix address"),
+    endpoint: v.optional(text("an http:// or https:// address")),
+    region: v.optional(text("a region name")),
+    path_style: v.optional(v.boolean("true or false"), false),
+    credentials: v.optional(text("a file path")),
+    profile: v.optional(text("a profile name of ~/.aws/credentials")),
+    retention_days: v.optional(wholeNumber(36500)),
+    keep_last: v.optional(wholeNumber(10000)),
+  },
+  "a mapping with name and url",
+);
+
+export const offsiteList = v.nullish(
+  v.pipe(
+    v.custom<unknown[]>((x) => Array.isArray(x), "a list of offsite copies"),
+    v.array(offsiteEntry),
+  ),
+);
+
+type Entry = v.InferOutput<typeof offsiteEntry>;
+
+/**
+ * The checks a schema cannot make: unique names, the address's form, and a credentials file
+ * that exists and that nobody else can read (a readable key file is as good as a published one).
+ */
+export function offsiteCopies(
+  src: YamlSource,
+  entries: Entry[],
+  defaults: { retentionDays: number; keepLast: number },
+  env: Record<string, string | undefined>,
+  home: string,
+): OffsiteCopy[] {
+  const seen = new Set<string>();
+  return entries.map((e, i) => {
+    const at = (key: string) => ["offsite", i, key];
+    if (e.name === "local" || seen.has(e.name)) {
+      const why = e.name === "local" ? '"local" names backup_dir' : `another copy is already called "${e.name}"`;
+      throw configErrorAt(src, at("name"), `"${e.name}" cannot be used: ${why}`);
+    }
+    seen.add(e.name);
+    const m = S3_URL.exec(e.url);
+    if (!m) throw configErrorAt(src, at("url"), `expected s3://BUCKET[/PREFIX] (${BUCKET_TEXT}), found "${e.url}"`);
+    if (e.endpoint !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(e.endpoint))
+      throw configErrorAt(src, at("endpoint"), `expected http(s)://HOST[:PORT], found "${e.endpoint}"`);
+    const credentials =
+      e.credentials === undefined ? undefined : keyFile(src, at("credentials"), e.credentials, env, home);
+    return {
+      name: e.name,
+      kind: "s3",
+      bucket: m[1]!,
+      prefix: (m[2] ?? "").replace(/^\/+|\/+$/g, ""),
+      endpoint: e.endpoint?.replace(/\/$/, ""),
+      region: e.region,
+      pathStyle: e.path_style,
+      credentials,
+      profile: e.profile,
+      retentionDays: e.retention_days ?? defaults.retentionDays,
+      keepLast: e.keep_last ?? defaults.keepLast,
+      at: positionOf(src, ["offsite", i]),
+    };
+  });
+}
+
+function keyFile(
+  src: YamlSource,
+  keys: (string | number)[],
+  value: string,
+  env: Record<string, string | undefined>,
+  home: string,
+): string {
+  let file: string;
+  try {
+    file = expandPath(value, env, home, path.dirname(src.file));
+  } catch (error) {
+    throw configErrorAt(src, keys, error instanceof Error ? error.message : String(error));
+  }
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+  } catch (error) {
+    throw configErrorAt(src, keys, `cannot read ${file}: ${systemErrorText(error)}`);
+  }
+  if ((mode & 0o077) !== 0) {
+    const octal = (mode & 0o777).toString(8);
+    throw configErrorAt(src, keys, `${file} is readable by others (mode ${octal}): chmod 600 ${file}`);
+  }
+  return file;
+}

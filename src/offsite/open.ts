@@ -1,0 +1,32 @@
+import { homedir } from "node:os";
+import type { OffsiteCopy } from "../config/offsite-config.ts";
+import { UsageError } from "../util/errors.ts";
+import type { Store } from "./store.ts";
+
+/** Seconds a request to an offsite copy may go without an answer, unless TOOLS_BACKUP_OFFSITE_TIMEOUT says. */
+const TIMEOUT_SECONDS = 60;
+
+export function offsiteTimeout(env: Record<string, string | undefined>): number {
+  const raw = env.TOOLS_BACKUP_OFFSITE_TIMEOUT;
+  if (raw === undefined || raw === "") return TIMEOUT_SECONDS;
+  const seconds = Number(raw);
+  if (!/^\d+$/.test(raw) || seconds < 1)
+    throw new UsageError(`TOOLS_BACKUP_OFFSITE_TIMEOUT must be a whole number of seconds (got "${raw}")`);
+  return seconds;
+}
+
+/**
+ * The store behind one offsite copy, its keys looked up now. The S3 client is loaded only here,
+ * so a configuration without offsite copies never pays for it.
+ */
+export async function openStore(
+  copy: OffsiteCopy,
+  env: Record<string, string | undefined> = process.env,
+  home: string = homedir(),
+): Promise<Store> {
+  const timeout = offsiteTimeout(env);
+  const { resolveCredentials } = await import("./s3/credentials.ts");
+  const { S3Store } = await import("./s3/s3-store.ts");
+  const source = { copy: copy.name, file: copy.credentials, profile: copy.profile };
+  return new S3Store(copy, await resolveCredentials(source, env, home), timeout);
+}
