@@ -3,6 +3,7 @@ import { checkDaemon } from "../docker/daemon.ts";
 import type { Backup } from "./catalog.ts";
 import { lockOptions, type RunContext } from "./context.ts";
 import { withServiceLock } from "./lock.ts";
+import { localBackup } from "./offsite-fetch.ts";
 import { type RestoreResult, restoreService } from "./restore.ts";
 import { checkRestorable } from "./restore-check.ts";
 import { planRestore } from "./restore-plan.ts";
@@ -16,6 +17,8 @@ export interface RestoreOptions {
   yes?: boolean;
   /** Show the plan and run the checks only. */
   dryRun?: boolean;
+  /** Restore from this offsite copy even when backup_dir has the backup (`--offsite NAME`). */
+  offsite?: string;
 }
 
 /** How a front end shows the summary, asks for the typed confirmation and tells the outcome. */
@@ -27,7 +30,8 @@ export interface RestorePrompts {
 }
 
 /**
- * The one restore sequence, for the command and the wizard: plan and verification, summary,
+ * The one restore sequence, for the command and the wizard: the backup fetched from an offsite
+ * copy when backup_dir lacks it, plan and verification, summary,
  * typed RESTORE (anything else: false, nothing changed), then restoreService under the
  * service's lock. A damaged archive is refused before the summary: nobody is asked to confirm
  * a restore that would fail.
@@ -40,6 +44,7 @@ export async function confirmAndRestore(
   ui: RestorePrompts,
 ): Promise<boolean> {
   await checkDaemon();
+  backup = await localBackup(ctx, backup, opts.offsite);
   // Verified while the plan is gathered (and the emptying armed), both only read.
   const verified = checkRestorable(ctx, service, backup);
   verified.catch(() => undefined); // awaited below; a failure must not count as unhandled first

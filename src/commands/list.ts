@@ -1,11 +1,12 @@
 import { defineCommand } from "citty";
-import { type Backup, problemText, readCatalog } from "../app/catalog.ts";
+import { readAllBackups } from "../app/all-backups.ts";
+import { type Backup, LOCAL, problemText, readCatalog } from "../app/catalog.ts";
 import { archivePath, backupById, type ContentEntry, listContents } from "../app/contents.ts";
 import type { Session } from "../app/session.ts";
 import { interrupt } from "../terminal/interrupt.ts";
 import { logger } from "../terminal/log.ts";
 import { writeOut } from "../terminal/stdout.ts";
-import { UsageError } from "../util/errors.ts";
+import { OperationError, UsageError } from "../util/errors.ts";
 import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
 import { configArgs, jsonArg, loadConfig, positionals, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
 
@@ -16,8 +17,10 @@ export function backupJson(b: Backup) {
     created_at: b.createdAt.toISOString(),
     host: b.host,
     bytes: b.bytes,
-    file: b.file,
-    manifest: b.manifestFile,
+    // Only what exists here: a backup that is only offsite has no local file yet.
+    file: b.locations.includes(LOCAL) ? b.file : null,
+    manifest: b.locations.includes(LOCAL) ? b.manifestFile : null,
+    locations: b.locations,
     volumes: b.manifest.volumes.map((v) => v.name),
     kind: b.kind,
     complete: b.complete,
@@ -25,9 +28,13 @@ export function backupJson(b: Backup) {
 }
 
 export default defineCommand({
-  meta: { name: "list", description: "List backups in backup_dir, newest first (every host's)" },
+  meta: {
+    name: "list",
+    description: "List backups in backup_dir and the offsite copies, newest first (every host's)",
+  },
   args: {
     ...serviceFilterArg,
+    offsite: { type: "string", valueHint: "NAME", description: "only the backups in this offsite copy" },
     contents: {
       type: "string",
       valueHint: "ID",
@@ -42,13 +49,25 @@ export default defineCommand({
     if (args.contents !== undefined) return listContentsOf(session, args.contents, words, Boolean(args.json));
     const { config } = session;
     const service = await serviceFilter(session, args);
-    const { backups, problems, copies, unreadable } = await readCatalog(config.backupDir, service);
+    const only = args.offsite;
+    const found = await readAllBackups(config, interrupt.signal, { service, only });
+    const { backups, problems, copies, unreadable, unreachable } = found;
     for (const u of unreadable) logger.warn(u);
     for (const p of problems) logger.warn(problemText(p));
     for (const c of copies) logger.info(c);
-    if (args.json) return printJson(backups.map(backupJson));
-    if (backups.length === 0)
-      return logger.info(`no backups in ${config.backupDir}${service ? ` for ${service}` : ""}`);
+    for (const u of unreachable) logger.error(`${u}; its backups are not in this list`);
+    const unlisted = () => {
+      if (unreachable.length > 0)
+        throw new OperationError(`the list lacks what ${unreachable.length} unreachable offsite copies hold`);
+    };
+    if (args.json) {
+      printJson(backups.map(backupJson));
+      return unlisted();
+    }
+    if (backups.length === 0) {
+      logger.info(`no backups in ${only ?? config.backupDir}${service ? ` for ${service}` : ""}`);
+      return unlisted();
+    }
     const rows = backups.map((b) => [
       b.id,
       b.service,
@@ -57,8 +76,10 @@ export default defineCommand({
       formatBytes(b.bytes) + (b.complete ? "" : " (incomplete)"),
       b.manifest.volumes.map((v) => v.name).join(","),
       b.kind,
+      b.locations.join(",") || "-",
     ]);
-    writeOut(table([["ID", "SERVICE", "CREATED", "HOST", "SIZE", "VOLUMES", "KIND"], ...rows]) + "\n");
+    writeOut(table([["ID", "SERVICE", "CREATED", "HOST", "SIZE", "VOLUMES", "KIND", "WHERE"], ...rows]) + "\n");
+    unlisted();
   },
 });
 

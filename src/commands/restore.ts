@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { defineCommand } from "citty";
+import { readAllBackups } from "../app/all-backups.ts";
 import { type Backup, readCatalog } from "../app/catalog.ts";
 import { confirmAndRestore, type RestoreOptions, type RestorePrompts } from "../app/confirm-restore.ts";
 import { archivePath } from "../app/contents.ts";
@@ -52,6 +53,11 @@ export const restoreCommand = (pickAndRestore: RestorePicker) =>
         description: "back up the current data first (--no-safety-backup to skip)",
       },
       wait: { type: "boolean", description: "wait for a running backup or restore of the service instead of failing" },
+      offsite: {
+        type: "string",
+        valueHint: "NAME",
+        description: "restore from this offsite copy (default: backup_dir, else the first copy that has the backup)",
+      },
       file: {
         type: "string",
         valueHint: "PATH",
@@ -85,15 +91,17 @@ export const restoreCommand = (pickAndRestore: RestorePicker) =>
         wait: Boolean(args.wait),
         yes: Boolean(args.yes),
         dryRun,
+        offsite: args.offsite,
       };
       if (args.from === undefined && !args.undo && !args.yes && !dryRun) {
         if (!(await pickAndRestore(session, service.name, opts)))
           throw new OperationError("restore aborted: nothing was changed");
         return;
       }
-      const { backups, unreadable } = await readCatalog(session.config.backupDir, service.name);
-      for (const u of unreadable) logger.warn(u);
       const ctx = context(session);
+      const found = await readAllBackups(session.config, ctx.signal, { service: service.name, only: args.offsite });
+      const { backups } = found;
+      for (const u of [...found.unreadable, ...found.unreachable]) logger.warn(u);
       const backup = args.undo ? selectUndo(backups, service.name, ctx.host) : pick(backups, service.name, args.from);
       const restored = await confirmAndRestore(ctx, service, backup, opts, prompts);
       if (!restored) throw new OperationError("restore aborted: nothing was changed");

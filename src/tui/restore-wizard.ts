@@ -1,5 +1,6 @@
 import { intro, select, unicodeOr } from "@clack/prompts";
-import { type Backup, readCatalog } from "../app/catalog.ts";
+import { readAllBackups } from "../app/all-backups.ts";
+import type { Backup } from "../app/catalog.ts";
 import { confirmAndRestore } from "../app/confirm-restore.ts";
 import { undoneRestore } from "../app/select-backup.ts";
 import { runContext, type Session } from "../app/session.ts";
@@ -91,11 +92,15 @@ const undoSize = (b: Backup) => `(${b.host}, ${formatBytes(b.bytes)})`;
 export async function restoreWizard(
   session: Session,
   serviceName: string | undefined,
-  opts: { safetyBackup: boolean; wait: boolean },
+  opts: { safetyBackup: boolean; wait: boolean; offsite?: string },
 ): Promise<boolean> {
   if (serviceName) intro(`tools-backup restore ${serviceName}`, out);
-  const { backups, unreadable } = await readCatalog(session.config.backupDir, serviceName);
-  for (const u of unreadable) say.warn(u);
+  const found = await readAllBackups(session.config, interrupt.signal, {
+    service: serviceName,
+    only: opts.offsite,
+  });
+  const { backups } = found;
+  for (const u of [...found.unreadable, ...found.unreachable]) say.warn(u);
   const service = serviceName ? loadService(session.root, serviceName) : await pickService(session, backups);
   if (!service) return false;
   const mine = backups.filter((b) => b.service === service.name);
