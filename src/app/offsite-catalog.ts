@@ -53,7 +53,10 @@ export async function readRemoteCatalog(store: Store, signal: AbortSignal, servi
       const { manifest, createdAt } = check;
       const archiveKey = `${parsed.service}/${manifest.archive.file}`;
       const size = sizes.get(archiveKey);
-      if (size === undefined) problem(`its archive ${manifest.archive.file} is missing`);
+      if (size === undefined) {
+        problem(`its archive ${manifest.archive.file} is missing`);
+        continue;
+      }
       catalog.backups.push({
         copy: store.name,
         id: manifest.id,

@@ -1,7 +1,13 @@
 import { defineCommand } from "citty";
-import { hostName } from "../app/context.ts";
+import { problemText } from "../app/catalog.ts";
+import { hostName, stateDir } from "../app/context.ts";
+import { type CopyPruneResult, pruneCopy } from "../app/offsite-prune.ts";
+import { type OpenCopy, openCopies } from "../app/offsite-stores.ts";
 import { prune } from "../app/prune.ts";
+import type { RetentionEntry } from "../retention/plan.ts";
+import { interrupt } from "../terminal/interrupt.ts";
 import { logger } from "../terminal/log.ts";
+import { messageOf, OperationError } from "../util/errors.ts";
 import { count } from "../util/format.ts";
 import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
 
@@ -18,6 +24,8 @@ export default defineCommand({
   async run({ args }) {
     const { config } = loadConfig(args);
     const dryRun = Boolean(args["dry-run"]);
+    // Keys are looked up first: a copy without them is a configuration error before anything is deleted.
+    const copies = await openCopies(config.offsite);
     const { plan, staleTemp, completed, unreadable } = await prune(config, hostName(), { dryRun });
     for (const u of unreadable) logger.warn(u);
     const verb = dryRun ? "would remove" : "removed";
@@ -31,21 +39,58 @@ export default defineCommand({
     logger.info(
       `${dryRun ? "would remove" : "removed"} ${count(plan.remove.length, "backup")}, kept ${plan.keep.length}`,
     );
+    const offsite = await pruneCopies(copies, dryRun);
     if (args.json) {
-      const row = (b: (typeof plan.keep)[number]) => ({
-        id: b.id,
-        service: b.service,
-        host: b.host,
-        file: b.file,
-        reason: plan.reasons.get(b.id),
-      });
+      const rows = (list: RetentionEntry[], reasons: Map<string, string>) =>
+        list.map((b) => ({
+          id: b.id,
+          service: b.service,
+          host: b.host,
+          ...("file" in b ? { file: b.file } : {}),
+          reason: reasons.get(b.id),
+        }));
       printJson({
         dry_run: dryRun,
-        removed: plan.remove.map(row),
-        kept: plan.keep.map(row),
+        removed: rows(plan.remove, plan.reasons),
+        kept: rows(plan.keep, plan.reasons),
         temp_files: staleTemp,
         completed,
+        offsite: Object.fromEntries(
+          offsite.done.map((r) => [
+            r.copy,
+            {
+              removed: rows(r.plan.remove, r.plan.reasons),
+              kept: rows(r.plan.keep, r.plan.reasons),
+              aborted_uploads: r.aborted,
+            },
+          ]),
+        ),
       });
     }
+    if (offsite.failed.length > 0)
+      throw new OperationError(`retention failed for offsite copy ${offsite.failed.join(", ")}`);
   },
 });
+
+/** Each copy's retention with its own settings, said per copy; a copy that fails does not stop the others. */
+async function pruneCopies(copies: OpenCopy[], dryRun: boolean) {
+  const done: CopyPruneResult[] = [];
+  const failed: string[] = [];
+  const verb = dryRun ? "would remove" : "removed";
+  for (const { copy, store } of copies) {
+    const warn = (m: string) => logger.warn(`${copy.name}: ${m}`);
+    try {
+      const r = await pruneCopy(copy, store, hostName(), stateDir(), { dryRun, signal: interrupt.signal, warn });
+      for (const p of r.problems) logger.warn(problemText(p));
+      for (const b of r.plan.remove) logger.info(`${copy.name}: ${verb} ${b.id} (${r.plan.reasons.get(b.id)})`);
+      for (const key of r.aborted) logger.info(`${copy.name}: aborted the unfinished upload of ${key}`);
+      logger.info(`${copy.name}: ${verb} ${count(r.plan.remove.length, "backup")}, kept ${r.plan.keep.length}`);
+      done.push(r);
+    } catch (e) {
+      if (interrupt.signal.aborted) throw e;
+      logger.error(messageOf(e));
+      failed.push(copy.name);
+    }
+  }
+  return { done, failed };
+}

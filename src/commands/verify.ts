@@ -1,6 +1,10 @@
 import { defineCommand } from "citty";
 import { problemText, readCatalog } from "../app/catalog.ts";
+import { readRemoteCatalog } from "../app/offsite-catalog.ts";
+import { chosenCopies, type OpenCopy, openCopies } from "../app/offsite-stores.ts";
+import { verifyRemote } from "../app/offsite-verify.ts";
 import { verifyArchive } from "../archive/verify.ts";
+import type { BackupConfig } from "../config/backup-config.ts";
 import { interrupt } from "../terminal/interrupt.ts";
 import { logger } from "../terminal/log.ts";
 import { OperationError, UsageError } from "../util/errors.ts";
@@ -15,6 +19,11 @@ export default defineCommand({
   args: {
     ...serviceFilterArg,
     from: { type: "string", description: "only the backup with this id (as `list` shows it)", valueHint: "ID" },
+    offsite: {
+      type: "string",
+      valueHint: "NAME",
+      description: "check this offsite copy instead: each archive read back, its size and sha256",
+    },
     ...configArgs,
     ...jsonArg,
   },
@@ -22,16 +31,14 @@ export default defineCommand({
     const session = loadConfig(args);
     const { config } = session;
     const service = await serviceFilter(session, args);
+    if (args.offsite !== undefined) return verifyCopy(config, args.offsite, service, args.from, Boolean(args.json));
     let { backups, problems, copies, unreadable } = await readCatalog(config.backupDir, service);
     for (const u of unreadable) logger.warn(u);
     if (args.from) {
       // Only that backup: other files' problems are not its problems.
       backups = backups.filter((b) => b.id === args.from);
       problems = problems.filter((p) => p.id === args.from);
-      if (backups.length + problems.length === 0)
-        throw new UsageError(
-          `no backup with id "${args.from}"${service ? ` for ${service}` : ""}; see \`tools-backup list\``,
-        );
+      if (backups.length + problems.length === 0) throw noSuchId(args.from, service);
     }
     for (const c of args.from ? [] : copies) logger.info(c);
     for (const p of problems) logger.error(problemText(p));
@@ -42,9 +49,37 @@ export default defineCommand({
       if (r.ok) logger.success(`${b.id}: ok`);
       else logger.error(`${b.file}: ${r.problems.join("; ")}`);
     }
-    if (args.json) printJson(report);
-    const bad = report.filter((r) => !r.ok).length;
-    if (bad > 0) throw new OperationError(`${count(bad, "backup")} failed verification`);
-    if (report.length === 0) logger.info("no backups to verify");
+    finish(report, Boolean(args.json));
   },
 });
+
+type Report = { id: string; file: string; ok: boolean; problems: string[] }[];
+
+function finish(report: Report, json: boolean): void {
+  if (json) printJson(report);
+  const bad = report.filter((r) => !r.ok).length;
+  if (bad > 0) throw new OperationError(`${count(bad, "backup")} failed verification`);
+  if (report.length === 0) logger.info("no backups to verify");
+}
+
+const noSuchId = (id: string, service: string | undefined) =>
+  new UsageError(`no backup with id "${id}"${service ? ` for ${service}` : ""}; see \`tools-backup list\``);
+
+/** `verify --offsite NAME`: every archive of that copy streamed and checked against its manifest. */
+async function verifyCopy(config: BackupConfig, name: string, service?: string, from?: string, json = false) {
+  const [{ store }] = (await openCopies(chosenCopies(config, name))) as [OpenCopy];
+  const catalog = await readRemoteCatalog(store, interrupt.signal, service);
+  const backups = catalog.backups.filter((b) => from === undefined || b.id === from);
+  const problems = catalog.problems.filter((p) => from === undefined || p.id === from);
+  if (from !== undefined && backups.length + problems.length === 0) throw noSuchId(from, service);
+  for (const p of problems) logger.error(problemText(p));
+  const report: Report = problems.map((p) => ({ id: p.id, file: p.file, ok: false, problems: [p.reason] }));
+  for (const b of backups) {
+    const r = await verifyRemote(store, b, interrupt.signal);
+    const file = `${store.where}${b.archiveKey}`;
+    report.push({ id: b.id, file, ok: r.ok, problems: r.problems });
+    if (r.ok) logger.success(`${name}: ${b.id}: ok`);
+    else logger.error(`${file}: ${r.problems.join("; ")}`);
+  }
+  finish(report, json);
+}
