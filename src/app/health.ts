@@ -1,7 +1,16 @@
 import { isRegular } from "../archive/naming.ts";
 import { newestNotFuture } from "../retention/future.ts";
 import type { Backup } from "./catalog.ts";
-import type { RunStatus } from "./run-status.ts";
+
+/** What health is judged by, of a backup in backup_dir or in an offsite copy. */
+type Judged = Pick<Backup, "id" | "service" | "host" | "kind" | "complete" | "createdAt" | "bytes">;
+
+/** A service's last backup (or upload) attempt, as the run status records it. */
+interface Attempt {
+  at: string;
+  ok: boolean;
+  error?: string;
+}
 
 export interface ServiceHealth {
   service: string;
@@ -26,8 +35,8 @@ export function defaultMaxAgeMs(intervalMs: number | undefined): number {
  */
 export function serviceHealth(
   enabled: string[],
-  backups: Backup[],
-  status: RunStatus,
+  backups: Judged[],
+  attempts: Record<string, Attempt>,
   host: string,
   maxAgeMs: number,
   now = new Date(),
@@ -36,7 +45,7 @@ export function serviceHealth(
     // The manifest's own host: the file name's form of it can be shared ("büro" and "bäro" are "b-ro").
     const mine = backups.filter((b) => b.service === service && b.complete && isRegular(b.kind) && b.host === host);
     const { newest, future } = newestNotFuture(mine, now);
-    const last = status.services[service];
+    const last = attempts[service];
     const age = newest ? now.getTime() - newest.createdAt.getTime() : Infinity;
     return {
       service,

@@ -25,9 +25,9 @@ function backup(host: string, hoursAgo: number): Backup {
 
 test("another machine's recent backup does not make this one's stale backups fresh, even with the same file-name form of its name", () => {
   const backups = [backup("bäro", 1), backup("büro", 40)];
-  const [health] = serviceHealth(["app"], backups, { services: {}, offsite: {} }, "büro", 26 * HOUR, NOW);
+  const [health] = serviceHealth(["app"], backups, {}, "büro", 26 * HOUR, NOW);
   expect(health!.newest?.id).toBe("app_40_büro");
   expect(health!.stale).toBe(true);
-  const [other] = serviceHealth(["app"], backups, { services: {}, offsite: {} }, "bäro", 26 * HOUR, NOW);
+  const [other] = serviceHealth(["app"], backups, {}, "bäro", 26 * HOUR, NOW);
   expect(other!.stale).toBe(false);
 });
