@@ -4,6 +4,7 @@
 // Protocol: one JSON line on stdout when listening ({ ready, port }), then one JSON reply per
 // JSON command read from stdin ({ id, op: "createBucket" | "deleteBucket", name }).
 // The process exits when stdin closes, so a test runner that dies takes the server with it.
+import { rename, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -11,6 +12,7 @@ import { fileURLToPath } from "node:url";
 const require = createRequire(fileURLToPath(import.meta.url));
 const S3rver = require("@20minutes/s3rver");
 const AWSAccount = require("@20minutes/s3rver/lib/models/account");
+const S3Error = require("@20minutes/s3rver/lib/models/error");
 
 const opts = JSON.parse(process.argv[2] ?? "{}");
 
@@ -28,17 +30,52 @@ const server = new S3rver({
   configureBuckets: (opts.buckets ?? []).map((name) => ({ name })),
 });
 
-// s3rver lets requests without any signature through as the bucket owner; real S3 refuses
-// them on a private bucket, so they get AccessDenied here unless the test asks otherwise.
-const anonymousDenied = `<?xml version="1.0" encoding="UTF-8"?>
-<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`;
-server.middleware.unshift(async (ctx, next) => {
-  const signed = "authorization" in ctx.headers || "X-Amz-Algorithm" in ctx.query || "Signature" in ctx.query;
-  if (signed || opts.allowAnonymous || ctx.method === "OPTIONS") return next();
+const refuse = (ctx, code, message) => {
   ctx.status = 403;
   ctx.type = "application/xml";
-  ctx.body = anonymousDenied;
+  ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+};
+// s3rver's own clock check never fires for an x-amz-date (yyyyMMddTHHmmssZ): it parses it
+// as an invalid date, so the check real S3 makes (at most 15 minutes off) is made here.
+const skewed = (amzDate) => {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
+  if (!m) return false;
+  const t = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+  return Math.abs(Date.now() - t) > 15 * 60 * 1000;
+};
+// s3rver lets requests without any signature through as the bucket owner; real S3 refuses
+// them on a private bucket, so they get AccessDenied here unless the test asks otherwise.
+server.middleware.unshift(async (ctx, next) => {
+  if (ctx.method === "OPTIONS") return next();
+  if ("authorization" in ctx.headers) {
+    if (!skewed(ctx.get("x-amz-date"))) return next();
+    return refuse(
+      ctx,
+      "RequestTimeTooSkewed",
+      "The difference between the request time and the current time is too large.",
+    );
+  }
+  if (opts.allowAnonymous || "X-Amz-Algorithm" in ctx.query || "Signature" in ctx.query) return next();
+  return refuse(ctx, "AccessDenied", "Access Denied");
 });
+
+// s3rver writes a body straight to its final file and keeps whatever arrived of one whose
+// connection broke, as if it were complete; S3 stores nothing then. So bodies go to a side
+// file first, published by rename only when the request arrived whole.
+const putContent = server.store.putContent.bind(server.store);
+server.store.putContent = async (file, content) => {
+  const partial = `${file}.partial-${process.hrtime.bigint()}`;
+  try {
+    const result = await putContent(partial, content);
+    if (content.complete === false || content.readableAborted) {
+      throw new S3Error("IncompleteBody", "The request body terminated unexpectedly");
+    }
+    await rename(partial, file);
+    return result;
+  } finally {
+    await rm(partial, { force: true });
+  }
+};
 
 const ops = {
   createBucket: (name) => server.store.putBucket(name),

@@ -30,6 +30,8 @@ export interface S3Server {
   dir: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /** The server process's id (a new one after restart). */
+  readonly pid: number;
   createBucket(name: string): Promise<void>;
   /** Removes the bucket with everything in it. */
   deleteBucket(name: string): Promise<void>;
@@ -47,7 +49,10 @@ interface Child {
 }
 
 async function launch(config: Record<string, unknown>): Promise<Child> {
-  const proc = spawn("node", [LAUNCHER, JSON.stringify(config)], { stdio: ["pipe", "pipe", "pipe"] });
+  // s3rver makes ListObjectsV2 continuation tokens with DES, which OpenSSL 3 keeps in its legacy
+  // provider; without it every truncated listing answers 500 InternalError.
+  const args = ["--openssl-legacy-provider", LAUNCHER, JSON.stringify(config)];
+  const proc = spawn("node", args, { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   proc.stderr.on("data", (d) => {
     stderr += d;
@@ -104,6 +109,9 @@ export async function startS3Server(opts: S3ServerOptions = {}): Promise<S3Serve
     dir,
     accessKeyId: config.accessKeyId,
     secretAccessKey: config.secretAccessKey,
+    get pid() {
+      return child.proc.pid ?? 0;
+    },
     createBucket: (name) => child.call("createBucket", name),
     deleteBucket: (name) => child.call("deleteBucket", name),
     async restart() {
