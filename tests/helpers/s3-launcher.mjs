@@ -1,9 +1,11 @@
 // Runs @20minutes/s3rver in its own Node process for tests/helpers/s3-server.ts, so the server
-// never shares an event loop with the code under test. Argument: a JSON object
+// never shares an event loop with the code under test.
+// Run: node --openssl-legacy-provider s3-launcher.mjs CONFIG, where CONFIG is a JSON object
 // { dir, port, buckets, accessKeyId, secretAccessKey, allowAnonymous }.
 // Protocol: one JSON line on stdout when listening ({ ready, port }), then one JSON reply per
 // JSON command read from stdin ({ id, op: "createBucket" | "deleteBucket", name }).
 // The process exits when stdin closes, so a test runner that dies takes the server with it.
+import { createCipheriv } from "node:crypto";
 import { rename, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
@@ -15,6 +17,15 @@ const AWSAccount = require("@20minutes/s3rver/lib/models/account");
 const S3Error = require("@20minutes/s3rver/lib/models/error");
 
 const opts = JSON.parse(process.argv[2] ?? "{}");
+
+// s3rver makes ListObjectsV2 continuation tokens with DES, which OpenSSL 3 offers only in its
+// legacy provider; without it every truncated listing would answer 500, so refuse to start.
+try {
+  createCipheriv("des", Buffer.alloc(8), Buffer.alloc(8));
+} catch {
+  process.stderr.write("s3-launcher: run it as `node --openssl-legacy-provider s3-launcher.mjs CONFIG`\n");
+  process.exit(2);
+}
 
 // The fork accepts exactly the key pairs registered on its account registry; the built-in
 // S3RVER/S3RVER pair is revoked so that only the test's credentials sign valid requests.

@@ -49,8 +49,7 @@ interface Child {
 }
 
 async function launch(config: Record<string, unknown>): Promise<Child> {
-  // s3rver makes ListObjectsV2 continuation tokens with DES, which OpenSSL 3 keeps in its legacy
-  // provider; without it every truncated listing answers 500 InternalError.
+  // The legacy OpenSSL provider holds DES, which s3rver's listing continuation tokens use.
   const args = ["--openssl-legacy-provider", LAUNCHER, JSON.stringify(config)];
   const proc = spawn("node", args, { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
