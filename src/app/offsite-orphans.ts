@@ -44,7 +44,11 @@ export async function abortOrphans(
     } catch (e) {
       if (signal.aborted) throw e;
       // Already gone (completed, aborted or expired on the server): nothing left to clean.
-      if (!(e instanceof OffsiteError && /NoSuchUpload/.test(e.reason))) {
+      const gone = e instanceof OffsiteError && /NoSuchUpload/.test(e.reason);
+      // A server without the call never will abort it: said once, not retried every night.
+      const unsupported = e instanceof OffsiteError && /NotImplemented|MethodNotAllowed|HTTP 40[15]\b/.test(e.reason);
+      if (unsupported) warn(`the server cannot abort the unfinished upload of ${upload.key} (${reasonOf(e)})`);
+      else if (!gone) {
         warn(`cannot abort the unfinished upload of ${upload.key}: ${reasonOf(e)}`);
         continue;
       }

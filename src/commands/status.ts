@@ -1,11 +1,13 @@
 import { defineCommand } from "citty";
+import type { ServiceHealth } from "../app/health.ts";
 import { defaultMaxAgeMs } from "../app/health.ts";
 import { readInstalledEntry } from "../app/schedule.ts";
-import { enabledHealth } from "../app/status-view.ts";
+import { type CopyHealth, enabledHealth, offsiteHealth } from "../app/status-view.ts";
 import { cronDaemonRunning, NO_CRON_DAEMON } from "../cron/daemon.ts";
 import { brokenEntryProblem } from "../cron/entry.ts";
 import { describeSchedule, longestIntervalMs, nextRuns } from "../cron/schedule.ts";
 import { futureDatedWarning } from "../retention/future.ts";
+import { interrupt } from "../terminal/interrupt.ts";
 import { logger } from "../terminal/log.ts";
 import { writeOut } from "../terminal/stdout.ts";
 import { OperationError, UsageError } from "../util/errors.ts";
@@ -29,7 +31,10 @@ export default defineCommand({
     const cron = readInstalledEntry().entry;
     const schedule = cron?.line?.schedule;
     const maxAgeMs = maxAge(args["max-age"], schedule);
-    const { rows, backupDirProblem, unreadable } = await enabledHealth(config, maxAgeMs);
+    const [{ rows, backupDirProblem, unreadable }, offsite] = await Promise.all([
+      enabledHealth(config, maxAgeMs),
+      offsiteHealth(config, maxAgeMs, interrupt.signal),
+    ]);
     for (const u of unreadable) logger.warn(u);
     // A moved binary fails every night from now on: said even while the backups are still fresh.
     const broken = cron && brokenEntryProblem(cron);
@@ -51,6 +56,7 @@ export default defineCommand({
         backup_dir_problem: backupDirProblem ?? null,
         schedule: scheduleInfo,
         services: rows,
+        offsite,
       });
     else {
       const text = rows.map((r) => [
@@ -61,12 +67,10 @@ export default defineCommand({
           : backupDirProblem
             ? "unknown"
             : "no backup",
-        r.last_attempt
-          ? `${r.last_attempt.ok ? "ok" : "FAILED"} ${formatAge(new Date(r.last_attempt.at))}` +
-            (r.last_attempt.error ? `: ${r.last_attempt.error}` : "")
-          : "-",
+        lastAttempt(r.last_attempt),
       ]);
       writeOut(table([["STATE", "SERVICE", "NEWEST BACKUP", "LAST ATTEMPT"], ...text]) + "\n");
+      if (offsite.length > 0) writeOut(`\n${offsiteTable(offsite)}\n`);
       logger.info(
         scheduleInfo ? `schedule: ${scheduleInfo.description}` : "no schedule installed (tools-backup cron install)",
       );
@@ -80,11 +84,37 @@ export default defineCommand({
         (stale.length > 0 ? `no backup newer than ${maxAgeMs / 3_600_000} hours for ${stale.join(", ")}` : undefined),
       broken,
       daemonRunning === false ? NO_CRON_DAEMON : undefined,
+      ...offsiteFailures(offsite, maxAgeMs),
     ].filter((f) => f !== undefined);
     for (const f of failures.slice(1)) logger.error(f);
     if (failures.length > 0) throw new OperationError(failures[0]!);
   },
 });
+
+const lastAttempt = (a: ServiceHealth["last_attempt"]) =>
+  a ? `${a.ok ? "ok" : "FAILED"} ${formatAge(new Date(a.at))}${a.error ? `: ${a.error}` : ""}` : "-";
+
+function offsiteTable(rows: CopyHealth[]): string {
+  const text = rows.map((r) => [
+    r.stale ? "STALE" : "ok",
+    r.service,
+    r.copy,
+    r.error ? "unknown" : r.newest ? `${formatAge(new Date(r.newest.created_at))}` : "no copy",
+    lastAttempt(r.last_attempt),
+  ]);
+  return table([["STATE", "SERVICE", "OFFSITE", "NEWEST COPY", "LAST UPLOAD"], ...text]);
+}
+
+/** A copy that cannot be read, and each copy without a recent backup of a service, as one line each. */
+function offsiteFailures(rows: CopyHealth[], maxAgeMs: number): string[] {
+  const unreadable = [...new Set(rows.filter((r) => r.error).map((r) => r.error!))];
+  const copies = [...new Set(rows.filter((r) => r.stale && !r.error).map((r) => r.copy))];
+  const stale = copies.map((copy) => {
+    const services = rows.filter((r) => r.copy === copy && r.stale).map((r) => r.service);
+    return `offsite copy ${copy} has no backup newer than ${maxAgeMs / 3_600_000} hours for ${services.join(", ")}`;
+  });
+  return [...unreadable, ...stale];
+}
 
 function maxAge(hours: string | undefined, schedule: string | undefined): number {
   if (hours === undefined) return defaultMaxAgeMs(schedule ? longestIntervalMs(schedule) : undefined);
