@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { cronDaemonProblem } from "../cron/daemon.ts";
 import { buildCronLine, type InstalledEntry, installEntry, installedEntry } from "../cron/entry.ts";
+import { keysFoundUnderCron } from "../offsite/open.ts";
 import { messageOf } from "../util/errors.ts";
 import { ensurePrivateDir } from "../util/fs-safe.ts";
 import { stateDir } from "./context.ts";
@@ -15,7 +16,19 @@ export async function installSchedule(session: Session, schedule: string) {
   await ensurePrivateDir(state);
   const line = buildCronLine(schedule, session.config.file, session.root, join(state, "cron.log"));
   const { replaced } = installEntry(line);
-  return { replaced, line, noDaemon: cronDaemonProblem() };
+  return { replaced, line, noDaemon: cronDaemonProblem(), keyless: await keylessCopies(session) };
+}
+
+/** Warnings for offsite copies whose keys a scheduled run would not find. */
+async function keylessCopies(session: Session): Promise<string[]> {
+  const found = await Promise.all(session.config.offsite.map((c) => keysFoundUnderCron(c)));
+  return session.config.offsite
+    .filter((_, i) => !found[i])
+    .map(
+      (c) =>
+        `offsite copy ${c.name}: its keys come from AWS_* variables, which cron does not pass; ` +
+        `give it a credentials file in ${session.config.file}`,
+    );
 }
 
 /** The crontab entry, or why it cannot be read (no crontab on the machine): never a failure. */

@@ -18,10 +18,11 @@ export default defineCommand({
   },
   async run({ args }) {
     const schedule = validateSchedule(args.schedule ?? DEFAULT_SCHEDULE);
-    const { replaced, line, noDaemon } = await installSchedule(loadConfig(args), schedule);
+    const { replaced, line, noDaemon, keyless } = await installSchedule(loadConfig(args), schedule);
     logger.success(`${replaced ? "replaced" : "installed"} the scheduled backup: ${describeSchedule(schedule)}`);
     logger.info(`next runs: ${nextRuns(schedule, 3).map(formatLocal).join(", ")}`);
     logger.info(`it runs ${line.command.join(" ")}; output goes to ${line.log}`);
     if (noDaemon) logger.warn(noDaemon);
+    for (const k of keyless) logger.warn(k);
   },
 });

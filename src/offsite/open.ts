@@ -30,3 +30,16 @@ export async function openStore(
   const source = { copy: copy.name, file: copy.credentials, profile: copy.profile };
   return new S3Store(copy, await resolveCredentials(source, env, home), timeout);
 }
+
+/**
+ * Whether a scheduled run would find this copy's keys: cron passes no AWS_* variables, so keys
+ * that only the environment holds work by hand and fail every night.
+ */
+export async function keysFoundUnderCron(copy: OffsiteCopy, home: string = homedir()): Promise<boolean> {
+  const { resolveCredentials } = await import("./s3/credentials.ts");
+  const source = { copy: copy.name, file: copy.credentials, profile: copy.profile };
+  return resolveCredentials(source, {}, home).then(
+    () => true,
+    () => false,
+  );
+}

@@ -28,13 +28,14 @@ export function scheduleLine(session: Session): string {
 
 /** Installs the schedule and says so in the screens. */
 async function installAndTell(session: Session, schedule: string): Promise<void> {
-  const { replaced, line, noDaemon } = await installSchedule(session, schedule);
+  const { replaced, line, noDaemon, keyless } = await installSchedule(session, schedule);
   const next = nextRuns(schedule, 3).map(formatLocal).join(", ");
   say.success(
     `${replaced ? "replaced" : "installed"} the scheduled backup: ${describeSchedule(schedule)}; next runs ${next}`,
   );
   say.info(`output goes to ${line.log}`);
   if (noDaemon) say.warn(noDaemon);
+  for (const k of keyless) say.warn(k);
 }
 
 /** First-run setup's last step: the nightly run, offered with yes as the default. */
