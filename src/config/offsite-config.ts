@@ -44,20 +44,22 @@ const text = (expected: string) =>
     v.check((s) => s.trim() !== "", expected),
   );
 
-export const offsiteEntry = strictMapping(
-  {
-    name: v.pipe(v.string(NAME_TEXT), v.regex(COPY_NAME, NAME_TEXT)),
-    url: text("an s3://bucket/prefix address"),
-    endpoint: v.optional(text("an http:// or https:// address")),
-    region: v.optional(text("a region name")),
-    path_style: v.optional(v.boolean("true or false"), false),
-    credentials: v.optional(text("a file path")),
-    profile: v.optional(text("a profile name of ~/.aws/credentials")),
-    retention_days: v.optional(wholeNumber(36500)),
-    keep_last: v.optional(wholeNumber(10000)),
-  },
-  "a mapping with name and url",
-);
+const ENTRY = {
+  name: v.pipe(v.string(NAME_TEXT), v.regex(COPY_NAME, NAME_TEXT)),
+  url: text("an s3://bucket/prefix address"),
+  endpoint: v.optional(text("an http:// or https:// address")),
+  region: v.optional(text("a region name")),
+  path_style: v.optional(v.boolean("true or false"), false),
+  credentials: v.optional(text("a file path")),
+  profile: v.optional(text("a profile name of ~/.aws/credentials")),
+  retention_days: v.optional(wholeNumber(36500)),
+  keep_last: v.optional(wholeNumber(10000)),
+};
+
+/** The keys an offsite entry may have (backup.yaml.example documents each). */
+export const OFFSITE_KEYS = Object.keys(ENTRY);
+
+export const offsiteEntry = strictMapping(ENTRY, "a mapping with name and url");
 
 export const offsiteList = v.nullish(
   v.pipe(
