@@ -1,11 +1,11 @@
 import type { Service } from "../config/service-config.ts";
 import { checkDaemon } from "../docker/daemon.ts";
-import type { Backup } from "./catalog.ts";
+import { type Backup, LOCAL } from "./catalog.ts";
 import { lockOptions, type RunContext } from "./context.ts";
 import { withServiceLock } from "./lock.ts";
 import { localBackup } from "./offsite-fetch.ts";
 import { type RestoreResult, restoreService } from "./restore.ts";
-import { checkRestorable } from "./restore-check.ts";
+import { checkRestorable, DamagedArchive } from "./restore-check.ts";
 import { planRestore } from "./restore-plan.ts";
 import { describeRestore } from "./restore-summary.ts";
 
@@ -46,7 +46,7 @@ export async function confirmAndRestore(
   await checkDaemon();
   backup = await localBackup(ctx, backup, opts.offsite);
   // Verified while the plan is gathered (and the emptying armed), both only read.
-  const verified = checkRestorable(ctx, service, backup);
+  const verified = verifiedOrFetched(ctx, service, backup, opts.offsite);
   verified.catch(() => undefined); // awaited below; a failure must not count as unhandled first
   const plan = await planRestore(service, backup, { arm: !opts.dryRun });
   let result: RestoreResult;
@@ -70,4 +70,20 @@ export async function confirmAndRestore(
   if (result.safety)
     ui.info(`the data from before the restore is kept as ${result.safety.manifest.id} (${result.safety.file})`);
   return true;
+}
+
+/**
+ * checkRestorable; when backup_dir's archive is damaged and an offsite copy has the backup whole,
+ * that copy replaces it (same id, same path) and is verified in turn.
+ */
+async function verifiedOrFetched(ctx: RunContext, service: Service, backup: Backup, forced?: string) {
+  try {
+    await checkRestorable(ctx, service, backup);
+  } catch (e) {
+    const elsewhere = backup.locations.filter((l) => l !== LOCAL);
+    if (!(e instanceof DamagedArchive) || forced !== undefined || elsewhere.length === 0) throw e;
+    ctx.reporter.warn(service.name, `${e.message}; fetching it from ${elsewhere.join(" or ")}`);
+    await localBackup(ctx, { ...backup, locations: elsewhere });
+    await checkRestorable(ctx, service, backup);
+  }
 }

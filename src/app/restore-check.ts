@@ -6,6 +6,9 @@ import { OperationError } from "../util/errors.ts";
 import type { Backup } from "./catalog.ts";
 import type { RunContext } from "./context.ts";
 
+/** The archive itself is damaged: another copy of the same backup may not be. */
+export class DamagedArchive extends OperationError {}
+
 /** Refuses, before anything is touched, an archive that is damaged or not this service's. */
 export async function checkRestorable(ctx: RunContext, service: Service, backup: Backup): Promise<void> {
   if (service.lifecycle.backup && !service.lifecycle.restore) {
@@ -34,7 +37,7 @@ export async function checkRestorable(ctx: RunContext, service: Service, backup:
     keepCached: true,
     onBytes: (n) => ctx.reporter.progress(service.name, n, Date.now() - t0, { verb: "verifying", total: backup.bytes }),
   });
-  if (!result.ok) throw new OperationError(`${backup.file} cannot be restored: ${result.problems.join("; ")}`);
+  if (!result.ok) throw new DamagedArchive(`${backup.file} cannot be restored: ${result.problems.join("; ")}`);
 }
 
 /**
