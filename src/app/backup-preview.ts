@@ -26,6 +26,8 @@ export interface BackupPreview {
   archive: string | null;
   /** Backups retention would delete once this one is added. */
   would_delete: string[];
+  /** The offsite copies it would then be uploaded to. */
+  offsite: string[];
   warnings: string[];
   /** Why the backup would fail; empty when it would run. */
   problems: string[];
@@ -43,7 +45,8 @@ export async function previewBackup(ctx: RunContext, service: Service, kind: Bac
   const folder = join(ctx.config.backupDir, service.name);
   const { id, created } = await freeName(folder, service.name, ctx.host, ctx.config.compression);
   const archive = join(folder, archiveName(id, ctx.config.compression));
-  const preview: BackupPreview = { ...unplanned(service.name, ""), archive, problems: [] };
+  const offsite = ctx.config.offsite.map((c) => c.name);
+  const preview: BackupPreview = { ...unplanned(service.name, ""), archive, offsite, problems: [] };
   const dirProblem = await folderProblem(ctx.config.backupDir, folder);
   if (dirProblem) preview.problems.push(dirProblem);
   await refuseIfUnfinished(ctx.stateDir, service.name).catch((e) => preview.problems.push(messageOf(e)));
@@ -73,7 +76,8 @@ async function wouldDelete(ctx: RunContext, next: RetentionEntry): Promise<strin
 
 /** A service no backup could even start for (no data, a broken service.yaml). */
 export function unplanned(service: string, problem: string): BackupPreview {
-  return { service, containers: [], volumes: [], archive: null, would_delete: [], warnings: [], problems: [problem] };
+  const none = { containers: [], volumes: [], archive: null, would_delete: [], offsite: [], warnings: [] };
+  return { service, ...none, problems: [problem] };
 }
 
 /** The same questions a backup asks before its stop, and the volumes measured by a read-only container. */

@@ -91,6 +91,7 @@ function showPreview(p: BackupPreview): void {
   }
   for (const w of p.warnings) logger.warn(`${p.service}: ${w}`);
   say(`archive: ${p.archive}`);
+  if (p.offsite.length > 0) say(`would then upload it to ${p.offsite.join(", ")}`);
   if (p.would_delete.length > 0) say(`retention would then delete ${p.would_delete.join(", ")}`);
   else say("retention would delete nothing");
 }

@@ -1,6 +1,6 @@
 import { intro, select, unicodeOr } from "@clack/prompts";
 import { readAllBackups } from "../app/all-backups.ts";
-import type { Backup } from "../app/catalog.ts";
+import { type Backup, LOCAL } from "../app/catalog.ts";
 import { confirmAndRestore } from "../app/confirm-restore.ts";
 import { undoneRestore } from "../app/select-backup.ts";
 import { runContext, type Session } from "../app/session.ts";
@@ -69,7 +69,9 @@ function backupOptions(mine: Backup[]) {
     value: b.id,
     label,
     disabled: !b.complete,
-    hint: b.complete ? b.id : "incomplete: its size differs from the manifest (a sync still running?)",
+    hint: b.complete
+      ? `${b.id}${offsiteOnly(b)}`
+      : "incomplete: its size differs from the manifest (a sync still running?)",
   });
   const undo = mine.filter((b) => !isRegular(b.kind));
   const rule = unicodeOr("──", "--");
@@ -81,6 +83,9 @@ function backupOptions(mine: Backup[]) {
     ...undo.map((b) => option(b, `undo: put back the data replaced by ${undoneRestore(b)}  ${undoSize(b)}`)),
   ];
 }
+
+/** Where a backup backup_dir lacks will be fetched from. */
+const offsiteOnly = (b: Backup) => (b.locations.includes(LOCAL) ? "" : ` (in ${b.locations.join(", ")})`);
 
 /** An undo point's host and size; its date is the restore's, in the label. */
 const undoSize = (b: Backup) => `(${b.host}, ${formatBytes(b.bytes)})`;

@@ -23,6 +23,7 @@ interface Preview {
   volumes: { name: string; bytes: number | null }[];
   archive: string | null;
   would_delete: string[];
+  offsite: string[];
   warnings: string[];
   problems: string[];
 }
@@ -76,6 +77,7 @@ test("--json: per service containers, volumes with bytes, archive, would_delete"
       volumes: [{ name: s.vol, bytes: kibOnDisk(s.vol) * 1024 }],
       archive: expect.stringMatching(new RegExp(`^${archiveRe(s)}$`)),
       would_delete: [old],
+      offsite: [],
       warnings: [],
       problems: [],
     },
@@ -101,4 +103,18 @@ test("a volume that does not exist: named as what would fail, exit 1, and not cr
   expect(volumeExists(missing)).toBe(false);
   expect(containerInfo(s.container!)).toEqual(started);
   expect(filesIn(s.p.backupDir)).toEqual([]);
+});
+
+test("with offsite copies: names the copies the backup would then be uploaded to, and contacts none", () => {
+  const s = service({ fill: "echo data > d.txt" });
+  const keys = `${s.p.root}/keys.env`;
+  fs.writeFileSync(keys, "AWS_ACCESS_KEY_ID=K\nAWS_SECRET_ACCESS_KEY=S\n", { mode: 0o600 });
+  // Nothing listens on port 9: a dry run that contacted a copy would fail.
+  const copy = (name: string) => ({ name, url: "s3://bucket-x/t", endpoint: "http://127.0.0.1:9", credentials: keys });
+  s.p.writeConfig({ services: { [s.name]: true }, offsite: [copy("b2"), copy("nas")] });
+  const r = tb(s, ["backup", s.name, "--dry-run"]);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain(`${s.name}: would then upload it to b2, nas`);
+  const json = JSON.parse(tb(s, ["backup", s.name, "--dry-run", "--json"]).stdout) as Preview[];
+  expect(json[0]!.offsite).toEqual(["b2", "nas"]);
 });
