@@ -50,7 +50,7 @@ export async function sendService(
     const kept = new Set(planRetention(union, { ...policy }, ctx.host, new Date()).keep.map((b) => b.id));
     const missing = mine.filter((b) => kept.has(b.id) && !there.get(b.id)?.complete);
     for (const backup of missing) {
-      await sendBackup(ctx, store, backup, remote.backups.length > 0 ? await archiveThere(store, backup) : false);
+      await sendBackup(ctx, store, backup, await archiveThere(store, backup, ctx.signal));
       outcome.sent.push(backup.id);
     }
   } catch (e) {
@@ -61,9 +61,9 @@ export async function sendService(
 }
 
 /** Whether a run killed between the archive and the manifest left the whole archive there already. */
-async function archiveThere(store: Store, backup: Backup): Promise<boolean> {
+async function archiveThere(store: Store, backup: Backup, signal: AbortSignal): Promise<boolean> {
   const key = `${backup.service}/${backup.manifest.archive.file}`;
-  const found = await store.list(key, AbortSignal.timeout(60_000)).catch(() => []);
+  const found = await store.list(key, signal);
   return found.some((o) => o.key === key && o.bytes === backup.bytes);
 }
 
