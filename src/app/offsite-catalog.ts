@@ -16,6 +16,8 @@ export interface RemoteCatalog {
   copy: string;
   backups: RemoteBackup[];
   problems: Problem[];
+  /** Every object listed, by key: what is there besides the backups (an archive still without its manifest). */
+  sizes: Map<string, number>;
 }
 
 /** Manifests read at once from one copy: enough to hide the round trips, few enough for any server. */
@@ -28,7 +30,7 @@ const PARALLEL_READS = 8;
 export async function readRemoteCatalog(store: Store, signal: AbortSignal, service?: string): Promise<RemoteCatalog> {
   const objects = await store.list(service ? `${service}/` : "", signal);
   const sizes = new Map(objects.map((o) => [o.key, o.bytes]));
-  const catalog: RemoteCatalog = { copy: store.name, backups: [], problems: [] };
+  const catalog: RemoteCatalog = { copy: store.name, backups: [], problems: [], sizes };
   const manifests = objects.flatMap((o) => {
     const m = /^([^/]+)\/([^/]+)\.json$/.exec(o.key);
     const parsed = m && SERVICE_NAME.test(m[1]!) ? parseId(m[2]!) : undefined;

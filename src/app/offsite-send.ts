@@ -50,7 +50,9 @@ export async function sendService(
     const kept = new Set(planRetention(union, { ...policy }, ctx.host, new Date()).keep.map((b) => b.id));
     const missing = mine.filter((b) => kept.has(b.id) && !there.get(b.id)?.complete);
     for (const backup of missing) {
-      await sendBackup(ctx, store, backup, await archiveThere(store, backup, ctx.signal));
+      // A run killed between the archive and its manifest left the whole archive there already.
+      const archived = remote.sizes.get(`${service}/${backup.manifest.archive.file}`) === backup.bytes;
+      await sendBackup(ctx, store, backup, archived);
       outcome.sent.push(backup.id);
     }
   } catch (e) {
@@ -58,13 +60,6 @@ export async function sendService(
     return { ...outcome, ok: false, error: messageOf(e) };
   }
   return outcome;
-}
-
-/** Whether a run killed between the archive and the manifest left the whole archive there already. */
-async function archiveThere(store: Store, backup: Backup, signal: AbortSignal): Promise<boolean> {
-  const key = `${backup.service}/${backup.manifest.archive.file}`;
-  const found = await store.list(key, signal);
-  return found.some((o) => o.key === key && o.bytes === backup.bytes);
 }
 
 async function sendBackup(ctx: RunContext, store: Store, backup: Backup, archiveDone: boolean): Promise<void> {
