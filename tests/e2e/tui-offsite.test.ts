@@ -216,6 +216,55 @@ describe("settings > offsite copies", () => {
     expect(mode(s.p.config)).toBe(0o600);
   });
 
+  test("Test it on a saved copy says it works; an edit is tested, then only its own line changes", async () => {
+    const s = settingsOnly();
+    const keys = keysFile(SECRET);
+    const copy = `offsite:
+  - name: lab        # the loopback server
+    url: s3://${BUCKET}/edit
+    endpoint: ${server.endpoint}
+    path_style: true
+    credentials: ${keys}   # mine
+`;
+    const before = commented(s, copy);
+    const t = settings(s);
+    await closed(t, async (t) => {
+      await openOffsite(t);
+      await press(t, "Up", "Enter");
+      await waitPrompt(t, `lab: s3://${BUCKET}/edit`);
+      await press(t, "Enter"); // Test it
+      await t.waitForScreen(/lab works: /, 20_000);
+      await waitPrompt(t, "Offsite copies (1)");
+      await press(t, "Enter"); // the list remembers the copy last chosen
+      await waitPrompt(t, `lab: s3://${BUCKET}/edit`);
+      await press(t, "Down", "Enter"); // Edit: every answer but the retention kept as it is
+      for (const q of [
+        "Bucket and prefix",
+        "S3 endpoint",
+        "Region",
+        "Path-style",
+        "Where are the keys",
+        "Credentials",
+      ]) {
+        await waitPrompt(t, q);
+        await press(t, "Enter");
+      }
+      await waitPrompt(t, "Delete this copy's backups after how many days?");
+      await answer(t, "30");
+      await waitPrompt(t, "Always keep how many newest backups per service in this copy?");
+      await press(t, "Enter");
+      await waitPrompt(t, "Save lab to backup.yaml?");
+      expect(fs.readFileSync(s.p.config, "utf8")).toBe(before);
+      await press(t, "Enter");
+      await t.waitForScreen(/saved /, 20_000);
+      await quit(t);
+      expect(t.screen()).not.toContain(SECRET);
+    });
+    const after = fs.readFileSync(s.p.config, "utf8");
+    expect(after).toBe(`${before}    retention_days: 30\n`);
+    expect(mode(s.p.config)).toBe(0o600);
+  });
+
   test("a credentials file others can read (0644) is refused with the chmod hint; nothing is written", async () => {
     const s = settingsOnly();
     commented(s);
