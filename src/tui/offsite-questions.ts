@@ -139,7 +139,7 @@ async function askKeys(
   if (where === undefined) return undefined;
   if (where === "file") {
     const file = await line(
-      "Credentials file (AWS_ACCESS_KEY_ID= and AWS_SECRET_ACCESS_KEY= lines; ~ and relative paths allowed)",
+      "Credentials file (AWS_ACCESS_KEY_ID= and AWS_SECRET_ACCESS_KEY= lines, chmod 600)",
       old?.credentials,
       (v) => check("credentials", v, (f) => keyFileProblem(f, baseDir)),
       { placeholder: "~/.config/tools/s3.env" },
