@@ -6,7 +6,7 @@ import { type Compression, SERVICE_NAME } from "../archive/naming.ts";
 import { expandPath } from "./expand-path.ts";
 import { type OffsiteCopy, offsiteCopies, offsiteList } from "./offsite-config.ts";
 import { configErrorAt, configErrorFromIssues, mappingCheck, mismatch, strictMapping } from "./schema-errors.ts";
-import { type Position, parseYamlFile, positionOf } from "./yaml-source.ts";
+import { type Position, parseYamlFile, parseYamlText, positionOf, type YamlSource } from "./yaml-source.ts";
 
 export interface BackupConfig {
   file: string; // absolute path of backup.yaml
@@ -53,7 +53,20 @@ export function loadBackupConfig(
   env: Record<string, string | undefined> = process.env,
   home: string = os.homedir(),
 ): BackupConfig {
-  const src = parseYamlFile(file);
+  return configOf(parseYamlFile(file), env, home);
+}
+
+/** The configuration `text` would be as `file`'s content: how a screen checks an edit before writing it. */
+export function loadBackupConfigText(
+  file: string,
+  text: string,
+  env: Record<string, string | undefined> = process.env,
+  home: string = os.homedir(),
+): BackupConfig {
+  return configOf(parseYamlText(path.resolve(file), text), env, home);
+}
+
+function configOf(src: YamlSource, env: Record<string, string | undefined>, home: string): BackupConfig {
   const parsed = v.safeParse(schema, src.data);
   if (!parsed.success) throw configErrorFromIssues(src, parsed.issues);
   const raw = parsed.output;

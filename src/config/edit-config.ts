@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from "node:util";
 import { type Alias, isAlias, isMap, isScalar, parseDocument } from "yaml";
 import type { Compression } from "../archive/naming.ts";
 import { UsageError } from "../util/errors.ts";
@@ -11,6 +10,7 @@ import {
   replaceAnchored,
   replaceRange,
   scalarText,
+  spliceOrRender,
   type Value,
 } from "./yaml-patch.ts";
 
@@ -97,13 +97,5 @@ export function editConfigText(text: string, edits: ConfigEdits): string {
     const v = edits[k];
     if (v !== undefined) set([k], v);
   }
-  const rendered = String(doc);
-  if (structural || patches.length === 0) return patches.length === 0 && !structural ? text : rendered;
-  // Reversed first: of the insertions at one place, the first added is applied last, so it ends up first.
-  const spliced = patches
-    .reverse()
-    .sort((a, b) => b.start - a.start)
-    .reduce((t, p) => t.slice(0, p.start) + p.text + t.slice(p.end), text);
-  const check = parseDocument(spliced);
-  return check.errors.length === 0 && isDeepStrictEqual(check.toJS(), doc.toJS()) ? spliced : rendered;
+  return spliceOrRender(text, doc, patches, structural);
 }

@@ -70,6 +70,37 @@ export const offsiteList = v.nullish(
 
 type Entry = v.InferOutput<typeof offsiteEntry>;
 
+export type OffsiteKey = keyof typeof ENTRY;
+/** One copy as written in backup.yaml: absent keys are left out. */
+export type OffsiteEntryInput = { name: string; url: string } & {
+  [K in Exclude<OffsiteKey, "name" | "url">]?: v.InferInput<(typeof ENTRY)[K]>;
+};
+
+/** What the schema says of one key's value, for a screen asking it: "expected ...", or undefined when it fits. */
+export function fieldProblem(key: OffsiteKey, value: unknown): string | undefined {
+  const parsed = v.safeParse(ENTRY[key], value);
+  return parsed.success ? undefined : `expected ${parsed.issues[0]!.message}`;
+}
+
+/** Why a copy cannot have this name beside the copies already called `taken`, or undefined. */
+export function nameProblem(name: string, taken: readonly string[]): string | undefined {
+  if (name === "local") return `"local" cannot be used: "local" names backup_dir`;
+  if (taken.includes(name)) return `"${name}" cannot be used: another copy is already called "${name}"`;
+  return undefined;
+}
+
+/** The bucket and key prefix (no slashes at either end) of an s3://BUCKET[/PREFIX] address, or undefined. */
+export function parseS3Url(url: string): { bucket: string; prefix: string } | undefined {
+  const m = S3_URL.exec(url);
+  return m ? { bucket: m[1]!, prefix: (m[2] ?? "").replace(/^\/+|\/+$/g, "") } : undefined;
+}
+
+export const s3UrlProblem = (url: string) =>
+  parseS3Url(url) ? undefined : `expected s3://BUCKET[/PREFIX] (${BUCKET_TEXT}), found "${url}"`;
+
+export const endpointProblem = (endpoint: string) =>
+  /^https?:\/\/[^/\s]+\/?$/.test(endpoint) ? undefined : `expected http(s)://HOST[:PORT], found "${endpoint}"`;
+
 /**
  * The checks a schema cannot make: unique names, the address's form, and a credentials file
  * that exists and that nobody else can read (a readable key file is as good as a published one).
@@ -84,22 +115,23 @@ export function offsiteCopies(
   const seen = new Set<string>();
   return entries.map((e, i) => {
     const at = (key: string) => ["offsite", i, key];
-    if (e.name === "local" || seen.has(e.name)) {
-      const why = e.name === "local" ? '"local" names backup_dir' : `another copy is already called "${e.name}"`;
-      throw configErrorAt(src, at("name"), `"${e.name}" cannot be used: ${why}`);
-    }
+    const badName = nameProblem(e.name, [...seen]);
+    if (badName) throw configErrorAt(src, at("name"), badName);
     seen.add(e.name);
-    const m = S3_URL.exec(e.url);
-    if (!m) throw configErrorAt(src, at("url"), `expected s3://BUCKET[/PREFIX] (${BUCKET_TEXT}), found "${e.url}"`);
-    if (e.endpoint !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(e.endpoint))
-      throw configErrorAt(src, at("endpoint"), `expected http(s)://HOST[:PORT], found "${e.endpoint}"`);
-    const credentials =
-      e.credentials === undefined ? undefined : keyFile(src, at("credentials"), e.credentials, env, home);
+    const where = parseS3Url(e.url);
+    if (!where) throw configErrorAt(src, at("url"), s3UrlProblem(e.url)!);
+    const badEndpoint = e.endpoint === undefined ? undefined : endpointProblem(e.endpoint);
+    if (badEndpoint) throw configErrorAt(src, at("endpoint"), badEndpoint);
+    let credentials: string | undefined;
+    try {
+      credentials = e.credentials === undefined ? undefined : keyFile(e.credentials, env, home, path.dirname(src.file));
+    } catch (error) {
+      throw configErrorAt(src, at("credentials"), error instanceof Error ? error.message : String(error));
+    }
     return {
       name: e.name,
       kind: "s3",
-      bucket: m[1]!,
-      prefix: (m[2] ?? "").replace(/^\/+|\/+$/g, ""),
+      ...where,
       endpoint: e.endpoint?.replace(/\/$/, ""),
       region: e.region,
       pathStyle: e.path_style,
@@ -112,28 +144,21 @@ export function offsiteCopies(
   });
 }
 
-function keyFile(
-  src: YamlSource,
-  keys: (string | number)[],
-  value: string,
-  env: Record<string, string | undefined>,
-  home: string,
-): string {
-  let file: string;
-  try {
-    file = expandPath(value, env, home, path.dirname(src.file));
-  } catch (error) {
-    throw configErrorAt(src, keys, error instanceof Error ? error.message : String(error));
-  }
+/**
+ * The credentials file's absolute path (~, $VARIABLES and a path relative to backup.yaml's folder
+ * resolved); throws a plain Error when it cannot be read or others may read it.
+ */
+export function keyFile(value: string, env: Record<string, string | undefined>, home: string, baseDir: string): string {
+  const file = expandPath(value, env, home, baseDir);
   let mode: number;
   try {
     mode = statSync(file).mode;
   } catch (error) {
-    throw configErrorAt(src, keys, `cannot read ${file}: ${systemErrorText(error)}`);
+    throw new Error(`cannot read ${file}: ${systemErrorText(error)}`);
   }
   if ((mode & 0o077) !== 0) {
     const octal = (mode & 0o777).toString(8);
-    throw configErrorAt(src, keys, `${file} is readable by others (mode ${octal}): chmod 600 ${file}`);
+    throw new Error(`${file} is readable by others (mode ${octal}): chmod 600 ${file}`);
   }
   return file;
 }

@@ -1,4 +1,5 @@
-import { Document, isMap, isScalar, Scalar, visit, type YAMLMap } from "yaml";
+import { isDeepStrictEqual } from "node:util";
+import { Document, isMap, isScalar, parseDocument, Scalar, visit, type YAMLMap } from "yaml";
 
 /**
  * Text patches for backup.yaml: each edit of the settings screens spliced into the user's own
@@ -114,4 +115,22 @@ export function insertPair(text: string, map: YAMLMap, key: string, value: Value
   const at = newline < 0 ? text.length : newline + 1;
   const line = `${" ".repeat(indent)}${keyText}: ${valueText}\n`;
   return { start: at, end: at, text: newline < 0 ? `\n${line}` : line };
+}
+
+/**
+ * The edited text: the patches spliced into the user's text when that reads exactly as the edited
+ * Document does, else the Document rendered (comments kept, spacing normalised). No patch and
+ * nothing structural: the text unchanged.
+ */
+export function spliceOrRender(text: string, doc: Document, patches: Patch[], structural: boolean): string {
+  if (patches.length === 0 && !structural) return text;
+  const rendered = String(doc);
+  if (structural) return rendered;
+  // Reversed first: of the insertions at one place, the first added is applied last, so it ends up first.
+  const spliced = [...patches]
+    .reverse()
+    .sort((a, b) => b.start - a.start)
+    .reduce((t, p) => t.slice(0, p.start) + p.text + t.slice(p.end), text);
+  const check = parseDocument(spliced);
+  return check.errors.length === 0 && isDeepStrictEqual(check.toJS(), doc.toJS()) ? spliced : rendered;
 }

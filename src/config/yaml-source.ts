@@ -21,7 +21,11 @@ export interface YamlSource {
 
 export function parseYamlFile(file: string): YamlSource {
   const absolute = path.resolve(file);
-  const text = readText(absolute);
+  return parseYamlText(absolute, readText(absolute));
+}
+
+/** Text that is, or is about to be, the file's content: errors name the file. */
+export function parseYamlText(absolute: string, text: string): YamlSource {
   const lineCounter = new LineCounter();
   // prettyErrors off: we print our own file:line:col. logLevel: no yaml warnings on stderr.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, logLevel: "error" });

@@ -12,6 +12,7 @@ import { askWholeNumber } from "./ask-number.ts";
 import { backupScreen } from "./backup-screen.ts";
 import { chooseServices } from "./choose-services.ts";
 import { ask, out, say } from "./io.ts";
+import { offsiteLine, offsiteScreen } from "./offsite.ts";
 import { scheduleLine, scheduleScreen } from "./schedule.ts";
 
 type Action =
@@ -20,6 +21,7 @@ type Action =
   | "keep_last"
   | "compression"
   | "services"
+  | "offsite"
   | "backup"
   | "schedule"
   | "save"
@@ -43,6 +45,7 @@ function overview(session: Session, services: Service[], text: string, edits: Co
       const mark = !s.hasData ? "-" : v.services[s.name] ? "x" : " ";
       return `  [${mark}] ${s.name}${s.hasData ? "" : "   (no data to back up)"}`;
     }),
+    `Offsite:           ${offsiteLine(session.config.offsite)}`,
     `Schedule:          ${scheduleLine(session)}`,
   ].join("\n");
 }
@@ -103,6 +106,11 @@ export async function settingsScreen(session: Session): Promise<Session> {
             label: `Services:        ${on.join(", ") || "none enabled"}`,
             hint: mark(e.has("services")),
           },
+          {
+            value: "offsite",
+            label: `Offsite copies:  ${current.config.offsite.map((c) => c.name).join(", ") || "none"}`,
+            hint: "tested before saved, saved at once",
+          },
           { value: "backup", label: "Back up a service now", hint: "uses the saved settings" },
           { value: "schedule", label: `Schedule:        ${scheduleLine(current)}` },
           ...(pending.length > 0
@@ -147,6 +155,10 @@ export async function settingsScreen(session: Session): Promise<Session> {
     } else if (choice === "services") {
       const chosen = await pickEnabled(services, v.services);
       if (chosen) edits.services = { ...edits.services, ...chosen };
+    } else if (choice === "offsite") {
+      current = await offsiteScreen(current);
+      // A copy added or removed there is written at once; pending edits stay pending on top of it.
+      text = await readFile(file, "utf8");
     } else if (choice === "backup") await backupScreen(current);
     else if (choice === "schedule") await scheduleScreen(current);
     else if (choice === "save") {

@@ -1,0 +1,166 @@
+import { homedir } from "node:os";
+import path from "node:path";
+import { confirm, select, text } from "@clack/prompts";
+import type { Session } from "../app/session.ts";
+import {
+  endpointProblem,
+  fieldProblem,
+  keyFile,
+  nameProblem,
+  type OffsiteEntryInput,
+  type OffsiteKey,
+  s3UrlProblem,
+} from "../config/offsite-config.ts";
+import { messageOf } from "../util/errors.ts";
+import { ask, out } from "./io.ts";
+
+/** The answers as the loader would judge them: the schema's rule for the key, then the loader's own check. */
+function check(key: OffsiteKey, value: unknown, more?: (v: string) => string | undefined) {
+  return fieldProblem(key, value) ?? (typeof value === "string" ? more?.(value) : undefined);
+}
+
+const optional = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
+
+/** Asks one line; empty is allowed when `empty` is; validate sees the trimmed answer. */
+async function line(
+  message: string,
+  initial: string | undefined,
+  validate: (v: string) => string | undefined,
+  opts: { empty?: boolean; placeholder?: string } = {},
+): Promise<string | undefined> {
+  const value = await ask(
+    text({
+      ...out,
+      message,
+      initialValue: initial ?? "",
+      placeholder: opts.placeholder,
+      validate: (v) => {
+        const t = (v ?? "").trim();
+        return t === "" && opts.empty ? undefined : validate(t);
+      },
+    }),
+  );
+  return value === undefined ? undefined : value.trim();
+}
+
+/** A whole number, or empty for the top-level value; undefined in `value` means "empty". */
+async function ownNumber(
+  message: string,
+  key: "retention_days" | "keep_last",
+  initial: number | undefined,
+): Promise<{ value: number | undefined } | undefined> {
+  const answer = await line(
+    message,
+    initial === undefined ? "" : String(initial),
+    (v) => (/^\d+$/.test(v) ? fieldProblem(key, Number(v)) : fieldProblem(key, v)),
+    { empty: true },
+  );
+  return answer === undefined ? undefined : { value: answer === "" ? undefined : Number(answer) };
+}
+
+/**
+ * The questions of Add and Edit, each answer checked as the loader checks it; undefined when the
+ * user goes back (Esc). Secrets are never asked: only where they are.
+ */
+export async function askEntry(
+  session: Session,
+  old: OffsiteEntryInput | undefined,
+  taken: string[],
+): Promise<OffsiteEntryInput | undefined> {
+  const { config } = session;
+  const baseDir = path.dirname(config.file);
+  const name =
+    old?.name ??
+    (await line("Name of the copy (used in messages, list and --offsite)", undefined, (v) =>
+      check("name", v, (n) => nameProblem(n, taken)),
+    ));
+  if (name === undefined) return undefined;
+  const url = await line("Bucket and prefix (s3://bucket/prefix)", old?.url, (v) => check("url", v, s3UrlProblem), {
+    placeholder: "s3://my-bucket/tools",
+  });
+  if (url === undefined) return undefined;
+  const endpoint = await line("S3 endpoint (empty: AWS)", old?.endpoint, (v) => check("endpoint", v, endpointProblem), {
+    empty: true,
+    placeholder: "https://s3.eu-central-003.backblazeb2.com",
+  });
+  if (endpoint === undefined) return undefined;
+  const region = await line("Region (empty: us-east-1)", old?.region, (v) => check("region", v), { empty: true });
+  if (region === undefined) return undefined;
+  const pathStyle = await ask(
+    confirm({
+      ...out,
+      message: "Path-style addressing (endpoint/bucket/key, for MinIO, Garage and most self-hosted servers)?",
+      initialValue: old?.path_style ?? false,
+    }),
+  );
+  if (pathStyle === undefined) return undefined;
+  const keys = await askKeys(old, baseDir);
+  if (keys === undefined) return undefined;
+  const days = await ownNumber(
+    `Delete this copy's backups after how many days? (empty: ${config.retentionDays}, as backup_dir)`,
+    "retention_days",
+    old?.retention_days,
+  );
+  if (days === undefined) return undefined;
+  const keep = await ownNumber(
+    `Always keep how many newest backups per service in this copy? (empty: ${config.keepLast}, as backup_dir)`,
+    "keep_last",
+    old?.keep_last,
+  );
+  if (keep === undefined) return undefined;
+  return {
+    name,
+    url,
+    endpoint: optional(endpoint),
+    region: optional(region),
+    path_style: pathStyle || (old?.path_style === false ? false : undefined),
+    ...keys,
+    retention_days: days.value,
+    keep_last: keep.value,
+  };
+}
+
+/** Where the copy's keys are: a 0600 credentials file (its path only), or the AWS environment and profile. */
+async function askKeys(
+  old: OffsiteEntryInput | undefined,
+  baseDir: string,
+): Promise<Pick<OffsiteEntryInput, "credentials" | "profile"> | undefined> {
+  const where = await ask(
+    select({
+      ...out,
+      message: "Where are the keys (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)?",
+      initialValue: old && !old.credentials ? ("environment" as const) : ("file" as const),
+      options: [
+        { value: "file" as const, label: "In a credentials file", hint: "KEY=value lines, mode 0600" },
+        { value: "environment" as const, label: "From the environment / ~/.aws/credentials" },
+      ],
+    }),
+  );
+  if (where === undefined) return undefined;
+  if (where === "file") {
+    const file = await line(
+      "Credentials file (AWS_ACCESS_KEY_ID= and AWS_SECRET_ACCESS_KEY= lines, chmod 600)",
+      old?.credentials,
+      (v) => check("credentials", v, (f) => keyFileProblem(f, baseDir)),
+      { placeholder: "~/.config/tools/s3.env" },
+    );
+    return file === undefined ? undefined : { credentials: file };
+  }
+  const profile = await line(
+    "Profile of ~/.aws/credentials (empty: AWS_PROFILE, else default)",
+    old?.profile,
+    (v) => check("profile", v),
+    { empty: true },
+  );
+  return profile === undefined ? undefined : { profile: optional(profile) };
+}
+
+/** The loader's verdict on a credentials file: missing, unreadable, or readable by others (with the chmod). */
+function keyFileProblem(value: string, baseDir: string): string | undefined {
+  try {
+    keyFile(value, process.env, homedir(), baseDir);
+    return undefined;
+  } catch (e) {
+    return messageOf(e);
+  }
+}
