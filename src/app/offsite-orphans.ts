@@ -11,9 +11,9 @@ import { pendingRecords, recordPending } from "./upload-journal.ts";
 const warned = new WeakSet<Store>();
 
 /**
- * Aborts this host's unfinished uploads of `service` (every service's when undefined) that no live run is sending: those the
- * journal names (a run killed mid-upload), and those the server lists, where it can. Housekeeping:
- * a failure is a warning, never a failed backup.
+ * Aborts this host's unfinished uploads of `service` (every service's when undefined) that no live
+ * run is sending: those the journal names (a run killed mid-upload), and those the server lists,
+ * where it can. Housekeeping: a failure is a warning, never a failed backup.
  */
 export async function abortOrphans(
   store: Store,
