@@ -112,8 +112,10 @@ test("a copy that cannot be reached: exit 1 naming it, local backup intact; the 
     const verify = o.cli(["verify", "app"]);
     expect(verify.code).toBe(0);
     expect(verify.stderr).toContain(a.id);
+    // The list shows the local backup, and says it may lack what the unreachable copy holds.
     const list = o.cli(["list", "--json"]);
-    expect(list.stdout).toContain(a.id);
+    expect(list.code).toBe(1);
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ id: a.id, locations: ["local"] })]);
     expect(list.stderr).toContain("b2");
 
     const down = o.cli(["status"]);
@@ -183,6 +185,7 @@ test("no keys anywhere: exit 2 naming the copy before any container stops or arc
   expect(filesIn(o.p.serviceFolder("app"))).toEqual([]);
   expect(startedAt(o.container)).toBe(before);
   expect(isRunning(o.container)).toBe(true);
+  expectNoSecretWritten(o);
 });
 
 test("the crontab line cron install writes holds no secret", () => {
