@@ -1,4 +1,5 @@
 import type { BackupConfig } from "../config/backup-config.ts";
+import { ConfigError } from "../config/config-error.ts";
 import type { OffsiteCopy } from "../config/offsite-config.ts";
 import { openStore } from "../offsite/open.ts";
 import type { Store } from "../offsite/store.ts";
@@ -19,7 +20,20 @@ export interface OpenCopy {
   store: Store;
 }
 
-/** One store per copy; a copy whose keys cannot be found fails here, before anything is done. */
+/**
+ * One store per copy; a copy whose keys cannot be found fails here, before anything is done, as
+ * the configuration error it is, at the copy's entry in backup.yaml.
+ */
 export async function openCopies(copies: OffsiteCopy[]): Promise<OpenCopy[]> {
-  return Promise.all(copies.map(async (copy) => ({ copy, store: await openStore(copy) })));
+  return Promise.all(
+    copies.map(async (copy) => {
+      try {
+        return { copy, store: await openStore(copy) };
+      } catch (e) {
+        if (!(e instanceof UsageError) || e instanceof ConfigError) throw e;
+        const { line, col } = copy.at;
+        throw new ConfigError({ file: copy.file, line, col, keyPath: `offsite.${copy.name}`, text: e.message });
+      }
+    }),
+  );
 }

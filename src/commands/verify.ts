@@ -79,7 +79,7 @@ async function verifyCopy(config: BackupConfig, name: string, service?: string, 
     const file = `${store.where}${b.archiveKey}`;
     report.push({ id: b.id, file, ok: r.ok, problems: r.problems });
     if (r.ok) logger.success(`${name}: ${b.id}: ok`);
-    else logger.error(`${file}: ${r.problems.join("; ")}`);
+    else logger.error(`${name}: ${file}: ${r.problems.join("; ")}`);
   }
   finish(report, json);
 }

@@ -23,6 +23,8 @@ export interface OffsiteCopy {
   profile?: string;
   retentionDays: number;
   keepLast: number;
+  /** backup.yaml and where the entry starts in it, for errors found when the copy is used. */
+  file: string;
   at: Position;
 }
 
@@ -139,6 +141,7 @@ export function offsiteCopies(
       profile: e.profile,
       retentionDays: e.retention_days ?? defaults.retentionDays,
       keepLast: e.keep_last ?? defaults.keepLast,
+      file: src.file,
       at: positionOf(src, ["offsite", i]),
     };
   });
