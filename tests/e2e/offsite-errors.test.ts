@@ -125,7 +125,10 @@ describe("network", () => {
 
 describe("the server's answers", () => {
   test("a server whose clock is an hour off: RequestTimeTooSkewed, set the clock", async () => {
-    await failingBackup({ endpoint: skewed.endpoint }, /clock differs too much from the server's/);
+    await failingBackup(
+      { endpoint: skewed.endpoint },
+      /clock differs too much from the server's: set the clock \(NTP\) and retry \(RequestTimeTooSkewed\)/,
+    );
   });
 
   test("a listing that is not XML: not S3's", async () => {
