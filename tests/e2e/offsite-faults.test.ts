@@ -14,8 +14,8 @@ import {
   type OffsiteCase,
   offsiteCase,
   offsiteMs,
-  sha256File,
 } from "../helpers/offsite-case.ts";
+import { fileSha256 } from "../helpers/offsite-project.ts";
 import { rcloneClient } from "../helpers/s3-client.ts";
 import { type S3Server, startS3Server } from "../helpers/s3-server.ts";
 
@@ -81,7 +81,7 @@ describe("faults during a multipart upload", () => {
 
     const [local] = c.localBackups();
     const key = `${c.prefix}/${c.svc}/${local!.archive.split("/").pop()}`;
-    expect(await rcloneClient(server).sha256(BUCKET, key)).toBe(sha256File(local!.archive));
+    expect(await rcloneClient(server).sha256(BUCKET, key)).toBe(fileSha256(local!.archive));
     // Each faulted part went again, in the same upload; the others once.
     const uploadIds = new Set(parts().map((p) => p.params.get("uploadId")));
     expect(uploadIds.size).toBe(1);
@@ -152,7 +152,7 @@ describe("SIGKILL during an upload", () => {
     expect(aborts.map((q) => [q.path, q.status])).toEqual([[`/${BUCKET}/${c.prefix}/${archiveKey}`, 405]]);
     expect(next.stderr).toContain(`${COPY}: the server cannot abort the unfinished upload of ${archiveKey}`);
     expect(journaledUploads(c.project.stateHome, COPY)).toEqual([]);
-    expect(await rcloneClient(server).sha256(BUCKET, `${c.prefix}/${archiveKey}`)).toBe(sha256File(killed!.archive));
+    expect(await rcloneClient(server).sha256(BUCKET, `${c.prefix}/${archiveKey}`)).toBe(fileSha256(killed!.archive));
     const all = c.localBackups().map((b) => b.id);
     expect(all).toHaveLength(2);
     expect((await listedOffsite(c)).sort()).toEqual(all.sort());

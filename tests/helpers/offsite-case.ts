@@ -3,7 +3,7 @@
  * (incompressible) bytes mounted by a running container, a project whose backup.yaml names one
  * S3 copy, and the binary run without blocking this process (the fault proxy lives in it).
  */
-import { createHash } from "node:crypto";
+
 import fs from "node:fs";
 import path from "node:path";
 import { type RunOptions, type RunResult, start, tempDir } from "./cli.ts";
@@ -87,10 +87,6 @@ export function offsiteCase(copy: CopySpec, mib: number): OffsiteCase {
         });
     },
   };
-}
-
-export function sha256File(file: string): string {
-  return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }
 
 /** The journaled unfinished uploads of a copy: $XDG_STATE_HOME/tools-backup/uploads/<copy>/*.json. */
