@@ -34,6 +34,7 @@ export class S3Http {
   readonly host: string;
   private readonly base: string;
   private readonly pathStyle: boolean;
+  private down: OffsiteError | undefined;
 
   constructor(
     private readonly target: S3Target,
@@ -94,13 +95,22 @@ export class S3Http {
     return { headers: res.headers, body: pieces() };
   }
 
+  /**
+   * A server that is still unreachable or failing after every retry is taken to be down for the
+   * rest of the run: later requests fail at once with the same reason instead of waiting again.
+   */
   private async retried<T>(req: S3Request, attempt: () => Promise<T>): Promise<T> {
+    if (this.down) throw this.down;
     for (let n = 0; ; n++) {
       try {
         return await attempt();
       } catch (e) {
         if (req.signal.aborted) throw req.signal.reason;
-        if (!(e instanceof OffsiteError) || !e.transient || n >= RETRIES) throw e;
+        if (!(e instanceof OffsiteError) || !e.transient) throw e;
+        if (n >= RETRIES) {
+          this.down = e;
+          throw e;
+        }
         await sleep(250 * 2 ** n + Math.random() * 100, req.signal);
       }
     }
