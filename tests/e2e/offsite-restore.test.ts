@@ -224,3 +224,29 @@ test("two copies, the first damaged: a backup only offsite comes from the second
   expect(isRunning(s.container!)).toBe(true);
   expect(sha256(b.file)).toBe(readJson(b.manifest).archive.sha256);
 });
+
+test("an archive cut short in the copy: restore --from says so, exit 1, nothing touched", async () => {
+  const s = service({ fill: CONTENT });
+  const prefix = newPrefix();
+  withCopies(s, [["b2", prefix]]);
+  const b = backupOk(s);
+  await s3.putString(BUCKET, `${prefix}/${s.name}/${path.basename(b.file)}`, "cut short");
+  fillVolume(s.vol, "echo changed > keep.txt");
+  const before = state(s.vol);
+  const started = startedAt(s.container!);
+
+  // A new machine has only the copy; here it holds the manifest and a shorter archive.
+  const m = newMachine(s, [["b2", prefix]]);
+  for (const [extra, where] of [
+    [[], "every offsite copy that lists it"],
+    [["--offsite", "b2"], "offsite copy b2"],
+  ] as const) {
+    const r = tbx(m, ["restore", s.name, "--from", b.id, "--yes", ...extra]);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.stderr).toContain(`${b.id} cannot be fetched: its archive in ${where} differs from its manifest`);
+    expect(r.code).toBe(1);
+  }
+  expect(state(s.vol)).toEqual(before);
+  expect(startedAt(s.container!)).toBe(started);
+  expect(filesIn(m.p.serviceFolder(s.name))).toEqual([]);
+});
