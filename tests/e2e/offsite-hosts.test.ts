@@ -190,7 +190,7 @@ test("objects the tool did not write survive backups with retention and prune; l
 
   const listed = tbm(m, ["list", service]);
   expect(listed.code).toBe(0);
-  expect(listed.stderr).toContain(`${service}_20200102T000000Z_gamma.json`);
+  expect(listed.stderr).toMatch(new RegExp(`warn: .*${service}_20200102T000000Z_gamma\\.json`));
   for (const b of old) expect(listed.stdout).toMatch(new RegExp(`^${b.id} .* local,b2\\s*$`, "m"));
 
   backup(m); // uploads the new backup, then retention removes the two old ones here and there

@@ -10,7 +10,7 @@ import { cleanupCliTemp, type RunResult } from "../helpers/cli.ts";
 import { checksums, cleanupDocker, docker, fillVolume, isRunning, startedAt, volumeExists } from "../helpers/docker.ts";
 import { BUCKET, copyEntry, expectNoSecret, keyFile } from "../helpers/offsite-kit.ts";
 import { filesIn, makeProject, mode, readJson } from "../helpers/project.ts";
-import { backupOk, cleanupApps, FILL, type Listed, type Svc, service, state, tb } from "../helpers/restore-kit.ts";
+import { cleanupApps, FILL, type Listed, type Svc, service, state, tb } from "../helpers/restore-kit.ts";
 import { rcloneClient } from "../helpers/s3-client.ts";
 import { type S3Server, startS3Server } from "../helpers/s3-server.ts";
 
@@ -68,6 +68,13 @@ function newMachine(s: Svc, copies: [string, string][], opts: { container?: bool
 }
 
 const sha256 = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+
+/** A backup with its uploads (no secret shown); returns it as `list --json` shows it. */
+function backupOk(s: Svc): Listed & { locations: string[] } {
+  const r = tbx(s, ["backup", s.name]);
+  if (r.code !== 0) throw new Error(`backup failed (${r.code}): ${r.stderr}`);
+  return listedThere(s)[0]!;
+}
 
 function listedThere(s: Svc): (Listed & { locations: string[] })[] {
   const r = tbx(s, ["list", s.name, "--json"]);
