@@ -21,8 +21,12 @@ export async function localBackup(ctx: RunContext, backup: Backup, only?: string
   if (only === undefined && backup.locations.includes(LOCAL)) return backup;
   const copies = chosenCopies(ctx.config, only).filter((c) => backup.locations.includes(c.name));
   if (copies.length === 0) {
-    const where = backup.locations.join(", ") || "nowhere whole";
-    throw new UsageError(`${backup.id} is not in offsite copy ${only}: it is in ${where}`);
+    // Listed from a copy, yet whole nowhere: the archive there was cut short or replaced.
+    if (backup.locations.length === 0) {
+      const where = only === undefined ? "every offsite copy that lists it" : `offsite copy ${only}`;
+      throw new OperationError(`${backup.id} cannot be fetched: its archive in ${where} differs from its manifest`);
+    }
+    throw new UsageError(`${backup.id} is not in offsite copy ${only}: it is in ${backup.locations.join(", ")}`);
   }
   const failures: string[] = [];
   for (const { store } of await openCopies(copies)) {
