@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import { mkdir, open, rm } from "node:fs/promises";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { type Manifest, readManifest } from "../archive/manifest.ts";
 import { publishBackup } from "../archive/publish.ts";
 import type { Store } from "../offsite/store.ts";
 import { messageOf, OperationError, UsageError } from "../util/errors.ts";
 import { formatBytes, formatDuration } from "../util/format.ts";
-import { DIR_MODE, ensurePrivateDir, FILE_MODE, tempPathFor } from "../util/fs-safe.ts";
+import { DIR_MODE, ensurePrivateDir, FILE_MODE, syncDir, tempPathFor } from "../util/fs-safe.ts";
 import { type Backup, LOCAL, readCatalog } from "./catalog.ts";
 import type { RunContext } from "./context.ts";
 import { reasonOf } from "./offsite-orphans.ts";
@@ -75,11 +76,22 @@ async function download(ctx: RunContext, store: Store, backup: Backup): Promise<
       const expected = `${formatBytes(manifest.archive.bytes)}, sha256 ${manifest.archive.sha256}`;
       throw new OperationError(`${store.name}: ${backup.id}'s archive is ${found}; its manifest says ${expected}`);
     }
-    await publishBackup(folder, tmp, manifest);
+    // Fetched over backup_dir's own copy (--offsite, or a damaged archive): same id, same manifest, so
+    // only the archive is replaced, in one rename; a fresh one is published as a backup is.
+    if (await sameManifest(backup.manifestFile, manifest)) {
+      await rename(tmp, join(folder, manifest.archive.file));
+      await syncDir(folder);
+    } else await publishBackup(folder, tmp, manifest);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
   const took = `${formatBytes(bytes)}, ${formatDuration(Date.now() - t0)}`;
   ctx.reporter.step(service, `${store.name}: fetched ${backup.id} into ${folder} (${took}); sha256 checked`);
+}
+
+/** Whether backup_dir already holds this very manifest (same backup, same archive). */
+async function sameManifest(file: string, manifest: Manifest): Promise<boolean> {
+  const local = await readManifest(file);
+  return typeof local !== "string" && local.id === manifest.id && local.archive.sha256 === manifest.archive.sha256;
 }

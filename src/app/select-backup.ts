@@ -5,7 +5,8 @@ import { formatLocal } from "../util/format.ts";
 import type { Backup } from "./catalog.ts";
 
 /** Why "latest" passes a backup over. */
-export const INCOMPLETE = "still incomplete (its archive's size differs from its manifest: a sync still downloading?)";
+export const INCOMPLETE =
+  "still incomplete (its archive's size differs from its manifest: a sync still downloading, or an upload cut short?)";
 
 /**
  * `--from`: "latest", a local date (YYYY-MM-DD: that day's newest), or an id as `list` shows
