@@ -180,6 +180,25 @@ test("restore --offsite NAME downloads from that copy although backup_dir has th
   expect(isRunning(s.container!)).toBe(true);
 });
 
+test("backup_dir's archive damaged: restore says so, takes the copy's instead, and restores byte-exact", () => {
+  const s = service({ fill: CONTENT });
+  withCopies(s, [["b2", newPrefix()]]);
+  const b = backupOk(s);
+  const sums = checksums(s.vol);
+  const good = sha256(b.file);
+  fs.writeFileSync(b.file, randomBytes(fs.statSync(b.file).size));
+  fillVolume(s.vol, "echo changed > keep.txt && rm random.bin");
+
+  const r = tbx(s, ["restore", s.name, "--yes"]);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain(`${b.file} cannot be restored`);
+  expect(r.stderr).toContain("fetching it from b2");
+  expect(r.stderr).toContain(`b2: fetched ${b.id}`);
+  expect(checksums(s.vol)).toEqual(sums);
+  expect(sha256(b.file)).toBe(good);
+  expect(isRunning(s.container!)).toBe(true);
+});
+
 test("a damaged archive in the copy is refused before anything is touched", async () => {
   const s = service({ fill: CONTENT });
   const prefix = newPrefix();
