@@ -33,8 +33,8 @@ export async function uploadFile(
 ): Promise<void> {
   const size = partSize(bytes);
   const handle = await open(file, "r");
-  const read = async (offset: number, length: number) => {
-    const data = Buffer.allocUnsafe(length);
+  const read = async (offset: number, length: number, into: Buffer = Buffer.allocUnsafe(length)) => {
+    const data = into.subarray(0, length);
     const { bytesRead } = await handle.read(data, 0, length, offset);
     if (bytesRead !== length) throw new Error(`${file} changed while it was uploaded`);
     return data;
@@ -77,7 +77,7 @@ async function sendParts(
   uploadId: string,
   bytes: number,
   size: number,
-  read: (offset: number, length: number) => Promise<Buffer>,
+  read: (offset: number, length: number, into: Buffer) => Promise<Buffer>,
   opts: PutOptions,
 ): Promise<string[]> {
   const count = Math.ceil(bytes / size);
@@ -85,10 +85,13 @@ async function sendParts(
   let next = 0;
   let sent = 0;
   const worker = async () => {
+    // One buffer per worker, reused for each of its parts: a fresh one per part left every sent
+    // part to the garbage collector, and memory grew with the parts sent before a collection.
+    const buffer = Buffer.allocUnsafe(size);
     while (next < count) {
       const index = next++;
       const offset = index * size;
-      const data = await read(offset, Math.min(size, bytes - offset));
+      const data = await read(offset, Math.min(size, bytes - offset), buffer);
       const partNumber = String(index + 1);
       const what = `upload of ${key} (part ${partNumber} of ${count})`;
       const query = { partNumber, uploadId };
