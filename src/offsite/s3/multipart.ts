@@ -10,9 +10,11 @@ const MiB = 1024 * 1024;
 const PARALLEL = 4;
 /** S3 allows at most 10,000 parts; larger files get larger parts. */
 const MAX_PARTS = 10_000;
+/** S3's smallest part: each part in flight is held twice (ours, and fetch's copy while it sends). */
+const MIN_PART = 5 * MiB;
 
 export function partSize(bytes: number): number {
-  return Math.max(8 * MiB, Math.ceil(bytes / MAX_PARTS / MiB) * MiB);
+  return Math.max(MIN_PART, Math.ceil(bytes / MAX_PARTS / MiB) * MiB);
 }
 
 export const sha256Hex = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
