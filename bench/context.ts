@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import type { Generated, ShapeSpec } from "./generate.ts";
+import type { OffsiteSetup } from "./measure-offsite.ts";
 import type { ListedBackup, Project } from "./project.ts";
 
 export interface ShapeCtx {
@@ -21,6 +22,8 @@ export interface ShapeCtx {
   work: string;
   /** The backup of ours that the restores restore; the first measured backup. */
   reference?: ListedBackup;
+  /** Offsite shapes only: the S3 server and the project that copies to it. */
+  offsite?: OffsiteSetup;
 }
 
 export const recipeArchive = (ctx: ShapeCtx) => path.join(ctx.work, "x.tar.gz");

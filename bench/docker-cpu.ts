@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 
 const DAEMONS = new Set(["dockerd", "containerd"]);
-const ticksPerSecond = Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toString().trim()) || 100;
+export const ticksPerSecond = Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toString().trim()) || 100;
 
 function daemonTicks(): Map<number, number> {
   const ticks = new Map<number, number>();

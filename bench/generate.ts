@@ -12,14 +12,14 @@ export const KiB = 1024;
 export const MiB = 1024 * KiB;
 export const GiB = 1024 * MiB;
 
-export type ShapeKind = "mixed" | "small";
+export type ShapeKind = "mixed" | "small" | "random";
 
 export interface ShapeSpec {
   /** a, b, c, or a scaling point such as a-256m. */
   key: string;
   label: string;
   kind: ShapeKind;
-  /** mixed: total bytes (half incompressible, half text); small: ignored, sizes are 1-8 KiB. */
+  /** mixed: total bytes (half incompressible, half text); random: total bytes, all incompressible; small: ignored. */
   bytes: number;
   files: number;
 }
@@ -75,7 +75,18 @@ function smallPlan(spec: ShapeSpec): FilePlan[] {
   });
 }
 
+/** Random: files of equal size, all incompressible, so the archive is as large as the volume. */
+function randomPlan(spec: ShapeSpec): FilePlan[] {
+  const size = Math.floor(spec.bytes / spec.files);
+  return Array.from({ length: spec.files }, (_, i) => ({
+    path: `blobs/${String(i % 8).padStart(2, "0")}/blob-${String(i).padStart(5, "0")}.bin`,
+    size: i === spec.files - 1 ? spec.bytes - size * (spec.files - 1) : size,
+    random: true,
+  }));
+}
+
 export function planFiles(spec: ShapeSpec): FilePlan[] {
+  if (spec.kind === "random") return randomPlan(spec);
   return spec.kind === "mixed" ? mixedPlan(spec) : smallPlan(spec);
 }
 

@@ -7,18 +7,26 @@ import fs from "node:fs";
 import type { ShapeCtx } from "./context.ts";
 import { withDockerCpu } from "./docker-cpu.ts";
 import { watchDowntime } from "./downtime.ts";
+import type { Measured } from "./peak-memory.ts";
 import { expectSuccess } from "./proc.ts";
-import { backupsOnDisk, deleteBackup, runTool } from "./project.ts";
+import { backupsOnDisk, deleteBackup, type ListedBackup, type Project, runTool } from "./project.ts";
 import type { Sample } from "./stats.ts";
 
-export async function measureOursBackup(ctx: ShapeCtx): Promise<Sample> {
-  const before = new Set(backupsOnDisk(ctx.project).map((b) => b.id));
+export interface MeasuredBackup {
+  sample: Sample;
+  backup: ListedBackup;
+  run: Measured;
+}
+
+/** One backup of the shape's service with `project`'s configuration; the caller keeps or deletes it. */
+export async function measureBackup(ctx: ShapeCtx, project: Project): Promise<MeasuredBackup> {
+  const before = new Set(backupsOnDisk(project).map((b) => b.id));
   const watch = watchDowntime(ctx.app);
-  const [r, dockerCpuMs] = await withDockerCpu(() => runTool(ctx.project, ["backup", ctx.project.service]));
+  const [r, dockerCpuMs] = await withDockerCpu(() => runTool(project, ["backup", project.service]));
   const downtimeMs = await watch.stop();
   expectSuccess("tools-backup backup", r);
   if (downtimeMs === undefined) throw new Error(`tools-backup backup left ${ctx.app} stopped`);
-  const made = backupsOnDisk(ctx.project).filter((b) => !before.has(b.id));
+  const made = backupsOnDisk(project).filter((b) => !before.has(b.id));
   if (made.length !== 1) throw new Error(`expected one new backup, found ${made.length}`);
   const backup = made[0]!;
   const manifest = JSON.parse(fs.readFileSync(backup.manifest, "utf8")) as { downtime_ms: number };
@@ -31,6 +39,11 @@ export async function measureOursBackup(ctx: ShapeCtx): Promise<Sample> {
     dockerCpuMs,
     selfDowntimeMs: manifest.downtime_ms,
   };
+  return { sample, backup, run: r };
+}
+
+export async function measureOursBackup(ctx: ShapeCtx): Promise<Sample> {
+  const { sample, backup } = await measureBackup(ctx, ctx.project);
   if (ctx.reference === undefined) ctx.reference = backup;
   else deleteBackup(backup);
   return sample;

@@ -2,8 +2,9 @@
  * Command line and the plan it implies: which shapes, which sections, how many repetitions.
  *   --quick          shape a at 64 MiB, one repetition, no scaling, no 4 GiB (CI; under a minute)
  *   --reps N         repetitions per measurement (default 3), median reported
- *   --only X[,Y]     a | b | c (backup + restore of that shape), restore, startup, scaling, load
+ *   --only X[,Y]     a | b | c (backup + restore of that shape), restore, startup, scaling, offsite, load
  *                    (load: 200,000 files in 5 volumes, 10,000 backups; only when asked for)
+ *                    (offsite: upload to a loopback S3 server against rclone; 64 MiB in --quick)
  *   --bin PATH       benchmark this binary instead of building one from src/
  */
 import { GiB, MiB, type ShapeSpec } from "./generate.ts";
@@ -15,7 +16,7 @@ export interface Options {
   bin?: string;
 }
 
-const ONLY = ["a", "b", "c", "restore", "startup", "scaling", "load"];
+const ONLY = ["a", "b", "c", "restore", "startup", "scaling", "offsite", "load"];
 
 export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only ${ONLY.join("|")}[,...]] [--bin PATH]`;
 
@@ -56,6 +57,13 @@ const mixed = (key: string, bytes: number, files: number): ShapeSpec => ({
   files,
   label: `${bytes / (bytes >= GiB ? GiB : MiB)} ${bytes >= GiB ? "GiB" : "MiB"} mixed (${files} files, half incompressible, half text)`,
 });
+const random = (key: string, bytes: number, files: number): ShapeSpec => ({
+  key,
+  kind: "random",
+  bytes,
+  files,
+  label: `${bytes / (bytes >= GiB ? GiB : MiB)} ${bytes >= GiB ? "GiB" : "MiB"} incompressible (${files} files)`,
+});
 const small = (key: string, files: number): ShapeSpec => ({
   key,
   kind: "small",
@@ -70,6 +78,18 @@ export const SHAPES: Record<string, ShapeSpec> = {
   c: mixed("c", 4 * GiB, 1024),
 };
 const QUICK: Record<string, ShapeSpec> = { a: mixed("a", 64 * MiB, 16), b: small("b", 2_000) };
+
+/**
+ * Offsite: the archive as large as the volume. `speed` compares our upload with rclone's and the
+ * downtime with and without a copy; `memory` is one backup with a copy, for its peak memory.
+ */
+const OFFSITE = { speed: random("u", GiB, 16), memory: random("u4", 4 * GiB, 64) };
+const QUICK_OFFSITE = random("u", 64 * MiB, 4);
+
+export interface OffsiteJob {
+  spec: ShapeSpec;
+  what: "speed" | "memory";
+}
 
 /** Scaling points; a, b and c are points too and are reused when they ran. */
 export const SCALING = {
@@ -88,6 +108,7 @@ export interface Plan {
   scaling: boolean;
   startup: boolean;
   startupRuns: number;
+  offsite: OffsiteJob[];
   load: boolean;
 }
 
@@ -106,6 +127,14 @@ export function planOf(o: Options): Plan {
     scaling: !o.quick && (all || o.only.has("scaling")),
     startup: all || o.only.has("startup"),
     startupRuns: 10,
+    offsite: !(all || o.only.has("offsite"))
+      ? []
+      : o.quick
+        ? [{ spec: QUICK_OFFSITE, what: "speed" }]
+        : [
+            { spec: OFFSITE.speed, what: "speed" },
+            { spec: OFFSITE.memory, what: "memory" },
+          ],
     load: o.only.has("load"),
   };
 }

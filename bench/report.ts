@@ -8,7 +8,7 @@ import { fmtBytes, fmtKiB, fmtMs, fmtRate, fmtRatio } from "./format.ts";
 import type { Machine } from "./machine.ts";
 import type { StartupResult } from "./measure-startup.ts";
 import { type MethodResult, ratio } from "./stats.ts";
-import type { ShapeResult } from "./suite.ts";
+import type { OffsiteResult, ShapeResult } from "./suite.ts";
 
 export interface BenchResult {
   machine: Machine;
@@ -16,6 +16,7 @@ export interface BenchResult {
   memMethod: string;
   notes: string[];
   shapes: ShapeResult[];
+  offsite: OffsiteResult[];
   /** Points run only for the scaling tables (a, b and c are reused from `shapes`). */
   scalingPoints: ShapeResult[];
   scaling?: { size: string[]; count: string[] };
@@ -116,6 +117,63 @@ function shapeSection(s: ShapeResult): string {
     "",
     "CPU is user + system time (each core gives one CPU second per second of wall time); the recipe's tar runs in a container, whose CPU neither column sees.",
   );
+  return out.join("\n");
+}
+
+function offsiteTable(o: OffsiteResult): string {
+  const rclone = find(o.methods, "rclone")?.median;
+  return table(
+    [
+      "method",
+      "wall",
+      "upload",
+      "upload throughput",
+      "downtime (engine / manifest)",
+      "peak memory",
+      "CPU: client / S3 server",
+      "upload ÷ rclone's",
+    ],
+    o.methods.map((m) => [
+      m.label,
+      fmtMs(m.median.wallMs),
+      fmtMs(m.median.uploadMs),
+      m.median.uploadMs === undefined ? "–" : fmtRate(m.median.archiveBytes ?? 0, m.median.uploadMs),
+      m.median.downtimeMs === undefined ? "–" : `${fmtMs(m.median.downtimeMs)} / ${fmtMs(m.median.selfDowntimeMs)}`,
+      fmtKiB(m.median.peakKiB),
+      `${fmtMs(m.median.cpuMs)} / ${fmtMs(m.median.serverCpuMs)}`,
+      m.id === "rclone" ? "" : fmtRatio(ratio(m.median.uploadMs, rclone?.uploadMs)),
+    ]),
+  );
+}
+
+/** Each repetition's pair (ours and rclone ran next to each other), so one median hides no spread. */
+function offsitePairs(o: OffsiteResult): string | undefined {
+  const ours = find(o.methods, "offsite")!.samples;
+  const rclone = find(o.methods, "rclone")?.samples;
+  if (!rclone) return undefined;
+  const pairs = ours.map((s, i) => fmtRatio(ratio(s.uploadMs, rclone[i]?.uploadMs)));
+  return `Upload ÷ rclone's, repetition by repetition: ${pairs.join(", ")}.`;
+}
+
+function offsiteSection(o: OffsiteResult): string {
+  const g = o.generated;
+  const local = find(o.methods, "local")!.median;
+  const copy = find(o.methods, "offsite")!.median;
+  const delta = (a?: number, b?: number) => (a === undefined || b === undefined ? "–" : fmtMs(a - b));
+  const out = [
+    `## Offsite ${o.what}: ${o.spec.label}`,
+    "",
+    `${fmtBytes(g.bytes)} in ${g.files} files; median of ${o.reps}.`,
+    "",
+    offsiteTable(o),
+    "",
+    `With a copy against without: downtime ${delta(copy.downtimeMs, local.downtimeMs)} (engine), ` +
+      `${delta(copy.selfDowntimeMs, local.selfDowntimeMs)} (manifest); wall ${delta(copy.wallMs, local.wallMs)} ` +
+      `(the upload measured another way, with the backup's own spread in it).`,
+  ];
+  const pairs = offsitePairs(o);
+  if (pairs) out.push("", pairs);
+  else if (o.what === "speed") out.push("", "rclone is not installed: no comparison in this run.");
   return out.join("\n");
 }
 
@@ -223,6 +281,7 @@ export function markdown(r: BenchResult): string {
       ),
     );
   }
+  for (const o of r.offsite ?? []) out.push("", offsiteSection(o));
   if (r.startup) out.push("", startupSection(r.startup));
   if (r.notes.length) out.push("", "## Notes", "", ...r.notes.map((n) => `- ${n}`));
   return out.join("\n") + "\n";

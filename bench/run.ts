@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --reps N | --only a|b|c|restore|startup|scaling | --bin PATH]`
+ * `npm run bench [-- --quick | --reps N | --only a|b|c|restore|startup|scaling|offsite | --bin PATH]`
  * Builds the binary from src/ into a private folder (so a concurrent `npm test` rebuilding
  * dist/ cannot swap it mid-run), runs the plan, writes bench/results/ and prints the tables.
  */
@@ -13,7 +13,7 @@ import { parseArgs, planOf, SCALING } from "./options.ts";
 import { memMethod, memMethodText } from "./peak-memory.ts";
 import { killAll, ok, run } from "./proc.ts";
 import { type BenchResult, markdown, save } from "./report.ts";
-import { runShape, type ShapeResult } from "./suite.ts";
+import { type OffsiteResult, runOffsite, runShape, type ShapeResult } from "./suite.ts";
 
 const REPO = path.resolve(import.meta.dir, "..");
 const t0 = performance.now();
@@ -37,12 +37,22 @@ for (const [signal, code] of [
   });
 }
 
+let rclone = false;
+
 async function preflight(): Promise<void> {
   const v = await run("docker", ["version", "--format", "{{.Server.Version}}"]);
   if (v.code !== 0) throw new Error(`the Docker engine is not reachable: ${v.stderr.trim()}`);
   const img = await run("docker", ["image", "inspect", "--format", "{{.Id}}", "busybox:stable"]);
   if (img.code !== 0)
     throw new Error("busybox:stable is not on this machine; the benchmark never pulls, so load or build it first");
+  if (plan.offsite.length > 0) {
+    const node = await run("node", ["--version"]).catch(() => undefined);
+    if (node?.code !== 0) throw new Error("node is not installed; the offsite measurement runs its S3 server with it");
+    rclone = (await run("rclone", ["version"]).catch(() => undefined))?.code === 0;
+    // CI's quick run keeps working without rclone; a full run is there to compare with it.
+    if (!rclone && !opts.quick)
+      throw new Error("rclone is not installed; the offsite measurement compares with it (apt-get install rclone)");
+  }
   // Only backups have the limit with compression: a restore or start-up run does without zstd.
   if (!plan.scaling && !plan.jobs.some((j) => j.backup)) return;
   const zstd = await run("zstd", ["--version"]).catch(() => undefined);
@@ -78,6 +88,12 @@ const NOTES = [
   "Recipe archives are gzip -6 (busybox tar czf); ours are zstd -1 in 1 MiB frames with sha256 and a manifest.",
 ];
 
+const OFFSITE_NOTES = [
+  "Offsite: the S3 server is @20minutes/s3rver (bench/s3rver.mjs, the tests' server) in its own Node process on loopback, storing on the same disk; both clients upload to it with their defaults (ours: 5 MiB parts, 4 in flight, each part's sha256 signed; rclone 1.60: 5 MiB parts, 4 in flight, above its 200 MiB cutoff, one PUT below it, as in --quick).",
+  "Ours is timed from the local manifest's mtime to the timestamp of the binary's `uploaded` line (the archive, then the manifest; the listing and orphan check first), rclone by its process's wall time. Both read an archive that tools-backup wrote and left out of the page cache.",
+  "The offsite volume is incompressible, so the archive is as large as the volume. Every upload's object size is checked on the server's disk, and each run's objects and local backups are removed before the next.",
+];
+
 async function main(): Promise<void> {
   await preflight();
   const bin = await binary();
@@ -93,19 +109,22 @@ async function main(): Promise<void> {
       scalingPoints.push(await runShape({ spec, backup: true, restore: false }, bin, opts.reps));
     }
   }
+  const offsite: OffsiteResult[] = [];
+  for (const job of plan.offsite) offsite.push(await runOffsite(job, bin, opts.reps, rclone));
   const startup = plan.startup ? await measureStartup(bin, plan.startupRuns) : undefined;
   if (plan.load) {
     const load = await measureLoad(bin, opts.reps, opts.quick, info, path.join(REPO, "bench", "results"));
     process.stdout.write(load.markdown);
     console.error(`\nwritten: ${load.files.map((f) => path.relative(REPO, f)).join(", ")}`);
-    if (plan.jobs.length === 0 && !plan.scaling && !startup) return;
+    if (plan.jobs.length === 0 && !plan.scaling && !startup && offsite.length === 0) return;
   }
   const result: BenchResult = {
     machine: info,
     options: { quick: opts.quick, reps: opts.reps, only: [...opts.only] },
     memMethod: memMethodText[memMethod],
-    notes: shapes.length + scalingPoints.length > 0 ? NOTES : [],
+    notes: [...(shapes.length + scalingPoints.length > 0 ? NOTES : []), ...(offsite.length > 0 ? OFFSITE_NOTES : [])],
     shapes,
+    offsite,
     scalingPoints,
     scaling: plan.scaling
       ? { size: SCALING.size.map((s) => s.key), count: SCALING.count.map((s) => s.key) }
@@ -115,7 +134,9 @@ async function main(): Promise<void> {
   };
   const md = markdown(result);
   // Only a complete run is "latest": a quick or partial one must not overwrite the full results.
-  const base = opts.quick ? "quick" : opts.only.size > 0 ? `only-${[...opts.only].sort().join("-")}` : "latest";
+  // `--only offsite` has files of its own, like `--only load`: its figures without the full run.
+  const only = [...opts.only].sort().join("-");
+  const base = opts.quick ? "quick" : only === "offsite" ? "offsite" : only ? `only-${only}` : "latest";
   const files = save(path.join(REPO, "bench", "results"), base, result, md);
   process.stdout.write(md);
   console.error(`\nwritten: ${files.map((f) => path.relative(REPO, f)).join(", ")}`);

@@ -14,6 +14,10 @@ export interface Sample {
   cpuMs?: number;
   /** CPU of dockerd and containerd meanwhile (docker-cpu.ts). */
   dockerCpuMs?: number;
+  /** Offsite: the upload alone (measure-offsite.ts says from when to when). */
+  uploadMs?: number;
+  /** Offsite: CPU of the S3 server meanwhile. */
+  serverCpuMs?: number;
 }
 
 export type Field = keyof Sample;
@@ -25,6 +29,8 @@ export const FIELDS: Field[] = [
   "selfDowntimeMs",
   "cpuMs",
   "dockerCpuMs",
+  "uploadMs",
+  "serverCpuMs",
 ];
 
 export interface MethodResult {

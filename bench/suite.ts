@@ -19,12 +19,14 @@ import { fmtBytes, fmtMs } from "./format.ts";
 import { type Generated, generate, type ShapeSpec } from "./generate.ts";
 import { measureOursBackup } from "./measure-backup.ts";
 import { measureDockerCpOut, measureDockerCpZstd, measureHostTar } from "./measure-limit.ts";
+import { measureLocalBackup, measureOffsiteBackup, measureRclone, withOffsite } from "./measure-offsite.ts";
 import { measureRecipeBackup } from "./measure-recipe.ts";
 import { measureRecipeRestore } from "./measure-recipe-restore.ts";
 import { measureOursRestore } from "./measure-restore.ts";
 import { measureDockerCpIn, prepareRawTar } from "./measure-restore-limit.ts";
-import type { ShapeJob } from "./options.ts";
+import type { OffsiteJob, ShapeJob } from "./options.ts";
 import { makeProject } from "./project.ts";
+import { startS3 } from "./s3.ts";
 import { type MethodResult, type Sample, summarise } from "./stats.ts";
 
 export interface ShapeResult {
@@ -33,6 +35,14 @@ export interface ShapeResult {
   reps: number;
   backup?: MethodResult[];
   restore?: MethodResult[];
+}
+
+export interface OffsiteResult {
+  spec: ShapeSpec;
+  generated: Generated;
+  what: OffsiteJob["what"];
+  reps: number;
+  methods: MethodResult[];
 }
 
 interface Method {
@@ -64,6 +74,14 @@ export const RESTORE_METHODS: Method[] = [
   { id: "limit", label: "limit: docker cp - of the uncompressed tar", run: measureDockerCpIn },
 ];
 
+const LOCAL: Method = { id: "local", label: "tools-backup backup, no offsite copy", run: measureLocalBackup };
+const OFFSITE: Method = {
+  id: "offsite",
+  label: "tools-backup backup with an offsite copy",
+  run: measureOffsiteBackup,
+};
+const RCLONE: Method = { id: "rclone", label: "rclone copyto of the archive", run: measureRclone };
+
 const log = (key: string, text: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${key}: ${text}`);
 
 async function repeat(ctx: ShapeCtx, methods: Method[], reps: number, what: string): Promise<MethodResult[]> {
@@ -75,6 +93,7 @@ async function repeat(ctx: ShapeCtx, methods: Method[], reps: number, what: stri
       const extra = [
         s.downtimeMs !== undefined ? `down ${fmtMs(s.downtimeMs)}` : "",
         s.archiveBytes !== undefined ? fmtBytes(s.archiveBytes) : "",
+        s.uploadMs !== undefined ? `upload ${fmtMs(s.uploadMs)}` : "",
       ].filter(Boolean);
       log(
         ctx.spec.key,
@@ -85,8 +104,8 @@ async function repeat(ctx: ShapeCtx, methods: Method[], reps: number, what: stri
   return methods.map((m) => summarise(m.id, m.label, samples.get(m.id)!));
 }
 
-export async function runShape(job: ShapeJob, bin: string, reps: number): Promise<ShapeResult> {
-  const { spec } = job;
+/** Generates the shape's volume, starts its app and project, runs `fn`, then removes all of it. */
+async function withShape<T>(spec: ShapeSpec, bin: string, fn: (ctx: ShapeCtx) => Promise<T>): Promise<T> {
   const made: { app?: string; helper?: string; volume?: string; dirs: string[] } = { dirs: [] };
   try {
     made.volume = await createVolume(spec.key);
@@ -101,21 +120,22 @@ export async function runShape(job: ShapeJob, bin: string, reps: number): Promis
     const project = makeProject(bin, [{ name: made.volume, container: made.app }]);
     const work = tempDir("work");
     made.dirs.push(project.root, work);
-    const ctx: ShapeCtx = {
-      spec,
-      generated,
-      volume: made.volume,
-      app: made.app,
-      helper: made.helper,
-      mount,
-      project,
-      work,
-    };
-    const result: ShapeResult = { spec, generated, reps };
+    return await fn({ spec, generated, volume: made.volume, app: made.app, helper: made.helper, mount, project, work });
+  } finally {
+    if (made.app) await removeContainer(made.app);
+    if (made.helper) await removeContainer(made.helper);
+    if (made.volume) await removeVolume(made.volume);
+    made.dirs.forEach(removeDir);
+  }
+}
+
+export function runShape(job: ShapeJob, bin: string, reps: number): Promise<ShapeResult> {
+  return withShape(job.spec, bin, async (ctx) => {
+    const result: ShapeResult = { spec: job.spec, generated: ctx.generated, reps };
     if (job.backup) result.backup = await repeat(ctx, BACKUP_METHODS, reps, "backup");
     if (job.restore) {
       if (!job.backup) {
-        log(spec.key, "making the archives to restore (untimed)");
+        log(job.spec.key, "making the archives to restore (untimed)");
         await measureOursBackup(ctx);
         await measureRecipeBackup(ctx);
       }
@@ -123,10 +143,25 @@ export async function runShape(job: ShapeJob, bin: string, reps: number): Promis
       result.restore = await repeat(ctx, RESTORE_METHODS, reps, "restore");
     }
     return result;
-  } finally {
-    if (made.app) await removeContainer(made.app);
-    if (made.helper) await removeContainer(made.helper);
-    if (made.volume) await removeVolume(made.volume);
-    made.dirs.forEach(removeDir);
-  }
+  });
+}
+
+/**
+ * Speed: without a copy, with a copy, rclone, repetition by repetition; the backup without a copy
+ * runs first, as its archive is rclone's. Memory: one backup without and one with a copy.
+ */
+export function runOffsite(job: OffsiteJob, bin: string, reps: number, rclone: boolean): Promise<OffsiteResult> {
+  return withShape(job.spec, bin, async (ctx) => {
+    const server = await startS3();
+    try {
+      ctx.offsite = { server, project: withOffsite(ctx.project, server) };
+      const speed = job.what === "speed";
+      const methods = speed ? [LOCAL, OFFSITE, ...(rclone ? [RCLONE] : [])] : [LOCAL, OFFSITE];
+      const n = speed ? reps : 1;
+      const results = await repeat(ctx, methods, n, "offsite");
+      return { spec: job.spec, generated: ctx.generated, what: job.what, reps: n, methods: results };
+    } finally {
+      await server.stop();
+    }
+  });
 }

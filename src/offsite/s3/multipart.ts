@@ -10,9 +10,11 @@ const MiB = 1024 * 1024;
 const PARALLEL = 4;
 /** S3 allows at most 10,000 parts; larger files get larger parts. */
 const MAX_PARTS = 10_000;
+/** S3's smallest part: each part in flight is held twice (ours, and fetch's copy while it sends). */
+const MIN_PART = 5 * MiB;
 
 export function partSize(bytes: number): number {
-  return Math.max(8 * MiB, Math.ceil(bytes / MAX_PARTS / MiB) * MiB);
+  return Math.max(MIN_PART, Math.ceil(bytes / MAX_PARTS / MiB) * MiB);
 }
 
 export const sha256Hex = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
@@ -33,8 +35,8 @@ export async function uploadFile(
 ): Promise<void> {
   const size = partSize(bytes);
   const handle = await open(file, "r");
-  const read = async (offset: number, length: number) => {
-    const data = Buffer.allocUnsafe(length);
+  const read = async (offset: number, length: number, into: Buffer = Buffer.allocUnsafe(length)) => {
+    const data = into.subarray(0, length);
     const { bytesRead } = await handle.read(data, 0, length, offset);
     if (bytesRead !== length) throw new Error(`${file} changed while it was uploaded`);
     return data;
@@ -77,7 +79,7 @@ async function sendParts(
   uploadId: string,
   bytes: number,
   size: number,
-  read: (offset: number, length: number) => Promise<Buffer>,
+  read: (offset: number, length: number, into: Buffer) => Promise<Buffer>,
   opts: PutOptions,
 ): Promise<string[]> {
   const count = Math.ceil(bytes / size);
@@ -85,10 +87,13 @@ async function sendParts(
   let next = 0;
   let sent = 0;
   const worker = async () => {
+    // One buffer per worker, reused for each of its parts: a fresh one per part left every sent
+    // part to the garbage collector, and memory grew with the parts sent before a collection.
+    const buffer = Buffer.allocUnsafe(size);
     while (next < count) {
       const index = next++;
       const offset = index * size;
-      const data = await read(offset, Math.min(size, bytes - offset));
+      const data = await read(offset, Math.min(size, bytes - offset), buffer);
       const partNumber = String(index + 1);
       const what = `upload of ${key} (part ${partNumber} of ${count})`;
       const query = { partNumber, uploadId };
