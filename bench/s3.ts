@@ -1,5 +1,5 @@
 /**
- * The loopback S3 server of the offsite measurement (s3rver.mjs under Node) and what both clients
+ * The loopback S3 server of the offsite measurement (the tests' s3-launcher.mjs under Node) and what both clients
  * need to reach it: a bucket, a key pair, and its CPU time, read from /proc, to see which side of
  * an upload is busy.
  */
@@ -9,7 +9,8 @@ import { tempDir } from "./docker.ts";
 import { ticksPerSecond } from "./docker-cpu.ts";
 import { start } from "./proc.ts";
 
-const LAUNCHER = path.join(import.meta.dir, "s3rver.mjs");
+/** The tests' launcher: the same server, credentials enforced, listings paged as S3 pages them. */
+const LAUNCHER = path.join(import.meta.dir, "..", "tests", "helpers", "s3-launcher.mjs");
 
 export interface S3Server {
   endpoint: string;
@@ -28,7 +29,9 @@ export async function startS3(): Promise<S3Server> {
   const bucket = "tbbench";
   const keys = { accessKeyId: "TBBENCHKEY", secretAccessKey: "tbbench-secret" };
   const config = { dir, port: 0, buckets: [bucket], ...keys };
-  const { child, done } = start("node", [LAUNCHER, JSON.stringify(config)], { stdin: "pipe" });
+  const { child, done } = start("node", ["--openssl-legacy-provider", LAUNCHER, JSON.stringify(config)], {
+    stdin: "pipe",
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let seen = "";
     child.stdout!.on("data", (b: Buffer) => {

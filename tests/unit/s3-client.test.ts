@@ -38,10 +38,10 @@ test("XML: elements, entities both ways", () => {
   expect(decodeXml(escapeXml(`"<'&'>"`))).toBe(`"<'&'>"`);
 });
 
-test("part size: 8 MiB, growing so that no upload needs more than 10,000 parts", () => {
+test("part size: 5 MiB (S3's smallest), growing so that no upload needs more than 10,000 parts", () => {
   const MiB = 1024 * 1024;
-  expect(partSize(1)).toBe(8 * MiB);
-  expect(partSize(80_000 * MiB)).toBe(8 * MiB);
+  expect(partSize(1)).toBe(5 * MiB);
+  expect(partSize(50_000 * MiB)).toBe(5 * MiB);
   expect(Math.ceil((200_000 * MiB) / partSize(200_000 * MiB))).toBeLessThanOrEqual(10_000);
 });
 
