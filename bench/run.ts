@@ -89,7 +89,7 @@ const NOTES = [
 ];
 
 const OFFSITE_NOTES = [
-  "Offsite: the S3 server is @20minutes/s3rver (bench/s3rver.mjs, the tests' server) in its own Node process on loopback, storing on the same disk; both clients upload to it with their defaults (ours: 5 MiB parts, 4 in flight, each part's sha256 signed; rclone 1.60: 5 MiB parts, 4 in flight, above its 200 MiB cutoff, one PUT below it, as in --quick).",
+  "Offsite: the S3 server is @20minutes/s3rver (the tests. launcher, tests/helpers/s3-launcher.mjs) in its own Node process on loopback, storing on the same disk; both clients upload to it with their defaults (ours: 5 MiB parts, 4 in flight, each part's sha256 signed; rclone 1.60: 5 MiB parts, 4 in flight, above its 200 MiB cutoff, one PUT below it, as in --quick).",
   "Ours is timed from the local manifest's mtime to the timestamp of the binary's `uploaded` line (the archive, then the manifest; the listing and orphan check first), rclone by its process's wall time. Both read an archive that tools-backup wrote and left out of the page cache.",
   "The offsite volume is incompressible, so the archive is as large as the volume. Every upload's object size is checked on the server's disk, and each run's objects and local backups are removed before the next.",
 ];
