@@ -139,7 +139,8 @@ describe("the server's answers", () => {
   test("a multipart completion that is not XML: not S3's, nothing listed", async () => {
     proxy.fail({ match: { method: "POST", query: { uploadId: true } }, action: { kind: "garbage" } });
     const { c } = await failingBackup({}, /completing the upload of .*: the server's answer is not S3's/, 10);
-    expect(proxy.requests.filter((q) => q.method === "PUT" && q.params.has("partNumber"))).toHaveLength(2);
+    // Every part was sent (a 10 MiB volume is more than one part), yet nothing is listed.
+    expect(proxy.requests.filter((q) => q.method === "PUT" && q.params.has("partNumber")).length).toBeGreaterThan(1);
     expect(await rcloneClient(server).list(BUCKET, c.prefix)).toEqual([]);
     // The server cannot abort (405): the upload id stays for the next run to try again.
     expect(journaledUploads(c.project.stateHome, COPY)).toHaveLength(1);

@@ -85,9 +85,12 @@ describe("faults during a multipart upload", () => {
     // Each faulted part went again, in the same upload; the others once.
     const uploadIds = new Set(parts().map((p) => p.params.get("uploadId")));
     expect(uploadIds.size).toBe(1);
-    expect(tries(parts())).toEqual({ "1": 2, "2": 2, "3": 2, "4": 2 });
+    const sent = tries(parts());
+    const expected = Object.fromEntries(Object.keys(sent).map((n) => [n, Number(n) <= 4 ? 2 : 1]));
+    expect(Object.keys(sent).length).toBeGreaterThan(4);
+    expect(sent).toEqual(expected);
     expect(parts().map((p) => p.fault ?? p.status)).toContain("stall");
-    expect(parts().filter((p) => p.status === 200)).toHaveLength(4);
+    expect(parts().filter((p) => p.status === 200)).toHaveLength(Object.keys(sent).length);
     expect(await listedOffsite(c)).toEqual([local!.id]);
     expect(journaledUploads(c.project.stateHome, COPY)).toEqual([]);
   });

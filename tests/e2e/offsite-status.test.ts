@@ -125,7 +125,7 @@ test("verify --offsite b2: ok; an archive replaced by other bytes, same or other
     await s3.putFile(BUCKET, key, other);
     const bad = o.cli(["verify", "--offsite", "b2"]);
     expect({ bytes, code: bad.code }).toEqual({ bytes, code: 1 });
-    expect(bad.stderr).toContain(`error: s3://${BUCKET}/${key}: `);
+    expect(bad.stderr).toContain(`error: b2: s3://${BUCKET}/${key}: `);
     expect(bad.stderr).toContain("1 backup failed verification");
     expect(bad.stderr).not.toContain(`b2: ${b.id}: ok`);
   }
