@@ -11,6 +11,7 @@ import path from "node:path";
 import type { ShapeCtx } from "./context.ts";
 import { uniqueName } from "./docker.ts";
 import { measureBackup } from "./measure-backup.ts";
+import type { OffsiteRestoreSetup } from "./measure-offsite-restore.ts";
 import { runMeasured } from "./peak-memory.ts";
 import { expectSuccess } from "./proc.ts";
 import { deleteBackup, type Project } from "./project.ts";
@@ -18,7 +19,7 @@ import type { S3Server } from "./s3.ts";
 import type { Sample } from "./stats.ts";
 
 /** The copy's name in backup.yaml and in the binary's messages. */
-const COPY = "bench";
+export const COPY = "bench";
 const PREFIX = "tools";
 
 export interface OffsiteSetup {
@@ -27,6 +28,8 @@ export interface OffsiteSetup {
   project: Project;
   /** The archive rclone uploads: the latest one made without a copy, moved out of backup_dir. */
   source?: string;
+  /** The restore measurements' backup and fresh project (measure-offsite-restore.ts). */
+  restore?: OffsiteRestoreSetup;
 }
 
 /** The same project with a second config file that adds the offsite copy (credentials in a 0600 file). */
@@ -95,7 +98,7 @@ export async function measureOffsiteBackup(ctx: ShapeCtx): Promise<Sample> {
 }
 
 /** rclone's s3 backend from environment variables; AWS_CA_BUNDLE makes rclone 1.60 fail, so it goes. */
-function rcloneEnv(server: S3Server): Record<string, string> {
+export function rcloneEnv(server: S3Server): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== "AWS_CA_BUNDLE") env[k] = v;
   return {

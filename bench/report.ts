@@ -7,7 +7,7 @@ import path from "node:path";
 import { fmtBytes, fmtKiB, fmtMs, fmtRate, fmtRatio } from "./format.ts";
 import type { Machine } from "./machine.ts";
 import type { StartupResult } from "./measure-startup.ts";
-import { type MethodResult, ratio } from "./stats.ts";
+import { type MethodResult, ratio, type Sample } from "./stats.ts";
 import type { OffsiteResult, ShapeResult } from "./suite.ts";
 
 export interface BenchResult {
@@ -174,7 +174,44 @@ function offsiteSection(o: OffsiteResult): string {
   const pairs = offsitePairs(o);
   if (pairs) out.push("", pairs);
   else if (o.what === "speed") out.push("", "rclone is not installed: no comparison in this run.");
+  out.push(...offsiteRestore(o));
   return out.join("\n");
+}
+
+/** (c) ÷ ((a) + (b)); without rclone, (a) is the fetch inside (c) as the binary reports it. */
+function copyRestoreRatio(download: number | undefined, local: number | undefined, copy: Partial<Sample>) {
+  const a = download ?? copy.fetchMs;
+  return a === undefined || local === undefined ? undefined : ratio(copy.wallMs, a + local);
+}
+
+function offsiteRestore(o: OffsiteResult): string[] {
+  const ms = o.restore;
+  const local = find(ms, "restore-local");
+  const copy = find(ms, "restore-copy");
+  if (!ms || !local || !copy) return [];
+  const download = find(ms, "download");
+  const rows = ms.map((m) => [
+    m.label,
+    fmtMs(m.median.wallMs),
+    fmtMs(m.median.fetchMs),
+    fmtKiB(m.median.peakKiB),
+    `${fmtMs(m.median.cpuMs)} / ${fmtMs(m.median.serverCpuMs)}`,
+  ]);
+  const pairs = copy.samples.map((c, i) =>
+    fmtRatio(copyRestoreRatio(download?.samples[i]?.wallMs, local.samples[i]?.wallMs, c)),
+  );
+  const r = copyRestoreRatio(download?.median.wallMs, local.median.wallMs, copy.median);
+  const after = copy.median.fetchMs === undefined ? undefined : copy.median.wallMs! - copy.median.fetchMs;
+  return [
+    "",
+    `### Restore from the copy (${fmtBytes(o.generated.bytes)} backup, safety backup included)`,
+    "",
+    table(["method", "wall", "fetch (binary's own line)", "peak memory", "CPU: client / S3 server"], rows),
+    "",
+    `(c) ÷ ((a) + (b)): ${fmtRatio(r)} (runs: ${pairs.join(", ")})` +
+      (download ? "." : "; rclone is not installed, so (a) is the fetch inside (c)."),
+    `(c) after its fetch: ${fmtMs(after)}, against (b) ${fmtMs(local.median.wallMs)}.`,
+  ];
 }
 
 type Rate = (s: ShapeResult, ms: number | undefined) => string;

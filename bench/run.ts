@@ -92,6 +92,7 @@ const OFFSITE_NOTES = [
   "Offsite: the S3 server is @20minutes/s3rver (the tests. launcher, tests/helpers/s3-launcher.mjs) in its own Node process on loopback, storing on the same disk; both clients upload to it with their defaults (ours: 5 MiB parts, 4 in flight, each part's sha256 signed; rclone 1.60: 5 MiB parts, 4 in flight, above its 200 MiB cutoff, one PUT below it, as in --quick).",
   "Ours is timed from the local manifest's mtime to the timestamp of the binary's `uploaded` line (the archive, then the manifest; the listing and orphan check first), rclone by its process's wall time. Both read an archive that tools-backup wrote and left out of the page cache.",
   "The offsite volume is incompressible, so the archive is as large as the volume. Every upload's object size is checked on the server's disk, and each run's objects and local backups are removed before the next.",
+  "Restore from the copy: one more backup with a copy (untimed) is restored, run by run, three ways: (a) `rclone copyto` of its object to a file, (b) `tools-backup restore SVC --from ID --yes` with the archive in backup_dir (read into the page cache first, as in the restore table), (c) the same restore from a fresh project with the same offsite entry and an empty backup_dir, whole wall time; the safety backup is in (b) and (c), the fetch time is (c)'s own `fetched` line. Target: (c) ÷ ((a) + (b)) at most 1.",
 ];
 
 async function main(): Promise<void> {

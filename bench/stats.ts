@@ -18,6 +18,8 @@ export interface Sample {
   uploadMs?: number;
   /** Offsite: CPU of the S3 server meanwhile. */
   serverCpuMs?: number;
+  /** Offsite restore: the fetch alone, as the binary reports it. */
+  fetchMs?: number;
 }
 
 export type Field = keyof Sample;
@@ -31,6 +33,7 @@ export const FIELDS: Field[] = [
   "dockerCpuMs",
   "uploadMs",
   "serverCpuMs",
+  "fetchMs",
 ];
 
 export interface MethodResult {

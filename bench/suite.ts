@@ -20,6 +20,12 @@ import { type Generated, generate, type ShapeSpec } from "./generate.ts";
 import { measureOursBackup } from "./measure-backup.ts";
 import { measureDockerCpOut, measureDockerCpZstd, measureHostTar } from "./measure-limit.ts";
 import { measureLocalBackup, measureOffsiteBackup, measureRclone, withOffsite } from "./measure-offsite.ts";
+import {
+  measureCopyRestore,
+  measureDownload,
+  measureLocalRestore,
+  prepareOffsiteRestore,
+} from "./measure-offsite-restore.ts";
 import { measureRecipeBackup } from "./measure-recipe.ts";
 import { measureRecipeRestore } from "./measure-recipe-restore.ts";
 import { measureOursRestore } from "./measure-restore.ts";
@@ -43,6 +49,8 @@ export interface OffsiteResult {
   what: OffsiteJob["what"];
   reps: number;
   methods: MethodResult[];
+  /** Restore from the copy against download + today's restore; without rclone, no download. */
+  restore?: MethodResult[];
 }
 
 interface Method {
@@ -81,6 +89,17 @@ const OFFSITE: Method = {
   run: measureOffsiteBackup,
 };
 const RCLONE: Method = { id: "rclone", label: "rclone copyto of the archive", run: measureRclone };
+const DOWNLOAD: Method = { id: "download", label: "(a) rclone copyto of the object to a file", run: measureDownload };
+const RESTORE_LOCAL: Method = {
+  id: "restore-local",
+  label: "(b) tools-backup restore --yes, archive in backup_dir",
+  run: measureLocalRestore,
+};
+const RESTORE_COPY: Method = {
+  id: "restore-copy",
+  label: "(c) tools-backup restore --yes, empty backup_dir",
+  run: measureCopyRestore,
+};
 
 const log = (key: string, text: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${key}: ${text}`);
 
@@ -94,6 +113,7 @@ async function repeat(ctx: ShapeCtx, methods: Method[], reps: number, what: stri
         s.downtimeMs !== undefined ? `down ${fmtMs(s.downtimeMs)}` : "",
         s.archiveBytes !== undefined ? fmtBytes(s.archiveBytes) : "",
         s.uploadMs !== undefined ? `upload ${fmtMs(s.uploadMs)}` : "",
+        s.fetchMs !== undefined ? `fetch ${fmtMs(s.fetchMs)}` : "",
       ].filter(Boolean);
       log(
         ctx.spec.key,
@@ -149,6 +169,7 @@ export function runShape(job: ShapeJob, bin: string, reps: number): Promise<Shap
 /**
  * Speed: without a copy, with a copy, rclone, repetition by repetition; the backup without a copy
  * runs first, as its archive is rclone's. Memory: one backup without and one with a copy.
+ * Then, for both, restore from the copy against download and today's restore, run by run.
  */
 export function runOffsite(job: OffsiteJob, bin: string, reps: number, rclone: boolean): Promise<OffsiteResult> {
   return withShape(job.spec, bin, async (ctx) => {
@@ -159,7 +180,11 @@ export function runOffsite(job: OffsiteJob, bin: string, reps: number, rclone: b
       const methods = speed ? [LOCAL, OFFSITE, ...(rclone ? [RCLONE] : [])] : [LOCAL, OFFSITE];
       const n = speed ? reps : 1;
       const results = await repeat(ctx, methods, n, "offsite");
-      return { spec: job.spec, generated: ctx.generated, what: job.what, reps: n, methods: results };
+      log(job.spec.key, "a backup with a copy to restore from (untimed)");
+      await prepareOffsiteRestore(ctx);
+      const restoreMethods = [...(rclone ? [DOWNLOAD] : []), RESTORE_LOCAL, RESTORE_COPY];
+      const restore = await repeat(ctx, restoreMethods, n, "offsite restore");
+      return { spec: job.spec, generated: ctx.generated, what: job.what, reps: n, methods: results, restore };
     } finally {
       await server.stop();
     }
