@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import type { Generated, ShapeSpec } from "./generate.ts";
-import type { OffsiteSetup } from "./measure-offsite.ts";
+import type { OffsiteSetup } from "./offsite-setup.ts";
 import type { ListedBackup, Project } from "./project.ts";
 
 export interface ShapeCtx {

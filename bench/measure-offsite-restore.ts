@@ -12,17 +12,11 @@ import { tempDir } from "./docker.ts";
 import { measureBackup } from "./measure-backup.ts";
 import { COPY, rcloneEnv } from "./measure-offsite.ts";
 import { checkContent, measureOursRestore } from "./measure-restore.ts";
+import type { OffsiteRestoreSetup } from "./offsite-setup.ts";
 import { runMeasured } from "./peak-memory.ts";
 import { expectSuccess } from "./proc.ts";
-import { backupsOnDisk, type ListedBackup, type Project, runTool } from "./project.ts";
+import { backupsOnDisk, type Project, runTool } from "./project.ts";
 import type { Sample } from "./stats.ts";
-
-export interface OffsiteRestoreSetup {
-  /** The backup uploaded to the copy and kept in the shape's backup_dir. */
-  backup: ListedBackup;
-  /** The same services and offsite entry, its own empty backup_dir: a new machine. */
-  fresh: Project;
-}
 
 /** Untimed: one backup with a copy, kept locally and in the bucket, and the fresh project. */
 export async function prepareOffsiteRestore(ctx: ShapeCtx): Promise<OffsiteRestoreSetup> {

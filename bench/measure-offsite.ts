@@ -11,7 +11,6 @@ import path from "node:path";
 import type { ShapeCtx } from "./context.ts";
 import { uniqueName } from "./docker.ts";
 import { measureBackup } from "./measure-backup.ts";
-import type { OffsiteRestoreSetup } from "./measure-offsite-restore.ts";
 import { runMeasured } from "./peak-memory.ts";
 import { expectSuccess } from "./proc.ts";
 import { deleteBackup, type Project } from "./project.ts";
@@ -21,16 +20,6 @@ import type { Sample } from "./stats.ts";
 /** The copy's name in backup.yaml and in the binary's messages. */
 export const COPY = "bench";
 const PREFIX = "tools";
-
-export interface OffsiteSetup {
-  server: S3Server;
-  /** The shape's project with an offsite copy configured (same service and backup_dir). */
-  project: Project;
-  /** The archive rclone uploads: the latest one made without a copy, moved out of backup_dir. */
-  source?: string;
-  /** The restore measurements' backup and fresh project (measure-offsite-restore.ts). */
-  restore?: OffsiteRestoreSetup;
-}
 
 /** The same project with a second config file that adds the offsite copy (credentials in a 0600 file). */
 export function withOffsite(project: Project, server: S3Server): Project {
