@@ -1,4 +1,4 @@
-import { parseArchiveName, safeHost } from "../archive/naming.ts";
+import { MANIFEST_SUFFIX, parseArchiveName, parseId, safeHost } from "../archive/naming.ts";
 import { OffsiteError, type PendingUpload, type Store } from "../offsite/store.ts";
 import { messageOf } from "../util/errors.ts";
 
@@ -59,9 +59,12 @@ export async function abortOrphans(
   return aborted;
 }
 
-/** An archive key (`<service>/<archive>`) this host would have written; other hosts' uploads are theirs. */
+/** A key (`<service>/<archive or manifest>`) this host would have written; other hosts' uploads are theirs. */
 function isMine(key: string, host: string): boolean {
   const [service, name, ...rest] = key.split("/");
-  const parsed = rest.length === 0 && name ? parseArchiveName(name) : undefined;
-  return parsed !== undefined && parsed.id.service === service && parsed.id.host === safeHost(host);
+  if (rest.length > 0 || !name) return false;
+  const id = name.endsWith(MANIFEST_SUFFIX)
+    ? parseId(name.slice(0, -MANIFEST_SUFFIX.length))
+    : parseArchiveName(name)?.id;
+  return id !== undefined && id.service === service && id.host === safeHost(host);
 }

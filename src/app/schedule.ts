@@ -14,7 +14,8 @@ import type { Session } from "./session.ts";
 export async function installSchedule(session: Session, schedule: string) {
   const state = stateDir();
   await ensurePrivateDir(state);
-  const line = buildCronLine(schedule, session.config.file, session.root, join(state, "cron.log"));
+  const tools = session.config.offsite.some((c) => c.kind === "rclone") ? ["rclone"] : [];
+  const line = buildCronLine(schedule, session.config.file, session.root, join(state, "cron.log"), process.env, tools);
   const { replaced } = installEntry(line);
   return { replaced, line, noDaemon: cronDaemonProblem(), keyless: await keylessCopies(session) };
 }

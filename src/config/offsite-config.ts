@@ -3,30 +3,13 @@ import path from "node:path";
 import * as v from "valibot";
 import { systemErrorText } from "../util/errors.ts";
 import { expandPath } from "./expand-path.ts";
+import { keyFile } from "./key-file.ts";
+import type { OffsiteCopy, S3Copy } from "./offsite-copy.ts";
+import { isRcloneUrl, RCLONE_ONLY, rcloneCopy } from "./offsite-rclone.ts";
 import { configErrorAt, strictMapping } from "./schema-errors.ts";
 import { type Position, positionOf, type YamlSource } from "./yaml-source.ts";
 
-/** One entry of `offsite:`: where every backup is also copied. Secrets are never held here, only where they are. */
-export interface OffsiteCopy {
-  name: string;
-  kind: "s3";
-  bucket: string;
-  /** Key prefix without slashes at either end; "" for the bucket's root. */
-  prefix: string;
-  /** Absent: AWS. */
-  endpoint?: string;
-  region?: string;
-  pathStyle: boolean;
-  /** An absolute path of a 0600 file with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. */
-  credentials?: string;
-  /** The ~/.aws/credentials section to read when neither a file nor the environment has keys. */
-  profile?: string;
-  retentionDays: number;
-  keepLast: number;
-  /** backup.yaml and where the entry starts in it, for errors found when the copy is used. */
-  file: string;
-  at: Position;
-}
+export type { OffsiteCopy, RcloneCopy, S3Copy } from "./offsite-copy.ts";
 
 /** Copy names appear in `list`'s location column beside "local", and in --offsite. */
 export const COPY_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
@@ -48,12 +31,13 @@ const text = (expected: string) =>
 
 const ENTRY = {
   name: v.pipe(v.string(NAME_TEXT), v.regex(COPY_NAME, NAME_TEXT)),
-  url: text("an s3://bucket/prefix address"),
+  url: text("an s3://bucket/prefix or rclone:REMOTE:PATH address"),
   endpoint: v.optional(text("an http:// or https:// address")),
   region: v.optional(text("a region name")),
   path_style: v.optional(v.boolean("true or false"), false),
   credentials: v.optional(text("a file path")),
   profile: v.optional(text("a profile name of ~/.aws/credentials")),
+  rclone_config: v.optional(text("the path of an rclone.conf")),
   retention_days: v.optional(wholeNumber(36500)),
   keep_last: v.optional(wholeNumber(10000)),
 };
@@ -70,7 +54,7 @@ export const offsiteList = v.nullish(
   ),
 );
 
-type Entry = v.InferOutput<typeof offsiteEntry>;
+export type Entry = v.InferOutput<typeof offsiteEntry>;
 
 export type OffsiteKey = keyof typeof ENTRY;
 /** One copy as written in backup.yaml: absent keys are left out. */
@@ -120,6 +104,16 @@ export function offsiteCopies(
     const badName = nameProblem(e.name, [...seen]);
     if (badName) throw configErrorAt(src, at("name"), badName);
     seen.add(e.name);
+    const base = {
+      name: e.name,
+      url: e.url,
+      retentionDays: e.retention_days ?? defaults.retentionDays,
+      keepLast: e.keep_last ?? defaults.keepLast,
+      file: src.file,
+      at: positionOf(src, ["offsite", i]),
+    };
+    if (isRcloneUrl(e.url)) return rcloneCopy(src, i, e, base, env, home);
+    if (e.rclone_config !== undefined) throw configErrorAt(src, at("rclone_config"), RCLONE_ONLY);
     const where = parseS3Url(e.url);
     if (!where) throw configErrorAt(src, at("url"), s3UrlProblem(e.url)!);
     const badEndpoint = e.endpoint === undefined ? undefined : endpointProblem(e.endpoint);
@@ -131,7 +125,7 @@ export function offsiteCopies(
       throw configErrorAt(src, at("credentials"), error instanceof Error ? error.message : String(error));
     }
     return {
-      name: e.name,
+      ...base,
       kind: "s3",
       ...where,
       endpoint: e.endpoint?.replace(/\/$/, ""),
@@ -139,29 +133,6 @@ export function offsiteCopies(
       pathStyle: e.path_style,
       credentials,
       profile: e.profile,
-      retentionDays: e.retention_days ?? defaults.retentionDays,
-      keepLast: e.keep_last ?? defaults.keepLast,
-      file: src.file,
-      at: positionOf(src, ["offsite", i]),
     };
   });
-}
-
-/**
- * The credentials file's absolute path (~, $VARIABLES and a path relative to backup.yaml's folder
- * resolved); throws a plain Error when it cannot be read or others may read it.
- */
-export function keyFile(value: string, env: Record<string, string | undefined>, home: string, baseDir: string): string {
-  const file = expandPath(value, env, home, baseDir);
-  let mode: number;
-  try {
-    mode = statSync(file).mode;
-  } catch (error) {
-    throw new Error(`cannot read ${file}: ${systemErrorText(error)}`);
-  }
-  if ((mode & 0o077) !== 0) {
-    const octal = (mode & 0o777).toString(8);
-    throw new Error(`${file} is readable by others (mode ${octal}): chmod 600 ${file}`);
-  }
-  return file;
 }

@@ -3,6 +3,7 @@ import { delimiter, dirname, join } from "node:path";
 import { DOCKER } from "../docker/cli.ts";
 import { selfCommand } from "../system/runtime.ts";
 import { OperationError } from "../util/errors.ts";
+import { findOnPath } from "../util/which.ts";
 import { readCrontab, writeCrontab } from "./crontab-io.ts";
 import { findEntry, withEntry, withoutEntry } from "./crontab-text.ts";
 import { type CronLine, formatCronLine, parseCronLine } from "./line.ts";
@@ -19,21 +20,8 @@ export const CARRIED_ENV = [
   "DOCKER_TLS_VERIFY",
   "XDG_STATE_HOME",
   "TOOLS_BACKUP_HOST",
+  "RCLONE_CONFIG",
 ];
-
-function findOnPath(cmd: string, path = process.env.PATH ?? ""): string | undefined {
-  if (cmd.includes("/")) return existsSync(cmd) ? cmd : undefined;
-  for (const dir of path.split(delimiter).filter(Boolean)) {
-    const full = join(dir, cmd);
-    try {
-      accessSync(full, constants.X_OK);
-      return full;
-    } catch {
-      // not in this folder
-    }
-  }
-  return undefined;
-}
 
 /** The line names both files explicitly, so the run finds them from cron's working folder. */
 export function buildCronLine(
@@ -42,13 +30,17 @@ export function buildCronLine(
   root: string,
   logFile: string,
   env = process.env,
+  tools: string[] = [],
 ): CronLine {
   const docker = findOnPath(DOCKER);
   if (!docker)
     throw new OperationError(
       `the docker CLI ("${DOCKER}") is not on PATH; the scheduled backup would not find it either`,
     );
-  const path = [...new Set([dirname(docker), "/usr/local/bin", "/usr/bin", "/bin"])].join(":");
+  // Other programs the run calls (rclone) are found where they are found now.
+  const found = tools.map((t) => findOnPath(t, env.PATH)).filter((p) => p !== undefined);
+  const dirs = [dirname(docker), ...found.map((p) => dirname(p)), "/usr/local/bin", "/usr/bin", "/bin"];
+  const path = [...new Set(dirs)].join(":");
   const carried = Object.fromEntries(CARRIED_ENV.flatMap((k) => (env[k] ? [[k, env[k]!]] : [])));
   return {
     schedule,

@@ -16,8 +16,8 @@ export function offsiteTimeout(env: Record<string, string | undefined>): number 
 }
 
 /**
- * The store behind one offsite copy, its keys looked up now. The S3 client is loaded only here,
- * so a configuration without offsite copies never pays for it.
+ * The store behind one offsite copy, its keys looked up (or rclone and its remote checked) now.
+ * Each client is loaded only here, so a configuration without offsite copies never pays for it.
  */
 export async function openStore(
   copy: OffsiteCopy,
@@ -25,6 +25,11 @@ export async function openStore(
   home: string = homedir(),
 ): Promise<Store> {
   const timeout = offsiteTimeout(env);
+  if (copy.kind === "rclone") {
+    const { rcloneFor } = await import("./rclone/tool.ts");
+    const { RcloneStore } = await import("./rclone/rclone-store.ts");
+    return new RcloneStore(copy, await rcloneFor(copy, timeout, AbortSignal.timeout(timeout * 1000)));
+  }
   const { resolveCredentials } = await import("./s3/credentials.ts");
   const { S3Store } = await import("./s3/s3-store.ts");
   const source = { copy: copy.name, file: copy.credentials, profile: copy.profile };
@@ -36,6 +41,8 @@ export async function openStore(
  * that only the environment holds work by hand and fail every night.
  */
 export async function keysFoundUnderCron(copy: OffsiteCopy, home: string = homedir()): Promise<boolean> {
+  // rclone reads its own rclone.conf, which cron's HOME finds as a run by hand does.
+  if (copy.kind === "rclone") return true;
   const { resolveCredentials } = await import("./s3/credentials.ts");
   const source = { copy: copy.name, file: copy.credentials, profile: copy.profile };
   return resolveCredentials(source, {}, home).then(

@@ -2,10 +2,10 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { confirm, select, text } from "@clack/prompts";
 import type { Session } from "../app/session.ts";
+import { keyFile } from "../config/key-file.ts";
 import {
   endpointProblem,
   fieldProblem,
-  keyFile,
   nameProblem,
   type OffsiteEntryInput,
   type OffsiteKey,

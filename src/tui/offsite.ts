@@ -13,7 +13,10 @@ import { ask, out, say } from "./io.ts";
 import { askEntry } from "./offsite-questions.ts";
 
 /** The copy's address as backup.yaml's `url` says it. */
-export const copyUrl = (c: OffsiteCopy) => `s3://${c.bucket}${c.prefix ? `/${c.prefix}` : ""}`;
+export const copyUrl = (c: OffsiteCopy) => c.url;
+
+/** Where the copy's server is: the S3 endpoint (AWS without one), or rclone's remote. */
+const serverOf = (c: OffsiteCopy) => (c.kind === "s3" ? (c.endpoint ?? "AWS") : "rclone remote");
 
 /** The settings box's line: each copy and where it goes, or "none". */
 export function offsiteLine(copies: OffsiteCopy[]): string {
@@ -39,7 +42,7 @@ export async function offsiteScreen(session: Session): Promise<Session> {
         message: `Offsite copies (${copies.length})`,
         initialValue: last,
         options: [
-          ...copies.map((c) => ({ value: c.name, label: `${c.name}  ${copyUrl(c)}`, hint: c.endpoint ?? "AWS" })),
+          ...copies.map((c) => ({ value: c.name, label: `${c.name}  ${copyUrl(c)}`, hint: serverOf(c) })),
           { value: ADD, label: "Add an offsite copy", hint: "every backup is also uploaded to it" },
           { value: BACK, label: "Back" },
         ],
@@ -56,7 +59,7 @@ async function copyScreen(session: Session, copy: OffsiteCopy): Promise<Session>
   const choice = await ask(
     select({
       ...out,
-      message: `${copy.name}: ${copyUrl(copy)}${copy.endpoint ? ` at ${copy.endpoint}` : ""}`,
+      message: `${copy.name}: ${copyUrl(copy)}${copy.kind === "s3" && copy.endpoint ? ` at ${copy.endpoint}` : ""}`,
       options: [
         { value: "test" as const, label: "Test it", hint: "writes, reads back and deletes a small object" },
         { value: "edit" as const, label: "Edit" },
@@ -73,7 +76,12 @@ async function copyScreen(session: Session, copy: OffsiteCopy): Promise<Session>
 
 /** The probe's verdict on the screen; true when the copy works. The keys themselves are never shown. */
 async function testCopy(copy: OffsiteCopy): Promise<boolean> {
-  const keys = copy.credentials ? `keys from ${copy.credentials}` : "keys from the environment or ~/.aws/credentials";
+  const keys =
+    copy.kind === "rclone"
+      ? `keys in ${copy.rcloneConfig ?? "rclone's own rclone.conf"}`
+      : copy.credentials
+        ? `keys from ${copy.credentials}`
+        : "keys from the environment or ~/.aws/credentials";
   say.info(`testing ${copy.name} (${copyUrl(copy)}, ${keys}): writing, reading back and deleting a small object`);
   const result = await probeCopy(copy, hostName(), interrupt.signal);
   if (result.ok) say.success(`${copy.name} works: ${result.where} can be written, read and deleted`);

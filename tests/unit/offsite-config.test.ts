@@ -52,7 +52,7 @@ test("an entry: bucket and prefix from the url, endpoint without its slash, defa
     keepLast: 2,
   });
   expect(aws).toMatchObject({ bucket: "other.bucket", prefix: "", pathStyle: true, region: "eu-west-1" });
-  expect(aws?.endpoint).toBeUndefined();
+  expect(aws?.kind === "s3" && aws.endpoint).toBeUndefined();
   expect(load(configFile("backup_dir: /b\n")).offsite).toEqual([]);
 });
 

@@ -1,4 +1,4 @@
-import type { OffsiteCopy } from "../../config/offsite-config.ts";
+import type { S3Copy } from "../../config/offsite-config.ts";
 import type { PendingUpload, PutOptions, Store, StoredObject } from "../store.ts";
 import { OffsiteError } from "../store.ts";
 import type { Credentials } from "./credentials.ts";
@@ -16,7 +16,7 @@ export class S3Store implements Store {
   private readonly http: S3Http;
   private readonly root: string;
 
-  constructor(copy: OffsiteCopy, credentials: Credentials, timeoutSeconds: number) {
+  constructor(copy: S3Copy, credentials: Credentials, timeoutSeconds: number) {
     this.name = copy.name;
     this.root = copy.prefix ? `${copy.prefix}/` : "";
     this.where = `s3://${copy.bucket}/${this.root}`;

@@ -1,0 +1,44 @@
+import { OffsiteError } from "../store.ts";
+import type { RcloneResult } from "./run.ts";
+
+/** rclone's own words, matched to what a user can do about them. */
+const KNOWN: [RegExp, string][] = [
+  [/didn't find section in config file/, "the remote is not in rclone.conf: add it with `rclone config`"],
+  [
+    /401|Unauthorized|unable to authenticate|permission denied \(publickey|password|auth/i,
+    "the remote refused the login: check its user, password or key in rclone.conf",
+  ],
+  [/connection refused/i, "cannot connect: connection refused"],
+  [
+    /no such host|name resolution|lookup .* on/i,
+    "cannot resolve the remote's host (DNS): check rclone.conf and the network",
+  ],
+  [/i\/o timeout|deadline exceeded|timed? ?out/i, "no answer from the remote in time"],
+  [
+    /403|Forbidden|read-only|permission denied|access denied|insufficient/i,
+    "the remote refused the write: no permission (a read-only target?)",
+  ],
+  [/quota|no space|insufficient storage|507/i, "the remote is full (quota or disk)"],
+  [/object not found|directory not found|not found/i, "no such file on the remote"],
+];
+
+/** The last ERROR line's message without rclone's date and log prefix, for failures we do not know. */
+function lastError(stderr: string): string {
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("{"));
+  const last = lines.at(-1) ?? "";
+  return last.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\s+/, "").replace(/^(ERROR|NOTICE|Failed to \w+)[^:]*:\s*/, "");
+}
+
+/** rclone's failure as our message: which copy, what failed, and what to do; never its raw log. */
+export function rcloneFailure(copy: string, what: string, r: RcloneResult): OffsiteError {
+  const known = KNOWN.find(([pattern]) => pattern.test(r.stderr));
+  const reason = known ? known[1] : `rclone failed (exit ${r.code}): ${lastError(r.stderr) || "no message"}`;
+  // rclone's exit 5 is "temporary error": worth the next run's retry, as everything is.
+  return new OffsiteError(copy, `${what}: ${reason}`, r.code === 5);
+}
+
+/** Whether rclone failed only because the file or folder is not there. */
+export const notFound = (r: RcloneResult) => r.code === 3 || r.code === 4 || /not found/.test(r.stderr);
