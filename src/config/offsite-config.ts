@@ -1,13 +1,10 @@
-import { statSync } from "node:fs";
 import path from "node:path";
 import * as v from "valibot";
-import { systemErrorText } from "../util/errors.ts";
-import { expandPath } from "./expand-path.ts";
 import { keyFile } from "./key-file.ts";
-import type { OffsiteCopy, S3Copy } from "./offsite-copy.ts";
+import type { OffsiteCopy } from "./offsite-copy.ts";
 import { isRcloneUrl, RCLONE_ONLY, rcloneCopy } from "./offsite-rclone.ts";
 import { configErrorAt, strictMapping } from "./schema-errors.ts";
-import { type Position, positionOf, type YamlSource } from "./yaml-source.ts";
+import { positionOf, type YamlSource } from "./yaml-source.ts";
 
 export type { OffsiteCopy, RcloneCopy, S3Copy } from "./offsite-copy.ts";
 

@@ -1,5 +1,5 @@
-import { accessSync, chmodSync, closeSync, constants, existsSync, openSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
+import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
+import { dirname } from "node:path";
 import { DOCKER } from "../docker/cli.ts";
 import { selfCommand } from "../system/runtime.ts";
 import { OperationError } from "../util/errors.ts";
