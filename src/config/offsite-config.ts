@@ -79,7 +79,7 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } | un
 }
 
 export const s3UrlProblem = (url: string) =>
-  parseS3Url(url) ? undefined : `expected s3://BUCKET[/PREFIX] (${BUCKET_TEXT}), found "${url}"`;
+  parseS3Url(url) ? undefined : `expected s3://BUCKET[/PREFIX] (${BUCKET_TEXT}) or rclone:REMOTE:PATH, found "${url}"`;
 
 export const endpointProblem = (endpoint: string) =>
   /^https?:\/\/[^/\s]+\/?$/.test(endpoint) ? undefined : `expected http(s)://HOST[:PORT], found "${endpoint}"`;
