@@ -33,7 +33,7 @@ test("an rclone entry: the remote and path as written, rclone.conf resolved next
   const t = load("    url: rclone:gdrive:Backups/tools\n    rclone_config: rclone.conf\n    keep_last: 9\n");
   const [copy] = t.load().offsite;
   expect(copy).toMatchObject({ kind: "rclone", remote: "gdrive:Backups/tools", keepLast: 9, retentionDays: 7 });
-  expect(copy!.kind === "rclone" && copy.rcloneConfig).toBe(path.join(t.dir, "rclone.conf"));
+  expect(copy?.kind === "rclone" && copy.rcloneConfig).toBe(path.join(t.dir, "rclone.conf"));
   const [plain] = load("    url: rclone:my nas:/srv/b\n").load().offsite;
   expect(plain).toMatchObject({ remote: "my nas:/srv/b", url: "rclone:my nas:/srv/b" });
 });
