@@ -5,7 +5,7 @@ import type { RcloneResult } from "./run.ts";
 const KNOWN: [RegExp, string][] = [
   [/didn't find section in config file/, "the remote is not in rclone.conf: add it with `rclone config`"],
   [
-    /401|Unauthorized|unable to authenticate|permission denied \(publickey|password|auth/i,
+    /\b401\b|Unauthorized|unable to authenticate|permission denied \(publickey|password|auth/i,
     "the remote refused the login: check its user, password or key in rclone.conf",
   ],
   [/connection refused/i, "cannot connect: connection refused"],
@@ -15,12 +15,29 @@ const KNOWN: [RegExp, string][] = [
   ],
   [/i\/o timeout|deadline exceeded|timed? ?out/i, "no answer from the remote in time"],
   [
-    /403|Forbidden|read-only|permission denied|access denied|insufficient/i,
+    /\b403\b|Forbidden|read-only|permission denied|access denied|insufficient/i,
     "the remote refused the write: no permission (a read-only target?)",
   ],
-  [/quota|no space|insufficient storage|507/i, "the remote is full (quota or disk)"],
+  [/quota|no space|insufficient storage|\b507\b/i, "the remote is full (quota or disk)"],
   [/object not found|directory not found|not found/i, "no such file on the remote"],
 ];
+
+/**
+ * The words of rclone's log: the messages of its JSON lines above info (not their times and stats,
+ * whose digits would match a status code) and its plain lines.
+ */
+function errorText(stderr: string): string {
+  const words = (line: string) => {
+    if (!line.startsWith("{")) return line;
+    try {
+      const entry = JSON.parse(line) as { level?: string; msg?: unknown };
+      return entry.level === "info" || entry.level === "debug" ? "" : String(entry.msg ?? "");
+    } catch {
+      return "";
+    }
+  };
+  return stderr.split("\n").map(words).join("\n");
+}
 
 /** The last ERROR line's message without rclone's date and log prefix, for failures we do not know. */
 function lastError(stderr: string): string {
@@ -34,7 +51,8 @@ function lastError(stderr: string): string {
 
 /** rclone's failure as our message: which copy, what failed, and what to do; never its raw log. */
 export function rcloneFailure(copy: string, what: string, r: RcloneResult): OffsiteError {
-  const known = KNOWN.find(([pattern]) => pattern.test(r.stderr));
+  const text = errorText(r.stderr);
+  const known = KNOWN.find(([pattern]) => pattern.test(text));
   const reason = known ? known[1] : `rclone failed (exit ${r.code}): ${lastError(r.stderr) || "no message"}`;
   // rclone's exit 5 is "temporary error": worth the next run's retry, as everything is.
   return new OffsiteError(copy, `${what}: ${reason}`, r.code === 5);
