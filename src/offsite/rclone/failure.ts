@@ -17,7 +17,7 @@ const KNOWN: [RegExp, string][] = [
     "cannot resolve the remote's host (DNS): check rclone.conf and the network",
   ],
   [/i\/o timeout|deadline exceeded|timed? ?out/i, "no answer from the remote in time"],
-  [/\b403\b|Forbidden|read-only|permission denied|access denied|insufficient/i, REFUSED_WRITE],
+  [/\b403\b|Forbidden|read[- ]only|permission denied|access denied|insufficient/i, REFUSED_WRITE],
   [/quota|no space|insufficient storage|\b507\b/i, "the remote is full (quota or disk)"],
   [/object not found|directory not found|not found/i, NO_SUCH_FILE],
 ];
