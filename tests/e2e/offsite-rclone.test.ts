@@ -20,8 +20,9 @@ import {
   sha256,
   startRemote,
 } from "../helpers/rclone-kit.ts";
-import { filesUnder } from "../helpers/rclone-remote.ts";
+import { accepting, filesUnder, startRcloneServer } from "../helpers/rclone-remote.ts";
 import { FILL, svcName } from "../helpers/restore-kit.ts";
+import { startSshd } from "../helpers/sshd.ts";
 
 setDefaultTimeout(170_000);
 
@@ -95,4 +96,31 @@ describe.each(["webdav", "serve-sftp", "sshd"] as RemoteKind[])("rclone remote o
     expect(filesUnder(remote.dir).filter((f) => path.basename(f).startsWith(".tmp-"))).toEqual([]);
     expect(filesUnder(served)).toEqual(names.map((n) => `${service}/${n}`).sort());
   });
+});
+
+test("the test servers leave no process: stop ends rclone serve and sshd, a kill then a start reuses the port", async () => {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const dav = await startRcloneServer("webdav");
+  const first = dav.pid;
+  await dav.kill();
+  expect(alive(first)).toBe(false);
+  expect(await accepting(dav.port)).toBe(false);
+  await dav.start();
+  expect(dav.pid).not.toBe(first);
+  expect(await accepting(dav.port)).toBe(true);
+  const sshd = await startSshd();
+  const pids = [dav.pid, sshd.pid];
+  expect(pids.every(alive)).toBe(true);
+  await dav.stop();
+  await sshd.stop();
+  expect(pids.filter(alive)).toEqual([]);
+  expect(fs.existsSync(dav.dir)).toBe(false);
+  expect(fs.existsSync(sshd.dir)).toBe(false);
 });
