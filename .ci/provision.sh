@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian machine (root) to what the tests need: a running Docker engine,
-# the busybox:stable image built locally (nothing is pulled), cron, tmux, zstd and rclone
-# (the second S3 client of the offsite tests).
+# the busybox:stable image built locally (nothing is pulled), cron, tmux, zstd, rclone
+# (the second S3 client of the offsite tests) and openssh-server (the rclone sftp tests' sshd).
 set -euo pipefail
 
 need=()
@@ -11,6 +11,7 @@ command -v crontab >/dev/null || need+=(cron)
 command -v tmux >/dev/null || need+=(tmux)
 command -v zstd >/dev/null || need+=(zstd)
 command -v rclone >/dev/null || need+=(rclone)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "provision: installing ${need[*]}" >&2
   apt-get update -qq

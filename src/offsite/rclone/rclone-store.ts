@@ -38,7 +38,7 @@ export class RcloneStore implements Store {
 
   private async run(what: string, args: string[], signal: AbortSignal, input?: Uint8Array): Promise<RcloneResult> {
     const r = await runRclone(this.tool, args, { signal, input });
-    if (r.code !== 0) throw rcloneFailure(this.name, what, r);
+    if (r.code !== 0) throw rcloneFailure(this.name, what, r, args[0] === "rcat");
     return r;
   }
 
@@ -86,7 +86,7 @@ export class RcloneStore implements Store {
     try {
       const args = ["copyto", file, this.at(tmp), "--stats", "1s", "--use-json-log", "-v"];
       const r = await runRclone(this.tool, args, { signal: opts.signal, onStderr: (l) => progress(l, opts) });
-      if (r.code !== 0) throw rcloneFailure(this.name, what, r);
+      if (r.code !== 0) throw rcloneFailure(this.name, what, r, true);
       await this.run(what, ["moveto", this.at(tmp), this.at(key)], opts.signal);
     } catch (e) {
       if (await this.removeQuietly(tmp)) await opts.onPending?.(undefined);
