@@ -11,7 +11,7 @@ import { uniqueName } from "./docker.ts";
 import { measureBackup } from "./measure-backup.ts";
 import { COPY, PREFIX, setup, uploadedAt, withCopy } from "./measure-offsite.ts";
 import { runMeasured } from "./peak-memory.ts";
-import { expectSuccess } from "./proc.ts";
+import { expectSuccess, ok } from "./proc.ts";
 import { deleteBackup, type Project } from "./project.ts";
 import type { Sample } from "./stats.ts";
 import { env, type WebdavServer } from "./webdav.ts";
@@ -33,6 +33,16 @@ function expectFile(server: WebdavServer, rel: string, bytes: number): void {
   if (size !== bytes) throw new Error(`${COPY}: ${rel} holds ${size} bytes on the WebDAV server, expected ${bytes}`);
 }
 
+/**
+ * Empties a folder of the remote through the server: `rclone serve` caches its listing, so files
+ * removed behind its back would still be listed (and fail to read) on the next run.
+ */
+async function purge(server: WebdavServer, rel: string): Promise<void> {
+  await ok("rclone", ["purge", `${server.remote}:${rel}`], { env: rcloneEnv(server) });
+}
+
+const rcloneEnv = (server: WebdavServer) => ({ ...env(), RCLONE_CONFIG: server.conf });
+
 export async function measureRemoteBackup(ctx: ShapeCtx): Promise<Sample> {
   const dav = davOf(ctx);
   const cpu0 = dav.server.cpuMs();
@@ -43,7 +53,7 @@ export async function measureRemoteBackup(ctx: ShapeCtx): Promise<Sample> {
   expectFile(dav.server, `${folder}/${path.basename(backup.file)}`, sample.archiveBytes!);
   expectFile(dav.server, `${folder}/${path.basename(backup.manifest)}`, fs.statSync(backup.manifest).size);
   deleteBackup(backup);
-  fs.rmSync(path.join(dav.server.dir, PREFIX), { recursive: true, force: true });
+  await purge(dav.server, PREFIX);
   return { ...sample, uploadMs, serverCpuMs };
 }
 
@@ -55,12 +65,12 @@ export async function measureRemoteCopyto(ctx: ShapeCtx): Promise<Sample> {
   const rel = `rclone/${uniqueName("copy")}.tar.zst`;
   const cpu0 = dav.server.cpuMs();
   const r = await runMeasured("rclone", ["copyto", source, `${dav.server.remote}:${rel}`], {
-    env: { ...env(), RCLONE_CONFIG: dav.server.conf },
+    env: rcloneEnv(dav.server),
   });
   const serverCpuMs = dav.server.cpuMs() - cpu0;
   expectSuccess("rclone copyto", r);
   const archiveBytes = fs.statSync(source).size;
   expectFile(dav.server, rel, archiveBytes);
-  fs.rmSync(path.join(dav.server.dir, "rclone"), { recursive: true, force: true });
+  await purge(dav.server, "rclone");
   return { wallMs: r.wallMs, uploadMs: r.wallMs, archiveBytes, peakKiB: r.peakKiB, cpuMs: r.cpuMs, serverCpuMs };
 }
