@@ -9,6 +9,13 @@ import fs from "node:fs";
 const DAEMONS = new Set(["dockerd", "containerd"]);
 export const ticksPerSecond = Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toString().trim()) || 100;
 
+/** User + system CPU milliseconds of one process so far (a loopback server's side of an upload). */
+export function processCpuMs(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  // utime and stime are fields 14 and 15 of stat; f[0] is field 3.
+  return ((Number(f[11]) + Number(f[12])) * 1000) / ticksPerSecond;
+}
+
 function daemonTicks(): Map<number, number> {
   const ticks = new Map<number, number>();
   for (const entry of fs.readdirSync("/proc")) {

@@ -19,9 +19,17 @@ import type { Sample } from "./stats.ts";
 
 /** The copy's name in backup.yaml and in the binary's messages. */
 export const COPY = "bench";
-const PREFIX = "tools";
+export const PREFIX = "tools";
 
-/** The same project with a second config file that adds the offsite copy (credentials in a 0600 file). */
+/** The same project with a second config file, `file`, whose only offsite copy is `entry`. */
+export function withCopy(project: Project, file: string, entry: Record<string, unknown>): Project {
+  const base = JSON.parse(fs.readFileSync(project.config, "utf8")) as Record<string, unknown>;
+  const config = path.join(project.root, file);
+  fs.writeFileSync(config, JSON.stringify({ ...base, offsite: [{ name: COPY, ...entry }] }, null, 2) + "\n");
+  return { ...project, config };
+}
+
+/** The same project with a copy to the S3 server (credentials in a 0600 file). */
 export function withOffsite(project: Project, server: S3Server): Project {
   const credentials = path.join(project.root, "s3.env");
   fs.writeFileSync(
@@ -29,16 +37,11 @@ export function withOffsite(project: Project, server: S3Server): Project {
     `AWS_ACCESS_KEY_ID=${server.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${server.secretAccessKey}\n`,
     { mode: 0o600 },
   );
-  const base = JSON.parse(fs.readFileSync(project.config, "utf8")) as Record<string, unknown>;
-  const offsite = [
-    { name: COPY, url: `s3://${server.bucket}/${PREFIX}`, endpoint: server.endpoint, path_style: true, credentials },
-  ];
-  const config = path.join(project.root, "backup-offsite.yaml");
-  fs.writeFileSync(config, JSON.stringify({ ...base, offsite }, null, 2) + "\n");
-  return { ...project, config };
+  const entry = { url: `s3://${server.bucket}/${PREFIX}`, endpoint: server.endpoint, path_style: true, credentials };
+  return withCopy(project, "backup-offsite.yaml", entry);
 }
 
-const setup = (ctx: ShapeCtx) => ctx.offsite ?? fail("no offsite setup for this shape");
+export const setup = (ctx: ShapeCtx) => ctx.offsite ?? fail("no offsite setup for this shape");
 function fail(message: string): never {
   throw new Error(message);
 }
@@ -51,7 +54,7 @@ function expectObject(server: S3Server, key: string, bytes: number): void {
 }
 
 /** When the binary said it had uploaded `id`: its log lines start with an ISO timestamp. */
-function uploadedAt(stderr: string, id: string): number {
+export function uploadedAt(stderr: string, id: string): number {
   const line = stderr.split("\n").find((l) => l.includes(`: ${COPY}: uploaded ${id} (`));
   const at = line ? Date.parse(line.split(" ")[0]!) : NaN;
   if (Number.isNaN(at)) throw new Error(`the backup did not report an upload of ${id}:\n${stderr.trim()}`);

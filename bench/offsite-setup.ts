@@ -1,6 +1,7 @@
 /** What the offsite measurements of one shape set up and share: types only, so that they import none of each other. */
 import type { ListedBackup, Project } from "./project.ts";
 import type { S3Server } from "./s3.ts";
+import type { WebdavServer } from "./webdav.ts";
 
 export interface OffsiteSetup {
   server: S3Server;
@@ -8,6 +9,8 @@ export interface OffsiteSetup {
   project: Project;
   /** The archive rclone uploads: the latest one made without a copy, moved out of backup_dir. */
   source?: string;
+  /** The rclone-remote measurement's WebDAV server and the project whose copy goes to it. */
+  dav?: { server: WebdavServer; project: Project };
   /** The restore measurements' backup and fresh project (measure-offsite-restore.ts). */
   restore?: OffsiteRestoreSetup;
 }

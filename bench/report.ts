@@ -174,8 +174,33 @@ function offsiteSection(o: OffsiteResult): string {
   const pairs = offsitePairs(o);
   if (pairs) out.push("", pairs);
   else if (o.what === "speed") out.push("", "rclone is not installed: no comparison in this run.");
-  out.push(...offsiteRestore(o));
+  out.push(...remoteSection(o), ...offsiteRestore(o));
   return out.join("\n");
+}
+
+/** Upload to an rclone remote (WebDAV on loopback): ours against `rclone copyto`, with each run's pair. */
+function remoteSection(o: OffsiteResult): string[] {
+  const ms = o.rcloneRemote;
+  const ours = find(ms, "remote");
+  const rclone = find(ms, "remote-rclone");
+  if (!ms || !ours || !rclone) return [];
+  const rows = ms.map((m) => [
+    m.label,
+    fmtMs(m.median.uploadMs),
+    fmtRate(m.median.archiveBytes ?? 0, m.median.uploadMs ?? 0),
+    fmtKiB(m.median.peakKiB),
+    `${fmtMs(m.median.cpuMs)} / ${fmtMs(m.median.serverCpuMs)}`,
+    m === rclone ? "" : fmtRatio(ratio(m.median.uploadMs, rclone.median.uploadMs)),
+  ]);
+  const pairs = ours.samples.map((s, i) => fmtRatio(ratio(s.uploadMs, rclone.samples[i]?.uploadMs)));
+  return [
+    "",
+    `### Upload to an rclone remote (\`rclone serve webdav\` on loopback, ${fmtBytes(o.generated.bytes)} archive)`,
+    "",
+    table(["method", "upload", "upload throughput", "peak memory", "CPU: client / WebDAV server", "÷ rclone's"], rows),
+    "",
+    `Upload ÷ rclone copyto's, repetition by repetition: ${pairs.join(", ")}.`,
+  ];
 }
 
 /** (c) ÷ ((a) + (b)); without rclone, (a) is the fetch inside (c) as the binary reports it. */

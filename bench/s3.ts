@@ -3,10 +3,9 @@
  * need to reach it: a bucket, a key pair, and its CPU time, read from /proc, to see which side of
  * an upload is busy.
  */
-import fs from "node:fs";
 import path from "node:path";
 import { tempDir } from "./docker.ts";
-import { ticksPerSecond } from "./docker-cpu.ts";
+import { processCpuMs } from "./docker-cpu.ts";
 import { start } from "./proc.ts";
 
 /** The tests' launcher: the same server, credentials enforced, listings paged as S3 pages them. */
@@ -47,11 +46,7 @@ export async function startS3(): Promise<S3Server> {
     bucket,
     ...keys,
     dir,
-    cpuMs() {
-      const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      // utime and stime are fields 14 and 15 of stat; f[0] is field 3.
-      return ((Number(f[11]) + Number(f[12])) * 1000) / ticksPerSecond;
-    },
+    cpuMs: () => processCpuMs(pid),
     async stop() {
       // The launcher closes when its stdin does.
       child.stdin!.end();

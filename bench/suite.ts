@@ -20,6 +20,7 @@ import { type Generated, generate, type ShapeSpec } from "./generate.ts";
 import { measureOursBackup } from "./measure-backup.ts";
 import { measureDockerCpOut, measureDockerCpZstd, measureHostTar } from "./measure-limit.ts";
 import { measureLocalBackup, measureOffsiteBackup, measureRclone, withOffsite } from "./measure-offsite.ts";
+import { measureRemoteBackup, measureRemoteCopyto, withRcloneRemote } from "./measure-offsite-rclone.ts";
 import {
   measureCopyRestore,
   measureDownload,
@@ -34,6 +35,7 @@ import type { OffsiteJob, ShapeJob } from "./options.ts";
 import { makeProject } from "./project.ts";
 import { startS3 } from "./s3.ts";
 import { type MethodResult, type Sample, summarise } from "./stats.ts";
+import { startWebdav } from "./webdav.ts";
 
 export interface ShapeResult {
   spec: ShapeSpec;
@@ -51,6 +53,8 @@ export interface OffsiteResult {
   methods: MethodResult[];
   /** Restore from the copy against download + today's restore; without rclone, no download. */
   restore?: MethodResult[];
+  /** Upload to an rclone remote (`rclone serve webdav`) against `rclone copyto`; speed runs with rclone only. */
+  rcloneRemote?: MethodResult[];
 }
 
 interface Method {
@@ -89,6 +93,12 @@ const OFFSITE: Method = {
   run: measureOffsiteBackup,
 };
 const RCLONE: Method = { id: "rclone", label: "rclone copyto of the archive", run: measureRclone };
+const REMOTE: Method = {
+  id: "remote",
+  label: "tools-backup backup with a copy to an rclone remote",
+  run: measureRemoteBackup,
+};
+const REMOTE_COPYTO: Method = { id: "remote-rclone", label: "rclone copyto of the archive", run: measureRemoteCopyto };
 const DOWNLOAD: Method = { id: "download", label: "(a) rclone copyto of the object to a file", run: measureDownload };
 const RESTORE_LOCAL: Method = {
   id: "restore-local",
@@ -180,13 +190,33 @@ export function runOffsite(job: OffsiteJob, bin: string, reps: number, rclone: b
       const methods = speed ? [LOCAL, OFFSITE, ...(rclone ? [RCLONE] : [])] : [LOCAL, OFFSITE];
       const n = speed ? reps : 1;
       const results = await repeat(ctx, methods, n, "offsite");
+      const rcloneRemote = speed && rclone ? await overWebdav(ctx, n) : undefined;
       log(job.spec.key, "a backup with a copy to restore from (untimed)");
       await prepareOffsiteRestore(ctx);
       const restoreMethods = [...(rclone ? [DOWNLOAD] : []), RESTORE_LOCAL, RESTORE_COPY];
       const restore = await repeat(ctx, restoreMethods, n, "offsite restore");
-      return { spec: job.spec, generated: ctx.generated, what: job.what, reps: n, methods: results, restore };
+      return {
+        spec: job.spec,
+        generated: ctx.generated,
+        what: job.what,
+        reps: n,
+        methods: results,
+        restore,
+        rcloneRemote,
+      };
     } finally {
       await server.stop();
     }
   });
+}
+
+/** Ours and `rclone copyto` to one `rclone serve webdav`, run by run, of the archive the S3 runs left. */
+async function overWebdav(ctx: ShapeCtx, reps: number): Promise<MethodResult[]> {
+  const server = await startWebdav();
+  try {
+    ctx.offsite!.dav = { server, project: withRcloneRemote(ctx.project, server) };
+    return await repeat(ctx, [REMOTE, REMOTE_COPYTO], reps, "offsite rclone remote");
+  } finally {
+    await server.stop();
+  }
 }

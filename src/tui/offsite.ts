@@ -18,6 +18,9 @@ export const copyUrl = (c: OffsiteCopy) => c.url;
 /** Where the copy's server is: the S3 endpoint (AWS without one), or rclone's remote. */
 const serverOf = (c: OffsiteCopy) => (c.kind === "s3" ? (c.endpoint ?? "AWS") : "rclone remote");
 
+/** Where a copy's backups are, in the words of its kind. */
+const holder = (c: OffsiteCopy) => (c.kind === "s3" ? "the bucket" : "the remote");
+
 /** The settings box's line: each copy and where it goes, or "none". */
 export function offsiteLine(copies: OffsiteCopy[]): string {
   return copies.map((c) => `${c.name} ${unicodeOr("→", "->")} ${copyUrl(c)}`).join(", ") || "none";
@@ -63,7 +66,7 @@ async function copyScreen(session: Session, copy: OffsiteCopy): Promise<Session>
       options: [
         { value: "test" as const, label: "Test it", hint: "writes, reads back and deletes a small object" },
         { value: "edit" as const, label: "Edit" },
-        { value: "remove" as const, label: "Remove", hint: "the backups in the bucket stay" },
+        { value: "remove" as const, label: "Remove", hint: `the backups in ${holder(copy)} stay` },
         { value: "back" as const, label: "Back" },
       ],
     }),
@@ -166,7 +169,7 @@ async function removeCopy(session: Session, copy: OffsiteCopy): Promise<Session>
   note(
     [
       `Backups stop being uploaded to ${copyUrl(copy)}.`,
-      "The backups already in the bucket stay there: tools-backup never deletes a bucket's contents",
+      `The backups already in ${holder(copy)} stay there: tools-backup never deletes a copy's contents`,
       "when a copy is removed (delete them with the provider's tools if they should go).",
     ].join("\n"),
     `Remove ${copy.name} from ${session.config.file}`,

@@ -8,6 +8,7 @@ import { cleanupDocker, createVolume, fillVolume, isRunning, runContainer, uniqu
 import { makeProject, readJson, textIfAny } from "../helpers/project.ts";
 import { startInPty } from "../helpers/pty.ts";
 import { waitPrompt } from "../helpers/tui.ts";
+import { startWebdavRemote } from "../helpers/webdav-remote.ts";
 
 setDefaultTimeout(200_000);
 let restoreCrontab: () => void;
@@ -162,4 +163,73 @@ test("the installed line runs under the real cron daemon and makes a good backup
   const log = fs.readFileSync(path.join(p.stateHome, "tools-backup", "cron.log"), "utf8");
   expect(log).toContain("scheduled backup of app");
   expect(log).not.toContain(process.env.PATH!);
+});
+
+test("the real cron daemon runs a backup whose only offsite copy is an rclone webdav remote", async () => {
+  const dav = await startWebdavRemote();
+  const home = tempDir("tbtest-cron-rclone-");
+  // rclone where only the line's PATH can find it: a wrapper in a folder of its own, noting each call.
+  const rcloneDir = path.join(home, "rclone-bin");
+  const calls = path.join(home, "rclone-calls.log");
+  fs.mkdirSync(rcloneDir);
+  const wrapper = `#!/bin/sh\necho "$1" >> '${calls}'\nexec /usr/bin/rclone "$@"\n`;
+  fs.writeFileSync(path.join(rcloneDir, "rclone"), wrapper, { mode: 0o755 });
+  const volume = createVolume();
+  const container = uniqueName("ctr");
+  fillVolume(volume, "echo offsite > note.txt && dd if=/dev/urandom of=blob bs=64k count=32 2>/dev/null");
+  runContainer(container, [volume]);
+  const backupDir = path.join(home, "backups");
+  fs.mkdirSync(backupDir);
+  const p = makeProject({
+    services: { app: [{ name: volume, container }] },
+    config: {
+      backup_dir: backupDir,
+      services: { app: true },
+      offsite: [{ name: "nas", url: "rclone:dav:nightly", rclone_config: dav.conf("dav") }],
+    },
+  });
+  const env = { XDG_STATE_HOME: p.stateHome, PATH: `${rcloneDir}:${process.env.PATH!}`, HOME: home };
+  const cronLog = path.join(p.stateHome, "tools-backup", "cron.log");
+  setCrontab(OTHERS);
+  ensureCronDaemon();
+  const install = Bun.spawnSync([BIN, "cron", "install", "--schedule", "* * * * *", ...p.args], {
+    env,
+    stderr: "pipe",
+  });
+  expect(install.exitCode).toBe(0);
+  const remote = path.join(dav.dir, "nightly", "app");
+  try {
+    const arrived = await waitFor(
+      () => fs.existsSync(remote) && fs.readdirSync(remote).some((n) => n.endsWith(".json")),
+      150_000,
+      1000,
+    );
+    if (!arrived)
+      console.error(
+        `nothing uploaded by cron; crontab:\n${crontabText()}\ncron.log:\n${textIfAny(cronLog) ?? "(none)"}`,
+      );
+    expect(arrived).toBe(true);
+    await waitFor(() => fs.existsSync(path.join(p.stateHome, "tools-backup", "status.json")), 30_000, 500);
+  } finally {
+    expect(Bun.spawnSync([BIN, "cron", "uninstall"], { env }).exitCode).toBe(0);
+    await dav.stop();
+  }
+  const manifest = fs.readdirSync(remote).find((n) => n.endsWith(".json"))!;
+  const id = manifest.replace(/\.json$/, "");
+  const archive = fs.readdirSync(remote).find((n) => n.startsWith(id) && n !== manifest)!;
+  expect(archive).toBeDefined();
+  const local = path.join(backupDir, "app", archive);
+  expect(fs.readFileSync(path.join(remote, archive)).equals(fs.readFileSync(local))).toBe(true);
+  expect(
+    fs.readFileSync(path.join(remote, manifest)).equals(fs.readFileSync(path.join(backupDir, "app", manifest))),
+  ).toBe(true);
+  expect(isRunning(container)).toBe(true);
+  expect(fs.readFileSync(calls, "utf8")).toContain("moveto");
+  const log = fs.readFileSync(cronLog, "utf8");
+  expect(log).toContain("scheduled backup of app");
+  expect(log).not.toMatch(/error|failed|warn/i);
+  for (const secret of [dav.password, ...dav.obscured]) expect(log).not.toContain(secret);
+  const status = readJson(path.join(p.stateHome, "tools-backup", "status.json"));
+  expect(status.last_run.cron).toBe(true);
+  expect(status.services.app.ok).toBe(true);
 });

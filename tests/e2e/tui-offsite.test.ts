@@ -15,6 +15,7 @@ import { type Pty, startInPty } from "../helpers/pty.ts";
 import { FAST, listed, type Svc, service, svcName, tb } from "../helpers/restore-kit.ts";
 import { type S3Server, startS3Server } from "../helpers/s3-server.ts";
 import { answer, press, waitPrompt } from "../helpers/tui.ts";
+import { startWebdavRemote, type WebdavRemote } from "../helpers/webdav-remote.ts";
 
 setDefaultTimeout(150_000);
 afterEach(cleanupDocker);
@@ -24,11 +25,19 @@ const BUCKET = "tbtest-offsite";
 const SECRET = "tbtestSecretKey0123456789abcdefXYZ";
 const WRONG_SECRET = "tbtestWrongSecret9876543210zyxwvuQ";
 
+const DAV_PASSWORD = "tbtestDavSecret0123456789abcXYZ";
+const WRONG_DAV_PASSWORD = "tbtestDavWrong9876543210zyxZYX";
+
 let server: S3Server;
+let dav: WebdavRemote;
 beforeAll(async () => {
   server = await startS3Server({ buckets: [BUCKET], accessKeyId: "TBTESTKEYID", secretAccessKey: SECRET });
+  dav = await startWebdavRemote({ password: DAV_PASSWORD });
 });
-afterAll(() => server?.stop());
+afterAll(async () => {
+  await server?.stop();
+  await dav?.stop();
+});
 
 /** A KEY=value credentials file with this secret, in a folder of its own. */
 function keysFile(secret: string, fileMode = 0o600): string {
@@ -93,6 +102,8 @@ async function openOffsite(t: Pty): Promise<void> {
 /** Add: every question up to the keys' file, answered for the loopback server. */
 async function answerAdd(t: Pty, keys: string): Promise<void> {
   await press(t, "Enter"); // "Add an offsite copy"
+  await waitPrompt(t, "What kind of offsite copy?");
+  await press(t, "Enter"); // S3 bucket
   await waitPrompt(t, "Name of the copy");
   await answer(t, "lab");
   await waitPrompt(t, "Bucket and prefix");
@@ -283,4 +294,131 @@ describe("settings > offsite copies", () => {
     });
     expect(fs.readFileSync(s.p.config).equals(before)).toBe(true);
   });
+
+  test("add an rclone remote: the test works, yes writes url and rclone_config, `backup` then uploads", async () => {
+    const s = service({ what: "offrcl" });
+    const before = commented(s);
+    const conf = dav.conf("dav");
+    const t = settings(s);
+    await closed(t, async (t) => {
+      await openOffsite(t);
+      await answerRclone(t, "dav:tools", conf);
+      await sameRetention(t);
+      await waitPrompt(t, "Save nas to backup.yaml?");
+      expect(t.screen()).toMatch(/nas works: rclone:dav:tools\/ can be written, read and deleted/);
+      expect(fs.readFileSync(s.p.config, "utf8")).toBe(before); // tested first, not yet written
+      await press(t, "Enter");
+      await t.waitForScreen(/saved /, 20_000);
+      await quit(t);
+      noDavSecret(t.screen());
+    });
+    const after = fs.readFileSync(s.p.config, "utf8");
+    expect(after).toBe(`${before}\noffsite:\n  - name: nas\n    url: rclone:dav:tools\n    rclone_config: ${conf}\n`);
+    expect(parse(after).offsite).toEqual([{ name: "nas", url: "rclone:dav:tools", rclone_config: conf }]);
+    expect(mode(s.p.config)).toBe(0o600);
+    const r = tb(s, ["backup", s.name]);
+    expect(r.code).toBe(0);
+    noDavSecret(`${r.stdout}${r.stderr}`);
+    const backup = listed(s)[0]!;
+    const folder = path.join(dav.dir, "tools", s.name);
+    expect(fs.readdirSync(folder).sort()).toEqual([path.basename(backup.file), `${backup.id}.json`].sort());
+    const uploaded = fs.readFileSync(path.join(folder, path.basename(backup.file)));
+    expect(uploaded.equals(fs.readFileSync(backup.file))).toBe(true);
+  });
+
+  test("an rclone remote with a wrong password: 'refused the login', no leaves backup.yaml byte-identical", async () => {
+    const s = settingsOnly();
+    commented(s);
+    const before = fs.readFileSync(s.p.config);
+    const t = settings(s);
+    await closed(t, async (t) => {
+      await openOffsite(t);
+      await answerRclone(t, "dav:wrong", dav.conf("dav", WRONG_DAV_PASSWORD));
+      await sameRetention(t);
+      await waitPrompt(t, "The test failed. Save nas anyway?");
+      expect(t.screen()).toMatch(/nas does not work: writing a test object failed: .*the remote refused the login/);
+      await press(t, "Enter"); // the default: no
+      await t.waitForScreen(/nas not saved: \S+ is unchanged/, 20_000);
+      await quit(t);
+      noDavSecret(t.screen());
+      expect(t.screen()).not.toContain(WRONG_DAV_PASSWORD);
+    });
+    expect(fs.readFileSync(s.p.config).equals(before)).toBe(true);
+    expect(fs.existsSync(path.join(dav.dir, "wrong"))).toBe(false);
+  });
+
+  test("an rclone.conf others can read (0644) is refused with the chmod hint, as the loader refuses it", async () => {
+    const s = settingsOnly();
+    commented(s);
+    const before = fs.readFileSync(s.p.config);
+    const conf = dav.conf("dav", DAV_PASSWORD, 0o644);
+    const t = settings(s);
+    await closed(t, async (t) => {
+      await openOffsite(t);
+      await answerRclone(t, "dav:tools", conf);
+      const refused = `${conf} is readable by others (mode 644): chmod 600 ${conf}`;
+      const shown = await t.waitForScreen(new RegExp(refused.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")), 20_000);
+      if (!shown) expect(t.screen()).toContain(refused);
+      await press(t, "Escape");
+      await quit(t);
+    });
+    expect(fs.readFileSync(s.p.config).equals(before)).toBe(true);
+  });
+
+  test("editing an rclone copy asks the rclone questions; a bad REMOTE:PATH is refused by the loader's rule", async () => {
+    const s = settingsOnly();
+    const conf = dav.conf("dav");
+    const copy = `offsite:
+  - name: nas        # the loopback webdav
+    url: rclone:dav:edit
+    rclone_config: ${conf}   # mine
+`;
+    const before = commented(s, copy);
+    const t = settings(s);
+    await closed(t, async (t) => {
+      await openOffsite(t);
+      await press(t, "Up", "Enter");
+      await waitPrompt(t, "nas: rclone:dav:edit");
+      await press(t, "Down", "Enter"); // Edit
+      await waitPrompt(t, "rclone remote and path");
+      await press(t, ...Array(20).fill("BSpace"));
+      await answer(t, "nocolon");
+      await t.waitForScreen(/expected rclone:REMOTE:PATH .*found "rclone:nocolon"/, 20_000);
+      expect(t.screen()).toMatch(/expected rclone:REMOTE:PATH .*found "rclone:nocolon"/);
+      await press(t, ...Array(10).fill("BSpace"));
+      await answer(t, "dav:edit");
+      await waitPrompt(t, "rclone.conf to use");
+      await press(t, "Enter");
+      await waitPrompt(t, "Delete this copy's backups after how many days?");
+      await answer(t, "30");
+      await waitPrompt(t, "Always keep how many newest backups per service in this copy?");
+      await press(t, "Enter");
+      await waitPrompt(t, "Save nas to backup.yaml?");
+      expect(t.screen()).toMatch(/nas works: rclone:dav:edit\//);
+      expect(t.screen()).not.toContain("Bucket and prefix");
+      await press(t, "Enter");
+      await t.waitForScreen(/saved /, 20_000);
+      await quit(t);
+      noDavSecret(t.screen());
+    });
+    expect(fs.readFileSync(s.p.config, "utf8")).toBe(`${before}    retention_days: 30\n`);
+  });
 });
+
+/** Add, kind "rclone remote": the name "nas", the remote and path, the rclone.conf. */
+async function answerRclone(t: Pty, remote: string, conf: string): Promise<void> {
+  await press(t, "Enter"); // "Add an offsite copy"
+  await waitPrompt(t, "What kind of offsite copy?");
+  await press(t, "Down", "Enter"); // rclone remote
+  await waitPrompt(t, "Name of the copy");
+  await answer(t, "nas");
+  await waitPrompt(t, "rclone remote and path");
+  await answer(t, remote);
+  await waitPrompt(t, "rclone.conf to use");
+  await answer(t, conf);
+}
+
+/** Neither the webdav password nor any obscured form of it written to an rclone.conf appears in `text`. */
+function noDavSecret(text: string): void {
+  for (const secret of [DAV_PASSWORD, ...dav.obscured]) expect(text).not.toContain(secret);
+}
