@@ -72,14 +72,14 @@ export function obscure(pass: string): string {
   return r.stdout.trim();
 }
 
-/** An rclone.conf with these sections (name -> keys), mode 0600 as a secrets file must be. */
-export function writeRcloneConf(file: string, sections: Record<string, Record<string, string>>): string {
+/** An rclone.conf with these sections (name -> keys), mode 0600 as a secrets file must be (unless a test says). */
+export function writeRcloneConf(file: string, sections: Record<string, Record<string, string>>, mode = 0o600): string {
   const lines = (keys: Record<string, string>) => Object.entries(keys).map(([k, v]) => `${k} = ${v}\n`);
   const text = Object.entries(sections)
     .map(([name, keys]) => `[${name}]\n${lines(keys).join("")}`)
     .join("\n");
-  fs.writeFileSync(file, text, { mode: 0o600 });
-  fs.chmodSync(file, 0o600);
+  fs.writeFileSync(file, text, { mode });
+  fs.chmodSync(file, mode);
   return file;
 }
 
