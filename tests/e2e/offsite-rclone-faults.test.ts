@@ -21,10 +21,9 @@ import {
   volumeExists,
 } from "../helpers/docker.ts";
 import { journaledUploads } from "../helpers/offsite-case.ts";
-import { filesIn, makeProject, type Project, redateBackup } from "../helpers/project.ts";
+import { filesIn, localBackups, makeProject, type Project, redateBackup } from "../helpers/project.ts";
 import {
   confFor,
-  localBackups,
   type Remote,
   type RemoteKind,
   rcloneEntry,

@@ -9,10 +9,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { cleanupCliTemp } from "../helpers/cli.ts";
 import { checksums, cleanupDocker, createVolume, docker, fillVolume, volumeExists } from "../helpers/docker.ts";
-import { filesIn, makeProject } from "../helpers/project.ts";
+import { filesIn, localBackups, makeProject } from "../helpers/project.ts";
 import {
   confFor,
-  localBackups,
   type Remote,
   type RemoteKind,
   rcloneEntry,

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { type RunOptions, type RunResult, start, tempDir } from "./cli.ts";
 import { createVolume, fillVolume, runContainer, uniqueName } from "./docker.ts";
-import { makeProject, type Project } from "./project.ts";
+import { localBackups, makeProject, type Project } from "./project.ts";
 
 export interface Keys {
   accessKeyId: string;
@@ -76,16 +76,7 @@ export function offsiteCase(copy: CopySpec, mib: number): OffsiteCase {
       const r = await start([...args, ...project.args], { stateHome: project.stateHome, ...opts }).done;
       return { ...r, ms: Date.now() - t0 };
     },
-    localBackups() {
-      const folder = project.serviceFolder(svc);
-      const names = fs.existsSync(folder) ? fs.readdirSync(folder).sort() : [];
-      return names
-        .filter((n) => n.endsWith(".json"))
-        .map((n) => {
-          const m = JSON.parse(fs.readFileSync(path.join(folder, n), "utf8"));
-          return { id: m.id as string, archive: path.join(folder, m.archive.file), manifest: path.join(folder, n) };
-        });
-    },
+    localBackups: () => localBackups(project, svc),
   };
 }
 

@@ -93,15 +93,3 @@ export async function runIn(
 export function sha256(file: string): string {
   return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }
-
-/** A project's local backups of `service`: id, archive and manifest files, oldest first. */
-export function localBackups(p: Project, service: string): { id: string; archive: string; manifest: string }[] {
-  const folder = p.serviceFolder(service);
-  const names = fs.existsSync(folder) ? fs.readdirSync(folder).sort() : [];
-  return names
-    .filter((n) => n.endsWith(".json"))
-    .map((n) => {
-      const m = JSON.parse(fs.readFileSync(path.join(folder, n), "utf8"));
-      return { id: m.id as string, archive: path.join(folder, m.archive.file), manifest: path.join(folder, n) };
-    });
-}
