@@ -28,11 +28,17 @@ export async function prepareFolder(backupDir: string, service: string): Promise
 }
 
 /** Ids have one-second resolution; a second backup within the same second takes the next one. */
-export async function freeName(folder: string, service: string, host: string, compression: Compression) {
+export async function freeName(
+  folder: string,
+  service: string,
+  host: string,
+  compression: Compression,
+  encrypted: boolean,
+) {
   for (let t = Math.floor(Date.now() / 1000) * 1000; ; t += 1000) {
     const id = backupId(service, new Date(t), host);
     if (
-      !(await pathExists(join(folder, archiveName(id, compression)))) &&
+      !(await pathExists(join(folder, archiveName(id, compression, encrypted)))) &&
       !(await pathExists(join(folder, manifestName(id))))
     ) {
       return { id, created: new Date(Math.max(t, Date.now())) };

@@ -43,8 +43,9 @@ export async function previewBackup(ctx: RunContext, service: Service, kind: Bac
     return unplanned(service.name, `${service.name} declares no data (no data.volumes in ${service.file})`);
   }
   const folder = join(ctx.config.backupDir, service.name);
-  const { id, created } = await freeName(folder, service.name, ctx.host, ctx.config.compression);
-  const archive = join(folder, archiveName(id, ctx.config.compression));
+  const encrypted = ctx.config.encryption !== undefined;
+  const { id, created } = await freeName(folder, service.name, ctx.host, ctx.config.compression, encrypted);
+  const archive = join(folder, archiveName(id, ctx.config.compression, encrypted));
   const offsite = ctx.config.offsite.map((c) => c.name);
   const preview: BackupPreview = { ...unplanned(service.name, ""), archive, offsite, problems: [] };
   const dirProblem = await folderProblem(ctx.config.backupDir, folder);

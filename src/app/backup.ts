@@ -8,6 +8,7 @@ import { localEngineSocket } from "../docker/api/index.ts";
 import { checkDaemon, volumeExists } from "../docker/daemon.ts";
 import { createHelper, removeStaleHelpers } from "../docker/helper-container.ts";
 import { type VolumeStats, volumesTar } from "../docker/volume-stream.ts";
+import { newSealing } from "../encryption/keys.ts";
 import { OperationError } from "../util/errors.ts";
 import { VERSION } from "../util/version.ts";
 import { type BackupResult, freeName, prepareFolder, saveBackup } from "./backup-files.ts";
@@ -51,13 +52,15 @@ export async function backupService(
   void previousSize(ctx.config.backupDir, service.name).then((total) => {
     of.total = total;
   });
-  const { exist, plan } = await askBeforeStop(names, service.volumes);
+  const sealed = newSealing(ctx.config.encryption);
+  const [{ exist, plan }, sealing] = await Promise.all([askBeforeStop(names, service.volumes), sealed]);
+  const encrypted = sealing !== undefined;
   const absent = names.find((_, i) => !exist[i]);
   if (absent) throw new OperationError(`volume ${absent} of ${service.name} does not exist`);
   const warnings = containerWarnings(service.name, plan);
   for (const w of warnings) reporter.warn(service.name, w);
 
-  const { id, created } = await freeName(folder, service.name, ctx.host, ctx.config.compression);
+  const { id, created } = await freeName(folder, service.name, ctx.host, ctx.config.compression, encrypted);
   const helper = await createHelper(service.name, names, true);
   const stopped: string[] = [];
   let downStart = 0;
@@ -101,9 +104,10 @@ export async function backupService(
     });
     written = await writeArchive(
       tar,
-      join(folder, archiveName(id, ctx.config.compression)),
+      join(folder, archiveName(id, ctx.config.compression, encrypted)),
       ctx.config.compression,
       signal,
+      sealing?.sealed,
     );
   } finally {
     // The helper's work is done: it goes while the containers start, and so do those a killed
@@ -137,10 +141,11 @@ export async function backupService(
       tool_version: VERSION,
       volumes: stats.map((s) => ({ ...s })),
       archive: {
-        file: archiveName(id, ctx.config.compression),
+        file: archiveName(id, ctx.config.compression, encrypted),
         bytes: written!.bytes,
         sha256: written!.sha256,
         compression: ctx.config.compression,
+        encryption: sealing?.entry,
       },
       duration_ms: Date.now() - started,
       downtime_ms: downtime,

@@ -1,6 +1,8 @@
 import type { TarHeader } from "../archive/tar-header.ts";
 import { type VerifyOptions, verifyArchive } from "../archive/verify.ts";
+import type { BackupConfig } from "../config/backup-config.ts";
 import { OperationError, UsageError } from "../util/errors.ts";
+import { requireKeys } from "./archive-keys.ts";
 import type { Backup } from "./catalog.ts";
 import { selectBackup } from "./select-backup.ts";
 
@@ -68,17 +70,23 @@ export function requireOwnArchive(backup: Backup): void {
  * Reads a backup's archive to its end, checked against its manifest as `verify` does, and calls
  * `onEntry` for every entry. A failed check is an error: entries seen before it are not to be trusted.
  */
-export async function readEntries(backup: Backup, opts: VerifyOptions): Promise<void> {
+export async function readEntries(config: BackupConfig, backup: Backup, opts: VerifyOptions): Promise<void> {
   requireOwnArchive(backup);
-  const result = await verifyArchive(backup.file, backup.manifest, opts);
+  const keys = await requireKeys(config, backup);
+  const result = await verifyArchive(backup.file, backup.manifest, { ...opts, keys });
   if (!result.ok) throw new OperationError(`${backup.file} failed verification: ${result.problems.join("; ")}`);
 }
 
 /** The entries of a backup (those under `path` when given), without extracting anything. */
-export async function listContents(backup: Backup, path?: string, signal?: AbortSignal): Promise<ContentEntry[]> {
+export async function listContents(
+  config: BackupConfig,
+  backup: Backup,
+  path?: string,
+  signal?: AbortSignal,
+): Promise<ContentEntry[]> {
   if (path !== undefined) requireVolume(backup, path);
   const entries: ContentEntry[] = [];
-  await readEntries(backup, {
+  await readEntries(config, backup, {
     signal,
     onEntry(e) {
       if (path !== undefined && !isUnder(e.name, path)) return;

@@ -1,6 +1,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { restoreEntryCheck } from "../archive/restore-rules.ts";
+import type { BackupConfig } from "../config/backup-config.ts";
 import { OperationError, systemErrorText } from "../util/errors.ts";
 import { DIR_MODE, pathExists } from "../util/fs-safe.ts";
 import type { Backup } from "./catalog.ts";
@@ -22,6 +23,7 @@ export interface ExtractResult {
  * The archive is checked against its manifest as it is read; on any failure what was written goes.
  */
 export async function extractPath(
+  config: BackupConfig,
   backup: Backup,
   path: string,
   toDir: string,
@@ -40,7 +42,7 @@ export async function extractPath(
   const writer = new EntryWriter(path, target, toDir);
   const check = restoreEntryCheck(backup.manifest);
   try {
-    await readEntries(backup, {
+    await readEntries(config, backup, {
       signal,
       onEntry(entry, volume) {
         check(entry, volume);

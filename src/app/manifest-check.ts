@@ -19,7 +19,7 @@ export function checkManifest(
   if (
     m.service !== service ||
     safeHost(m.host) !== parsed.host ||
-    m.archive.file !== archiveName(parsed.id, m.archive.compression)
+    m.archive.file !== archiveName(parsed.id, m.archive.compression, m.archive.encryption !== undefined)
   ) {
     return "manifest does not match its file name";
   }

@@ -2,7 +2,9 @@ import { stat } from "node:fs/promises";
 import { restoreEntryCheck } from "../archive/restore-rules.ts";
 import { verifyArchive } from "../archive/verify.ts";
 import type { Service } from "../config/service-config.ts";
+import { AgeHeaderError } from "../encryption/age-header.ts";
 import { OperationError } from "../util/errors.ts";
+import { requireKeys } from "./archive-keys.ts";
 import type { Backup } from "./catalog.ts";
 import type { RunContext } from "./context.ts";
 
@@ -29,10 +31,14 @@ export async function checkRestorable(ctx: RunContext, service: Service, backup:
       );
     }
   }
+  const keys = await requireKeys(ctx.config, backup).catch((e) => {
+    throw e instanceof AgeHeaderError ? new DamagedArchive(`cannot be restored: ${e.message}`) : e;
+  });
   ctx.reporter.step(service.name, `verifying ${backup.file}`);
   const t0 = Date.now();
   const result = await verifyArchive(backup.file, backup.manifest, {
     signal: ctx.signal,
+    keys,
     onEntry: restoreEntryCheck(backup.manifest),
     keepCached: true,
     onBytes: (n) => ctx.reporter.progress(service.name, n, Date.now() - t0, { verb: "verifying", total: backup.bytes }),

@@ -5,6 +5,7 @@ import { armEmptying, type Emptier } from "../docker/emptier.ts";
 import { removeStaleHelpers } from "../docker/helper-container.ts";
 import { replaceVolumes } from "../docker/volume-restore.ts";
 import { OperationError } from "../util/errors.ts";
+import { keysFor, withPlainFile } from "./archive-keys.ts";
 import { type BackupResult, prepareFolder } from "./backup-files.ts";
 import type { Backup } from "./catalog.ts";
 import { type RestoreUsers, restoreUsers, startAll, startOrder, stopAll } from "./containers.ts";
@@ -110,14 +111,17 @@ async function replaceData(
     reporter.step(service.name, `replacing the content of ${volumes.join(", ")} with ${backup.id}`);
     const t0 = Date.now();
     try {
-      await replaceVolumes(service.name, backup.file, backup.manifest.archive.compression, volumes, {
+      await replaceVolumes(service.name, backup.file, backup.manifest.archive, volumes, {
         signal: ctx.signal,
+        keys: keysFor(ctx.config, backup.manifest),
         emptier: opts.emptier,
         onBytes: (n) => reporter.progress(service.name, n, Date.now() - t0, { total: backup.bytes }),
       });
     } catch (e) {
       const putBack = (from: BackupResult) =>
-        replaceVolumes(service.name, from.file, from.manifest.archive.compression, volumes);
+        replaceVolumes(service.name, from.file, from.manifest.archive, volumes, {
+          keys: keysFor(ctx.config, from.manifest),
+        });
       const attempt = { started_at: journal.started_at, restoring: backup.id, safety, fresh: opts.fresh, putBack };
       await rollBack(ctx, service, { ...attempt, target: volumes.join(", ") }, e);
       throw e;
@@ -157,10 +161,11 @@ async function customRestore(
   });
   ctx.reporter.step(service.name, `running ${script}`);
   try {
-    await runScript(ctx, service, script, { BACKUP_FILE: backup.file });
+    await withPlainFile(ctx, backup, (file) => runScript(ctx, service, script, { BACKUP_FILE: file }));
   } catch (e) {
+    const unstoppable = { ...ctx, signal: new AbortController().signal };
     const putBack = (from: BackupResult) =>
-      runScript({ ...ctx, signal: new AbortController().signal }, service, script, { BACKUP_FILE: from.file });
+      withPlainFile(unstoppable, from, (file) => runScript(unstoppable, service, script, { BACKUP_FILE: file }));
     if (
       await rollBack(
         ctx,

@@ -23,24 +23,32 @@ export function compressor(kind: Compression): Transform {
 }
 
 /**
- * The decompressor for `file`. Archives cut into small frames (ours, from Bun) decompress in
- * parallel; one long frame (ours from Deno, or any zstd) streams through node:zlib.
+ * The decompressor for an archive whose content starts with `head`. Archives cut into small
+ * frames (ours, from Bun) decompress in parallel; one long frame (ours from Deno, or any zstd)
+ * streams through node:zlib.
  */
-export async function openDecompressor(file: string, kind: Compression): Promise<Transform> {
+export function openDecompressor(head: Buffer, kind: Compression): Transform {
   if (kind === "gzip") return zlib.createGunzip();
-  if (hasThreadPoolZstd && (await startsWithSmallFrame(file))) return new ParallelZstdDecompress();
+  if (hasThreadPoolZstd && startsWithSmallFrame(head)) return new ParallelZstdDecompress();
   return zlib.createZstdDecompress();
 }
 
-async function startsWithSmallFrame(file: string): Promise<boolean> {
+/** The bytes a decompressor's choice depends on. */
+export const HEAD_BYTES = 18;
+
+export async function fileHead(file: string): Promise<Buffer> {
   const fh = await open(file, "r");
   try {
-    const head = Buffer.alloc(18);
+    const head = Buffer.alloc(HEAD_BYTES);
     const { bytesRead } = await fh.read(head, 0, head.length, 0);
-    if (bytesRead < 6 || head.readUInt32LE(0) !== MAGIC) return false;
-    const size = declaredContentSize(head);
-    return size !== undefined && size <= MAX_PARALLEL_FRAME;
+    return head.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }
+}
+
+function startsWithSmallFrame(head: Buffer): boolean {
+  if (head.length < 6 || head.readUInt32LE(0) !== MAGIC) return false;
+  const size = declaredContentSize(head);
+  return size !== undefined && size <= MAX_PARALLEL_FRAME;
 }

@@ -6,6 +6,7 @@ import { KINDS } from "./naming.ts";
 export const MANIFEST_FORMAT = 1;
 
 const Kind = v.picklist(KINDS);
+export const AGE_FORMAT = "age-encryption.org/v1";
 const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
 
 const ManifestSchema = v.object({
@@ -32,6 +33,15 @@ const ManifestSchema = v.object({
     bytes: Count,
     sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
     compression: v.picklist(["zstd", "gzip"]),
+    /** Sealed with age after compression: the size and sha256 above are the encrypted file's. */
+    encryption: v.optional(
+      v.object({
+        format: v.literal(AGE_FORMAT),
+        /** The public keys it was sealed for (never an identity); empty when sealed with a passphrase. */
+        recipients: v.array(v.string()),
+        passphrase: v.boolean(),
+      }),
+    ),
   }),
   duration_ms: Count,
   downtime_ms: Count,
@@ -43,6 +53,11 @@ const ManifestSchema = v.object({
 });
 
 export type Manifest = v.InferOutput<typeof ManifestSchema>;
+export type ArchiveEncryption = NonNullable<Manifest["archive"]["encryption"]>;
+
+export function isEncrypted(m: Manifest): boolean {
+  return m.archive.encryption !== undefined;
+}
 
 export function parseManifest(text: string): Manifest | string {
   let json: unknown;

@@ -1,6 +1,6 @@
 /**
- * File names in backup_dir: `<service>/<service>_<yyyymmddThhmmssZ>_<host>.tar.zst` plus `<same>.json`.
- * The id a user types (`--from`) is the name without folder and extension.
+ * File names in backup_dir: `<service>/<service>_<yyyymmddThhmmssZ>_<host>.tar.zst` plus `<same>.json`,
+ * `.tar.zst.age` when encrypted. The id a user types (`--from`) is the name without folder and extension.
  */
 export type Compression = "zstd" | "gzip";
 
@@ -14,6 +14,8 @@ export function isRegular(kind: BackupKind): boolean {
 
 export const EXTENSION: Record<Compression, string> = { zstd: ".tar.zst", gzip: ".tar.gz" };
 export const MANIFEST_SUFFIX = ".json";
+/** An age-encrypted archive's name ends as age's own files do. */
+export const ENCRYPTED_SUFFIX = ".age";
 /** backup_dir's temporary names are those of every file written in place (util/fs-safe.ts). */
 export { TEMP_PREFIX } from "../util/fs-safe.ts";
 
@@ -65,20 +67,24 @@ export function parseId(id: string): ParsedId | undefined {
   return { id, service: m[1]!, stamp: m[2]!, created, host: m[3]! };
 }
 
-export function archiveName(id: string, compression: Compression): string {
-  return id + EXTENSION[compression];
+export function archiveName(id: string, compression: Compression, encrypted = false): string {
+  return id + EXTENSION[compression] + (encrypted ? ENCRYPTED_SUFFIX : "");
 }
 
 export function manifestName(id: string): string {
   return id + MANIFEST_SUFFIX;
 }
 
-/** The id and compression of an archive file name, or undefined for anything that is not ours. */
-export function parseArchiveName(file: string): { id: ParsedId; compression: Compression } | undefined {
+/** The id, compression and encryption of an archive file name, or undefined for anything that is not ours. */
+export function parseArchiveName(
+  file: string,
+): { id: ParsedId; compression: Compression; encrypted: boolean } | undefined {
+  const encrypted = file.endsWith(ENCRYPTED_SUFFIX);
+  const plain = encrypted ? file.slice(0, -ENCRYPTED_SUFFIX.length) : file;
   for (const [compression, ext] of Object.entries(EXTENSION) as [Compression, string][]) {
-    if (!file.endsWith(ext)) continue;
-    const id = parseId(file.slice(0, -ext.length));
-    return id ? { id, compression } : undefined;
+    if (!plain.endsWith(ext)) continue;
+    const id = parseId(plain.slice(0, -ext.length));
+    return id ? { id, compression, encrypted } : undefined;
   }
   return undefined;
 }

@@ -1,18 +1,22 @@
 import { createHash } from "node:crypto";
 import { Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { decryptor } from "../encryption/age-decrypt.ts";
+import type { OpeningKeys } from "../encryption/age-header.ts";
 import { messageOf, systemErrorText } from "../util/errors.ts";
 import { consumed } from "../util/release.ts";
 import { ArchiveSource } from "./archive-file.ts";
-import { openDecompressor } from "./compress.ts";
 import { volumeOfEntry } from "./entry-rules.ts";
-import type { Manifest } from "./manifest.ts";
+import { isEncrypted, type Manifest } from "./manifest.ts";
 import type { TarHeader } from "./tar-header.ts";
+import { tarStages } from "./tar-stages.ts";
 import { TarWalker } from "./tar-walker.ts";
 
 export interface VerifyResult {
   ok: boolean;
   problems: string[];
+  /** False when only the size and sha256 could be checked: an encrypted archive read without its key. */
+  contents: boolean;
 }
 
 export interface VerifyOptions {
@@ -24,12 +28,15 @@ export interface VerifyOptions {
   onData?: (data: Buffer) => void;
   /** Leave the archive in the page cache: restore reads it again right after. */
   keepCached?: boolean;
+  /** What opens an encrypted archive; without, only its size and sha256 are checked. */
+  keys?: OpeningKeys;
 }
 
 /**
- * Reads an archive to its end: sha256 and size against the manifest, a decompressor that
- * fails on truncation or corruption, every tar header checked, every entry inside its volume,
- * and the counts per volume equal to what the manifest says was written.
+ * Reads an archive to its end: sha256 and size against the manifest, age's authentication of
+ * every chunk when encrypted, a decompressor that fails on truncation or corruption, every tar
+ * header checked, every entry inside its volume, and the counts per volume equal to what the
+ * manifest says was written.
  */
 export async function verifyArchive(file: string, manifest: Manifest, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const problems: string[] = [];
@@ -65,19 +72,17 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
     },
   });
   let source: ArchiveSource | undefined;
+  const contents = !isEncrypted(manifest) || opts.keys !== undefined;
   try {
-    // A lifecycle script's file is opaque to us: its hash and size are all there is to check.
     // The decompressor peeks at the file first, so the stream is opened only once that worked.
-    const decompress = manifest.custom_script
-      ? []
-      : [await openDecompressor(file, manifest.archive.compression), walker];
+    const stages = contents ? await contentStages(file, manifest, walker, opts.keys) : [];
     source = new ArchiveSource(file, { keepCached: opts.keepCached });
-    await pipeline([source, tap, ...decompress, sink], { signal: opts.signal });
+    await pipeline([source, tap, ...stages, sink], { signal: opts.signal });
   } catch (e) {
     source?.destroy();
     if (opts.signal?.aborted) throw e;
     // A file we cannot open (another user's, mode 0600) has no size or hash worth comparing.
-    if (isOpenError(e)) return { ok: false, problems: [`unreadable: ${systemErrorText(e)}`] };
+    if (isOpenError(e)) return { ok: false, problems: [`unreadable: ${systemErrorText(e)}`], contents };
     problems.push(`unreadable: ${messageOf(e)}`);
   }
   if (bytes !== manifest.archive.bytes)
@@ -86,7 +91,7 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
     );
   const sha = hash.digest("hex");
   if (sha !== manifest.archive.sha256) problems.push(`sha256 is ${sha}, the manifest says ${manifest.archive.sha256}`);
-  if (problems.length === 0) {
+  if (problems.length === 0 && contents) {
     for (const v of manifest.volumes) {
       const c = counts.get(v.name) ?? { files: 0, bytes: 0 };
       if (c.files !== v.files || c.bytes !== v.bytes)
@@ -96,7 +101,18 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
         );
     }
   }
-  return { ok: problems.length === 0, problems };
+  return { ok: problems.length === 0, problems, contents };
+}
+
+/** A lifecycle script's file is opaque to us: beyond age's authentication, its hash and size are all there is. */
+async function contentStages(
+  file: string,
+  manifest: Manifest,
+  walker: TarWalker,
+  keys: OpeningKeys | undefined,
+): Promise<Transform[]> {
+  if (!manifest.custom_script) return [...(await tarStages(file, manifest.archive, keys)), walker];
+  return isEncrypted(manifest) && keys ? [await decryptor(keys)] : [];
 }
 
 function isOpenError(e: unknown): e is NodeJS.ErrnoException {

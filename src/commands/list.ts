@@ -89,7 +89,7 @@ async function listContentsOf(session: Session, id: string, words: string[], jso
   const path = words[0] === undefined ? undefined : archivePath(words[0]);
   const { backups, unreadable } = await readCatalog(session.config.backupDir);
   for (const u of unreadable) logger.warn(u);
-  const entries = await listContents(backupById(backups, id), path, interrupt.signal);
+  const entries = await listContents(session.config, backupById(backups, id), path, interrupt.signal);
   if (json) return printJson(entries.map(entryJson));
   const row = (e: ContentEntry) => [modeText(e), `${e.uid}:${e.gid}`, `${e.size}`, timeText(e.mtime), pathText(e)];
   writeOut(table([["MODE", "OWNER", "SIZE", "MTIME", "PATH"], ...entries.map(row)]) + "\n");

@@ -129,7 +129,7 @@ async function restoreFile(session: Session, service: string, args: FileArgs) {
   const chosen = args.undo ? selectUndo(backups, service, ctx.host) : pick(backups, service, args.from);
   const backup = await localBackup(ctx, chosen);
   logger.info(`taking ${path} out of ${backup.id}`);
-  const r = await extractPath(backup, path, resolve(args.to), interrupt.signal);
+  const r = await extractPath(ctx.config, backup, path, resolve(args.to), interrupt.signal);
   for (const s of r.skipped) logger.warn(`skipped ${s}: device nodes and FIFOs are not made in a host folder`);
   const files = `${count(r.files, "file")}, ${formatBytes(r.bytes)}`;
   logger.success(`${path} from ${backup.id} is in ${r.target} (${files})`);

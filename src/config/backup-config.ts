@@ -3,6 +3,7 @@ import path from "node:path";
 import process from "node:process";
 import * as v from "valibot";
 import { type Compression, SERVICE_NAME } from "../archive/naming.ts";
+import { type EncryptionConfig, encryptionConfig, encryptionSchema } from "./encryption-config.ts";
 import { expandPath } from "./expand-path.ts";
 import { type OffsiteCopy, offsiteCopies, offsiteList } from "./offsite-config.ts";
 import { configErrorAt, configErrorFromIssues, mappingCheck, mismatch, strictMapping } from "./schema-errors.ts";
@@ -16,6 +17,8 @@ export interface BackupConfig {
   compression: Compression;
   /** Where every backup is also copied, in the order written (restore tries them in this order). */
   offsite: OffsiteCopy[];
+  /** Absent: archives are written as they are. */
+  encryption?: EncryptionConfig;
   services: Record<string, boolean>; // null prototype: a service called "constructor" must not hit Object's
   /** Where each entry of `services:` is written, for errors about the service it names. */
   serviceAt: Record<string, Position>;
@@ -46,6 +49,7 @@ const schema = strictMapping({
   // Entries are checked by hand below: valibot's record() silently drops keys like "constructor".
   services: v.nullish(mappingCheck(SERVICES)),
   offsite: offsiteList,
+  encryption: encryptionSchema,
 });
 
 export function loadBackupConfig(
@@ -98,6 +102,7 @@ function configOf(src: YamlSource, env: Record<string, string | undefined>, home
     keepLast: raw.keep_last,
     compression: raw.compression,
     offsite: offsiteCopies(src, raw.offsite ?? [], policy, env, home),
+    encryption: encryptionConfig(src, raw.encryption, env, home),
     services,
     serviceAt,
   };

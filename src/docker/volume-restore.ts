@@ -1,8 +1,9 @@
 import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ArchiveSource } from "../archive/archive-file.ts";
-import { openDecompressor } from "../archive/compress.ts";
-import type { Compression } from "../archive/naming.ts";
+import type { Manifest } from "../archive/manifest.ts";
+import { tarStages } from "../archive/tar-stages.ts";
+import type { OpeningKeys } from "../encryption/age-header.ts";
 import { localEngineSocket, uploadArchiveOnSocket } from "./api/index.ts";
 import { dockerError, exitOf, spawnDocker } from "./cli.ts";
 import { armEmptying, type Emptier } from "./emptier.ts";
@@ -18,9 +19,9 @@ const WHAT = "extracting the archive into the volumes";
 export async function replaceVolumes(
   service: string,
   file: string,
-  compression: Compression,
+  archive: Manifest["archive"],
   volumes: string[],
-  opts: { signal?: AbortSignal; onBytes?: (n: number) => void; emptier?: Emptier } = {},
+  opts: { signal?: AbortSignal; onBytes?: (n: number) => void; emptier?: Emptier; keys?: OpeningKeys } = {},
 ): Promise<void> {
   // Armed by the caller before the stop, or here (a rollback).
   const emptier = opts.emptier ?? armEmptying(volumes);
@@ -33,7 +34,7 @@ export async function replaceVolumes(
     opts.signal?.throwIfAborted();
     let bytes = 0;
     // Counted before the decompressor: the archive's size is known, so progress can show a percent.
-    const stages = async (): Promise<[Readable, Transform, Transform]> => [
+    const stages = async (): Promise<[Readable, ...Transform[]]> => [
       new ArchiveSource(file),
       new Transform({
         transform(chunk: Buffer, _e, done) {
@@ -42,7 +43,7 @@ export async function replaceVolumes(
           done(null, chunk);
         },
       }),
-      await openDecompressor(file, compression),
+      ...(await tarStages(file, archive, opts.keys)),
     ];
     const socket = await localEngineSocket();
     if (socket && (await uploadArchiveOnSocket(socket, helper.name, "/v", stages, WHAT, opts.signal))) return;
@@ -55,7 +56,7 @@ export async function replaceVolumes(
 
 async function extractWithCli(
   helper: string,
-  [source, ...through]: [Readable, Transform, Transform],
+  [source, ...through]: [Readable, ...Transform[]],
   signal?: AbortSignal,
 ): Promise<void> {
   const child = spawnDocker(["cp", "-a", "-", `${helper}:/v`], ["pipe", "ignore", "pipe"]);

@@ -1,10 +1,11 @@
 /**
  * The header of an age v1 file, made and opened by age-encryption (its authors' implementation):
  * the recipients' stanzas, each wrapping the file key, and the MAC. The payload is ours
- * (age-stream.ts), so the header is made as the header of an empty file, through a recipient of
+ * (age-payload.ts), so the header is made as the header of an empty file, through a recipient of
  * our own that hands us the file key the library drew.
  */
 import { Decrypter, Encrypter, type Recipient } from "age-encryption";
+import { OperationError } from "../util/errors.ts";
 import { scryptStanza, unwrapScrypt } from "./scrypt-stanza.ts";
 
 /** Who can open a new archive: age recipients (public keys), or a passphrase. */
@@ -27,7 +28,7 @@ export const MAX_HEADER_BYTES = 1 << 20;
 const EMPTY_PAYLOAD_BYTES = 16 + 16;
 
 /** Why an archive's key could not be had: exit 2 for a key the user must supply, 1 for a damaged file. */
-export class AgeHeaderError extends Error {
+export class AgeHeaderError extends OperationError {
   constructor(
     message: string,
     readonly reason: "no-key" | "damaged",
@@ -73,8 +74,23 @@ export function headerLength(bytes: Uint8Array): number | undefined {
   return undefined;
 }
 
+/**
+ * Headers opened in this run, with which keys: a restore opens the same header to check it, to
+ * peek at the content and to read it, and a passphrase's derivation is slow by design.
+ */
+const opened = new Map<string, Promise<Uint8Array>>();
+
 /** The file key `header` wraps, opened with `keys`. */
-export async function fileKeyOf(header: Uint8Array, keys: OpeningKeys): Promise<Uint8Array> {
+export function fileKeyOf(header: Uint8Array, keys: OpeningKeys): Promise<Uint8Array> {
+  const id = [Buffer.from(header).toString("latin1"), ...keys.identities, keys.passphrase ?? ""].join("\0");
+  const known = opened.get(id);
+  if (known) return known;
+  const key = unwrap(header, keys);
+  opened.set(id, key);
+  return key;
+}
+
+async function unwrap(header: Uint8Array, keys: OpeningKeys): Promise<Uint8Array> {
   const decrypter = new Decrypter();
   for (const identity of keys.identities) decrypter.addIdentity(identity);
   const { passphrase } = keys;

@@ -1,7 +1,7 @@
 /**
- * age's passphrase stanza (`-> scrypt SALT LOGN`) with node:crypto's scrypt: the same format as
- * age-encryption's own, which derives the key in JavaScript at several times the cost, and a
- * backup or restore pays for it once per archive.
+ * age's passphrase stanza (`-> scrypt SALT LOGN`), as age-encryption writes it. Its own passphrase
+ * recipient keeps the file key to itself, and getting the key back from the header would cost a
+ * second scrypt derivation, the slow part of a passphrase by design.
  */
 import { randomBytes, scrypt } from "node:crypto";
 import { promisify } from "node:util";

@@ -24,7 +24,7 @@ export async function uploadArchiveOnSocket(
   socketPath: string,
   container: string,
   path: string,
-  open: () => Promise<[Readable, Transform, Transform]>,
+  open: () => Promise<[Readable, ...Transform[]]>,
   what: string,
   signal?: AbortSignal,
 ): Promise<boolean> {
