@@ -22,6 +22,8 @@ export interface ShapeCtx {
   work: string;
   /** The backup of ours that the restores restore; the first measured backup. */
   reference?: ListedBackup;
+  /** The same project with encryption on, once the encrypted backup has run. */
+  encrypted?: Project;
   /** Offsite shapes only: the S3 server and the project that copies to it. */
   offsite?: OffsiteSetup;
 }

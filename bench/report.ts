@@ -96,6 +96,17 @@ function restoreTable(s: ShapeResult, ms: MethodResult[]): string {
   );
 }
 
+/** The encrypted backup against the plain one, run by run: the target is at most 1.15×. */
+function encryptionLine(ms: MethodResult[]): string {
+  const plain = find(ms, "ours")!;
+  const sealed = find(ms, "ours-age")!;
+  const runs = sealed.samples.map((x, i) => fmtRatio(ratio(x.wallMs, plain.samples[i]!.wallMs)));
+  return (
+    `Encrypted ÷ plain (wall): ${fmtRatio(ratio(sealed.median.wallMs, plain.median.wallMs))} ` +
+    `(runs: ${runs.join(", ")}); peak memory ${fmtKiB(sealed.median.peakKiB)} against ${fmtKiB(plain.median.peakKiB)}.`
+  );
+}
+
 function shapeSection(s: ShapeResult): string {
   const g = s.generated;
   const out = [
@@ -105,7 +116,7 @@ function shapeSection(s: ShapeResult): string {
   ];
   if (s.backup) {
     const self = find(s.backup, "ours")!.median.selfDowntimeMs;
-    out.push("", "### Backup", "", backupTable(s, s.backup));
+    out.push("", "### Backup", "", backupTable(s, s.backup), "", encryptionLine(s.backup));
     if (self !== undefined)
       out.push(
         "",

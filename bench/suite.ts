@@ -18,6 +18,7 @@ import {
 import { fmtBytes, fmtMs } from "./format.ts";
 import { type Generated, generate, type ShapeSpec } from "./generate.ts";
 import { measureOursBackup } from "./measure-backup.ts";
+import { measureEncryptedBackup } from "./measure-encryption.ts";
 import { measureDockerCpOut, measureDockerCpZstd, measureHostTar } from "./measure-limit.ts";
 import { measureLocalBackup, measureOffsiteBackup, measureRclone, withOffsite } from "./measure-offsite.ts";
 import { measureRemoteBackup, measureRemoteCopyto, withRcloneRemote } from "./measure-offsite-rclone.ts";
@@ -65,6 +66,7 @@ interface Method {
 
 export const BACKUP_METHODS: Method[] = [
   { id: "ours", label: "tools-backup backup (zstd-1)", run: measureOursBackup },
+  { id: "ours-age", label: "tools-backup backup, encrypted (age, one recipient)", run: measureEncryptedBackup },
   { id: "recipe", label: "recipe: stop; busybox tar czf; start", run: measureRecipeBackup },
   { id: "limit", label: "limit: docker cp to /dev/null", run: measureDockerCpOut },
   {
