@@ -24,6 +24,7 @@ export function backupJson(b: Backup) {
     volumes: b.manifest.volumes.map((v) => v.name),
     kind: b.kind,
     complete: b.complete,
+    encrypted: b.manifest.archive.encryption !== undefined,
   };
 }
 
