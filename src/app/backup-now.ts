@@ -1,8 +1,10 @@
 import type { BackupKind } from "../archive/naming.ts";
 import type { EnabledServices } from "../config/enabled-services.ts";
 import type { Service } from "../config/service-config.ts";
+import { EXIT } from "../util/errors.ts";
 import { count, formatBytes, formatDuration } from "../util/format.ts";
 import type { RunContext } from "./context.ts";
+import { runAborted, runEnded, runStarting } from "./notify-run.ts";
 import type { OffsiteOutcome } from "./offsite-send.ts";
 import { type BackupRun, failedOutcome, runBackups } from "./run-backups.ts";
 import { recordRun } from "./run-status.ts";
@@ -30,11 +32,38 @@ export interface RunTeller {
  * by line. Returns the run and, when a backup failed, the summary to fail with.
  */
 export async function backUpNow(ctx: RunContext, services: Service[], opts: BackupNowOptions, tell: RunTeller) {
-  const run = await runBackups(ctx, services, opts.kind, { wait: opts.wait });
+  const started = runStarting(ctx);
+  const begun = new Date().toISOString();
+  const run = await runBackups(ctx, services, opts.kind, { wait: opts.wait }).catch(async (e) => {
+    await runAborted(ctx, begun, e, started);
+    throw e;
+  });
   // Recorded like any failed backup, so that `status` shows what keeps a service from its backups.
   run.results.push(...(opts.broken ?? []).map((b) => failedOutcome(b.service, b.error)));
-  await recordRun(ctx.stateDir, run, opts.cron);
-  return { run, failure: tellRun(run, tell, opts.downWord) };
+  const status = await recordRun(ctx.stateDir, run, opts.cron);
+  const log: string[] = [];
+  const failure = tellRun(run, loggedTeller(tell, log), opts.downWord);
+  const exitCode = failure === undefined ? EXIT.ok : (opts.broken ?? []).length > 0 ? EXIT.usage : EXIT.failed;
+  await runEnded(ctx, run, { exitCode, summary: failure, log, status }, started);
+  return { run, failure };
+}
+
+/** The teller, with every line also kept: a notification carries them. */
+function loggedTeller(tell: RunTeller, log: string[]): RunTeller {
+  return {
+    success(m) {
+      log.push(m);
+      tell.success(m);
+    },
+    error(m) {
+      log.push(`error: ${m}`);
+      tell.error(m);
+    },
+    info(m) {
+      log.push(m);
+      tell.info(m);
+    },
+  };
 }
 
 function tellRun(run: BackupRun, tell: RunTeller, downWord: string): string | undefined {

@@ -1,6 +1,9 @@
 import { defineCommand } from "citty";
+import { stateDir } from "../app/context.ts";
 import type { ServiceHealth } from "../app/health.ts";
 import { defaultMaxAgeMs } from "../app/health.ts";
+import { notifyStale } from "../app/notify-events.ts";
+import { readRunStatus } from "../app/run-status.ts";
 import { readInstalledEntry } from "../app/schedule.ts";
 import { type CopyHealth, enabledHealth, offsiteHealth } from "../app/status-view.ts";
 import { cronDaemonRunning, NO_CRON_DAEMON } from "../cron/daemon.ts";
@@ -12,7 +15,7 @@ import { logger } from "../terminal/log.ts";
 import { writeOut } from "../terminal/stdout.ts";
 import { OperationError, UsageError } from "../util/errors.ts";
 import { formatAge, formatBytes, table } from "../util/format.ts";
-import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
+import { configArgs, context, jsonArg, loadConfig, printJson } from "./_shared.ts";
 
 export default defineCommand({
   meta: { name: "status", description: "Is every enabled service backed up recently? Exit 1 if not (for monitoring)" },
@@ -26,15 +29,18 @@ export default defineCommand({
     ...jsonArg,
   },
   async run({ args }) {
-    const { config } = loadConfig(args);
+    const session = loadConfig(args);
+    const { config } = session;
     // Without crontab on the machine, status still reports the backups themselves.
     const cron = readInstalledEntry().entry;
     const schedule = cron?.line?.schedule;
     const maxAgeMs = maxAge(args["max-age"], schedule);
-    const [{ rows, backupDirProblem, unreadable }, offsite] = await Promise.all([
+    const [{ rows, backupDirProblem, unreadable }, offsite, runStatus] = await Promise.all([
       enabledHealth(config, maxAgeMs),
       offsiteHealth(config, maxAgeMs, interrupt.signal),
+      readRunStatus(stateDir()),
     ]);
+    const notifyFailure = runStatus.notify_failure ?? null;
     for (const u of unreadable) logger.warn(u);
     // A moved binary fails every night from now on: said even while the backups are still fresh.
     const broken = cron && brokenEntryProblem(cron);
@@ -57,6 +63,7 @@ export default defineCommand({
         schedule: scheduleInfo,
         services: rows,
         offsite,
+        notify_failure: notifyFailure,
       });
     else {
       const text = rows.map((r) => [
@@ -86,6 +93,11 @@ export default defineCommand({
       daemonRunning === false ? NO_CRON_DAEMON : undefined,
       ...offsiteFailures(offsite, maxAgeMs),
     ].filter((f) => f !== undefined);
+    if (notifyFailure)
+      logger.warn(
+        `a notification could not be delivered ${formatAge(new Date(notifyFailure.at))}: ${notifyFailure.error}`,
+      );
+    await notifyStale(context(session), failures);
     for (const f of failures.slice(1)) logger.error(f);
     if (failures.length > 0) throw new OperationError(failures[0]!);
   },

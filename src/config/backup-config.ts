@@ -5,6 +5,7 @@ import * as v from "valibot";
 import { type Compression, SERVICE_NAME } from "../archive/naming.ts";
 import { type EncryptionConfig, encryptionConfig, encryptionSchema } from "./encryption-config.ts";
 import { expandPath } from "./expand-path.ts";
+import { type NotifyTarget, notifyList, notifyTargets } from "./notify-config.ts";
 import { type OffsiteCopy, offsiteCopies, offsiteList } from "./offsite-config.ts";
 import { configErrorAt, configErrorFromIssues, mappingCheck, mismatch, strictMapping } from "./schema-errors.ts";
 import { type Position, parseYamlFile, parseYamlText, positionOf, type YamlSource } from "./yaml-source.ts";
@@ -19,6 +20,10 @@ export interface BackupConfig {
   offsite: OffsiteCopy[];
   /** Absent: archives are written as they are. */
   encryption?: EncryptionConfig;
+  /** Where each run's outcome is told. */
+  notify: NotifyTarget[];
+  /** A node_exporter textfile written after each run. */
+  metricsFile?: string;
   services: Record<string, boolean>; // null prototype: a service called "constructor" must not hit Object's
   /** Where each entry of `services:` is written, for errors about the service it names. */
   serviceAt: Record<string, Position>;
@@ -50,6 +55,8 @@ const schema = strictMapping({
   services: v.nullish(mappingCheck(SERVICES)),
   offsite: offsiteList,
   encryption: encryptionSchema,
+  notify: notifyList,
+  metrics_file: v.optional(folderPath),
 });
 
 export function loadBackupConfig(
@@ -87,13 +94,14 @@ function configOf(src: YamlSource, env: Record<string, string | undefined>, home
     services[name] = enabled;
   }
 
-  let backupDir: string;
-  try {
-    backupDir = expandPath(raw.backup_dir, env, home, path.dirname(src.file));
-  } catch (error) {
-    throw configErrorAt(src, ["backup_dir"], error instanceof Error ? error.message : String(error));
-  }
-
+  const pathAt = (key: string, value: string) => {
+    try {
+      return expandPath(value, env, home, path.dirname(src.file));
+    } catch (error) {
+      throw configErrorAt(src, [key], error instanceof Error ? error.message : String(error));
+    }
+  };
+  const backupDir = pathAt("backup_dir", raw.backup_dir);
   const policy = { retentionDays: raw.retention_days, keepLast: raw.keep_last };
   return {
     file: src.file,
@@ -103,6 +111,8 @@ function configOf(src: YamlSource, env: Record<string, string | undefined>, home
     compression: raw.compression,
     offsite: offsiteCopies(src, raw.offsite ?? [], policy, env, home),
     encryption: encryptionConfig(src, raw.encryption, env, home),
+    notify: notifyTargets(src, raw.notify ?? [], env, home),
+    metricsFile: raw.metrics_file === undefined ? undefined : pathAt("metrics_file", raw.metrics_file),
     services,
     serviceAt,
   };
