@@ -9,10 +9,10 @@ import { ENCRYPTED_SUFFIX } from "../archive/naming.ts";
 import type { BackupConfig } from "../config/backup-config.ts";
 import { decryptor } from "../encryption/age-decrypt.ts";
 import { AgeHeaderError, type OpeningKeys } from "../encryption/age-header.ts";
-import { openingKeys } from "../encryption/keys.ts";
 import { checkOpens } from "../encryption/sealed-file.ts";
 import { UsageError } from "../util/errors.ts";
 import { ensurePrivateDir, FILE_MODE, tempPathFor } from "../util/fs-safe.ts";
+import { openingKeys } from "./archive-sealing.ts";
 import type { RunContext } from "./context.ts";
 
 /** The keys that open `manifest`'s archive when it is encrypted (identity files read now); else undefined. */

@@ -5,9 +5,9 @@ import { archiveName, type BackupKind, ENCRYPTED_SUFFIX } from "../archive/namin
 import { sealFile } from "../archive/writer.ts";
 import type { Service } from "../config/service-config.ts";
 import type { Sealed } from "../encryption/age-header.ts";
-import { newSealing } from "../encryption/keys.ts";
 import { ensurePrivateDir, tempPathFor } from "../util/fs-safe.ts";
 import { VERSION } from "../util/version.ts";
+import { newSealing } from "./archive-sealing.ts";
 import { type BackupResult, freeName, saveBackup } from "./backup-files.ts";
 import type { RunContext } from "./context.ts";
 import { scriptBackup } from "./lifecycle.ts";

@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { openingKeys } from "../app/archive-sealing.ts";
 import { problemText, readCatalog } from "../app/catalog.ts";
 import { readRemoteCatalog } from "../app/offsite-catalog.ts";
 import { chosenCopies, type OpenCopy, openCopies } from "../app/offsite-stores.ts";
@@ -6,7 +7,6 @@ import { verifyRemote } from "../app/offsite-verify.ts";
 import { verifyArchive } from "../archive/verify.ts";
 import type { BackupConfig } from "../config/backup-config.ts";
 import type { OpeningKeys } from "../encryption/age-header.ts";
-import { openingKeys } from "../encryption/keys.ts";
 import { interrupt } from "../terminal/interrupt.ts";
 import { logger } from "../terminal/log.ts";
 import { OperationError, UsageError } from "../util/errors.ts";

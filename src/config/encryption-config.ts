@@ -22,7 +22,7 @@ export interface Place extends Position {
 
 /**
  * New archives are sealed for `recipients`, else with `passphrase`, else for the identities' own
- * public keys (as `age -e -i` does); encryption/keys.ts decides.
+ * public keys (as `age -e -i` does); app/archive-sealing.ts decides.
  */
 export interface EncryptionConfig {
   /** Public keys (`age1…`), from backup.yaml and the recipient files it names. */

@@ -5,18 +5,10 @@
  */
 import { createCipheriv, createDecipheriv, getCiphers } from "node:crypto";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { type Aead, TAG_BYTES } from "./aead.ts";
 import { libcryptoAead } from "./libcrypto.ts";
 
-export const TAG_BYTES = 16;
-
-export interface Aead {
-  /** Which implementation: for the debug log and the benchmark notes. */
-  readonly name: string;
-  /** `plain` encrypted into `out` (plain.length + 16 bytes: ciphertext, then tag). */
-  seal(key: Uint8Array, nonce: Uint8Array, plain: Uint8Array, out: Uint8Array): void;
-  /** `sealed` decrypted into `out` (sealed.length - 16 bytes); false when the tag does not match. */
-  open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, out: Uint8Array): boolean;
-}
+export { type Aead, TAG_BYTES } from "./aead.ts";
 
 const NODE: Aead = {
   name: "node:crypto",

@@ -2,7 +2,7 @@
  * ChaCha20-Poly1305 from the system's OpenSSL through bun:ffi: Bun's node:crypto lacks the cipher,
  * and the pure-JavaScript one is far slower than the rest of the backup's data path.
  */
-import type { Aead } from "./chacha.ts";
+import type { Aead } from "./aead.ts";
 
 /** OpenSSL 3 and 1.1 on Linux; Homebrew's on macOS (the system's unversioned one aborts whoever loads it). */
 const LIBRARIES = [

@@ -1,7 +1,7 @@
 import { identityToRecipient } from "age-encryption";
 import { AGE_FORMAT, type ArchiveEncryption } from "../archive/manifest.ts";
 import { type EncryptionConfig, readIdentities } from "../config/encryption-config.ts";
-import { newHeader, type OpeningKeys, type Sealed, type SealingKeys } from "./age-header.ts";
+import { newHeader, type OpeningKeys, type Sealed, type SealingKeys } from "../encryption/age-header.ts";
 
 /** How new archives are sealed, and the public keys their manifests record (none for a passphrase). */
 export async function sealingKeys(enc: EncryptionConfig): Promise<{ keys: SealingKeys; recipients: string[] }> {
