@@ -71,8 +71,8 @@ export async function previewBackup(ctx: RunContext, service: Service, kind: Bac
 /** What retention would delete once `next` is added: planned as prune plans it, deleting nothing. */
 async function wouldDelete(ctx: RunContext, next: RetentionEntry): Promise<string[]> {
   const { backups } = await readCatalog(ctx.config.backupDir, next.service);
-  const policy = { retentionDays: ctx.config.retentionDays, keepLast: ctx.config.keepLast };
-  return planRetention<RetentionEntry>([...backups, next], policy, ctx.host, next.createdAt).remove.map((b) => b.id);
+  const plan = planRetention<RetentionEntry>([...backups, next], ctx.config.retention, ctx.host, next.createdAt);
+  return plan.remove.map((b) => b.id);
 }
 
 /** A service no backup could even start for (no data, a broken service.yaml). */

@@ -27,10 +27,9 @@ export async function pruneCopy(
   opts: { dryRun: boolean; service?: string; signal: AbortSignal; warn: (message: string) => void; now?: Date },
 ): Promise<CopyPruneResult> {
   const { backups, problems } = await readRemoteCatalog(store, opts.signal, opts.service);
-  const policy = { retentionDays: copy.retentionDays, keepLast: copy.keepLast };
   const plan = planRetention(
     backups.filter((b) => b.complete),
-    policy,
+    copy.retention,
     host,
     opts.now ?? new Date(),
   );

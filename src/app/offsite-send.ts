@@ -46,8 +46,7 @@ export async function sendService(
     const mine = local.backups.filter((b) => b.host === ctx.host && b.complete);
     // keep_last counts what the copy will hold: its own backups and the ones about to arrive.
     const union = [...mine, ...remote.backups.filter((r) => !mine.some((b) => b.id === r.id))];
-    const policy = { retentionDays: copy.retentionDays, keepLast: copy.keepLast };
-    const kept = new Set(planRetention(union, { ...policy }, ctx.host, new Date()).keep.map((b) => b.id));
+    const kept = new Set(planRetention(union, copy.retention, ctx.host, new Date()).keep.map((b) => b.id));
     const missing = mine.filter((b) => kept.has(b.id) && !there.get(b.id)?.complete);
     for (const backup of missing) {
       // A run killed between the archive and its manifest left the whole archive there already.

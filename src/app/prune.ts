@@ -36,7 +36,7 @@ export async function prune(
   ).flat();
   const { backups, unreadable } = await readCatalog(config.backupDir, opts.service);
   // The manifest's own host, not the file name's form of it: "büro" and "bäro" are both "b-ro" there.
-  const plan = planRetention(backups, { retentionDays: config.retentionDays, keepLast: config.keepLast }, host, now);
+  const plan = planRetention(backups, config.retention, host, now);
   const completing = new Set(finished.map((f) => f.tmp));
   const staleTemp = (await findStaleTemp(config.backupDir, folders, host, now)).filter((f) => !completing.has(f));
   if (!opts.dryRun) {

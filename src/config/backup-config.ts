@@ -3,10 +3,12 @@ import path from "node:path";
 import process from "node:process";
 import * as v from "valibot";
 import { type Compression, SERVICE_NAME } from "../archive/naming.ts";
+import type { RetentionPolicy } from "../retention/plan.ts";
 import { type EncryptionConfig, encryptionConfig, encryptionSchema } from "./encryption-config.ts";
 import { expandPath } from "./expand-path.ts";
 import { type NotifyTarget, notifyList, notifyTargets } from "./notify-config.ts";
 import { type OffsiteCopy, offsiteCopies, offsiteList } from "./offsite-config.ts";
+import { retentionPolicy, retentionSchema } from "./retention-config.ts";
 import { configErrorAt, configErrorFromIssues, mappingCheck, mismatch, strictMapping } from "./schema-errors.ts";
 import { type Position, parseYamlFile, parseYamlText, positionOf, type YamlSource } from "./yaml-source.ts";
 
@@ -15,6 +17,8 @@ export interface BackupConfig {
   backupDir: string; // absolute, expanded
   retentionDays: number;
   keepLast: number;
+  /** retention_days and keep_last, or the `retention:` calendar that replaces them. */
+  retention: RetentionPolicy;
   compression: Compression;
   /** Where every backup is also copied, in the order written (restore tries them in this order). */
   offsite: OffsiteCopy[];
@@ -54,6 +58,7 @@ const schema = strictMapping({
   // Entries are checked by hand below: valibot's record() silently drops keys like "constructor".
   services: v.nullish(mappingCheck(SERVICES)),
   offsite: offsiteList,
+  retention: retentionSchema,
   encryption: encryptionSchema,
   notify: notifyList,
   metrics_file: v.optional(folderPath),
@@ -102,12 +107,15 @@ function configOf(src: YamlSource, env: Record<string, string | undefined>, home
     }
   };
   const backupDir = pathAt("backup_dir", raw.backup_dir);
-  const policy = { retentionDays: raw.retention_days, keepLast: raw.keep_last };
+  const written = ["retention_days", "keep_last"].filter((k) => (src.data as Record<string, unknown>)[k] !== undefined);
+  const ages = { retentionDays: raw.retention_days, keepLast: raw.keep_last };
+  const policy = retentionPolicy(src, ["retention"], raw.retention, ages, written);
   return {
     file: src.file,
     backupDir,
     retentionDays: raw.retention_days,
     keepLast: raw.keep_last,
+    retention: policy,
     compression: raw.compression,
     offsite: offsiteCopies(src, raw.offsite ?? [], policy, env, home),
     encryption: encryptionConfig(src, raw.encryption, env, home),

@@ -1,6 +1,6 @@
 import { type Document, isAlias, isMap, isScalar, isSeq, type Node, parseDocument, visit, type YAMLMap } from "yaml";
 import { UsageError } from "../util/errors.ts";
-import { OFFSITE_KEYS, type OffsiteEntryInput, type OffsiteKey } from "./offsite-config.ts";
+import { type OffsiteEntryInput, type OffsiteKey, SCALAR_KEYS } from "./offsite-config.ts";
 import { emptyValuePlace, insertPair, type Patch, replaceRange, scalarText, spliceOrRender } from "./yaml-patch.ts";
 
 /** A change of backup.yaml's `offsite:` list; copies are found by name. */
@@ -10,7 +10,7 @@ export type OffsiteEdit =
   | { remove: string };
 
 /** The order a new copy's keys are written in, as backup.yaml.example documents them. */
-const KEY_ORDER = OFFSITE_KEYS as OffsiteKey[];
+const KEY_ORDER = SCALAR_KEYS;
 
 /** The copies as written in backup.yaml (keys absent stay absent), for a screen's initial answers. */
 export function offsiteEntries(text: string): OffsiteEntryInput[] {

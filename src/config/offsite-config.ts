@@ -1,8 +1,10 @@
 import path from "node:path";
 import * as v from "valibot";
+import type { RetentionPolicy } from "../retention/plan.ts";
 import { keyFile } from "./key-file.ts";
 import type { OffsiteCopy } from "./offsite-copy.ts";
 import { isRcloneUrl, RCLONE_ONLY, rcloneCopy } from "./offsite-rclone.ts";
+import { retentionPolicy, retentionSchema } from "./retention-config.ts";
 import { configErrorAt, strictMapping } from "./schema-errors.ts";
 import { positionOf, type YamlSource } from "./yaml-source.ts";
 
@@ -37,10 +39,13 @@ const ENTRY = {
   rclone_config: v.optional(text("the path of an rclone.conf")),
   retention_days: v.optional(wholeNumber(36500)),
   keep_last: v.optional(wholeNumber(10000)),
+  retention: retentionSchema,
 };
 
 /** The keys an offsite entry may have (backup.yaml.example documents each). */
 export const OFFSITE_KEYS = Object.keys(ENTRY);
+/** The keys in the order a screen writes a new copy's. */
+export const SCALAR_KEYS = OFFSITE_KEYS.filter((k): k is OffsiteKey => k !== "retention");
 
 export const offsiteEntry = strictMapping(ENTRY, "a mapping with name and url");
 
@@ -53,7 +58,8 @@ export const offsiteList = v.nullish(
 
 export type Entry = v.InferOutput<typeof offsiteEntry>;
 
-export type OffsiteKey = keyof typeof ENTRY;
+/** The keys a screen edits one value at a time; a copy's `retention:` mapping is edited by hand. */
+export type OffsiteKey = Exclude<keyof typeof ENTRY, "retention">;
 /** One copy as written in backup.yaml: absent keys are left out. */
 export type OffsiteEntryInput = { name: string; url: string } & {
   [K in Exclude<OffsiteKey, "name" | "url">]?: v.InferInput<(typeof ENTRY)[K]>;
@@ -85,13 +91,23 @@ export const endpointProblem = (endpoint: string) =>
   /^https?:\/\/[^/\s]+\/?$/.test(endpoint) ? undefined : `expected http(s)://HOST[:PORT], found "${endpoint}"`;
 
 /**
+ * A copy's own retention: its calendar, its own retention_days / keep_last (then by age, the rest
+ * from backup.yaml's top level), or backup.yaml's policy as it stands.
+ */
+function copyPolicy(src: YamlSource, i: number, e: Entry, defaults: RetentionPolicy): RetentionPolicy {
+  const written = (["retention_days", "keep_last"] as const).filter((k) => e[k] !== undefined);
+  const own = { retentionDays: e.retention_days ?? defaults.retentionDays, keepLast: e.keep_last ?? defaults.keepLast };
+  return retentionPolicy(src, ["offsite", i, "retention"], e.retention, written.length > 0 ? own : defaults, written);
+}
+
+/**
  * The checks a schema cannot make: unique names, the address's form, and a credentials file
  * that exists and that nobody else can read (a readable key file is as good as a published one).
  */
 export function offsiteCopies(
   src: YamlSource,
   entries: Entry[],
-  defaults: { retentionDays: number; keepLast: number },
+  defaults: RetentionPolicy,
   env: Record<string, string | undefined>,
   home: string,
 ): OffsiteCopy[] {
@@ -106,6 +122,7 @@ export function offsiteCopies(
       url: e.url,
       retentionDays: e.retention_days ?? defaults.retentionDays,
       keepLast: e.keep_last ?? defaults.keepLast,
+      retention: copyPolicy(src, i, e, defaults),
       file: src.file,
       at: positionOf(src, ["offsite", i]),
     };

@@ -1,3 +1,4 @@
+import type { RetentionPolicy } from "../retention/plan.ts";
 import type { Position } from "./yaml-source.ts";
 
 /** What every offsite copy has, whatever holds it. */
@@ -7,6 +8,8 @@ interface CopyBase {
   url: string;
   retentionDays: number;
   keepLast: number;
+  /** What this copy keeps: its own settings, or backup.yaml's. */
+  retention: RetentionPolicy;
   /** backup.yaml and where the entry starts in it, for errors found when the copy is used. */
   file: string;
   at: Position;

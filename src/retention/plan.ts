@@ -5,6 +5,7 @@
 import { type BackupKind, isRegular } from "../archive/naming.ts";
 import { isFutureDated } from "../util/clock.ts";
 import { count } from "../util/format.ts";
+import { type CalendarPolicy, keepByCalendar } from "./calendar.ts";
 
 /** One complete backup, in backup_dir or an offsite copy: what retention judges it by. */
 export interface RetentionEntry {
@@ -16,9 +17,14 @@ export interface RetentionEntry {
   bytes: number;
 }
 
+/**
+ * retention_days and keep_last, or a calendar: then `calendar` decides the regular backups, and
+ * retentionDays is only the safety backups' rule.
+ */
 export interface RetentionPolicy {
   retentionDays: number;
   keepLast: number;
+  calendar?: CalendarPolicy;
 }
 
 export interface RetentionPlan<T extends RetentionEntry = RetentionEntry> {
@@ -83,11 +89,22 @@ export function planRetention<T extends RetentionEntry>(
     // keep_last counts regular backups only: a restore's safety copies must not push out the good ones.
     const regular = list.filter((e) => isRegular(e.kind));
     const safety = list.filter((e) => !isRegular(e.kind));
-    regular.forEach((entry, index) => {
-      if (index < keepLast) decide(entry, true, `one of the newest ${keepLast}`);
-      else if (expired(entry)) decide(entry, false, `older than ${days(policy.retentionDays)}`);
-      else decide(entry, true, `younger than ${days(policy.retentionDays)}`);
-    });
+    if (policy.calendar) {
+      const rules = keepByCalendar(
+        regular.map((e) => e.createdAt),
+        policy.calendar,
+        now,
+      );
+      regular.forEach((entry, i) => {
+        const why = rules[i]!;
+        decide(entry, why.length > 0, why.length > 0 ? why.join(", ") : "no retention rule keeps it");
+      });
+    } else
+      regular.forEach((entry, index) => {
+        if (index < keepLast) decide(entry, true, `one of the newest ${keepLast}`);
+        else if (expired(entry)) decide(entry, false, `older than ${days(policy.retentionDays)}`);
+        else decide(entry, true, `younger than ${days(policy.retentionDays)}`);
+      });
     // Safety backups are undo points: each kept retention_days, and the newest one always.
     safety.forEach((entry, index) => {
       if (!expired(entry)) decide(entry, true, `pre-restore safety backup younger than ${days(policy.retentionDays)}`);
