@@ -2,7 +2,8 @@
 # Brings a fresh Debian machine (root) to what the tests need: a running Docker engine,
 # the busybox:stable image built locally (nothing is pulled), cron, tmux, zstd, rclone
 # (the second S3 client of the offsite tests), openssh-server (the rclone sftp tests' sshd) and
-# age (the reference implementation the encryption tests check ours against).
+# age (the reference implementation the encryption tests check ours against) and restic (the
+# retention tests' oracle).
 set -euo pipefail
 
 need=()
@@ -14,6 +15,7 @@ command -v zstd >/dev/null || need+=(zstd)
 command -v rclone >/dev/null || need+=(rclone)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v age >/dev/null || need+=(age)
+command -v restic >/dev/null || need+=(restic)
 if [ ${#need[@]} -gt 0 ]; then
   echo "provision: installing ${need[*]}" >&2
   apt-get update -qq
