@@ -2,7 +2,8 @@
  * Command line and the plan it implies: which shapes, which sections, how many repetitions.
  *   --quick          shape a at 64 MiB, one repetition, no scaling, no 4 GiB (CI; under a minute)
  *   --reps N         repetitions per measurement (default 3), median reported
- *   --only X[,Y]     a | b | c (backup + restore of that shape), restore, startup, scaling, offsite, load
+ *   --only X[,Y]     a | b | c (backup + restore of that shape), restore, startup, scaling, offsite, load,
+ *                    encryption (shape a's backup, plain and encrypted, side by side)
  *                    (load: 200,000 files in 5 volumes, 10,000 backups; only when asked for)
  *                    (offsite: upload to a loopback S3 server against rclone; 64 MiB in --quick)
  *   --bin PATH       benchmark this binary instead of building one from src/
@@ -16,7 +17,7 @@ export interface Options {
   bin?: string;
 }
 
-const ONLY = ["a", "b", "c", "restore", "startup", "scaling", "offsite", "load"];
+const ONLY = ["a", "b", "c", "restore", "startup", "scaling", "offsite", "load", "encryption"];
 
 export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only ${ONLY.join("|")}[,...]] [--bin PATH]`;
 
@@ -101,6 +102,8 @@ export interface ShapeJob {
   spec: ShapeSpec;
   backup: boolean;
   restore: boolean;
+  /** Only our backup, plain and encrypted: the encryption's cost alone. */
+  encryptionOnly?: boolean;
 }
 
 export interface Plan {
@@ -122,8 +125,12 @@ export function planOf(o: Options): Plan {
   const quickKeys = o.quick && letters.length === 0 && keys.length > 0 ? ["a"] : keys;
   const backup = all || (letters.length > 0 && !o.only.has("restore"));
   const restore = all || letters.length > 0 || o.only.has("restore");
+  const encryption =
+    o.only.has("encryption") && !quickKeys.includes("a")
+      ? [{ spec: table.a!, backup: true, restore: false, encryptionOnly: true }]
+      : [];
   return {
-    jobs: quickKeys.map((k) => ({ spec: table[k]!, backup, restore })),
+    jobs: [...quickKeys.map((k) => ({ spec: table[k]!, backup, restore })), ...encryption],
     scaling: !o.quick && (all || o.only.has("scaling")),
     startup: all || o.only.has("startup"),
     startupRuns: 10,

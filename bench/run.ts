@@ -136,9 +136,10 @@ async function main(): Promise<void> {
   };
   const md = markdown(result);
   // Only a complete run is "latest": a quick or partial one must not overwrite the full results.
-  // `--only offsite` has files of its own, like `--only load`: its figures without the full run.
+  // `--only offsite` and `--only encryption` have files of their own, like `--only load`.
   const only = [...opts.only].sort().join("-");
-  const base = opts.quick ? "quick" : only === "offsite" ? "offsite" : only ? `only-${only}` : "latest";
+  const own = only === "offsite" || only === "encryption";
+  const base = opts.quick ? "quick" : own ? only : only ? `only-${only}` : "latest";
   const files = save(path.join(REPO, "bench", "results"), base, result, md);
   process.stdout.write(md);
   console.error(`\nwritten: ${files.map((f) => path.relative(REPO, f)).join(", ")}`);

@@ -164,7 +164,8 @@ async function withShape<T>(spec: ShapeSpec, bin: string, fn: (ctx: ShapeCtx) =>
 export function runShape(job: ShapeJob, bin: string, reps: number): Promise<ShapeResult> {
   return withShape(job.spec, bin, async (ctx) => {
     const result: ShapeResult = { spec: job.spec, generated: ctx.generated, reps };
-    if (job.backup) result.backup = await repeat(ctx, BACKUP_METHODS, reps, "backup");
+    const methods = job.encryptionOnly ? BACKUP_METHODS.filter((m) => m.id.startsWith("ours")) : BACKUP_METHODS;
+    if (job.backup) result.backup = await repeat(ctx, methods, reps, "backup");
     if (job.restore) {
       if (!job.backup) {
         log(job.spec.key, "making the archives to restore (untimed)");
