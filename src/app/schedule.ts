@@ -1,7 +1,9 @@
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { cronDaemonProblem } from "../cron/daemon.ts";
 import { buildCronLine, type InstalledEntry, installEntry, installedEntry } from "../cron/entry.ts";
 import { keysFoundUnderCron } from "../offsite/open.ts";
+import { selfCommand } from "../system/runtime.ts";
 import { messageOf } from "../util/errors.ts";
 import { ensurePrivateDir } from "../util/fs-safe.ts";
 import { stateDir } from "./context.ts";
@@ -39,4 +41,28 @@ export function readInstalledEntry(): { entry?: InstalledEntry; error?: string }
   } catch (e) {
     return { error: messageOf(e) };
   }
+}
+
+/**
+ * Points the installed scheduled backup at this program (after an upgrade or a move), keeping its
+ * schedule, files and variables. Undefined when none is installed.
+ */
+export function relinkSchedule(): { from: string[]; to: string[] } | undefined {
+  const entry = installedEntry();
+  if (!entry?.line) return undefined;
+  const old = entry.line.command;
+  const self = selfCommand();
+  installEntry({ ...entry.line, command: [...self, ...old.slice(old.indexOf("backup"))] });
+  return { from: old.slice(0, old.indexOf("backup")), to: self };
+}
+
+/**
+ * The version of the binary the installed line runs, when it is a binary of ours (a line that
+ * runs a script through Bun or Deno has no version of its own to ask); undefined when unknown.
+ */
+export function scheduledVersion(entry: InstalledEntry): string | undefined {
+  const [program, next] = entry.line?.command ?? [];
+  if (!program || !entry.executableExists || next !== "backup") return undefined;
+  const r = spawnSync(program, ["--version"], { encoding: "utf8", timeout: 10_000 });
+  return r.status === 0 ? r.stdout.trim() : undefined;
 }

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import type { RestoreOptions } from "../app/confirm-restore.ts";
 import type { ConfigArgs, Session } from "../app/session.ts";
-import { VERSION } from "../util/version.ts";
+import { VERSION_LINE } from "../util/version.ts";
 
 /**
  * The command tree; each command file is loaded only when it runs. The screens that restore and
@@ -10,7 +10,7 @@ import { VERSION } from "../util/version.ts";
 export const root = defineCommand({
   meta: {
     name: "tools-backup",
-    version: VERSION,
+    version: VERSION_LINE,
     description: "Back up and restore the Docker volumes of your self-hosted services",
   },
   subCommands: {

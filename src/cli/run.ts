@@ -5,7 +5,7 @@ import { logger } from "../terminal/log.ts";
 import { writeOut } from "../terminal/stdout.ts";
 import { isInteractive } from "../terminal/tty.ts";
 import { EXIT, exitCodeOf, isUserFacing, messageOf, UsageError } from "../util/errors.ts";
-import { VERSION } from "../util/version.ts";
+import { VERSION_LINE } from "../util/version.ts";
 import { root } from "./root.ts";
 
 type Resolvable<T> = T | Promise<T> | (() => T | Promise<T>);
@@ -72,7 +72,7 @@ export async function runCli(rawArgs: string[]): Promise<number> {
   let usageFor: CommandDef<ArgsDef> | undefined;
   try {
     if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
-      writeOut(`${VERSION}\n`);
+      writeOut(`${VERSION_LINE}\n`);
       return EXIT.ok;
     }
     const { chain, rest } = await resolveCommand(rawArgs);

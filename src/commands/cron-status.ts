@@ -2,12 +2,14 @@ import { join } from "node:path";
 import { defineCommand } from "citty";
 import { stateDir } from "../app/context.ts";
 import { readRunStatus } from "../app/run-status.ts";
+import { scheduledVersion } from "../app/schedule.ts";
 import { cronDaemonRunning, NO_CRON_DAEMON } from "../cron/daemon.ts";
 import { brokenEntryProblem, installedEntry } from "../cron/entry.ts";
 import { describeSchedule, nextRuns } from "../cron/schedule.ts";
 import { logger } from "../terminal/log.ts";
 import { OperationError } from "../util/errors.ts";
 import { formatLocal } from "../util/format.ts";
+import { VERSION_LINE } from "../util/version.ts";
 import { jsonArg, printJson } from "./_shared.ts";
 
 export default defineCommand({
@@ -29,6 +31,7 @@ export default defineCommand({
       line: entry?.text ?? null,
       executable: entry?.executable ?? null,
       executable_exists: entry ? entry.executableExists : null,
+      executable_version: (entry && scheduledVersion(entry)) ?? null,
       daemon_running: cronDaemonRunning() ?? null,
       log: entry?.line?.log ?? join(state, "cron.log"),
       last_run: last_run ?? null,
@@ -38,6 +41,11 @@ export default defineCommand({
     logger.info(`installed: ${report.description}; next run ${formatLocal(new Date(report.next_run!))}`);
     logger.info(`line: ${entry.text}`);
     if (report.daemon_running === false) logger.warn(NO_CRON_DAEMON);
+    if (report.executable_version && report.executable_version !== VERSION_LINE)
+      logger.warn(
+        `the scheduled line runs ${entry.executable}, version ${report.executable_version}; this is ${VERSION_LINE}. ` +
+          "`tools-backup cron relink` run from the binary the schedule should use points it there",
+      );
     logger.info(`log: ${report.log}`);
     if (last_run) {
       logger.info(`last run ${last_run.finished_at}${last_run.cron ? " (scheduled)" : ""}:`);

@@ -6,5 +6,6 @@ export default defineCommand({
     install: () => import("./cron-install.ts").then((m) => m.default),
     uninstall: () => import("./cron-uninstall.ts").then((m) => m.default),
     status: () => import("./cron-status.ts").then((m) => m.default),
+    relink: () => import("./cron-relink.ts").then((m) => m.default),
   },
 });

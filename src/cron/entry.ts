@@ -90,6 +90,6 @@ export function brokenEntryProblem(entry: InstalledEntry): string | undefined {
   if (entry.executableExists) return undefined;
   return (
     `the scheduled line runs ${entry.executable}, which no longer exists: scheduled backups are FAILING; ` +
-    "run `tools-backup cron install` again from the binary's new place"
+    "run `tools-backup cron relink` from the binary's new place"
   );
 }

@@ -175,10 +175,11 @@ describe("command line mistakes", () => {
 });
 
 describe("--version and --help", () => {
-  test("--version prints the version on stdout, exit 0", () => {
+  test("--version prints the version and the platform it was built for on stdout, exit 0", () => {
     const r = run(["--version"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\S*\n$/);
+    expect(r.stdout).toBe(`${r.stdout.split(" ")[0]} (${process.platform}-${process.arch})\n`);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\S* \(/);
     expect(r.stderr).toBe("");
   });
 
