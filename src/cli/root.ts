@@ -21,6 +21,7 @@ export const root = defineCommand({
     prune: () => import("../commands/prune.ts").then((m) => m.default),
     status: () => import("../commands/status.ts").then((m) => m.default),
     cron: () => import("../commands/cron.ts").then((m) => m.default),
+    key: () => import("../commands/key.ts").then((m) => m.default),
     services: () => import("../commands/services.ts").then((m) => m.default),
     settings: () => import("../commands/settings.ts").then((m) => m.settingsCommand(openSettings)),
   },
