@@ -16,6 +16,7 @@ import {
 import { recipientProblem } from "../config/encryption-config.ts";
 import { expandPath } from "../config/expand-path.ts";
 import { saveConfigText } from "../config/write-config.ts";
+import type { NewIdentity } from "../encryption/new-identity.ts";
 import { isUserFacing, messageOf } from "../util/errors.ts";
 import { ask, out, say } from "./io.ts";
 import { line } from "./offsite-answers.ts";
@@ -69,6 +70,7 @@ async function generate(session: Session, current: EncryptionEntry | undefined):
   const baseDir = path.dirname(session.config.file);
   const resolve = (v: string) => expandPath(v, process.env, homedir(), baseDir);
   const answer = await line("Write the new key (age identity) to", freeKeyFile(), (v) => {
+    if (v === "") return "enter the file's path";
     try {
       return existsSync(resolve(v)) ? "a file of that name exists: it may be the key to older backups" : undefined;
     } catch (e) {
@@ -76,7 +78,7 @@ async function generate(session: Session, current: EncryptionEntry | undefined):
     }
   });
   if (answer === undefined) return session;
-  let key: Awaited<ReturnType<typeof newBackupKey>>;
+  let key: NewIdentity;
   try {
     key = await newBackupKey(resolve(answer));
   } catch (e) {
@@ -129,7 +131,7 @@ async function save(
 ): Promise<Session> {
   const file = session.config.file;
   const dropped = current?.passphrase_file
-    ? [`(replaces passphrase_file: backups sealed with the passphrase still open with it, age -d asks for it)`]
+    ? ["(replaces passphrase_file: backups sealed with the passphrase still open with it, age -d asks for it)"]
     : [];
   note([...encryptionLines(entry), ...dropped].join("\n"), `Encryption in ${file}`, out);
   const yes = await ask(confirm({ ...out, message: "Write this to backup.yaml?" }));

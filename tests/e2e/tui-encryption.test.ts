@@ -81,7 +81,9 @@ describe("settings > encryption", () => {
       await press(t, "Enter"); // Generate a new key
       await waitPrompt(t, "Write the new key (age identity) to");
       expect(t.screen()).toContain(keyFile);
-      await press(t, "Enter");
+      await press(t, "C-u", "Enter");
+      expect(await t.waitForScreen(/enter the file's path/, 20_000)).toBe(true);
+      await answer(t, keyFile);
       await waitPrompt(t, "Write this to backup.yaml?");
       expect(mode(keyFile)).toBe(0o600);
       secret = fs.readFileSync(keyFile, "utf8").match(/^AGE-SECRET-KEY-1\S+$/m)![0];
@@ -92,7 +94,7 @@ describe("settings > encryption", () => {
       expect(screen).toContain("password manager or a USB stick, not in the backup folder");
       expect(fs.readFileSync(s.p.config, "utf8")).toBe(before); // shown first, not yet written
       await press(t, "Enter"); // yes
-      await t.waitForScreen(/saved /, 20_000);
+      expect(await t.waitForScreen(/saved /, 20_000)).toBe(true);
       await quit(t);
       expect(t.screen()).not.toContain(secret);
       expect(t.screen()).not.toContain("AGE-SECRET-KEY");
@@ -126,13 +128,13 @@ describe("settings > encryption", () => {
       await press(t, "Down", "Enter"); // Use an existing public key
       await waitPrompt(t, "Public key (age1...)");
       await answer(t, "age1notakey");
-      await t.waitForScreen(/not a valid age public key: "age1notakey"/, 20_000);
+      expect(await t.waitForScreen(/not a valid age public key: "age1notakey"/, 20_000)).toBe(true);
       await press(t, "C-u");
       await answer(t, recipient);
       await waitPrompt(t, "Write this to backup.yaml?");
       expect(t.screen()).toContain("this machine will hold no identity");
       await press(t, "Enter");
-      await t.waitForScreen(/saved /, 20_000);
+      expect(await t.waitForScreen(/saved /, 20_000)).toBe(true);
       expect(parse(fs.readFileSync(s.p.config, "utf8")).encryption).toEqual({ recipients: [recipient] });
       await waitPrompt(t, "Settings");
       expect(t.screen()).toMatch(/Encryption:\s+for 1 public key/);
@@ -142,7 +144,7 @@ describe("settings > encryption", () => {
       await waitPrompt(t, "Turn encryption off?");
       expect(t.screen()).toContain("Older encrypted backups stay encrypted: restoring one still needs its identity");
       await press(t, "Enter"); // the default: no
-      await t.waitForScreen(/encryption stays as it is/, 20_000);
+      expect(await t.waitForScreen(/encryption stays as it is/, 20_000)).toBe(true);
       expect(parse(fs.readFileSync(s.p.config, "utf8")).encryption).toEqual({ recipients: [recipient] });
       await waitPrompt(t, "Settings");
       await press(t, "Enter");
@@ -150,7 +152,7 @@ describe("settings > encryption", () => {
       await press(t, "Down", "Down", "Enter");
       await waitPrompt(t, "Turn encryption off?");
       await press(t, "y");
-      await t.waitForScreen(/saved [^\n]*\n[\s\S]*saved /, 20_000);
+      expect(await t.waitForScreen(/saved [^\n]*\n[\s\S]*saved /, 20_000)).toBe(true);
       await quit(t);
       expect(t.screen()).not.toContain(secret);
     });
