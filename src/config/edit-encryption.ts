@@ -45,6 +45,7 @@ export function editEncryptionText(text: string, entry: EncryptionEntry | undefi
   if (!isMap(doc.contents)) throw new UsageError("cannot edit backup.yaml: it is not a mapping of keys");
   const root = doc.contents;
   const pair = root.items.find((p) => isScalar(p.key) && p.key.value === "encryption");
+  if (!pair && !entry) return text;
   refuseShared(pair?.value);
   const lines = entry ? `${encryptionLines(entry).join("\n")}\n` : "";
   // Worked out on the nodes as they were read, before the Document changes.
