@@ -22,6 +22,7 @@ export const root = defineCommand({
     status: () => import("../commands/status.ts").then((m) => m.default),
     cron: () => import("../commands/cron.ts").then((m) => m.default),
     notify: () => import("../commands/notify.ts").then((m) => m.default),
+    key: () => import("../commands/key.ts").then((m) => m.default),
     services: () => import("../commands/services.ts").then((m) => m.default),
     settings: () => import("../commands/settings.ts").then((m) => m.settingsCommand(openSettings)),
   },

@@ -111,7 +111,8 @@ function checkedRecipient(src: YamlSource, i: number, key: string): string {
   return key;
 }
 
-function recipientProblem(key: string): string | undefined {
+/** Why `key` is not an age public key, or undefined when it is one. */
+export function recipientProblem(key: string): string | undefined {
   if (/^(ssh-|ecdsa-)/.test(key)) return "SSH keys are not supported as recipients: use an age key (age-keygen)";
   try {
     new Encrypter().addRecipient(key);

@@ -30,12 +30,20 @@ export function locateConfig(
   }
   const local = path.resolve(cwd, "backup.yaml");
   if (fs.existsSync(local)) return { configFile: local, found: true };
-  // The XDG spec says to ignore a relative XDG_CONFIG_HOME.
-  const xdg = nonEmpty(env.XDG_CONFIG_HOME);
-  const configHome = xdg !== undefined && path.isAbsolute(xdg) ? xdg : path.join(home, ".config");
-  const configFile = path.resolve(configHome, "tools", "backup.yaml");
+  const configFile = path.join(toolsConfigDir(env, home), "backup.yaml");
   return { configFile, found: fs.existsSync(configFile) };
 }
+
+/** $XDG_CONFIG_HOME/tools (~/.config/tools): backup.yaml's default place, and the new key's. */
+export function toolsConfigDir(env: Env = process.env, home: string = os.homedir()): string {
+  // The XDG spec says to ignore a relative XDG_CONFIG_HOME.
+  const xdg = nonEmpty(env.XDG_CONFIG_HOME);
+  return path.resolve(xdg !== undefined && path.isAbsolute(xdg) ? xdg : path.join(home, ".config"), "tools");
+}
+
+/** Where `key generate` and the settings screen write a new identity unless told otherwise. */
+export const defaultKeyFile = (env: Env = process.env, home: string = os.homedir()): string =>
+  path.join(toolsConfigDir(env, home), "backup.key");
 
 /** The tools root (holding services/): --root, $TOOLS_ROOT, the folder of backup.yaml if it has services/, else cwd. */
 export function locateRoot(

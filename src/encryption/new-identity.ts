@@ -1,8 +1,8 @@
-import { open, rm } from "node:fs/promises";
+import { chmod, mkdir, open, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { generateIdentity, identityToRecipient } from "age-encryption";
 import { OperationError, systemErrorText, UsageError } from "../util/errors.ts";
-import { ensurePrivateDir, FILE_MODE } from "../util/fs-safe.ts";
+import { DIR_MODE, FILE_MODE } from "../util/fs-safe.ts";
 
 export interface NewIdentity {
   file: string;
@@ -11,15 +11,16 @@ export interface NewIdentity {
 }
 
 /**
- * Writes a new age identity to `file` (0600, its folder 0700) in age-keygen's layout, so the
+ * Writes a new age identity to `file` (0600, a folder it makes 0700) in age-keygen's layout, so the
  * age CLI reads it too. An existing file is never replaced: it may be the only key to old backups.
+ * An existing folder keeps its mode: it may be the user's project folder, or /tmp.
  */
 export async function writeNewIdentity(file: string, now = new Date()): Promise<NewIdentity> {
   const identity = await generateIdentity();
   const recipient = await identityToRecipient(identity);
   const text = `# created: ${now.toISOString()}\n# public key: ${recipient}\n${identity}\n`;
   try {
-    await ensurePrivateDir(dirname(file));
+    if (await mkdir(dirname(file), { recursive: true, mode: DIR_MODE })) await chmod(dirname(file), DIR_MODE);
     const fh = await open(file, "wx", FILE_MODE);
     try {
       await fh.writeFile(text);

@@ -3,6 +3,7 @@ import path from "node:path";
 import { confirm, note, select } from "@clack/prompts";
 import type { Session } from "../app/session.ts";
 import { type ConfigEdits, editConfigText } from "../config/edit-config.ts";
+import { encryptionEntry } from "../config/edit-encryption.ts";
 import { currentValues, describeEdits, effectiveEdits } from "../config/edit-summary.ts";
 import { loadServices, type Service } from "../config/service-config.ts";
 import { saveConfigText } from "../config/write-config.ts";
@@ -11,6 +12,7 @@ import { askBackupDir } from "./ask-backup-dir.ts";
 import { askWholeNumber } from "./ask-number.ts";
 import { backupScreen } from "./backup-screen.ts";
 import { chooseServices } from "./choose-services.ts";
+import { encryptionKind, encryptionLine, encryptionScreen } from "./encryption.ts";
 import { ask, out, say } from "./io.ts";
 import { offsiteLine, offsiteScreen } from "./offsite.ts";
 import { scheduleLine, scheduleScreen } from "./schedule.ts";
@@ -22,6 +24,7 @@ type Action =
   | "compression"
   | "services"
   | "offsite"
+  | "encryption"
   | "backup"
   | "schedule"
   | "save"
@@ -46,6 +49,7 @@ function overview(session: Session, services: Service[], text: string, edits: Co
       return `  [${mark}] ${s.name}${s.hasData ? "" : "   (no data to back up)"}`;
     }),
     `Offsite:           ${offsiteLine(session.config.offsite)}`,
+    `Encryption:        ${encryptionLine(encryptionEntry(text))}`,
     `Schedule:          ${scheduleLine(session)}`,
   ].join("\n");
 }
@@ -111,6 +115,11 @@ export async function settingsScreen(session: Session): Promise<Session> {
             label: `Offsite copies:  ${current.config.offsite.map((c) => c.name).join(", ") || "none"}`,
             hint: "tested before saved, saved at once",
           },
+          {
+            value: "encryption",
+            label: `Encryption:      ${encryptionKind(encryptionEntry(text))}`,
+            hint: "saved at once",
+          },
           { value: "backup", label: "Back up a service now", hint: "uses the saved settings" },
           { value: "schedule", label: `Schedule:        ${scheduleLine(current)}` },
           ...(pending.length > 0
@@ -158,6 +167,9 @@ export async function settingsScreen(session: Session): Promise<Session> {
     } else if (choice === "offsite") {
       current = await offsiteScreen(current);
       // A copy added or removed there is written at once; pending edits stay pending on top of it.
+      text = await readFile(file, "utf8");
+    } else if (choice === "encryption") {
+      current = await encryptionScreen(current);
       text = await readFile(file, "utf8");
     } else if (choice === "backup") await backupScreen(current);
     else if (choice === "schedule") await scheduleScreen(current);

@@ -162,7 +162,7 @@ describe("settings", () => {
       expect(t.screen()).toMatch(/zz-nodata \(no data: service.yaml declares no data.volumes\)/);
       await press(t, "Down", "Space", "Enter");
       await waitPrompt(t, "Settings (1 unsaved)");
-      await press(t, "Down", "Down", "Down", "Down", "Enter"); // past Offsite copies, Backup, Schedule
+      await press(t, "Down", "Down", "Down", "Down", "Down", "Enter"); // past Offsite, Encryption, Backup, Schedule
       await waitPrompt(t, "Write these changes?");
       expect(t.screen()).toContain(`services.${second}: off -> on`);
       await press(t, "Enter");
