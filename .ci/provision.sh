@@ -2,8 +2,8 @@
 # Brings a fresh Debian machine (root) to what the tests need: a running Docker engine,
 # the busybox:stable image built locally (nothing is pulled), cron, tmux, zstd, rclone
 # (the second S3 client of the offsite tests), openssh-server (the rclone sftp tests' sshd) and
-# age (the reference implementation the encryption tests check ours against) and restic (the
-# retention tests' oracle).
+# age (the reference implementation the encryption tests check ours against), restic (the
+# retention tests' oracle) and qemu-user-static with arm64's libc (the arm64 release binary's test).
 set -euo pipefail
 
 need=()
@@ -16,6 +16,9 @@ command -v rclone >/dev/null || need+=(rclone)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v age >/dev/null || need+=(age)
 command -v restic >/dev/null || need+=(restic)
+command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
+[ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || need+=(libc6-arm64-cross)
+command -v file >/dev/null || need+=(file)
 if [ ${#need[@]} -gt 0 ]; then
   echo "provision: installing ${need[*]}" >&2
   apt-get update -qq

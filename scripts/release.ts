@@ -4,7 +4,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, createReadStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 
 /** Bun's targets; the musl builds are for Alpine hosts. */
@@ -14,13 +15,19 @@ const DIR = "dist/release";
 rmSync(DIR, { recursive: true, force: true });
 mkdirSync(DIR, { recursive: true });
 const files: string[] = [];
+// Each build in a folder of its own: the bundler leaves source maps beside the binary.
+const work = mkdtempSync(join(tmpdir(), "tools-backup-release-"));
 for (const target of TARGETS) {
-  const outfile = join(DIR, `tools-backup-${target}`);
-  const env = { ...process.env, TOOLS_BACKUP_TARGET: target, TOOLS_BACKUP_OUTFILE: outfile };
+  const built = join(work, target, "tools-backup");
+  const env = { ...process.env, TOOLS_BACKUP_TARGET: target, TOOLS_BACKUP_OUTFILE: built };
   const r = spawnSync(process.execPath, ["scripts/build.ts"], { stdio: "inherit", env });
   if (r.status !== 0) process.exit(r.status ?? 1);
+  const outfile = join(DIR, `tools-backup-${target}`);
+  copyFileSync(built, outfile);
+  chmodSync(outfile, 0o755);
   files.push(outfile);
 }
+rmSync(work, { recursive: true, force: true });
 copyFileSync("scripts/install.sh", join(DIR, "install.sh"));
 files.push(join(DIR, "install.sh"));
 
