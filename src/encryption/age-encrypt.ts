@@ -38,7 +38,13 @@ export class AgeEncrypt extends Transform {
   override _transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback): void {
     for (let at = 0; at < chunk.length; ) {
       // A full chunk is sealed only once more data shows it is not the last.
-      if (this.fill === CHUNK_BYTES) this.seal(false);
+      if (this.fill === CHUNK_BYTES) this.seal(this.plain, false);
+      // Whole chunks with more data after them are sealed where they lie, without a copy.
+      if (this.fill === 0 && chunk.length - at > CHUNK_BYTES) {
+        this.seal(chunk.subarray(at, at + CHUNK_BYTES), false);
+        at += CHUNK_BYTES;
+        continue;
+      }
       const n = chunk.copy(this.plain, this.fill, at);
       this.fill += n;
       at += n;
@@ -48,17 +54,19 @@ export class AgeEncrypt extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    this.seal(true);
+    this.seal(this.plain, true);
     this.out.flush();
     done();
   }
 
-  private seal(last: boolean): void {
-    const into = this.out.room(this.fill + TAG_BYTES);
-    this.cipher.seal(this.key, this.nonces.nonce(last), this.plain.subarray(0, this.fill), into);
+  /** Seals the pending chunk (`this.plain`) or a whole one of the input. */
+  private seal(from: Buffer, last: boolean): void {
+    const plain = from === this.plain ? this.plain.subarray(0, this.fill) : from;
+    const into = this.out.room(plain.length + TAG_BYTES);
+    this.cipher.seal(this.key, this.nonces.nonce(last), plain, into);
     this.nonces.advance();
-    this.out.wrote(this.fill + TAG_BYTES);
-    this.fill = 0;
+    this.out.wrote(plain.length + TAG_BYTES);
+    if (from === this.plain) this.fill = 0;
   }
 }
 
