@@ -10,6 +10,7 @@ import { askBackupDir } from "./ask-backup-dir.ts";
 import { askWholeNumber } from "./ask-number.ts";
 import { chooseServices } from "./choose-services.ts";
 import { suggestBackupDir } from "./cloud-folders.ts";
+import { encryptionScreen } from "./encryption.ts";
 import { ask, out, say } from "./io.ts";
 import { offerSchedule } from "./schedule.ts";
 
@@ -86,7 +87,12 @@ export async function firstRunSetup(args: ConfigArgs, xdgFile: string): Promise<
   if (!write) return cancelled();
   const config = await saveConfigText(file, text);
   say.success(`wrote ${file}`);
-  const session = { config, root };
+  let session: Session = { config, root };
+  // The backups may leave the machine (a synced folder): the one moment everyone is asked.
+  const encrypt = await ask(
+    confirm({ ...out, message: "Encrypt the backups with age? (you keep a copy of the key)", initialValue: false }),
+  );
+  if (encrypt) session = await encryptionScreen(session);
   if (enabled.length > 0) await offerSchedule(session);
   else say.info("enable services in Settings, then install the schedule there");
   return session;

@@ -159,3 +159,47 @@ describe("settings > encryption", () => {
     expect(fs.readFileSync(s.p.config, "utf8")).toBe(`${before}\n`);
   });
 });
+
+describe("first-run setup", () => {
+  test("offers encryption after writing backup.yaml: a new key, the warning, and the encryption section", async () => {
+    const name = svcName("encsetup");
+    const p = makeProject({ services: { [name]: [{ name: `${name}-vol` }] } });
+    fs.rmSync(p.config);
+    const home = tempDir("tbtest-home-");
+    const configHome = tempDir("tbtest-xdg-");
+    const keyFile = path.join(configHome, "tools", "backup.key");
+    const env = { ...FAST, HOME: home, XDG_CONFIG_HOME: configHome };
+    const t = startInPty([], { cwd: p.root, stateHome: p.stateHome, env });
+    await closed(t, async (t) => {
+      await waitPrompt(t, "Where should backup.yaml live?");
+      await press(t, "Enter");
+      await waitPrompt(t, "Where should the backups go?");
+      await press(t, "C-u");
+      await answer(t, p.backupDir);
+      await waitPrompt(t, "after how many days?");
+      await press(t, "Enter");
+      await waitPrompt(t, "Which services should the scheduled backup include?");
+      await press(t, "Space", "Enter");
+      await waitPrompt(t, `Write ${path.join(p.root, "backup.yaml")}?`);
+      await press(t, "Enter");
+      await waitPrompt(t, "Encrypt the backups with age?");
+      await press(t, "Left", "Enter"); // yes
+      await waitPrompt(t, "Encryption: off");
+      await press(t, "Enter"); // Generate a new key
+      await waitPrompt(t, "Write the new key (age identity) to");
+      await press(t, "Enter");
+      await waitPrompt(t, "Write this to backup.yaml?");
+      expect(t.screen()).toContain("password manager or a USB stick, not in the backup folder");
+      await press(t, "Enter");
+      await waitPrompt(t, "Install the nightly backup in your crontab");
+      await press(t, "Right", "Enter"); // no
+      expect(await t.waitForScreen(/What would you like to do\?/, 20_000)).toBe(true);
+      await press(t, "C-c");
+      expect(await t.exitCode(20_000)).toBe(0);
+    });
+    expect(mode(keyFile)).toBe(0o600);
+    const recipient = spawnSync("age-keygen", ["-y", keyFile], { encoding: "utf8" }).stdout.trim();
+    expect(parse(fs.readFileSync(p.config, "utf8")).encryption).toEqual({ recipients: [recipient], identity: keyFile });
+  });
+});
+

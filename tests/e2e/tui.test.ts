@@ -83,6 +83,8 @@ describe("first-run setup", () => {
       await press(t, "Space", "Enter");
       await waitPrompt(t, `Write ${path.join(p.root, "backup.yaml")}?`);
       await press(t, "Enter");
+      await waitPrompt(t, "Encrypt the backups with age?");
+      await press(t, "Enter"); // no, the default
       await waitPrompt(t, "Install the nightly backup in your crontab");
       await press(t, "Enter");
       await waitPrompt(t, MENU);
