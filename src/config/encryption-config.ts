@@ -11,7 +11,7 @@ import { systemErrorText } from "../util/errors.ts";
 import { ConfigError } from "./config-error.ts";
 import { expandPath } from "./expand-path.ts";
 import { keyFile } from "./key-file.ts";
-import { configErrorAt, strictMapping } from "./schema-errors.ts";
+import { configErrorAt, formatKeyPath, strictMapping } from "./schema-errors.ts";
 import { type PathKey, type Position, positionOf, type YamlSource } from "./yaml-source.ts";
 
 /** Where backup.yaml names something, for errors found only when it is used. */
@@ -78,6 +78,7 @@ export function encryptionConfig(
   const identityList = typeof raw.identity === "string" ? [raw.identity] : (raw.identity ?? []);
   const identities = identityList.map((value, i) => {
     const keys: PathKey[] = typeof raw.identity === "string" ? ["identity"] : ["identity", i];
+    if (SECRET_KEY.test(value)) throw at(keys, "give the path of a file holding the identity, not the key itself");
     return { file: pathOf(keys, value), at: placeOf(src, ["encryption", ...keys]) };
   });
   if (raw.passphrase_file !== undefined) {
@@ -88,7 +89,7 @@ export function encryptionConfig(
   if (raw.recipients !== undefined) {
     if (raw.recipients.length === 0) throw at(["recipients"], "the list is empty: name at least one public key");
     const recipients = raw.recipients.flatMap((value, i) =>
-      value.startsWith("age1") ? [checkedRecipient(src, i, value)] : recipientFile(pathOf(["recipients", i], value)),
+      KEY_LIKE.test(value) ? [checkedRecipient(src, i, value)] : recipientFile(pathOf(["recipients", i], value)),
     );
     return { recipients, identities };
   }
@@ -98,7 +99,7 @@ export function encryptionConfig(
 }
 
 export function placeOf(src: YamlSource, keys: PathKey[]): Place {
-  return { file: src.file, keyPath: keys.join("."), ...positionOf(src, keys) };
+  return { file: src.file, keyPath: formatKeyPath(keys), ...positionOf(src, keys) };
 }
 
 function errorAt(place: Place, problem: string): ConfigError {
@@ -111,7 +112,12 @@ function checkedRecipient(src: YamlSource, i: number, key: string): string {
   return key;
 }
 
+/** Written as a key, not a path: checked as one (a typo is no missing file); a secret key is never quoted. */
+const KEY_LIKE = /^(age1|AGE-SECRET-KEY-|(ssh|ecdsa)-\S+\s)/i;
+const SECRET_KEY = /^AGE-SECRET-KEY-/i;
+
 function recipientProblem(key: string): string | undefined {
+  if (SECRET_KEY.test(key)) return "a secret key (identity) is not a recipient: give its public key (age-keygen -y)";
   if (/^(ssh-|ecdsa-)/.test(key)) return "SSH keys are not supported as recipients: use an age key (age-keygen)";
   try {
     new Encrypter().addRecipient(key);
