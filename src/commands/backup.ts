@@ -5,6 +5,7 @@ import type { RunContext } from "../app/context.ts";
 import type { BackupKind } from "../archive/naming.ts";
 import type { EnabledServices } from "../config/enabled-services.ts";
 import type { Service } from "../config/service-config.ts";
+import { sealingKeys } from "../encryption/keys.ts";
 import { logger } from "../terminal/log.ts";
 import { messageOf, OperationError, UsageError } from "../util/errors.ts";
 import { formatBytes } from "../util/format.ts";
@@ -43,6 +44,8 @@ export default defineCommand({
       throw new UsageError(`--cron backs up every enabled service; it takes no SERVICE (got ${names.join(", ")})`);
     const { services, broken } = selectServices(session, names);
     const ctx = context(session);
+    // With only identities, new archives are sealed to their public keys: an unusable file is a configuration error.
+    if (ctx.config.encryption) await sealingKeys(ctx.config.encryption);
     const kind = args.cron ? "scheduled" : "manual";
     if (args["dry-run"]) return dryRun(ctx, services, broken, kind, Boolean(args.json));
     const all = [...services.map((s) => s.name), ...broken.map((b) => b.service)];
