@@ -6,6 +6,7 @@ import { volumeUsage } from "../docker/emptier.ts";
 import { planRetention, type RetentionEntry } from "../retention/plan.ts";
 import { messageOf } from "../util/errors.ts";
 import { pathExists } from "../util/fs-safe.ts";
+import { sealingKeys } from "./archive-sealing.ts";
 import { askBeforeStop, containerWarnings } from "./backup.ts";
 import { backupDirProblem } from "./backup-dir.ts";
 import { freeName } from "./backup-files.ts";
@@ -39,6 +40,8 @@ export interface BackupPreview {
  * backup starting now would take.
  */
 export async function previewBackup(ctx: RunContext, service: Service, kind: BackupKind): Promise<BackupPreview> {
+  // As the real run would: an identity file new archives are sealed to must be readable.
+  if (ctx.config.encryption) await sealingKeys(ctx.config.encryption);
   if (!service.hasData) {
     return unplanned(service.name, `${service.name} declares no data (no data.volumes in ${service.file})`);
   }

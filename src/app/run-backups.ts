@@ -1,6 +1,7 @@
 import type { BackupKind } from "../archive/naming.ts";
 import type { Service } from "../config/service-config.ts";
 import { messageOf } from "../util/errors.ts";
+import { sealingKeys } from "./archive-sealing.ts";
 import { backupService } from "./backup.ts";
 import { backupDirProblem } from "./backup-dir.ts";
 import { lockOptions, type RunContext } from "./context.ts";
@@ -47,8 +48,10 @@ export async function runBackups(
   opts: { wait: boolean },
 ): Promise<BackupRun> {
   const started = new Date();
-  // Keys are looked up before any container stops: a copy without them is a configuration error.
+  // Keys are looked up before any container stops: a copy without them is a configuration error,
+  // and so is an identity file that new archives would be sealed to and that cannot be read.
   const copies = await openCopies(ctx.config.offsite);
+  if (ctx.config.encryption) await sealingKeys(ctx.config.encryption);
   const results: ServiceOutcome[] = [];
   for (const service of services) {
     // After a signal no further service is touched, not even stopped for a moment.

@@ -1,9 +1,9 @@
 /**
  * backup.yaml's `encryption:`: who can open new archives (age recipients, or a passphrase file),
  * and what opens old ones (identity files). Identity files are read only when an archive is
- * opened (encryption/opening-keys.ts): the machine that makes backups need not hold one.
+ * opened (app/archive-sealing.ts): the machine that makes backups need not hold one.
  */
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Decrypter, Encrypter } from "age-encryption";
 import * as v from "valibot";
@@ -11,7 +11,8 @@ import { systemErrorText } from "../util/errors.ts";
 import { ConfigError } from "./config-error.ts";
 import { expandPath } from "./expand-path.ts";
 import { keyFile } from "./key-file.ts";
-import { configErrorAt, strictMapping } from "./schema-errors.ts";
+import { readPassphrase } from "./passphrase-file.ts";
+import { configErrorAt, formatKeyPath, strictMapping } from "./schema-errors.ts";
 import { type PathKey, type Position, positionOf, type YamlSource } from "./yaml-source.ts";
 
 /** Where backup.yaml names something, for errors found only when it is used. */
@@ -78,6 +79,7 @@ export function encryptionConfig(
   const identityList = typeof raw.identity === "string" ? [raw.identity] : (raw.identity ?? []);
   const identities = identityList.map((value, i) => {
     const keys: PathKey[] = typeof raw.identity === "string" ? ["identity"] : ["identity", i];
+    if (SECRET_KEY.test(value)) throw at(keys, "give the path of a file holding the identity, not the key itself");
     return { file: pathOf(keys, value), at: placeOf(src, ["encryption", ...keys]) };
   });
   if (raw.passphrase_file !== undefined) {
@@ -88,7 +90,7 @@ export function encryptionConfig(
   if (raw.recipients !== undefined) {
     if (raw.recipients.length === 0) throw at(["recipients"], "the list is empty: name at least one public key");
     const recipients = raw.recipients.flatMap((value, i) =>
-      value.startsWith("age1") ? [checkedRecipient(src, i, value)] : recipientFile(pathOf(["recipients", i], value)),
+      KEY_LIKE.test(value) ? [checkedRecipient(src, i, value)] : recipientFile(pathOf(["recipients", i], value)),
     );
     return { recipients, identities };
   }
@@ -98,7 +100,7 @@ export function encryptionConfig(
 }
 
 export function placeOf(src: YamlSource, keys: PathKey[]): Place {
-  return { file: src.file, keyPath: keys.join("."), ...positionOf(src, keys) };
+  return { file: src.file, keyPath: formatKeyPath(keys), ...positionOf(src, keys) };
 }
 
 function errorAt(place: Place, problem: string): ConfigError {
@@ -111,8 +113,13 @@ function checkedRecipient(src: YamlSource, i: number, key: string): string {
   return key;
 }
 
+/** Written as a key, not a path: checked as one (a typo is no missing file); a secret key is never quoted. */
+const KEY_LIKE = /^(age1|AGE-SECRET-KEY-|(ssh|ecdsa)-\S+\s)/i;
+const SECRET_KEY = /^AGE-SECRET-KEY-/i;
+
 /** Why `key` is not an age public key, or undefined when it is one. */
 export function recipientProblem(key: string): string | undefined {
+  if (SECRET_KEY.test(key)) return "a secret key (identity) is not a recipient: give its public key (age-keygen -y)";
   if (/^(ssh-|ecdsa-)/.test(key)) return "SSH keys are not supported as recipients: use an age key (age-keygen)";
   try {
     new Encrypter().addRecipient(key);
@@ -173,23 +180,4 @@ export function readIdentities(file: string, at: Place): string[] {
   });
   if (identities.length === 0) throw errorAt(at, `${file} holds no age identity`);
   return identities;
-}
-
-function readPassphrase(src: YamlSource, value: string, env: Record<string, string | undefined>, home: string): string {
-  const keys: PathKey[] = ["encryption", "passphrase_file"];
-  let file: string;
-  try {
-    file = keyFile(value, env, home, path.dirname(src.file));
-  } catch (e) {
-    throw configErrorAt(src, keys, (e as Error).message);
-  }
-  let passphrase: string;
-  try {
-    passphrase = readFileSync(file, "utf8").replace(/\r?\n$/, "");
-  } catch (e) {
-    throw configErrorAt(src, keys, `cannot read ${file}: ${systemErrorText(e)}`);
-  }
-  if (passphrase.trim() === "") throw configErrorAt(src, keys, `${file} is empty: write the passphrase in it`);
-  if (statSync(file).size > 4096) throw configErrorAt(src, keys, `${file} is too long to be a passphrase`);
-  return passphrase;
 }

@@ -202,4 +202,3 @@ describe("first-run setup", () => {
     expect(parse(fs.readFileSync(p.config, "utf8")).encryption).toEqual({ recipients: [recipient], identity: keyFile });
   });
 });
-
