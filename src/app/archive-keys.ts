@@ -20,19 +20,31 @@ export function keysFor(config: BackupConfig, manifest: Manifest): OpeningKeys |
   return isEncrypted(manifest) ? openingKeys(config.encryption) : undefined;
 }
 
+const keyHint = (manifest: Manifest) =>
+  manifest.archive.encryption?.passphrase
+    ? "encryption.passphrase_file"
+    : `encryption.identity (the key of ${manifest.archive.encryption?.recipients.join(" or ")})`;
+
+/**
+ * The keys for an encrypted archive, known from its manifest alone: without any identity or
+ * passphrase configured, a UsageError before anything is read or fetched. Undefined when not encrypted.
+ */
+export function anyKeyFor(config: BackupConfig, backup: { id: string; manifest: Manifest }): OpeningKeys | undefined {
+  const keys = keysFor(config, backup.manifest);
+  if (keys && keys.identities.length === 0 && keys.passphrase === undefined)
+    throw new UsageError(`${backup.id} is encrypted: opening it needs ${keyHint(backup.manifest)} in ${config.file}`);
+  return keys;
+}
+
 /**
  * The keys for an encrypted archive, checked to open its header: a key the user must supply is a
  * UsageError (exit 2), a damaged header an AgeHeaderError ("damaged"). Undefined when not encrypted.
  */
 export async function requireKeys(config: BackupConfig, backup: { id: string; file: string; manifest: Manifest }) {
   const { id, file, manifest } = backup;
-  const keys = keysFor(config, manifest);
+  const keys = anyKeyFor(config, backup);
   if (!keys) return undefined;
-  const hint = manifest.archive.encryption?.passphrase
-    ? "encryption.passphrase_file"
-    : `encryption.identity (the key of ${manifest.archive.encryption?.recipients.join(" or ")})`;
-  if (keys.identities.length === 0 && keys.passphrase === undefined)
-    throw new UsageError(`${id} is encrypted: opening it needs ${hint} in ${config.file}`);
+  const hint = keyHint(manifest);
   try {
     await checkOpens(file, keys);
   } catch (e) {

@@ -1,6 +1,6 @@
 import type { Service } from "../config/service-config.ts";
 import { checkDaemon } from "../docker/daemon.ts";
-import { requireSafetyOpenable } from "./archive-keys.ts";
+import { anyKeyFor, requireSafetyOpenable } from "./archive-keys.ts";
 import { type Backup, LOCAL } from "./catalog.ts";
 import { lockOptions, type RunContext } from "./context.ts";
 import { withServiceLock } from "./lock.ts";
@@ -46,6 +46,8 @@ export async function confirmAndRestore(
 ): Promise<boolean> {
   await checkDaemon();
   if (opts.safetyBackup) await requireSafetyOpenable(ctx);
+  // Refused from the manifest alone: no archive is fetched that could not be opened.
+  anyKeyFor(ctx.config, backup);
   backup = await localBackup(ctx, backup, opts.offsite);
   // Verified while the plan is gathered (and the emptying armed), both only read.
   const verified = verifiedOrFetched(ctx, service, backup, opts.offsite);

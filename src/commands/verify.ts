@@ -37,6 +37,8 @@ export default defineCommand({
     const session = loadConfig(args);
     const { config } = session;
     const service = await serviceFilter(session, args);
+    if (args.offsite !== undefined && args.deep)
+      throw new UsageError("--deep reads the archives in backup_dir; --offsite checks each copy's size and sha256");
     if (args.offsite !== undefined) return verifyCopy(config, args.offsite, service, args.from, Boolean(args.json));
     let { backups, problems, copies, unreadable } = await readCatalog(config.backupDir, service);
     for (const u of unreadable) logger.warn(u);
