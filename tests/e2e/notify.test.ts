@@ -6,6 +6,7 @@ import { afterAll, afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import parsePrometheus from "parse-prometheus-text-format";
+import YAML from "yaml";
 import { cleanupCliTemp, type RunResult, tempDir } from "../helpers/cli.ts";
 import {
   cleanupDocker,
@@ -228,6 +229,19 @@ test("email: a real SMTP server on loopback gets recipients, subject and body, l
   expect(mail!.to.sort()).toEqual(["me@example.test", "ops@example.test"]);
   expect(mail!.subject).toBe(`tools-backup on ${HOST}: app backed up`);
   expect(mail!.text).toContain(`app: ${localBackups(p, "app")[0]!.archive} (`);
+
+  // A wrong password: the server refuses the login, which is not tried again (a server may lock the
+  // account after a few); the backup still succeeds, the warning names the label only.
+  const wrong = secretFile("not-the-password");
+  const config = YAML.parse(fs.readFileSync(p.config, "utf8"));
+  config.notify[0].password_file = wrong;
+  fs.writeFileSync(p.config, YAML.stringify(config));
+  const again = await tb(["backup"]);
+  expect(again.code).toBe(0);
+  expect(again.stderr).toContain("could not notify email via 127.0.0.1: refused the login (535)");
+  expectNoSecret(again, "not-the-password", "backup-bot");
+  expect(smtp.mails).toHaveLength(1);
+  expect(smtp.logins).toEqual([true, false]);
 });
 
 test("faults: refused, stalled past the timeout, 500 twice: the backup succeeds, status shows it until a clean round", async () => {

@@ -79,20 +79,24 @@ export interface Mail {
 export interface SmtpStandIn {
   port: number;
   mails: Mail[];
+  /** Each login attempt: whether it was accepted. */
+  logins: boolean[];
   stop(): Promise<void>;
 }
 
 /** A real SMTP server on 127.0.0.1 without TLS, taking the login `user`/`pass` only. */
 export async function startSmtp(user: string, pass: string): Promise<SmtpStandIn> {
   const mails: Mail[] = [];
+  const logins: boolean[] = [];
   const server = new SMTPServer({
     secure: false,
     disabledCommands: ["STARTTLS"],
     authOptional: false,
     allowInsecureAuth: true,
     onAuth(auth, _session, done) {
-      if (auth.username === user && auth.password === pass) return done(null, { user: auth.username });
-      return done(new Error("bad login"));
+      const ok = auth.username === user && auth.password === pass;
+      logins.push(ok);
+      return ok ? done(null, { user: auth.username }) : done(new Error("bad login"));
     },
     onData(stream, session, done) {
       const chunks: Buffer[] = [];
@@ -112,7 +116,7 @@ export async function startSmtp(user: string, pass: string): Promise<SmtpStandIn
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.server.address() as { port: number }).port;
-  return { port, mails, stop: () => new Promise<void>((r) => server.close(() => r())) };
+  return { port, mails, logins, stop: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 /** Subject and plain text of a single-part message (nodemailer's 7bit or quoted-printable). */
