@@ -254,7 +254,7 @@ test("faults: refused, stalled past the timeout, 500 twice: the backup succeeds,
     { url: `generic+http://${s.host}/stall/secret-path`, on: ["success"] },
     { url: `generic+http://${s.host}/err/secret-path`, on: ["success"] },
   ];
-  const { p, container, tb, setNotify } = setup(targets);
+  const { p, container, tb } = setup(targets);
   const begun = Date.now();
   const r = await tb(["backup"], { TOOLS_BACKUP_NOTIFY_TIMEOUT: "1" });
   const took = Date.now() - begun;
@@ -283,13 +283,44 @@ test("faults: refused, stalled past the timeout, 500 twice: the backup succeeds,
   // Every target reachable again: the next run clears it.
   s.answer("/stall", 200);
   s.answer("/err", 200);
-  setNotify(targets.slice(1));
+  const revived = Bun.serve({ hostname: "127.0.0.1", port: closed, fetch: () => new Response("OK") });
+  stops.push(() => revived.stop(true));
   const clean = await tb(["backup"]);
   expect(clean.code).toBe(0);
   expect(clean.stderr).not.toContain("could not notify");
   expect(JSON.parse((await tb(["status", "--json"])).stdout).notify_failure).toBeNull();
   const after = await tb(["status"]);
   expect(after.stderr).not.toContain("could not be delivered");
+});
+
+test("a target that failed stays in status while other targets are reached, until backup.yaml drops it", async () => {
+  const s = server();
+  s.answer("/fail-hook", 500);
+  const { tb, setNotify } = setup(
+    [
+      { url: `generic+http://${s.host}/fail-hook`, on: ["failure"] },
+      { url: `${s.base}/hc/pending`, kind: "healthchecks" },
+    ],
+    { broken: true },
+  );
+  const notifyFailure = async () => JSON.parse((await tb(["status", "--json"])).stdout).notify_failure;
+  expect((await tb(["backup"])).code).toBe(1);
+  expect(s.to("/fail-hook")).toHaveLength(2);
+  expect((await notifyFailure()).error).toBe(`webhook ${s.host}: answered 500`);
+
+  // A success reaches Healthchecks only: the failure-only webhook is as broken as it was.
+  const ok = await tb(["backup", "app"]);
+  expect(ok.code).toBe(0);
+  expect(ok.stderr).not.toContain("could not notify");
+  expect(s.to("/hc/pending/0")).toHaveLength(1);
+  expect(s.to("/fail-hook")).toHaveLength(2);
+  expect((await notifyFailure())?.error).toBe(`webhook ${s.host}: answered 500`);
+  expect((await tb(["status"])).stderr).toContain(`could not be delivered`);
+
+  // A target taken out of backup.yaml is no longer waited for.
+  setNotify([{ url: `${s.base}/hc/pending`, kind: "healthchecks" }]);
+  expect((await tb(["backup", "app"])).code).toBe(0);
+  expect(await notifyFailure()).toBeNull();
 });
 
 test("status: a stale service is told once to a target with on: [stale], not again for the same state", async () => {
