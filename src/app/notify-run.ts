@@ -11,7 +11,7 @@ import { metricsText, writeMetricsFile } from "../notify/metrics.ts";
 import { exitCodeOf, messageOf } from "../util/errors.ts";
 import type { RunContext } from "./context.ts";
 import type { BackupRun } from "./run-backups.ts";
-import { type RunStatus, readRunStatus, recordNotifyFailure } from "./run-status.ts";
+import { type RunStatus, readRunStatus, recordDeliveries } from "./run-status.ts";
 
 /** Healthchecks' start pings, under way while the run goes on. */
 export function runStarting(ctx: RunContext): Promise<Delivery[]> {
@@ -74,13 +74,14 @@ function reports(run: BackupRun): ServiceReport[] {
   }));
 }
 
-/** Each failure a warning, the last one kept for `status` until a later round reaches every target. */
+/** Each failure a warning, and kept for `status` until a later round reaches that target. */
 export async function keepFailures(ctx: RunContext, deliveries: Delivery[]): Promise<void> {
   if (deliveries.length === 0) return;
-  const failures = deliveries.filter((d) => !d.ok);
-  for (const f of failures) ctx.reporter.warn("notify", `could not notify ${f.error}`);
-  const last = failures.at(-1);
-  await recordNotifyFailure(ctx.stateDir, last && { at: new Date().toISOString(), error: last.error! });
+  const at = new Date().toISOString();
+  const failed = deliveries.filter((d) => !d.ok).map((d) => ({ target: d.target, at, error: d.error! }));
+  for (const f of failed) ctx.reporter.warn("notify", `could not notify ${f.error}`);
+  const reached = deliveries.filter((d) => d.ok).map((d) => d.target);
+  await recordDeliveries(ctx.stateDir, { reached, failed, configured: ctx.config.notify.map((t) => t.label) });
 }
 
 /** The services of this backup.yaml, and any this run backed up by name: the state folder may know others'. */

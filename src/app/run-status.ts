@@ -16,11 +16,21 @@ export interface RunStatus {
   /** Per service: its last successful backup, and how many attempts have failed (the metrics file's). */
   last_success: Record<string, ServiceOutcome & { at: string }>;
   failures: Record<string, number>;
-  /** The last notification that could not be delivered, until one reaches every target again. */
-  notify_failure?: { at: string; error: string };
+  /** The last notification that could not be delivered, until every target that failed is reached again. */
+  notify_failure?: NotifyFailure;
   /** What the last stale notification said: the same state is not told twice. */
   stale_notified?: string;
 }
+
+/** One target's failure to be told; `error` starts with the target's label. */
+export interface TargetFailure {
+  target: string;
+  at: string;
+  error: string;
+}
+
+/** The newest failure, and every target not reached since it failed (each with its own). */
+export type NotifyFailure = TargetFailure & { pending: TargetFailure[] };
 
 const fileOf = (stateDir: string) => join(stateDir, "status.json");
 
@@ -51,10 +61,27 @@ export async function recordRun(stateDir: string, run: BackupRun, cron: boolean)
   return status;
 }
 
-/** Records a notification that could not be delivered (`status` shows it), or clears it: undefined. */
-export async function recordNotifyFailure(stateDir: string, failure?: { at: string; error: string }): Promise<void> {
+/**
+ * Records a round of deliveries: the targets that failed join those still pending, those reached
+ * leave it. A target this round did not try stays pending (it may be down still) while backup.yaml
+ * has it: `configured`, the labels of its targets.
+ */
+export async function recordDeliveries(
+  stateDir: string,
+  round: { reached: string[]; failed: TargetFailure[]; configured: string[] },
+): Promise<void> {
   const status = await readRunStatus(stateDir);
-  status.notify_failure = failure;
+  const settled = new Set([...round.reached, ...round.failed.map((f) => f.target)]);
+  const gone = (f: TargetFailure) => settled.has(f.target) || !round.configured.includes(f.target);
+  // A Healthchecks target's start and end pings may both fail: one entry per target, its newest.
+  const byTarget = new Map<string, TargetFailure>();
+  for (const f of [...(status.notify_failure?.pending ?? []).filter((p) => !gone(p)), ...round.failed]) {
+    byTarget.delete(f.target);
+    byTarget.set(f.target, f);
+  }
+  const pending = [...byTarget.values()];
+  const newest = pending.at(-1);
+  status.notify_failure = newest && { ...newest, pending };
   await writeStatus(stateDir, status);
 }
 

@@ -22,8 +22,11 @@ export async function sendEmail(target: EmailTarget, event: NotifyEvent, timeout
   } catch (e) {
     const { code, responseCode } = e as { code?: string; responseCode?: number };
     // The server's own reply text may quote what we sent; the code says enough.
-    const why = responseCode ? `answered ${responseCode}` : code === "EAUTH" ? "refused the login" : "cannot deliver";
-    throw new DeliveryError(why, responseCode === undefined || responseCode >= 400);
+    const reply = responseCode ? ` (${responseCode})` : "";
+    const answered = responseCode ? `answered ${responseCode}` : "cannot deliver";
+    const why = code === "EAUTH" ? `refused the login${reply}` : answered;
+    // SMTP's 5xx are final: a refused login tried again could get the account locked.
+    throw new DeliveryError(why, responseCode === undefined || responseCode < 500);
   } finally {
     transport.close();
   }

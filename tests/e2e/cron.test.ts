@@ -5,6 +5,7 @@ import path from "node:path";
 import { BIN, cleanupCliTemp, run, tempDir, waitFor } from "../helpers/cli.ts";
 import { crontabText, ensureCronDaemon, saveCrontab, setCrontab, stopCronDaemon } from "../helpers/cron.ts";
 import { cleanupDocker, createVolume, fillVolume, isRunning, runContainer, uniqueName } from "../helpers/docker.ts";
+import { startStandIn } from "../helpers/notify-server.ts";
 import { makeProject, readJson, textIfAny } from "../helpers/project.ts";
 import { startInPty } from "../helpers/pty.ts";
 import { waitPrompt } from "../helpers/tui.ts";
@@ -232,4 +233,60 @@ test("the real cron daemon runs a backup whose only offsite copy is an rclone we
   const status = readJson(path.join(p.stateHome, "tools-backup", "status.json"));
   expect(status.last_run.cron).toBe(true);
   expect(status.services.app.ok).toBe(true);
+});
+
+test("the real cron daemon runs a backup that notifies the webhook and pings Healthchecks", async () => {
+  const s = startStandIn();
+  const home = tempDir("tbtest-cron-notify-");
+  const token = path.join(home, "hook.token");
+  fs.writeFileSync(token, "cron-hook-token-77\n", { mode: 0o600 });
+  const volume = createVolume();
+  const container = uniqueName("ctr");
+  fillVolume(volume, "echo notify > note.txt");
+  runContainer(container, [volume]);
+  fs.mkdirSync(path.join(home, "backups"));
+  const p = makeProject({
+    services: { app: [{ name: volume, container }] },
+    config: {
+      backup_dir: path.join(home, "backups"),
+      services: { app: true },
+      notify: [
+        { url: `generic+http://${s.host}/cron-hook`, password_file: token, on: ["success", "failure"] },
+        { url: `${s.base}/ping/cron-uuid`, kind: "healthchecks" },
+      ],
+    },
+  });
+  const env = { XDG_STATE_HOME: p.stateHome, PATH: process.env.PATH!, HOME: home };
+  const cronLog = path.join(p.stateHome, "tools-backup", "cron.log");
+  setCrontab(OTHERS);
+  ensureCronDaemon();
+  const install = Bun.spawnSync([BIN, "cron", "install", "--schedule", "* * * * *", ...p.args], {
+    env,
+    stderr: "pipe",
+  });
+  expect(install.exitCode).toBe(0);
+  try {
+    const told = await waitFor(() => s.to("/ping/cron-uuid/0").length > 0, 150_000, 500);
+    if (!told)
+      console.error(
+        `no success ping from cron; received: ${s.received.map((r) => r.path).join(", ")}; crontab:\n${crontabText()}\ncron.log:\n${textIfAny(cronLog) ?? "(none)"}`,
+      );
+    expect(told).toBe(true);
+    await waitFor(() => s.to("/cron-hook").length > 0, 30_000, 200);
+  } finally {
+    expect(Bun.spawnSync([BIN, "cron", "uninstall"], { env }).exitCode).toBe(0);
+    s.stop();
+  }
+  const [hook] = s.to("/cron-hook");
+  expect(hook!.headers.authorization).toBe("Bearer cron-hook-token-77");
+  const event = JSON.parse(hook!.body);
+  expect(event).toMatchObject({ kind: "success", exitCode: 0 });
+  expect(event.services).toMatchObject([{ service: "app", ok: true }]);
+  expect(s.to("/ping/cron-uuid")[0]!.path).toBe("/ping/cron-uuid/start");
+  expect(isRunning(container)).toBe(true);
+  const log = fs.readFileSync(cronLog, "utf8");
+  expect(log).toContain("scheduled backup of app");
+  expect(log).not.toContain("could not notify");
+  expect(log).not.toContain("cron-hook-token-77");
+  expect(readJson(path.join(p.stateHome, "tools-backup", "status.json")).last_run.cron).toBe(true);
 });
