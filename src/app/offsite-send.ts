@@ -66,16 +66,18 @@ async function sendBackup(ctx: RunContext, store: Store, backup: Backup, archive
   const t0 = Date.now();
   const { service } = backup;
   const key = `${service}/${backup.manifest.archive.file}`;
-  if (!archiveDone) {
+  // The manifest goes last: until it is there, the copy does not list the backup.
+  const manifest = { key: `${service}/${backup.id}.json`, data: await readFile(backup.manifestFile) };
+  if (archiveDone) await store.putBytes(manifest.key, manifest.data, ctx.signal);
+  else {
     const verb = `sent to ${store.name}`;
     await store.putFile(key, backup.file, backup.bytes, {
       signal: ctx.signal,
       onBytes: (sent) => ctx.reporter.progress(service, sent, Date.now() - t0, { verb, total: backup.bytes }),
       onPending: (upload) => recordPending(ctx.stateDir, store.name, key, upload),
+      followedBy: manifest,
     });
   }
-  // The manifest goes last: until it is there, the copy does not list the backup.
-  await store.putBytes(`${service}/${backup.id}.json`, await readFile(backup.manifestFile), ctx.signal);
   const took = `${formatBytes(backup.bytes)}, ${formatDuration(Date.now() - t0)}`;
   ctx.reporter.step(service, `${store.name}: uploaded ${backup.id} (${took})`);
 }

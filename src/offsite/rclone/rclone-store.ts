@@ -78,14 +78,7 @@ export class RcloneStore implements Store {
 
   async putBytes(key: string, data: Uint8Array, signal: AbortSignal): Promise<void> {
     this.listed = undefined;
-    const tmp = tempKey(key);
-    try {
-      await this.run(`upload of ${key}`, ["rcat", this.at(tmp)], signal, data);
-      await this.run(`upload of ${key}`, ["moveto", this.at(tmp), this.at(key)], signal);
-    } catch (e) {
-      await this.removeQuietly(tmp);
-      throw e;
-    }
+    await this.moveIntoPlace(await this.stage(key, data, signal), key, signal);
   }
 
   async putFile(key: string, file: string, _bytes: number, opts: PutOptions): Promise<void> {
@@ -93,16 +86,47 @@ export class RcloneStore implements Store {
     const tmp = tempKey(key);
     await opts.onPending?.({ key, uploadId: tmp });
     const what = `upload of ${key}`;
+    const next = opts.followedBy;
+    let staged: Promise<string> | undefined;
     try {
       const args = ["copyto", file, this.at(tmp), "--stats", "1s", "--use-json-log", "-v"];
       const r = await runRclone(this.tool, args, { signal: opts.signal, onStderr: (l) => progress(l, opts) });
       if (r.code !== 0) throw rcloneFailure(this.name, what, r, true);
+      // The next object goes up while this one moves into place: one rclone start less to wait for.
+      staged = next && this.stage(next.key, next.data, opts.signal);
+      staged?.catch(() => undefined);
       await this.run(what, ["moveto", this.at(tmp), this.at(key)], opts.signal);
     } catch (e) {
       if (await this.removeQuietly(tmp)) await opts.onPending?.(undefined);
+      await staged?.then(
+        (t) => this.removeQuietly(t),
+        () => undefined,
+      );
       throw e;
     }
     await opts.onPending?.(undefined);
+    if (next && staged) await this.moveIntoPlace(await staged, next.key, opts.signal);
+  }
+
+  /** `data` under a temporary name, which it resolves with; on failure that file is removed. */
+  private async stage(key: string, data: Uint8Array, signal: AbortSignal): Promise<string> {
+    const tmp = tempKey(key);
+    try {
+      await this.run(`upload of ${key}`, ["rcat", this.at(tmp)], signal, data);
+    } catch (e) {
+      await this.removeQuietly(tmp);
+      throw e;
+    }
+    return tmp;
+  }
+
+  private async moveIntoPlace(tmp: string, key: string, signal: AbortSignal): Promise<void> {
+    try {
+      await this.run(`upload of ${key}`, ["moveto", this.at(tmp), this.at(key)], signal);
+    } catch (e) {
+      await this.removeQuietly(tmp);
+      throw e;
+    }
   }
 
   async remove(key: string, signal: AbortSignal): Promise<void> {
