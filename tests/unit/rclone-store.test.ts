@@ -48,3 +48,15 @@ test("an archive and its manifest: both under temporary names, the manifest move
   expect(at(/^start moveto .*\.tmp-a\.json/)).toBeGreaterThan(at(/^end moveto .*\.tmp-a\.tar\.zst/));
   expect(at(/^start moveto .*\.tmp-a\.json/)).toBeGreaterThan(at(/^end rcat /));
 });
+
+test("a listing taken while an upload runs is not reused once the upload is done", async () => {
+  const { dir, store, calls } = storeIn("list");
+  const file = path.join(dir, "b.tar.zst");
+  fs.writeFileSync(file, "more archive bytes");
+  const signal = AbortSignal.timeout(60_000);
+  const upload = store.putFile("svc/b.tar.zst", file, 18, { signal });
+  expect(await store.list("svc/", signal)).toEqual([]);
+  await upload;
+  expect(await store.list("svc/", signal)).toEqual([{ key: "svc/b.tar.zst", bytes: 18 }]);
+  expect(calls().filter((l) => l.startsWith("start lsjson"))).toHaveLength(2);
+});
