@@ -13,7 +13,8 @@ const warned = new WeakSet<Store>();
 /**
  * Aborts this host's unfinished uploads of `service` (every service's when undefined) that no live
  * run is sending: those the journal names (a run killed mid-upload), and those the server lists,
- * where it can. Housekeeping: a failure is a warning, never a failed backup.
+ * where it can, but for the keys this run is sending meanwhile (`sending`: its journal record may
+ * come after the journal was read). Housekeeping: a failure is a warning, never a failed backup.
  */
 export async function abortOrphans(
   store: Store,
@@ -22,6 +23,7 @@ export async function abortOrphans(
   service: string | undefined,
   signal: AbortSignal,
   warn: (message: string) => void,
+  sending: string[] = [],
 ): Promise<string[]> {
   const folder = service === undefined ? "" : `${service}/`;
   const records = (await pendingRecords(stateDir, store.name)).filter((r) => r.key.startsWith(folder));
@@ -36,7 +38,8 @@ export async function abortOrphans(
     warn("the server cannot list unfinished uploads (NotImplemented): only those recorded here are aborted");
   }
   if (listed !== "unsupported")
-    for (const u of listed) if (isMine(u.key, host) && !live.has(u.uploadId)) targets.set(u.uploadId, u);
+    for (const u of listed)
+      if (isMine(u.key, host) && !live.has(u.uploadId) && !sending.includes(u.key)) targets.set(u.uploadId, u);
   const aborted: string[] = [];
   for (const upload of targets.values()) {
     try {

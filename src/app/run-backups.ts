@@ -78,7 +78,8 @@ export async function runBackups(
   }
   // Without backup_dir every backup already failed with that reason: retention would only repeat it.
   const retained = (await backupDirProblem(ctx.config.backupDir)) ? [] : services;
-  const offsite = await sendToCopies(ctx, copies, retained, opts.wait);
+  const made = new Set(results.flatMap((r) => (r.ok && r.id ? [r.id] : [])));
+  const offsite = await sendToCopies(ctx, copies, retained, opts.wait, made);
   const pruned: string[] = [];
   for (const service of retained) pruned.push(...(await retain(ctx, copies, service.name)));
   return { started_at: started.toISOString(), finished_at: new Date().toISOString(), results, offsite, pruned };

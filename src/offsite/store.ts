@@ -21,6 +21,11 @@ export interface PutOptions {
    * is completed or aborted: a run killed in between leaves the id for the next run to abort.
    */
   onPending?: (upload: PendingUpload | undefined) => Promise<void>;
+  /**
+   * A small object (the backup's manifest) to put, as putBytes would, once the file is in place: a
+   * store may send it meanwhile under a name no listing shows, and only move it into place after.
+   */
+  followedBy?: { key: string; data: Uint8Array };
 }
 
 /**
@@ -38,7 +43,7 @@ export interface Store {
   /** A large object (an archive) as it arrives; fails if the stream stalls. */
   stream(key: string, signal: AbortSignal): AsyncIterable<Uint8Array>;
   putBytes(key: string, data: Uint8Array, signal: AbortSignal): Promise<void>;
-  /** Uploads a local file; the object appears whole or not at all. */
+  /** Uploads a local file, then `opts.followedBy`; the object appears whole or not at all. */
   putFile(key: string, file: string, bytes: number, opts: PutOptions): Promise<void>;
   remove(key: string, signal: AbortSignal): Promise<void>;
   /** Unfinished uploads under `prefix`, or "unsupported" when the server cannot list them. */

@@ -23,10 +23,12 @@ export class RcloneStore implements Store {
   readonly where: string;
   private readonly base: string;
   /**
-   * The last folder listed, until this store changes anything: a run lists a service's folder for
+   * The last folder listed, until a change of this store's is done: a run lists a service's folder for
    * its unfinished uploads and then for its backups, and each rclone start costs a tenth of a second.
    */
   private listed: { dir: string; entries: (Listed & { key: string })[] } | undefined;
+  /** Changes done so far: a listing taken while one finished may lack it, so it is not kept. */
+  private changes = 0;
 
   constructor(
     copy: RcloneCopy,
@@ -50,8 +52,23 @@ export class RcloneStore implements Store {
   /** Every file under `prefix`'s folder, temporary ones included; a missing folder holds none. */
   private async listAll(prefix: string, signal: AbortSignal): Promise<(Listed & { key: string })[]> {
     const dir = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
-    if (this.listed?.dir !== dir) this.listed = { dir, entries: await this.lsjson(dir, signal) };
-    return this.listed.entries.filter((e) => e.key.startsWith(prefix));
+    let listed = this.listed;
+    if (listed?.dir !== dir) {
+      const seen = this.changes;
+      listed = { dir, entries: await this.lsjson(dir, signal) };
+      if (this.changes === seen) this.listed = listed;
+    }
+    return listed.entries.filter((e) => e.key.startsWith(prefix));
+  }
+
+  /** Runs a change of the copy; once it is done (or failed), the folder is listed afresh. */
+  private async changing<T>(change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } finally {
+      this.changes++;
+      this.listed = undefined;
+    }
   }
 
   private async lsjson(dir: string, signal: AbortSignal): Promise<(Listed & { key: string })[]> {
@@ -77,10 +94,53 @@ export class RcloneStore implements Store {
   }
 
   async putBytes(key: string, data: Uint8Array, signal: AbortSignal): Promise<void> {
-    this.listed = undefined;
+    await this.changing(async () => this.moveIntoPlace(await this.stage(key, data, signal), key, signal));
+  }
+
+  putFile(key: string, file: string, _bytes: number, opts: PutOptions): Promise<void> {
+    return this.changing(() => this.sendFile(key, file, opts));
+  }
+
+  private async sendFile(key: string, file: string, opts: PutOptions): Promise<void> {
+    const tmp = tempKey(key);
+    await opts.onPending?.({ key, uploadId: tmp });
+    const what = `upload of ${key}`;
+    const next = opts.followedBy;
+    let staged: Promise<string> | undefined;
+    try {
+      const args = ["copyto", file, this.at(tmp), "--stats", "1s", "--use-json-log", "-v"];
+      const r = await runRclone(this.tool, args, { signal: opts.signal, onStderr: (l) => progress(l, opts) });
+      if (r.code !== 0) throw rcloneFailure(this.name, what, r, true);
+      // The next object goes up while this one moves into place: one rclone start less to wait for.
+      staged = next && this.stage(next.key, next.data, opts.signal);
+      staged?.catch(() => undefined);
+      await this.run(what, ["moveto", this.at(tmp), this.at(key)], opts.signal);
+    } catch (e) {
+      if (await this.removeQuietly(tmp)) await opts.onPending?.(undefined);
+      await staged?.then(
+        (t) => this.removeQuietly(t),
+        () => undefined,
+      );
+      throw e;
+    }
+    await opts.onPending?.(undefined);
+    if (next && staged) await this.moveIntoPlace(await staged, next.key, opts.signal);
+  }
+
+  /** `data` under a temporary name, which it resolves with; on failure that file is removed. */
+  private async stage(key: string, data: Uint8Array, signal: AbortSignal): Promise<string> {
     const tmp = tempKey(key);
     try {
       await this.run(`upload of ${key}`, ["rcat", this.at(tmp)], signal, data);
+    } catch (e) {
+      await this.removeQuietly(tmp);
+      throw e;
+    }
+    return tmp;
+  }
+
+  private async moveIntoPlace(tmp: string, key: string, signal: AbortSignal): Promise<void> {
+    try {
       await this.run(`upload of ${key}`, ["moveto", this.at(tmp), this.at(key)], signal);
     } catch (e) {
       await this.removeQuietly(tmp);
@@ -88,26 +148,8 @@ export class RcloneStore implements Store {
     }
   }
 
-  async putFile(key: string, file: string, _bytes: number, opts: PutOptions): Promise<void> {
-    this.listed = undefined;
-    const tmp = tempKey(key);
-    await opts.onPending?.({ key, uploadId: tmp });
-    const what = `upload of ${key}`;
-    try {
-      const args = ["copyto", file, this.at(tmp), "--stats", "1s", "--use-json-log", "-v"];
-      const r = await runRclone(this.tool, args, { signal: opts.signal, onStderr: (l) => progress(l, opts) });
-      if (r.code !== 0) throw rcloneFailure(this.name, what, r, true);
-      await this.run(what, ["moveto", this.at(tmp), this.at(key)], opts.signal);
-    } catch (e) {
-      if (await this.removeQuietly(tmp)) await opts.onPending?.(undefined);
-      throw e;
-    }
-    await opts.onPending?.(undefined);
-  }
-
   async remove(key: string, signal: AbortSignal): Promise<void> {
-    this.listed = undefined;
-    const r = await runRclone(this.tool, ["deletefile", this.at(key)], { signal });
+    const r = await this.changing(() => runRclone(this.tool, ["deletefile", this.at(key)], { signal }));
     if (r.code !== 0 && !notFound(r)) throw rcloneFailure(this.name, `deleting ${key}`, r);
   }
 

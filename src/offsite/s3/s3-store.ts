@@ -69,6 +69,7 @@ export class S3Store implements Store {
       onPending: opts.onPending && ((u) => opts.onPending!(u && { ...u, key: u.key.slice(this.root.length) })),
     };
     await uploadFile(this.http, this.name, this.root + key, file, bytes, relative);
+    if (opts.followedBy) await this.putBytes(opts.followedBy.key, opts.followedBy.data, opts.signal);
   }
 
   async remove(key: string, signal: AbortSignal): Promise<void> {
