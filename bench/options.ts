@@ -3,7 +3,8 @@
  *   --quick          shape a at 64 MiB, one repetition, no scaling, no 4 GiB (CI; under a minute)
  *   --reps N         repetitions per measurement (default 3), median reported
  *   --only X[,Y]     a | b | c (backup + restore of that shape), restore, startup, scaling, offsite, load,
- *                    encryption (shape a's backup, plain and encrypted, side by side)
+ *                    encryption (shape a's backup, plain and encrypted, side by side),
+ *                    rclone (offsite's upload to an rclone remote against rclone copyto, alone)
  *                    (load: 200,000 files in 5 volumes, 10,000 backups; only when asked for)
  *                    (offsite: upload to a loopback S3 server against rclone; 64 MiB in --quick)
  *   --bin PATH       benchmark this binary instead of building one from src/
@@ -17,7 +18,7 @@ export interface Options {
   bin?: string;
 }
 
-const ONLY = ["a", "b", "c", "restore", "startup", "scaling", "offsite", "load", "encryption"];
+const ONLY = ["a", "b", "c", "restore", "startup", "scaling", "offsite", "load", "encryption", "rclone"];
 
 export const USAGE = `usage: npm run bench -- [--quick] [--reps N] [--only ${ONLY.join("|")}[,...]] [--bin PATH]`;
 
@@ -89,7 +90,8 @@ const QUICK_OFFSITE = random("u", 64 * MiB, 4);
 
 export interface OffsiteJob {
   spec: ShapeSpec;
-  what: "speed" | "memory";
+  /** `remote`: only the upload to an rclone remote against `rclone copyto`. */
+  what: "speed" | "memory" | "remote";
 }
 
 /** Scaling points; a, b and c are points too and are reused when they ran. */
@@ -135,7 +137,9 @@ export function planOf(o: Options): Plan {
     startup: all || o.only.has("startup"),
     startupRuns: 10,
     offsite: !(all || o.only.has("offsite"))
-      ? []
+      ? o.only.has("rclone")
+        ? [{ spec: o.quick ? QUICK_OFFSITE : OFFSITE.speed, what: "remote" }]
+        : []
       : o.quick
         ? [{ spec: QUICK_OFFSITE, what: "speed" }]
         : [

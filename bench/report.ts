@@ -168,6 +168,7 @@ function offsitePairs(o: OffsiteResult): string | undefined {
 
 function offsiteSection(o: OffsiteResult): string {
   const g = o.generated;
+  if (o.what === "remote") return [`## Offsite rclone remote: ${o.spec.label}`, ...remoteSection(o)].join("\n");
   const local = find(o.methods, "local")!.median;
   const copy = find(o.methods, "offsite")!.median;
   const delta = (a?: number, b?: number) => (a === undefined || b === undefined ? "–" : fmtMs(a - b));

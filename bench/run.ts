@@ -50,7 +50,7 @@ async function preflight(): Promise<void> {
     if (node?.code !== 0) throw new Error("node is not installed; the offsite measurement runs its S3 server with it");
     rclone = (await run("rclone", ["version"]).catch(() => undefined))?.code === 0;
     // CI's quick run keeps working without rclone; a full run is there to compare with it.
-    if (!rclone && !opts.quick)
+    if (!rclone && (!opts.quick || opts.only.has("rclone")))
       throw new Error("rclone is not installed; the offsite measurement compares with it (apt-get install rclone)");
   }
   // Only backups have the limit with compression: a restore or start-up run does without zstd.
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   // Only a complete run is "latest": a quick or partial one must not overwrite the full results.
   // `--only offsite` and `--only encryption` have files of their own, like `--only load`.
   const only = [...opts.only].sort().join("-");
-  const own = only === "offsite" || only === "encryption";
+  const own = only === "offsite" || only === "encryption" || only === "rclone";
   const base = opts.quick ? "quick" : own ? only : only ? `only-${only}` : "latest";
   const files = save(path.join(REPO, "bench", "results"), base, result, md);
   process.stdout.write(md);

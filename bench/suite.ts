@@ -189,6 +189,12 @@ export function runOffsite(job: OffsiteJob, bin: string, reps: number, rclone: b
     const server = await startS3();
     try {
       ctx.offsite = { server, project: withOffsite(ctx.project, server) };
+      if (job.what === "remote") {
+        log(job.spec.key, "a backup whose archive rclone uploads (untimed)");
+        await measureLocalBackup(ctx);
+        const rcloneRemote = await overWebdav(ctx, reps);
+        return { spec: job.spec, generated: ctx.generated, what: job.what, reps, methods: [], rcloneRemote };
+      }
       const speed = job.what === "speed";
       const methods = speed ? [LOCAL, OFFSITE, ...(rclone ? [RCLONE] : [])] : [LOCAL, OFFSITE];
       const n = speed ? reps : 1;
