@@ -1,0 +1,137 @@
+/**
+ * Encrypted archives that must not be restored, through the compiled binary and the real engine:
+ * a wrong or missing identity (exit 2), a flipped byte, a truncated file, a header stanza taken
+ * from another archive (exit 1). Each refused before anything stops: the container keeps running
+ * (its StartedAt unchanged), the volume unchanged, no safety backup made. And `verify`, with and
+ * without the identity, on intact and tampered archives.
+ */
+import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import fs from "node:fs";
+import { type AgeKey, ageKeygen, payloadStart } from "../helpers/age-cli.ts";
+import { cleanupCliTemp, type RunResult } from "../helpers/cli.ts";
+import { cleanupDocker, fillVolume, isRunning, leftoverHelpers, startedAt } from "../helpers/docker.ts";
+import { agreeManifest, encryptedService, setEncryption } from "../helpers/encryption-kit.ts";
+import { backupOk, cleanupApps, type Listed, listed, type Svc, state, tb } from "../helpers/restore-kit.ts";
+
+setDefaultTimeout(150_000);
+afterEach(() => {
+  cleanupApps();
+  cleanupDocker();
+});
+afterAll(cleanupCliTemp);
+
+/** One sealed chunk: 64 KiB and its 16-byte tag. */
+const SEALED = 64 * 1024 + 16;
+
+interface Case {
+  s: Svc;
+  key: AgeKey;
+  b: Listed;
+  /** The volume as it is after the backup: a refused restore leaves it so. */
+  current: ReturnType<typeof state>;
+  started: string;
+}
+
+/** A service backed up encrypted for `key`, then changed. */
+function backedUp(): Case {
+  const key = ageKeygen();
+  const s = encryptedService({ recipients: [key.recipient], identity: key.file });
+  const b = backupOk(s);
+  fillVolume(s.vol, "echo added > added.txt && echo changed > modify.txt");
+  return { s, key, b, current: state(s.vol), started: startedAt(s.container!) };
+}
+
+/** The restore was refused with `code` before the stop: nothing stopped, changed or made. */
+function refusedBeforeStop(c: Case, r: RunResult, code: number, message: RegExp): void {
+  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code, stderr: expect.stringMatching(message) });
+  expect(r.stderr).not.toMatch(/^\s+at /m);
+  expect(r.stderr).not.toMatch(/stopping /);
+  expect(isRunning(c.s.container!)).toBe(true);
+  expect(startedAt(c.s.container!)).toBe(c.started);
+  expect(state(c.s.vol)).toEqual(c.current);
+  expect(listed(c.s).filter((x) => x.kind === "pre-restore")).toEqual([]);
+  expect(leftoverHelpers(c.s.name)).toEqual([]);
+}
+
+const restore = (c: Case, ...more: string[]) => tb(c.s, ["restore", c.s.name, "--yes", "--from", c.b.id, ...more]);
+
+describe("a key the user must supply: exit 2, nothing stopped", () => {
+  test("wrong identity: says none of the identities opens it, and whose key it needs", () => {
+    const c = backedUp();
+    setEncryption(c.s, { identity: ageKeygen().file });
+    refusedBeforeStop(c, restore(c), 2, /is encrypted and none of the identities opens it/);
+    expect(restore(c).stderr).toContain(c.key.recipient);
+  });
+
+  test("no identity configured: encryption turned off, or recipients only", () => {
+    const c = backedUp();
+    setEncryption(c.s, undefined);
+    refusedBeforeStop(c, restore(c), 2, /is encrypted: opening it needs encryption\.identity/);
+    setEncryption(c.s, { recipients: [c.key.recipient] });
+    refusedBeforeStop(c, restore(c, "--no-safety-backup"), 2, /opening it needs encryption\.identity/);
+    // With a safety backup, that backup could not be opened again either: refused for that first.
+    refusedBeforeStop(c, restore(c), 2, /no identity in .* opens it \(a failed restore could not be undone\)/);
+  });
+});
+
+describe("a damaged archive: exit 1, refused before the stop", () => {
+  test("a byte flipped in the middle: the sha256 differs; with the manifest agreeing, age's tag fails", () => {
+    const c = backedUp();
+    const bytes = fs.readFileSync(c.b.file);
+    const middle = payloadStart(bytes) + SEALED + 1000;
+    expect(bytes.length).toBeGreaterThan(middle + SEALED);
+    bytes[middle]! ^= 0x40;
+    fs.writeFileSync(c.b.file, bytes);
+    refusedBeforeStop(c, restore(c), 1, /cannot be restored: .*sha256 is/);
+    agreeManifest(c.b.manifest, c.b.file);
+    refusedBeforeStop(c, restore(c), 1, new RegExp(`does not authenticate at byte ${payloadStart(bytes) + SEALED}`));
+  });
+
+  test("a truncated file: refused as truncated, also when cut at a chunk's end and the manifest agrees", () => {
+    const c = backedUp();
+    const bytes = fs.readFileSync(c.b.file);
+    fs.writeFileSync(c.b.file, bytes.subarray(0, bytes.length - 1000));
+    refusedBeforeStop(c, restore(c), 1, /size is \d+ bytes, the manifest says \d+ \(incomplete download or truncated/);
+    fs.writeFileSync(c.b.file, bytes.subarray(0, payloadStart(bytes) + 2 * SEALED));
+    agreeManifest(c.b.manifest, c.b.file);
+    refusedBeforeStop(c, restore(c), 1, /ends after a chunk that is not its last \(truncated\)/);
+  });
+});
+
+describe("verify", () => {
+  test("without the identity: ok for an intact encrypted archive (size and sha256), fails a tampered one", () => {
+    const c = backedUp();
+    setEncryption(c.s, { recipients: [c.key.recipient] });
+    const ok = tb(c.s, ["verify", c.s.name]);
+    expect({ code: ok.code, stderr: ok.stderr }).toMatchObject({ code: 0 });
+    expect(ok.stderr).toContain(`${c.b.id}: ok (encrypted: size and sha256 checked`);
+    expect(tb(c.s, ["verify", c.s.name, "--deep"]).code).toBe(2);
+
+    const bytes = fs.readFileSync(c.b.file);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+    fs.writeFileSync(c.b.file, bytes);
+    const bad = tb(c.s, ["verify", c.s.name]);
+    expect({ code: bad.code, stderr: bad.stderr }).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/sha256 is/),
+    });
+  });
+
+  test("--deep catches a tampered chunk whose sha256 was rewritten in the manifest; plain verify cannot", () => {
+    const c = backedUp();
+    const deep = tb(c.s, ["verify", c.s.name, "--deep"]);
+    expect({ code: deep.code, stderr: deep.stderr }).toMatchObject({ code: 0 });
+    expect(deep.stderr).toContain(`${c.b.id}: ok\n`);
+
+    const bytes = fs.readFileSync(c.b.file);
+    bytes[payloadStart(bytes) + 2 * SEALED + 5]! ^= 0x01;
+    fs.writeFileSync(c.b.file, bytes);
+    agreeManifest(c.b.manifest, c.b.file);
+    expect(tb(c.s, ["verify", c.s.name]).code).toBe(0);
+    const bad = tb(c.s, ["verify", c.s.name, "--deep"]);
+    expect({ code: bad.code, stderr: bad.stderr }).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/does not authenticate at byte/),
+    });
+  });
+});
