@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
-import { type AgeKey, ageKeygen, payloadStart } from "../helpers/age-cli.ts";
+import { type AgeKey, ageKeygen, payloadStart, stanzaLines } from "../helpers/age-cli.ts";
 import { cleanupCliTemp, type RunResult } from "../helpers/cli.ts";
 import { cleanupDocker, fillVolume, isRunning, leftoverHelpers, startedAt } from "../helpers/docker.ts";
 import { agreeManifest, encryptedService, setEncryption } from "../helpers/encryption-kit.ts";
@@ -95,6 +95,31 @@ describe("a damaged archive: exit 1, refused before the stop", () => {
     fs.writeFileSync(c.b.file, bytes.subarray(0, payloadStart(bytes) + 2 * SEALED));
     agreeManifest(c.b.manifest, c.b.file);
     refusedBeforeStop(c, restore(c), 1, /ends after a chunk that is not its last \(truncated\)/);
+  });
+
+  // The configured identity is the one the manifest records: the file was altered, not the
+  // configuration wrong, so telling the user to set encryption.identity would send them astray.
+  test("a header stanza from another key's archive: exit 1 (altered file, not a wrong key), with either identity", () => {
+    const c = backedUp();
+    const other = ageKeygen();
+    setEncryption(c.s, { identity: other.file });
+    const foreign = backupOk(c.s);
+    const bytes = fs.readFileSync(c.b.file);
+    const ours = stanzaLines(bytes);
+    const theirs = stanzaLines(fs.readFileSync(foreign.file));
+    expect(ours.toString()).toStartWith("-> X25519 ");
+    expect(theirs.toString()).toStartWith("-> X25519 ");
+    const start = bytes.indexOf(ours);
+    fs.writeFileSync(c.b.file, Buffer.concat([bytes.subarray(0, start), theirs, bytes.subarray(start + ours.length)]));
+    c.started = startedAt(c.s.container!); // that backup stopped it
+
+    // The other key unwraps its stanza, but the MAC over this header fails.
+    refusedBeforeStop(c, restore(c), 1, /its age header is damaged/);
+    setEncryption(c.s, { recipients: [c.key.recipient], identity: c.key.file });
+    refusedBeforeStop(c, restore(c), 1, /cannot be restored: .*\(the header was altered or replaced\)/);
+    // Not even once the manifest's size and sha256 agree with the altered file.
+    agreeManifest(c.b.manifest, c.b.file);
+    refusedBeforeStop(c, restore(c), 1, /cannot be restored: .*\(the header was altered or replaced\)/);
   });
 });
 
