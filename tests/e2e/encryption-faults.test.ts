@@ -142,6 +142,30 @@ describe("verify", () => {
     });
   });
 
+  // Nothing of the file was read when its header did not open: a size of 0 bytes and the empty
+  // file's sha256 would call a good archive truncated.
+  test("--deep with an identity that opens no stanza, or a tampered first chunk: says so, and no false size or sha256", () => {
+    const c = backedUp();
+    setEncryption(c.s, { identity: ageKeygen().file });
+    const r = tb(c.s, ["verify", c.s.name, "--deep"]);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/unreadable: none of the identities opens it/),
+    });
+    expect(r.stderr).not.toMatch(/size is|sha256 is/);
+
+    setEncryption(c.s, { identity: c.key.file });
+    const bytes = fs.readFileSync(c.b.file);
+    bytes[payloadStart(bytes) + 10]! ^= 0x01;
+    fs.writeFileSync(c.b.file, bytes);
+    const bad = tb(c.s, ["verify", c.s.name, "--deep"]);
+    expect({ code: bad.code, stderr: bad.stderr }).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/its first chunk does not authenticate; sha256 is [0-9a-f]{64}, the manifest says/),
+    });
+    expect(bad.stderr).not.toMatch(/size is/);
+  });
+
   test("--deep catches a tampered chunk whose sha256 was rewritten in the manifest; plain verify cannot", () => {
     const c = backedUp();
     const deep = tb(c.s, ["verify", c.s.name, "--deep"]);
