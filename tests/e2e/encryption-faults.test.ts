@@ -59,8 +59,9 @@ describe("a key the user must supply: exit 2, nothing stopped", () => {
   test("wrong identity: says none of the identities opens it, and whose key it needs", () => {
     const c = backedUp();
     setEncryption(c.s, { identity: ageKeygen().file });
-    refusedBeforeStop(c, restore(c), 2, /is encrypted and none of the identities opens it/);
-    expect(restore(c).stderr).toContain(c.key.recipient);
+    const r = restore(c);
+    refusedBeforeStop(c, r, 2, /is encrypted and none of the identities opens it/);
+    expect(r.stderr).toContain(`the key of ${c.key.recipient}`);
   });
 
   test("no identity configured: encryption turned off, or recipients only", () => {
