@@ -49,11 +49,23 @@ export async function requireKeys(config: BackupConfig, backup: { id: string; fi
     await checkOpens(file, keys);
   } catch (e) {
     if (!(e instanceof AgeHeaderError)) throw e;
-    if (e.reason === "no-key")
+    if (e.reason === "no-key" && !(await holdsRecordedKey(keys, manifest)))
       throw new UsageError(`${id} is encrypted and ${e.message}; set ${hint} in ${config.file}`);
-    throw new AgeHeaderError(`${file}: ${e.message}`, "damaged");
+    const why = e.reason === "no-key" ? ALTERED_HEADER : e.message;
+    throw new AgeHeaderError(`${file}: ${why}`, "damaged");
   }
   return keys;
+}
+
+const ALTERED_HEADER =
+  "its age header does not open with the identity of the key its manifest says it was sealed for " +
+  "(the header was altered or replaced)";
+
+/** An identity here is the key of one of the manifest's recipients: a header it cannot open was changed. */
+async function holdsRecordedKey(keys: OpeningKeys, manifest: Manifest): Promise<boolean> {
+  const recorded = manifest.archive.encryption?.recipients ?? [];
+  const own = await Promise.all(keys.identities.map(identityToRecipient));
+  return own.some((r) => recorded.includes(r));
 }
 
 /**

@@ -73,9 +73,16 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
   });
   let source: ArchiveSource | undefined;
   const contents = !isEncrypted(manifest) || opts.keys !== undefined;
+  let stages: Transform[] = [];
   try {
-    // The decompressor peeks at the file first, so the stream is opened only once that worked.
-    const stages = contents ? await contentStages(file, manifest, walker, opts.keys) : [];
+    // The decompressor peeks at the file first (its age header opened, when sealed). When that
+    // fails, the file is still read whole: its size and sha256 are then reported as they are.
+    if (contents) stages = await contentStages(file, manifest, walker, opts.keys);
+  } catch (e) {
+    if (isOpenError(e)) return { ok: false, problems: [`unreadable: ${systemErrorText(e)}`], contents };
+    problems.push(`unreadable: ${messageOf(e)}`);
+  }
+  try {
     source = new ArchiveSource(file, { keepCached: opts.keepCached });
     await pipeline([source, tap, ...stages, sink], { signal: opts.signal });
   } catch (e) {
