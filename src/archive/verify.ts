@@ -91,9 +91,6 @@ export async function verifyArchive(file: string, manifest: Manifest, opts: Veri
     // A file we cannot open (another user's, mode 0600) has no size or hash worth comparing.
     if (isOpenError(e)) return { ok: false, problems: [`unreadable: ${systemErrorText(e)}`], contents };
     problems.push(`unreadable: ${messageOf(e)}`);
-    // The content's first bytes failed before the file was read: its size and sha256 still tell
-    // whether this is the file that was written (else both would be compared as empty).
-    if (!source) await hashOnly(file, tap, sink, opts.signal);
   }
   if (bytes !== manifest.archive.bytes)
     problems.push(
@@ -123,12 +120,6 @@ async function contentStages(
 ): Promise<Transform[]> {
   if (!manifest.custom_script) return [...(await tarStages(file, manifest.archive, keys)), walker];
   return isEncrypted(manifest) && keys ? [await decryptor(keys)] : [];
-}
-
-async function hashOnly(file: string, tap: Transform, sink: Writable, signal?: AbortSignal): Promise<void> {
-  await pipeline([new ArchiveSource(file), tap, sink], { signal }).catch((e) => {
-    if (signal?.aborted) throw e;
-  });
 }
 
 function isOpenError(e: unknown): e is NodeJS.ErrnoException {
