@@ -19,6 +19,7 @@ command -v restic >/dev/null || need+=(restic)
 command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
 [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || need+=(libc6-arm64-cross)
 command -v file >/dev/null || need+=(file)
+command -v curl >/dev/null || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "provision: installing ${need[*]}" >&2
   apt-get update -qq

@@ -169,6 +169,40 @@ describe("install.sh", () => {
     expect(filesIn(prefix)).toEqual(["tools-backup"]);
   });
 
+  test("--from URL: the files downloaded over HTTP (curl), checked and installed the same way", async () => {
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req) {
+        const name = path.basename(new URL(req.url).pathname);
+        const file = path.join(RELEASE, name);
+        return fs.existsSync(file) ? new Response(Bun.file(file)) : new Response("missing", { status: 404 });
+      },
+    });
+    try {
+      const prefix = path.join(tempDir("tbtest-prefix-"), "bin");
+      const from = `http://127.0.0.1:${server.port}/release`;
+      const script = path.join(tempDir("tbtest-script-"), "install.sh");
+      fs.copyFileSync(path.join(RELEASE, "install.sh"), script);
+      const child = Bun.spawn(["sh", script, "--prefix", prefix, "--from", from], {
+        env: binaryEnv(),
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [code, out, err] = await Promise.all([
+        child.exited,
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+      ]);
+      expect(err).toBe("");
+      expect(code).toBe(0);
+      expect(out).toContain("(linux-x64)");
+      expect(fs.readFileSync(path.join(prefix, "tools-backup")).equals(fs.readFileSync(linux))).toBe(true);
+    } finally {
+      server.stop(true);
+    }
+  });
+
   test("an unknown system or processor is refused clearly, nothing installed", () => {
     const cases: [string, string, string][] = [
       ["SunOS", "x86_64", "no release binary for SunOS"],
