@@ -78,10 +78,11 @@ export function keepByCalendar(times: Date[], policy: CalendarPolicy, now: Date)
   const left: Record<Rule, number> = { ...policy };
   const lastPeriod: Partial<Record<Rule, string>> = {};
   const anchor = times.find((t) => t.getTime() < now.getTime());
-  const since = policy.within && anchor ? before(anchor, policy.within) : undefined;
+  // With every backup ahead of the clock there is no anchor: restic then keeps them all as within.
+  const since = policy.within && anchor ? before(anchor, policy.within).getTime() : Number.NEGATIVE_INFINITY;
   return times.map((t, nr) => {
     const reasons: string[] = [];
-    if (since && t.getTime() > since.getTime()) reasons.push(`within ${spanText(policy.within!)}`);
+    if (policy.within && t.getTime() > since) reasons.push(`within ${spanText(policy.within)}`);
     const oldest = nr === times.length - 1;
     for (const rule of RULES) {
       if (left[rule] <= 0) continue;

@@ -62,6 +62,13 @@ describe("keepByCalendar", () => {
     expect(exact).toEqual([["within 36h"], []]);
   });
 
+  test("keep_within when every backup is ahead of the clock: all are within, as restic has it", () => {
+    const now = at("2026-12-10 12:00");
+    const times = ["2026-12-10 12:20", "2026-12-10 12:10"].map(at);
+    const within = { years: 0, months: 0, days: 7, hours: 0 };
+    expect(rules(times, { within }, now)).toEqual([["within 7d"], ["within 7d"]]);
+  });
+
   test("ISO weeks across year ends: 2026 has a week 53 that ends on 2027-01-03", () => {
     const times = ["2027-01-04 09:00", "2027-01-03 09:00", "2026-12-28 09:00", "2026-12-27 09:00", "2021-01-03 09:00"];
     expect(rules(times.map(at), { weekly: 4 }).map((r) => r[0])).toEqual([
