@@ -23,7 +23,8 @@ beforeAll(() => {
   process.env.TZ = "Europe/Berlin";
 });
 afterAll(() => {
-  process.env.TZ = savedTz;
+  if (savedTz === undefined) delete process.env.TZ;
+  else process.env.TZ = savedTz;
 });
 
 /** A Berlin wall time (the zone the test runs in) as a Date. */

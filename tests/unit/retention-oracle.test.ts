@@ -39,7 +39,8 @@ beforeAll(() => {
   process.env.TZ = TZ;
 });
 afterAll(() => {
-  process.env.TZ = savedTz;
+  if (savedTz === undefined) delete process.env.TZ;
+  else process.env.TZ = savedTz;
   for (const r of repos) removeRestic(r);
 });
 
