@@ -141,6 +141,7 @@ function retentionPatches(text: string, doc: Document, keeps: CalendarKeeps | nu
   const old = linesOf("retention");
   const cut = keeps === null ? [] : [linesOf("retention_days"), linesOf("keep_last")];
   if (old === undefined || cut.includes(undefined)) return undefined;
+  if (keeps === null && old === null) return [];
   if (keeps === null) doc.delete("retention");
   else {
     for (const k of ["retention_days", "keep_last"]) doc.delete(k);

@@ -194,5 +194,7 @@ describe("retention by calendar or by age", () => {
       "retention: keep_daily 7, keep_yearly 3 -> by age",
     ]);
     expect(effectiveEdits(CAL, { retention: { keep_daily: 7, keep_yearly: 3 } })).toEqual({});
+    // By age already: not a byte changes, a missing last newline included.
+    expect(editConfigText("backup_dir: /b", { retention: null })).toBe("backup_dir: /b");
   });
 });
