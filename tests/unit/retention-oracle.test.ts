@@ -25,7 +25,8 @@ setDefaultTimeout(170_000);
 
 const TZ = "Europe/Berlin";
 const TIMELINES = 8;
-const POLICIES_EACH = 4;
+const FIRST_SEED = 3401;
+const POLICIES_EACH = 6;
 const PARALLEL = 8;
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -70,12 +71,17 @@ function hotspots(from: number, to: number): number[] {
   return spots.filter((t) => t > from && t < to);
 }
 
-/** Backup moments (whole seconds, distinct), newest first, ending near a year end or a clock change. */
-function timeline(rand: () => number): number[] {
-  const year = 2019 + Math.floor(rand() * 8);
+/**
+ * Backup moments (whole seconds, distinct), newest first, ending near a year end or a clock change;
+ * `weekFiftyThree`: ending just after 2020's ISO week 53 (2020-12-28 to 2021-01-03).
+ */
+function timeline(rand: () => number, weekFiftyThree: boolean): number[] {
+  // Up to early 2026 at most: all in the past, where restic and the planner anchor keep_within alike.
+  const year = 2019 + Math.floor(rand() * 7);
   const ends = [Date.UTC(year, 0, 3), dstChange(year, 2) + 2 * DAY, dstChange(year, 9) + DAY];
   const pick = Math.floor(rand() * (ends.length + 1));
-  const end = (ends[pick] ?? Date.UTC(year, Math.floor(rand() * 12), 15)) + rand() * 5 * DAY;
+  const start = weekFiftyThree ? Date.UTC(2021, 0, 3) : (ends[pick] ?? Date.UTC(year, Math.floor(rand() * 12), 15));
+  const end = start + rand() * 5 * DAY;
   const times = new Set<number>();
   let t = end;
   const steps = 24 + Math.floor(rand() * 16);
@@ -165,12 +171,17 @@ function compare(seed: number, snaps: { id: string; time: string }[], p: Policy,
   return diff;
 }
 
-async function checkTimeline(template: Restic, seed: number): Promise<{ compared: number; diff: string[] }> {
+interface Checked {
+  times: Date[];
+  diff: string[];
+}
+
+async function checkTimeline(template: Restic, seed: number): Promise<Checked> {
   const rand = random(seed);
   const repo = cloneRestic(template);
   repos.push(repo);
   const host = `h${seed}`;
-  await backups(repo, host, timeline(rand).map(local), TZ);
+  await backups(repo, host, timeline(rand, seed === FIRST_SEED).map(local), TZ);
   const snaps = snapshots(repo, host, TZ);
   const have = periods(snaps.map((s) => new Date(s.time)));
   const diff: string[] = [];
@@ -178,20 +189,29 @@ async function checkTimeline(template: Restic, seed: number): Promise<{ compared
     const p = policy(rand, have);
     diff.push(...compare(seed, snaps, p, forgetKeeps(repo, host, flags(p), TZ)));
   }
-  return { compared: snaps.length, diff };
+  return { times: snaps.map((s) => new Date(s.time)), diff };
 }
 
 test(`${TIMELINES} random timelines in ${TZ}: our keep set equals restic forget's for full series`, async () => {
   const template = initRestic();
   repos.push(template);
-  const seeds = Array.from({ length: TIMELINES }, (_, i) => 3401 + i);
-  const results: { compared: number; diff: string[] }[] = [];
+  const seeds = Array.from({ length: TIMELINES }, (_, i) => FIRST_SEED + i);
+  const results: Checked[] = [];
   const worker = async () => {
     for (let seed = seeds.shift(); seed !== undefined; seed = seeds.shift())
       results.push(await checkTimeline(template, seed));
   };
   await Promise.all(Array.from({ length: PARALLEL }, worker));
   expect(results.flatMap((r) => r.diff)).toEqual([]);
-  // The timelines really are the varied ones meant: enough snapshots were compared.
-  expect(results.reduce((n, r) => n + r.compared, 0)).toBeGreaterThan(TIMELINES * 24);
+  // The timelines really are the varied ones meant: enough snapshots, on DST days, in ISO week 53.
+  const times = results.flatMap((r) => r.times);
+  const day = (d: Date) => `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+  const dstDays = new Set(hotspots(Date.UTC(2018, 0), Date.UTC(2027, 0)).map((t) => day(new Date(t))));
+  const seen = {
+    many: times.length > TIMELINES * 24,
+    dst: times.filter((d) => dstDays.has(day(d))).length >= 4,
+    week53: times.some((d) => isoWeek(d.getFullYear(), d.getMonth() + 1, d.getDate()).endsWith("W53")),
+    sameDay: results.some((r) => new Set(r.times.map(day)).size < r.times.length),
+  };
+  expect(seen).toEqual({ many: true, dst: true, week53: true, sameDay: true });
 });
