@@ -63,6 +63,21 @@ describe("keepByCalendar", () => {
     expect(exact).toEqual([["within 36h"], []]);
   });
 
+  test("keep_within a month back into a doubled hour: the second 02:30, as Go's AddDate has it", () => {
+    // A month before 2025-11-26 02:30 is 2025-10-26 02:30, which Berlin has twice: 00:30Z and 01:30Z.
+    const utc = (h: number, m: number) => new Date(Date.UTC(2025, 9, 26, h, m));
+    const times = [at("2025-11-26 02:30"), utc(1, 40), utc(1, 10), utc(0, 40)];
+    const within = { years: 0, months: 1, days: 0, hours: 0 };
+    expect(rules(times, { within })).toEqual([["within 1m"], ["within 1m"], [], []]);
+    // Into the spring gap (2025-03-30 02:30 does not exist): 03:30 CEST, as in Go.
+    const spring = [
+      at("2025-04-30 02:30"),
+      new Date(Date.UTC(2025, 2, 30, 1, 40)),
+      new Date(Date.UTC(2025, 2, 30, 1, 20)),
+    ];
+    expect(rules(spring, { within })).toEqual([["within 1m"], ["within 1m"], []]);
+  });
+
   test("keep_within when every backup is ahead of the clock: all are within, as restic has it", () => {
     const now = at("2026-12-10 12:00");
     const times = ["2026-12-10 12:20", "2026-12-10 12:10"].map(at);

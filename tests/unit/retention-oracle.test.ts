@@ -215,3 +215,23 @@ test(`${TIMELINES} random timelines in ${TZ}: our keep set equals restic forget'
   };
   expect(seen).toEqual({ many: true, dst: true, week53: true, sameDay: true });
 });
+
+test("keep_within landing in a DST gap or a doubled hour: the same moment as restic's (Go's AddDate)", async () => {
+  const repo = initRestic();
+  repos.push(repo);
+  // Newest at 02:30 a month after each clock change: a month back is 02:30 on the change day,
+  // missing in spring, twice in autumn. Around it, backups every ten minutes (UTC).
+  const around = (change: number) => Array.from({ length: 13 }, (_, i) => change - HOUR + i * 10 * MIN);
+  const cases = [
+    { host: "spring", newest: "2025-04-30 02:30:00", change: dstChange(2025, 2) },
+    { host: "autumn", newest: "2025-11-26 02:30:00", change: dstChange(2025, 9) - HOUR },
+  ];
+  const diff: string[] = [];
+  for (const { host, newest, change } of cases) {
+    await backups(repo, host, [newest, ...around(change).map(local)], TZ);
+    const snaps = snapshots(repo, host, TZ);
+    const p: Policy = { counts: { last: 0, hourly: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0 }, within: "1m" };
+    diff.push(...compare(0, snaps, p, forgetKeeps(repo, host, flags(p), TZ)));
+  }
+  expect(diff).toEqual([]);
+});
