@@ -14,7 +14,7 @@ import { configArgs, jsonArg, loadConfig, printJson } from "./_shared.ts";
 export default defineCommand({
   meta: {
     name: "prune",
-    description: "Delete this host's backups older than retention_days, keeping the newest keep_last per service",
+    description: "Delete this host's backups that retention (retention_days/keep_last or retention:) does not keep",
   },
   args: {
     "dry-run": { type: "boolean", description: "show what would be deleted, delete nothing" },

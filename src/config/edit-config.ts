@@ -1,4 +1,4 @@
-import { type Alias, isAlias, isMap, isScalar, parseDocument } from "yaml";
+import { type Alias, Document, isAlias, isMap, isScalar, parseDocument, type Scalar } from "yaml";
 import type { Compression } from "../archive/naming.ts";
 import { UsageError } from "../util/errors.ts";
 import {
@@ -14,13 +14,29 @@ import {
   type Value,
 } from "./yaml-patch.ts";
 
-/** What the settings screens may change in backup.yaml; absent means "leave as it is". */
+/** backup.yaml's `retention:` mapping as the settings screen writes it: only the rules above 0. */
+export type CalendarKeeps = Partial<Record<(typeof KEEP_KEYS)[number], number>> & { keep_within?: string };
+
+export const KEEP_KEYS = [
+  "keep_last",
+  "keep_hourly",
+  "keep_daily",
+  "keep_weekly",
+  "keep_monthly",
+  "keep_yearly",
+] as const;
+
+/**
+ * What the settings screens may change in backup.yaml; absent means "leave as it is". `retention`:
+ * a calendar replaces retention_days and keep_last; null goes back to them (by age).
+ */
 export interface ConfigEdits {
   backup_dir?: string;
   retention_days?: number;
   keep_last?: number;
   compression?: Compression;
   services?: Record<string, boolean>;
+  retention?: CalendarKeeps | null;
 }
 
 /**
@@ -93,9 +109,46 @@ export function editConfigText(text: string, edits: ConfigEdits): string {
     set(["services", name], on);
   }
   // After services: a key added at the end of the file goes after services' own new lines.
+  const byCalendar = edits.retention !== undefined && edits.retention !== null;
   for (const k of ["backup_dir", "retention_days", "keep_last", "compression"] as const) {
     const v = edits[k];
-    if (v !== undefined) set([k], v);
+    if (v !== undefined && !(byCalendar && (k === "retention_days" || k === "keep_last"))) set([k], v);
+  }
+  if (edits.retention !== undefined) {
+    const lines = retentionPatches(text, doc, edits.retention);
+    if (lines) patches.push(...lines);
+    else structural = true;
   }
   return spliceOrRender(text, doc, patches, structural);
+}
+
+/**
+ * Writes or removes `retention:` (and the two keys a calendar replaces) in the Document, and as
+ * patches: each replaced key's whole lines cut, the new mapping where the old one was or at the end.
+ * Undefined when a key is not a plain top-level one (the Document is then rendered).
+ */
+function retentionPatches(text: string, doc: Document, keeps: CalendarKeeps | null): Patch[] | undefined {
+  if (!isMap(doc.contents)) return undefined;
+  const root = doc.contents;
+  const linesOf = (key: string): Patch | undefined | null => {
+    const pair = root.items.find((p) => isScalar(p.key) && p.key.value === key);
+    if (!pair) return null;
+    const [from, to] = [(pair.key as Scalar).range?.[0], (pair.value as { range?: number[] } | null)?.range?.[2]];
+    if (from === undefined || to === undefined || text.lastIndexOf("\n", from - 1) + 1 !== from) return undefined;
+    const end = text[to - 1] === "\n" ? to : text.indexOf("\n", to) + 1 || text.length;
+    return { start: from, end, text: "" };
+  };
+  const old = linesOf("retention");
+  const cut = keeps === null ? [] : [linesOf("retention_days"), linesOf("keep_last")];
+  if (old === undefined || cut.includes(undefined)) return undefined;
+  if (keeps === null && old === null) return [];
+  if (keeps === null) doc.delete("retention");
+  else {
+    for (const k of ["retention_days", "keep_last"]) doc.delete(k);
+    doc.set("retention", doc.createNode(keeps));
+  }
+  const block = keeps === null ? "" : new Document({ retention: keeps }).toString();
+  const at = old ?? { start: text.length, end: text.length, text: "" };
+  const lead = old || text.length === 0 || text.endsWith("\n") ? "" : "\n";
+  return [...(cut.filter(Boolean) as Patch[]), { ...at, text: lead + block }];
 }

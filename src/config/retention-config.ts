@@ -56,20 +56,26 @@ export function retentionPolicy(
     const where = [...at.slice(0, -1), ageKeys[0]!];
     throw configErrorAt(src, where, `retention: replaces ${ageKeys.join(" and ")}; keep one or the other`);
   }
-  const span = raw.keep_within === undefined ? undefined : parseSpan(raw.keep_within);
-  const within = span && Object.values(span).some((n) => n > 0) ? span : undefined;
-  const calendar: CalendarPolicy = {
-    last: raw.keep_last,
-    hourly: raw.keep_hourly,
-    daily: raw.keep_daily,
-    weekly: raw.keep_weekly,
-    monthly: raw.keep_monthly,
-    yearly: raw.keep_yearly,
-    ...(within && { within }),
-  };
-  const keepsAny = Object.values(calendar).some((n) => typeof n === "object" || n > 0);
-  if (!keepsAny)
+  const calendar = calendarOf(raw);
+  if (!keepsAny(calendar))
     throw configErrorAt(src, at, "would keep nothing: give at least one keep_* rule above 0", { at: "key" });
   // The safety backups' own rule stays: retention_days' default.
   return { retentionDays: fallback.retentionDays, keepLast: fallback.keepLast, calendar };
 }
+
+/** The policy of a `retention:` mapping's values (absent counts are 0). */
+export function calendarOf(raw: Partial<Omit<Raw, "keep_within">> & { keep_within?: string }): CalendarPolicy {
+  const span = raw.keep_within === undefined ? undefined : parseSpan(raw.keep_within);
+  const within = span && Object.values(span).some((n) => n > 0) ? span : undefined;
+  return {
+    last: raw.keep_last ?? 0,
+    hourly: raw.keep_hourly ?? 0,
+    daily: raw.keep_daily ?? 0,
+    weekly: raw.keep_weekly ?? 0,
+    monthly: raw.keep_monthly ?? 0,
+    yearly: raw.keep_yearly ?? 0,
+    ...(within && { within }),
+  };
+}
+
+export const keepsAny = (c: CalendarPolicy) => Object.values(c).some((n) => typeof n === "object" || n > 0);

@@ -7,7 +7,7 @@ import { scalarText } from "./yaml-patch.ts";
 
 /** A new backup.yaml that explains itself, like backup.yaml.example. */
 export function newConfigText(
-  values: Required<Omit<ConfigEdits, "services">> & { services: Record<string, boolean> },
+  values: Required<Omit<ConfigEdits, "services" | "retention">> & { services: Record<string, boolean> },
 ): string {
   const template = [
     "# tools-backup configuration: what YOU want backed up (services/*/service.yaml says what CAN be).",

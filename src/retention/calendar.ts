@@ -50,9 +50,19 @@ export function isoWeek(y: number, m: number, d: number): string {
 
 /** `start` moved back by `span`, as Go's AddDate then Add do it (restic's keep-within). */
 export function before(start: Date, span: Span): Date {
-  const t = new Date(start);
-  t.setFullYear(t.getFullYear() - span.years, t.getMonth() - span.months, t.getDate() - span.days);
-  return new Date(t.getTime() - span.hours * 3_600_000);
+  const [y, mo, d] = [start.getFullYear() - span.years, start.getMonth() - span.months, start.getDate() - span.days];
+  const wall = Date.UTC(y, mo, d, start.getHours(), start.getMinutes(), start.getSeconds(), start.getMilliseconds());
+  return new Date(goLocal(wall) - span.hours * 3_600_000);
+}
+
+/**
+ * The moment a local wall time (its fields given as if UTC) names, picked as Go's time.Date picks
+ * it: JavaScript takes the first of a doubled hour, Go the second, and keep_within must be restic's.
+ */
+function goLocal(wall: number): number {
+  const offsetAt = (t: number) => -new Date(t).getTimezoneOffset() * 60_000;
+  const guess = offsetAt(wall);
+  return wall - offsetAt(wall - guess);
 }
 
 export function spanText(s: Span): string {
@@ -78,10 +88,11 @@ export function keepByCalendar(times: Date[], policy: CalendarPolicy, now: Date)
   const left: Record<Rule, number> = { ...policy };
   const lastPeriod: Partial<Record<Rule, string>> = {};
   const anchor = times.find((t) => t.getTime() < now.getTime());
-  const since = policy.within && anchor ? before(anchor, policy.within) : undefined;
+  // With every backup ahead of the clock there is no anchor: restic then keeps them all as within.
+  const since = policy.within && anchor ? before(anchor, policy.within).getTime() : Number.NEGATIVE_INFINITY;
   return times.map((t, nr) => {
     const reasons: string[] = [];
-    if (since && t.getTime() > since.getTime()) reasons.push(`within ${spanText(policy.within!)}`);
+    if (policy.within && t.getTime() > since) reasons.push(`within ${spanText(policy.within)}`);
     const oldest = nr === times.length - 1;
     for (const rule of RULES) {
       if (left[rule] <= 0) continue;

@@ -4,7 +4,7 @@ import { confirm, note, select } from "@clack/prompts";
 import type { Session } from "../app/session.ts";
 import { type ConfigEdits, editConfigText } from "../config/edit-config.ts";
 import { encryptionEntry } from "../config/edit-encryption.ts";
-import { currentValues, describeEdits, effectiveEdits } from "../config/edit-summary.ts";
+import { currentValues, describeEdits, effectiveEdits, keepsText } from "../config/edit-summary.ts";
 import { loadServices, type Service } from "../config/service-config.ts";
 import { saveConfigText } from "../config/write-config.ts";
 import { count } from "../util/format.ts";
@@ -15,6 +15,7 @@ import { chooseServices } from "./choose-services.ts";
 import { encryptionKind, encryptionLine, encryptionScreen } from "./encryption.ts";
 import { ask, out, say } from "./io.ts";
 import { offsiteLine, offsiteScreen } from "./offsite.ts";
+import { askRetention, retentionText } from "./retention-choice.ts";
 import { scheduleLine, scheduleScreen } from "./schedule.ts";
 
 type Action =
@@ -41,7 +42,7 @@ function overview(session: Session, services: Service[], text: string, edits: Co
   const v = shown(text, edits);
   return [
     `Backup directory:  ${v.backup_dir}  (${session.config.backupDir})`,
-    `Retention:         ${v.retention_days} days, always the newest ${v.keep_last} per service`,
+    `Retention:         ${retentionText(v)}`,
     `Compression:       ${v.compression}`,
     "Services:",
     ...services.map((s) => {
@@ -87,6 +88,7 @@ export async function settingsScreen(session: Session): Promise<Session> {
     const mark = (changed: boolean) => (changed ? "changed, not saved yet" : undefined);
     const e = new Set(Object.keys(effectiveEdits(text, edits)));
     const on = services.filter((s) => s.hasData && v.services[s.name]).map((s) => s.name);
+    const retentionShort = v.retention ? `by calendar: ${keepsText(v.retention)}` : `${v.retention_days} days`;
     const choice: Action | undefined = await ask(
       select<Action>({
         ...out,
@@ -96,12 +98,12 @@ export async function settingsScreen(session: Session): Promise<Session> {
           { value: "backup_dir", label: `Backup folder:   ${v.backup_dir}`, hint: mark(e.has("backup_dir")) },
           {
             value: "retention_days",
-            label: `Retention:       ${v.retention_days} days`,
-            hint: mark(e.has("retention_days")),
+            label: `Retention:       ${retentionShort}`,
+            hint: mark(e.has("retention_days") || e.has("retention")),
           },
           {
             value: "keep_last",
-            label: `Keep at least:   ${v.keep_last} backups per service`,
+            label: `Keep at least:   ${v.retention ? "(by calendar)" : `${v.keep_last} backups per service`}`,
             hint: mark(e.has("keep_last")),
           },
           { value: "compression", label: `Compression:     ${v.compression}`, hint: mark(e.has("compression")) },
@@ -141,13 +143,15 @@ export async function settingsScreen(session: Session): Promise<Session> {
         baseDir: path.dirname(file),
       });
       if (value !== undefined) edits.backup_dir = value;
-    } else if (choice === "retention_days" || choice === "keep_last") {
-      const label =
-        choice === "retention_days"
-          ? "Delete this machine's backups after how many days? (retention_days)"
-          : "Always keep how many newest backups per service? (keep_last)";
-      const n = await askWholeNumber(label, v[choice], choice === "retention_days" ? 36500 : 10000);
-      if (n !== undefined) edits[choice] = n;
+    } else if (choice === "retention_days" || (choice === "keep_last" && v.retention)) {
+      await askRetention(edits, v);
+    } else if (choice === "keep_last") {
+      const n = await askWholeNumber(
+        "Always keep how many newest backups per service? (keep_last)",
+        v.keep_last,
+        10000,
+      );
+      if (n !== undefined) edits.keep_last = n;
     } else if (choice === "compression") {
       const c = await ask(
         select({

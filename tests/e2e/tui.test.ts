@@ -192,6 +192,8 @@ describe("settings", () => {
     await closed(t, async (t) => {
       await waitPrompt(t, "Settings");
       await press(t, "Down", "Enter");
+      await waitPrompt(t, "How should old backups be deleted?");
+      await press(t, "Enter"); // by age, as written
       await waitPrompt(t, "after how many days?");
       await press(t, "BSpace");
       await answer(t, "30");
@@ -201,6 +203,51 @@ describe("settings", () => {
       expect(t.screen()).toMatch(/1 unsaved change discarded/);
     });
     expect(fs.readFileSync(p.config).equals(before)).toBe(true);
+  });
+
+  test("retention by calendar: the keep_* numbers, a year's preview, retention: written in place of retention_days", async () => {
+    const { p, first, second } = commentedProject();
+    const t = startInPty(["settings", ...p.args], { stateHome: p.stateHome });
+    await closed(t, async (t) => {
+      await waitPrompt(t, "Settings");
+      expect(t.screen()).toContain("Retention:         7 days, always the newest 3 per service");
+      await press(t, "Down", "Enter");
+      await waitPrompt(t, "How should old backups be deleted?");
+      await press(t, "Down", "Enter");
+      for (const [rule, value] of [
+        ["keep_last", ""],
+        ["keep_daily", ""],
+        ["keep_weekly", "0"],
+        ["keep_monthly", ""],
+        ["keep_yearly", "2"],
+      ]) {
+        await waitPrompt(t, `(${rule})`);
+        if (value) await press(t, "C-u");
+        await answer(t, value!);
+      }
+      // What a year keeps depends on today's date (where the months and years fall): its form only.
+      expect(await t.waitForScreen(/a year of nightly backups: \d+ kept, the oldest \d+ months old/, 20_000)).toBe(
+        true,
+      );
+      await waitPrompt(t, "Settings (1 unsaved)");
+      expect(t.screen()).toContain(
+        "Retention:       by calendar: keep_last 3, keep_daily 7, keep_monthly 12, keep_yearly 2",
+      );
+      await press(t, "Down", "Down", "Down", "Down", "Down", "Down", "Down", "Enter"); // Save
+      await waitPrompt(t, "Write these changes?");
+      expect(t.screen()).toContain("retention: by age -> keep_last 3, keep_daily 7, keep_monthly 12, keep_yearly 2");
+      await press(t, "Enter");
+      await t.waitForScreen(/saved /, 20_000);
+      await waitPrompt(t, "Settings");
+      await press(t, "Escape");
+      expect(await t.exitCode(20_000)).toBe(0);
+    });
+    const retention = "retention:\n  keep_last: 3\n  keep_daily: 7\n  keep_monthly: 12\n  keep_yearly: 2\n";
+    expect(fs.readFileSync(p.config, "utf8")).toBe(
+      COMMENTED(p.backupDir, first, second).replace("retention_days: 7\n", "") + retention,
+    );
+    const dry = run(["prune", "--dry-run", "--json", ...p.args], { stateHome: p.stateHome });
+    expect(dry.code).toBe(0);
   });
 
   test("backup_dir is checked: a path under a file is refused with the reason", async () => {

@@ -145,6 +145,30 @@ export function redateBackup(
   return { id, manifest, file: archive };
 }
 
+/**
+ * A copy of a backup made at another date (and host), beside the original: both files copied to a
+ * scratch folder, moved there by redateBackup, then put in the original's folder.
+ */
+export function copyBackup(
+  manifestFile: string,
+  created: Date,
+  host?: string,
+): { id: string; manifest: string; file: string } {
+  const scratch = tempDir("tbtest-copy-");
+  const archive = readJson(manifestFile).archive.file;
+  fs.copyFileSync(manifestFile, path.join(scratch, path.basename(manifestFile)));
+  fs.copyFileSync(path.join(path.dirname(manifestFile), archive), path.join(scratch, archive));
+  const moved = redateBackup(path.join(scratch, path.basename(manifestFile)), created, host);
+  const folder = path.dirname(manifestFile);
+  const into = (file: string) => {
+    const to = path.join(folder, path.basename(file));
+    if (fs.existsSync(to)) throw new Error(`copyBackup: ${to} exists already`);
+    fs.renameSync(file, to);
+    return to;
+  };
+  return { id: moved.id, file: into(moved.file), manifest: into(moved.manifest) };
+}
+
 /** A project's local backups of `service`: id, archive and manifest files, oldest first. */
 export function localBackups(p: Project, service: string): { id: string; archive: string; manifest: string }[] {
   const folder = p.serviceFolder(service);

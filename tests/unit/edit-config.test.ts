@@ -168,3 +168,33 @@ describe("new file and saving", () => {
     expect(loadBackupConfig(file).backupDir).toBe("/b");
   });
 });
+
+describe("retention by calendar or by age", () => {
+  const AGE =
+    "# mine\nbackup_dir: /b    # synced\nretention_days: 7   # a week\nkeep_last: 3\n\nservices:\n  a: true  # x\n";
+  const CAL =
+    "# mine\nbackup_dir: /b    # synced\n\nservices:\n  a: true  # x\nretention:\n  keep_daily: 7\n  keep_yearly: 3\n";
+
+  test("by calendar: retention_days and keep_last go with their lines, retention: comes at the end", () => {
+    const edits = { retention: { keep_daily: 7, keep_yearly: 3 }, retention_days: 9 };
+    expect(editConfigText(AGE, edits)).toBe(CAL);
+    expect(describeEdits(AGE, edits)).toEqual(["retention: by age -> keep_daily 7, keep_yearly 3"]);
+    const file = path.join(tmp, "cal.yaml");
+    fs.writeFileSync(file, CAL);
+    expect(loadBackupConfig(file).retention.calendar).toMatchObject({ daily: 7, yearly: 3, last: 0 });
+  });
+
+  test("a calendar changed in place; back by age removes it, the days written again", () => {
+    const changed = editConfigText(CAL, { retention: { keep_last: 2, keep_daily: 7 } });
+    expect(changed).toBe(CAL.replace("  keep_daily: 7\n  keep_yearly: 3\n", "  keep_last: 2\n  keep_daily: 7\n"));
+    const back = editConfigText(CAL, { retention: null, retention_days: 10 });
+    expect(back).toBe("# mine\nbackup_dir: /b    # synced\n\nservices:\n  a: true  # x\nretention_days: 10\n");
+    expect(describeEdits(CAL, { retention: null, retention_days: 10 })).toEqual([
+      "retention_days: 7 -> 10",
+      "retention: keep_daily 7, keep_yearly 3 -> by age",
+    ]);
+    expect(effectiveEdits(CAL, { retention: { keep_daily: 7, keep_yearly: 3 } })).toEqual({});
+    // By age already: not a byte changes, a missing last newline included.
+    expect(editConfigText("backup_dir: /b", { retention: null })).toBe("backup_dir: /b");
+  });
+});
