@@ -2,7 +2,10 @@ import { defineCommand } from "citty";
 import { readAllBackups } from "../app/all-backups.ts";
 import { type Backup, LOCAL, problemText, readCatalog } from "../app/catalog.ts";
 import { archivePath, backupById, type ContentEntry, listContents } from "../app/contents.ts";
+import { hostName } from "../app/context.ts";
 import type { Session } from "../app/session.ts";
+import type { BackupConfig } from "../config/backup-config.ts";
+import { planRetention } from "../retention/plan.ts";
 import { interrupt } from "../terminal/interrupt.ts";
 import { logger } from "../terminal/log.ts";
 import { writeOut } from "../terminal/stdout.ts";
@@ -10,7 +13,10 @@ import { OperationError, UsageError } from "../util/errors.ts";
 import { formatAge, formatBytes, formatLocal, table } from "../util/format.ts";
 import { configArgs, jsonArg, loadConfig, positionals, printJson, serviceFilter, serviceFilterArg } from "./_shared.ts";
 
-export function backupJson(b: Backup) {
+/** What retention makes of a backup in backup_dir: kept (and by which rules) or not; null elsewhere. */
+type Retention = { kept: boolean; why: string } | null;
+
+export function backupJson(b: Backup, retention: Retention = null) {
   return {
     id: b.id,
     service: b.service,
@@ -25,7 +31,20 @@ export function backupJson(b: Backup) {
     kind: b.kind,
     complete: b.complete,
     encrypted: b.manifest.archive.encryption !== undefined,
+    retention,
   };
+}
+
+/** Retention's plan for backup_dir as `prune` would make it now, to say which backups it keeps. */
+function retentionOf(config: BackupConfig, backups: Backup[]): (b: Backup) => Retention {
+  const plan = planRetention(
+    backups.filter((b) => b.locations.includes(LOCAL)),
+    config.retention,
+    hostName(),
+    new Date(),
+  );
+  const kept = new Set(plan.keep.map((b) => b.id));
+  return (b) => (b.locations.includes(LOCAL) ? { kept: kept.has(b.id), why: plan.reasons.get(b.id) ?? "" } : null);
 }
 
 export default defineCommand({
@@ -62,7 +81,8 @@ export default defineCommand({
         throw new OperationError(`the list lacks what ${unreachable.length} unreachable offsite copies hold`);
     };
     if (args.json) {
-      printJson(backups.map(backupJson));
+      const retention = retentionOf(config, backups);
+      printJson(backups.map((b) => backupJson(b, retention(b))));
       return unlisted();
     }
     if (backups.length === 0) {

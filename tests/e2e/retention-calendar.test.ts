@@ -111,6 +111,15 @@ test("prune by calendar: the rules per backup, exactly the others deleted, other
   expect(plan.removed.map((b: { id: string }) => b.id).sort()).toEqual(removed.map((b) => b.id).sort());
   for (const b of removed) expect(dry.stderr).toContain(`would remove ${b.id} (`);
   expect(filesIn(p.backupDir)).toEqual(before);
+  // `list --json` says the same of each backup, before anything is deleted.
+  const listed = run(["list", svc, "--json", ...p.args], { stateHome: p.stateHome, env: ENV });
+  const said = (JSON.parse(listed.stdout) as { id: string; retention: { kept: boolean; why: string } }[]).map((b) => [
+    b.id,
+    b.retention.why,
+    b.retention.kept,
+  ]);
+  const keptIds = new Set(plan.kept.map((b: { id: string }) => b.id));
+  expect(said.sort()).toEqual(expected.map(([id, why]) => [id!, why!, keptIds.has(id)]).sort());
 
   const real = tb(["prune"]);
   expectClean(real, 0);

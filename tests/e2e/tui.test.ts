@@ -233,7 +233,7 @@ describe("settings", () => {
       expect(t.screen()).toContain(
         "Retention:       by calendar: keep_last 3, keep_daily 7, keep_monthly 12, keep_yearly 2",
       );
-      await press(t, "Down", "Down", "Down", "Down", "Down", "Down", "Down", "Enter"); // Save
+      await press(t, "Down", "Down", "Down", "Down", "Down", "Down", "Down", "Down", "Enter"); // Save
       await waitPrompt(t, "Write these changes?");
       expect(t.screen()).toContain("retention: by age -> keep_last 3, keep_daily 7, keep_monthly 12, keep_yearly 2");
       await press(t, "Enter");
