@@ -7,6 +7,7 @@
 import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
+import { alive } from "../helpers/alive.ts";
 import { cleanupCliTemp } from "../helpers/cli.ts";
 import { checksums, cleanupDocker, createVolume, docker, fillVolume, volumeExists } from "../helpers/docker.ts";
 import { filesIn, localBackups, makeProject } from "../helpers/project.ts";
@@ -98,14 +99,6 @@ describe.each(["webdav", "serve-sftp", "sshd"] as RemoteKind[])("rclone remote o
 });
 
 test("the test servers leave no process: stop ends rclone serve and sshd, a kill then a start reuses the port", async () => {
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const dav = await startRcloneServer("webdav");
   const first = dav.pid;
   await dav.kill();

@@ -11,6 +11,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { alive } from "./alive.ts";
 
 export interface SecondDaemon {
   dir: string;
@@ -27,14 +28,6 @@ export interface SecondDaemon {
   cleanup(): Promise<void>;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const readPid = (file: string) => {
   try {
     return Number(fs.readFileSync(file, "utf8").trim()) || undefined;

@@ -6,6 +6,7 @@ import path from "node:path";
 import { loadBackupConfig } from "../../src/config/backup-config.ts";
 import { ConfigError } from "../../src/config/config-error.ts";
 import { notFound, rcloneFailure } from "../../src/offsite/rclone/failure.ts";
+import { RcCallError } from "../../src/offsite/rclone/rc-server.ts";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tools-backup-offsite-rclone-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -52,16 +53,19 @@ test("rclone mistakes: at their line and column", () => {
 });
 
 test("rclone's failures in our words, never its raw log", () => {
-  const r = (stderr: string, code = 1) => ({ code, stdout: Buffer.alloc(0), stderr });
-  const say = (stderr: string) => rcloneFailure("nas", "upload of a", r(stderr)).message;
-  expect(say('Failed to create file system for "bad:x": read metadata failed: Unauthorized: 401 Unauthorized')).toBe(
+  const say = (status: number, error: string) =>
+    rcloneFailure("nas", "upload of a", new RcCallError(status, error)).message;
+  expect(say(500, "couldn't list files: read metadata failed: Unauthorized: 401 Unauthorized")).toBe(
     "nas: upload of a: the remote refused the login: check its user, password or key in rclone.conf",
   );
-  expect(say("dial tcp 127.0.0.1:9: connect: connection refused")).toMatch(/connection refused$/);
-  expect(say("ERROR : a: Failed to copy: 403 Forbidden")).toMatch(/refused the write/);
-  expect(say("2026/12/06 08:40:00 ERROR : x: something odd happened")).toMatch(
-    /rclone failed \(exit 1\): .*something odd happened$/,
+  expect(say(500, "dial tcp 127.0.0.1:9: connect: connection refused")).toMatch(/connection refused$/);
+  expect(say(500, "Forbidden: 403 Forbidden")).toMatch(/refused the write/);
+  expect(say(500, "something odd happened")).toBe("nas: upload of a: rclone failed: something odd happened");
+  // rclone itself gone: its last words are said as they are, not read as the remote's answer.
+  expect(say(0, "rclone ended (exit 1): dial tcp: connection refused")).toBe(
+    "nas: upload of a: rclone failed: rclone ended (exit 1): dial tcp: connection refused",
   );
-  expect(notFound(r("ERROR : : error listing: directory not found", 3))).toBe(true);
-  expect(notFound(r("401 Unauthorized", 1))).toBe(false);
+  expect(notFound(new RcCallError(404, "error in ListJSON: directory not found"))).toBe(true);
+  expect(notFound(new RcCallError(500, "object not found"))).toBe(true);
+  expect(notFound(new RcCallError(500, "401 Unauthorized"))).toBe(false);
 });

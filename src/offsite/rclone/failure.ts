@@ -1,5 +1,5 @@
 import { OffsiteError } from "../store.ts";
-import type { RcloneResult } from "./run.ts";
+import type { RcCallError } from "./rc-server.ts";
 
 const REFUSED_WRITE = "the remote refused the write: no permission (a read-only target?)";
 const NO_SUCH_FILE = "no such file on the remote";
@@ -22,49 +22,23 @@ const KNOWN: [RegExp, string][] = [
   [/object not found|directory not found|not found/i, NO_SUCH_FILE],
 ];
 
-/**
- * The words of rclone's log: the messages of its JSON lines above info (not their times and stats,
- * whose digits would match a status code) and its plain lines.
- */
-function errorText(stderr: string): string {
-  const words = (line: string) => {
-    if (!line.startsWith("{")) return line;
-    try {
-      const entry = JSON.parse(line) as { level?: string; msg?: unknown };
-      return entry.level === "info" || entry.level === "debug" ? "" : String(entry.msg ?? "");
-    } catch {
-      return "";
-    }
-  };
-  return stderr.split("\n").map(words).join("\n");
-}
-
-/** The last ERROR line's message without rclone's date and log prefix, for failures we do not know. */
-function lastError(stderr: string): string {
-  const lines = stderr
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "" && !l.startsWith("{"));
-  const last = lines.at(-1) ?? "";
-  return last.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\s+/, "").replace(/^(ERROR|NOTICE|Failed to \w+)[^:]*:\s*/, "");
-}
-
 /** A WebDAV server that takes no writes (rclone serve webdav --read-only) answers an upload so. */
 const WEBDAV_NO_WRITE = /\b(404|405|409)\b|not found|method not allowed|conflict/i;
 
 /**
- * rclone's failure as our message: which copy, what failed, and what to do; never its raw log.
- * `writing`: the command sent a file, so "not found" or "conflict" means the write was refused.
+ * rclone's failure as our message: which copy, what failed, and what to do; its words only when we
+ * do not know them. `writing`: the call sent a file, so "not found" or "conflict" means the write
+ * was refused.
  */
-export function rcloneFailure(copy: string, what: string, r: RcloneResult, writing = false): OffsiteError {
-  const text = errorText(r.stderr);
+export function rcloneFailure(copy: string, what: string, e: RcCallError, writing = false): OffsiteError {
+  // rclone's own end is no answer from the remote: its words say why.
+  const text = e.status === 0 ? "" : e.error;
   const known = KNOWN.find(([pattern]) => pattern.test(text));
-  let reason = known ? known[1] : `rclone failed (exit ${r.code}): ${lastError(r.stderr) || "no message"}`;
+  let reason = known ? known[1] : `rclone failed: ${e.error || "no message"}`;
   if (writing && (!known || known[1] === NO_SUCH_FILE) && WEBDAV_NO_WRITE.test(text))
-    reason = `${REFUSED_WRITE}; it answered "${lastError(r.stderr)}"`;
-  // rclone's exit 5 is "temporary error": worth the next run's retry, as everything is.
-  return new OffsiteError(copy, `${what}: ${reason}`, r.code === 5);
+    reason = `${REFUSED_WRITE}; it answered "${e.error}"`;
+  return new OffsiteError(copy, `${what}: ${reason}`);
 }
 
 /** Whether rclone failed only because the file or folder is not there. */
-export const notFound = (r: RcloneResult) => r.code === 3 || r.code === 4 || /not found/.test(r.stderr);
+export const notFound = (e: RcCallError) => e.status === 404 || /\b(object|directory) not found\b/.test(e.error);

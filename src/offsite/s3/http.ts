@@ -1,4 +1,5 @@
 import { AwsV4Signer } from "aws4fetch";
+import { sleep } from "../../util/sleep.ts";
 import { OffsiteError } from "../store.ts";
 import type { Credentials } from "./credentials.ts";
 import { answerFailure } from "./failure.ts";
@@ -153,15 +154,4 @@ export class S3Http {
 export interface Answer {
   headers: Headers;
   bytes: Uint8Array;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    const stop = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", stop, { once: true });
-  });
 }
