@@ -6,7 +6,7 @@ import path from "node:path";
 import { loadBackupConfig } from "../../src/config/backup-config.ts";
 import { ConfigError } from "../../src/config/config-error.ts";
 import { notFound, rcloneFailure } from "../../src/offsite/rclone/failure.ts";
-import { RcCallError } from "../../src/offsite/rclone/rc-server.ts";
+import { RcCallError } from "../../src/offsite/rclone/rc-error.ts";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tools-backup-offsite-rclone-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

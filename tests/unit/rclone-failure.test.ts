@@ -1,7 +1,7 @@
 /** rclone's remote-control errors turned into our messages: what a user can do about each. */
 import { expect, test } from "bun:test";
 import { rcloneFailure } from "../../src/offsite/rclone/failure.ts";
-import { RcCallError } from "../../src/offsite/rclone/rc-server.ts";
+import { RcCallError } from "../../src/offsite/rclone/rc-error.ts";
 
 const reading = (status: number, error: string) => rcloneFailure("nas", "reading k", new RcCallError(status, error));
 const writing = (status: number, error: string) =>

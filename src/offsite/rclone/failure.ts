@@ -1,5 +1,5 @@
 import { OffsiteError } from "../store.ts";
-import type { RcCallError } from "./rc-server.ts";
+import type { RcCallError } from "./rc-error.ts";
 
 const REFUSED_WRITE = "the remote refused the write: no permission (a read-only target?)";
 const NO_SUCH_FILE = "no such file on the remote";

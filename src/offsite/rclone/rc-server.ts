@@ -1,31 +1,12 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { sleep } from "../../util/sleep.ts";
-import { commonFlags, envOf, type RcloneTool } from "./run.ts";
-
-/** A remote-control call rclone answered with an error: its HTTP status (0: no answer) and its words. */
-export class RcCallError extends Error {
-  override name = "RcCallError";
-  constructor(
-    readonly status: number,
-    readonly error: string,
-  ) {
-    super(error);
-  }
-}
+import { RcCallError } from "./rc-error.ts";
+import { type Server, startServer } from "./rc-process.ts";
+import type { RcloneTool } from "./run.ts";
 
 /** A run's calls come in bursts; an unused rclone is ended after this long, and started again when needed. */
 const IDLE_MS = 30_000;
 /** The longest wait between two looks at a running transfer. */
 const MAX_POLL_MS = 1_000;
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  auth: string;
-  /** rclone's last log lines, for when it ends unexpectedly. */
-  log: string[];
-}
 
 interface JobStatus {
   finished: boolean;
@@ -36,9 +17,8 @@ interface JobStatus {
 /**
  * One rclone per offsite copy that does the copy's operations through its remote-control API, each
  * a loopback HTTP request rather than a new rclone (which reads rclone.conf and sets the remote up
- * again every time). It is `rclone rcat` into memory with --rc, not `rclone rcd`: rcat ends when its
- * standard input does, so it ends with this process even when that is killed. Its address is on
- * loopback and its password made afresh, in its environment only.
+ * again every time). Started when first needed (rc-process.ts: it ends with this process, even one
+ * that is killed), and ended after a while unused.
  */
 export class RcloneServer {
   private server: Promise<Server> | undefined;
@@ -99,7 +79,12 @@ export class RcloneServer {
       const s = await this.acquire();
       const path = `[${fs}]/${key}`.split("/").map(encodeURIComponent).join("/");
       const r = await this.request(s, path, { method: "GET" }, signal);
-      if (r.body) yield* r.body;
+      try {
+        if (r.body) yield* r.body;
+      } catch (e) {
+        if (signal.aborted) throw signal.reason;
+        throw new RcCallError(500, `the transfer broke off: ${e instanceof Error ? e.message : String(e)}`);
+      }
     } finally {
       this.release();
     }
@@ -155,6 +140,13 @@ export class RcloneServer {
     if (--this.using === 0) this.idle = setTimeout(() => this.close(), IDLE_MS).unref();
   }
 
+  private start(): Promise<Server> {
+    const started: Promise<Server> = startServer(this.tool, () => {
+      if (this.server === started) this.server = undefined;
+    });
+    return started;
+  }
+
   private async stop(jobid: number): Promise<void> {
     const signal = AbortSignal.timeout(10_000);
     try {
@@ -164,35 +156,5 @@ export class RcloneServer {
       // A job that cannot be stopped ends with its rclone.
       this.close();
     }
-  }
-
-  private start(): Promise<Server> {
-    const pass = randomBytes(24).toString("base64url");
-    const args = ["rcat", ":memory:tools-backup/keeper", "--rc", "--rc-addr", "127.0.0.1:0", "--rc-serve"];
-    // Finished jobs stay known long after the slowest look; an encrypted rclone.conf fails, not waits at stdin.
-    args.push("--rc-job-expire-duration", "1h", "--ask-password=false", ...commonFlags(this.tool));
-    const env = { ...envOf(this.tool), RCLONE_RC_USER: "tools-backup", RCLONE_RC_PASS: pass };
-    // Its own process group: a Ctrl-C at the terminal must leave it to clean up after the transfer it stops.
-    const child = spawn(this.tool.bin, args, { env, stdio: ["pipe", "ignore", "pipe"], detached: true });
-    child.stdin!.on("error", () => undefined);
-    const log: string[] = [];
-    const auth = `Basic ${btoa(`tools-backup:${pass}`)}`;
-    const timeout = setTimeout(() => child.kill(), this.tool.timeoutSeconds * 1000);
-    const started = new Promise<Server>((resolve, reject) => {
-      child.stderr!.on("data", (b: Buffer) => {
-        for (const line of b.toString().split("\n").filter(Boolean)) {
-          log.push(line);
-          if (log.length > 20) log.shift();
-          const m = /Serving remote control on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line);
-          if (m) resolve({ child, url: m[1]!, auth, log });
-        }
-      });
-      child.on("error", (e) => reject(new RcCallError(0, `rclone did not start: ${e.message}`)));
-      child.on("exit", (code) => {
-        if (this.server === started) this.server = undefined;
-        reject(new RcCallError(0, `rclone ended (exit ${code}): ${log.at(-1) ?? "no message"}`));
-      });
-    }).finally(() => clearTimeout(timeout));
-    return started;
   }
 }

@@ -3,7 +3,8 @@ import type { RcloneCopy } from "../../config/offsite-config.ts";
 import { TEMP_PREFIX } from "../../util/fs-safe.ts";
 import type { PendingUpload, PutOptions, Store, StoredObject } from "../store.ts";
 import { notFound, rcloneFailure } from "./failure.ts";
-import { RcCallError, type RcloneServer } from "./rc-server.ts";
+import { RcCallError } from "./rc-error.ts";
+import type { RcloneServer } from "./rc-server.ts";
 
 /** A temporary upload older than this is a killed run's, whatever its journal says. */
 const STALE_MS = 86_400_000;

@@ -1,7 +1,8 @@
 import type { RcloneCopy } from "../../config/offsite-config.ts";
 import { UsageError } from "../../util/errors.ts";
 import { findOnPath } from "../../util/which.ts";
-import { RcCallError, RcloneServer } from "./rc-server.ts";
+import { RcCallError } from "./rc-error.ts";
+import { RcloneServer } from "./rc-server.ts";
 import { runRclone } from "./run.ts";
 
 /** The oldest rclone whose commands, flags and remote-control calls we use behave as we rely on. */
@@ -28,7 +29,7 @@ export async function rcloneFor(copy: RcloneCopy, timeoutSeconds: number, signal
   const remotes = await server.call<{ remotes?: string[] }>("config/listremotes", {}, signal).catch((e) => {
     server.close();
     if (!(e instanceof RcCallError)) throw e;
-    throw new UsageError(`${copy.name}: rclone cannot read its configuration: ${e.error}`);
+    throw new UsageError(`${copy.name}: rclone did not start: ${e.error}`);
   });
   const name = copy.remote.slice(0, copy.remote.indexOf(":"));
   if (!(remotes.remotes ?? []).includes(name)) {
