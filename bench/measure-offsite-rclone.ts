@@ -16,9 +16,23 @@ import { deleteBackup, type Project } from "./project.ts";
 import type { Sample } from "./stats.ts";
 import { env, type WebdavServer } from "./webdav.ts";
 
-/** The same project with a copy to the WebDAV server, through the rclone.conf that names it. */
-export const withRcloneRemote = (project: Project, dav: WebdavServer): Project =>
-  withCopy(project, "backup-rclone.yaml", { url: `rclone:${dav.remote}:${PREFIX}`, rclone_config: dav.conf });
+/**
+ * The same project with a copy to the WebDAV server, through the rclone.conf that names it, and its
+ * backup_dir in memory (tmpfs, under `shm`): rclone then reads the archive at the same cost for ours
+ * and for copyto. On disk, the first read of a file just written costs this virtual machine far more
+ * system time than a later one (likely its free page reporting: freed memory is handed back to the
+ * host and faulted in again), and only ours would read it first.
+ */
+export function withRcloneRemote(project: Project, dav: WebdavServer, shm: string): Project {
+  const backupDir = fs.mkdtempSync(path.join(shm, "tbbench-backups-"));
+  const copy = withCopy(project, "backup-rclone.yaml", {
+    url: `rclone:${dav.remote}:${PREFIX}`,
+    rclone_config: dav.conf,
+  });
+  const config = JSON.parse(fs.readFileSync(copy.config, "utf8")) as Record<string, unknown>;
+  fs.writeFileSync(copy.config, `${JSON.stringify({ ...config, backup_dir: backupDir }, null, 2)}\n`);
+  return { ...copy, backupDir };
+}
 
 function davOf(ctx: ShapeCtx) {
   const dav = setup(ctx).dav;
@@ -52,16 +66,20 @@ export async function measureRemoteBackup(ctx: ShapeCtx): Promise<Sample> {
   const folder = `${PREFIX}/${dav.project.service}`;
   expectFile(dav.server, `${folder}/${path.basename(backup.file)}`, sample.archiveBytes!);
   expectFile(dav.server, `${folder}/${path.basename(backup.manifest)}`, fs.statSync(backup.manifest).size);
+  // Its archive is what rclone copyto then uploads: the same file, in memory too.
+  const source = path.join(dav.project.backupDir, "rclone-source.tar.zst");
+  fs.renameSync(backup.file, source);
+  setup(ctx).source = source;
   deleteBackup(backup);
   await purge(dav.server, PREFIX);
   return { ...sample, uploadMs, serverCpuMs };
 }
 
-/** `rclone copyto` of the archive rclone's S3 measurement uploaded, to a fresh name on the same server. */
+/** `rclone copyto` of the archive our upload just sent, from the same place, to a fresh name on the same server. */
 export async function measureRemoteCopyto(ctx: ShapeCtx): Promise<Sample> {
   const dav = davOf(ctx);
   const source = setup(ctx).source;
-  if (!source) throw new Error("rclone has no archive to upload: the backup without a copy runs first");
+  if (!source) throw new Error("rclone has no archive to upload: a backup runs first");
   const rel = `rclone/${uniqueName("copy")}.tar.zst`;
   const cpu0 = dav.server.cpuMs();
   const r = await runMeasured("rclone", ["copyto", source, `${dav.server.remote}:${rel}`], {
