@@ -225,7 +225,10 @@ test("the real cron daemon runs a backup whose only offsite copy is an rclone we
     fs.readFileSync(path.join(remote, manifest)).equals(fs.readFileSync(path.join(backupDir, "app", manifest))),
   ).toBe(true);
   expect(isRunning(container)).toBe(true);
-  expect(fs.readFileSync(calls, "utf8")).toContain("moveto");
+  // The rclone on the cron line's PATH ran: checked, then serving the upload.
+  const ran = fs.readFileSync(calls, "utf8").trim().split("\n");
+  expect(ran).toContain("rcat");
+  expect(ran.filter((c) => c !== "version" && c !== "rcat")).toEqual([]);
   const log = fs.readFileSync(cronLog, "utf8");
   expect(log).toContain("scheduled backup of app");
   expect(log).not.toMatch(/error|failed|warn/i);
