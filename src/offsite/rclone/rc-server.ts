@@ -1,3 +1,4 @@
+import { messageOf } from "../../util/errors.ts";
 import { sleep } from "../../util/sleep.ts";
 import { RcCallError } from "./rc-error.ts";
 import { type Server, startServer } from "./rc-process.ts";
@@ -83,7 +84,7 @@ export class RcloneServer {
         if (r.body) yield* r.body;
       } catch (e) {
         if (signal.aborted) throw signal.reason;
-        throw new RcCallError(500, `the transfer broke off: ${e instanceof Error ? e.message : String(e)}`);
+        throw new RcCallError(500, `the transfer broke off: ${messageOf(e)}`);
       }
     } finally {
       this.release();
