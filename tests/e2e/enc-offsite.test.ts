@@ -3,35 +3,26 @@
  * server: the bucket gets the encrypted file (byte-equal to the local .age archive), `verify
  * --offsite` passes, and a new machine with an empty backup_dir and the identity restores from it.
  */
-import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { generateIdentity, identityToRecipient } from "age-encryption";
-import { cleanupCliTemp, type RunResult } from "../helpers/cli.ts";
-import { checksums, cleanupDocker, fillVolume, isRunning, startedAt } from "../helpers/docker.ts";
-import { BUCKET, copyEntry, expectNoSecret, keyFile } from "../helpers/offsite-kit.ts";
+import type { RunResult } from "../helpers/cli.ts";
+import { checksums, fillVolume, isRunning, startedAt } from "../helpers/docker.ts";
+import { BUCKET, copyEntry, expectNoSecret, keyFile, useS3Server } from "../helpers/offsite-kit.ts";
 import { filesIn, makeProject, readJson } from "../helpers/project.ts";
-import { cleanupApps, FILL, type Listed, type Svc, service, state, tb } from "../helpers/restore-kit.ts";
-import { REMOTE, rcloneClient } from "../helpers/s3-client.ts";
-import { type S3Server, startS3Server } from "../helpers/s3-server.ts";
+import { FILL, type Listed, type Svc, service, state, tb } from "../helpers/restore-kit.ts";
+import { type RcloneClient, REMOTE } from "../helpers/s3-client.ts";
+import type { S3Server } from "../helpers/s3-server.ts";
 
 setDefaultTimeout(150_000);
 
 let server: S3Server;
-let s3: ReturnType<typeof rcloneClient>;
-
-beforeAll(async () => {
-  server = await startS3Server({ buckets: [BUCKET] });
-  s3 = rcloneClient(server);
-});
-afterEach(() => {
-  cleanupApps();
-  cleanupDocker();
-});
-afterAll(async () => {
-  await server.stop();
-  cleanupCliTemp();
+let s3: RcloneClient;
+useS3Server((started, client) => {
+  server = started;
+  s3 = client;
 });
 
 const IDENTITY = await generateIdentity();

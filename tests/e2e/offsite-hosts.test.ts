@@ -2,32 +2,23 @@
  * Offsite copies shared and kept tidy, against the real engine and a real S3 server: two hosts in
  * one bucket and prefix, objects the tool did not write under its prefix, and `prune --dry-run`.
  */
-import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { cleanupCliTemp, type RunResult, run } from "../helpers/cli.ts";
-import { checksums, cleanupDocker, createVolume, docker, fillVolume, volumeExists } from "../helpers/docker.ts";
-import { BUCKET, copyEntry, expectNoSecret, keyFile, keysUnder, plant } from "../helpers/offsite-kit.ts";
+import { type RunResult, run } from "../helpers/cli.ts";
+import { checksums, createVolume, docker, fillVolume, volumeExists } from "../helpers/docker.ts";
+import { BUCKET, copyEntry, expectNoSecret, keyFile, keysUnder, plant, useS3Server } from "../helpers/offsite-kit.ts";
 import { filesIn, makeProject, type Project, redateBackup } from "../helpers/project.ts";
-import { cleanupApps, FAST, FILL, svcName } from "../helpers/restore-kit.ts";
-import { rcloneClient } from "../helpers/s3-client.ts";
-import { type S3Server, startS3Server } from "../helpers/s3-server.ts";
+import { FAST, FILL, svcName } from "../helpers/restore-kit.ts";
+import type { RcloneClient } from "../helpers/s3-client.ts";
+import type { S3Server } from "../helpers/s3-server.ts";
 
 setDefaultTimeout(170_000);
 
 let server: S3Server;
-let s3: ReturnType<typeof rcloneClient>;
-
-beforeAll(async () => {
-  server = await startS3Server({ buckets: [BUCKET] });
-  s3 = rcloneClient(server);
-});
-afterEach(() => {
-  cleanupApps();
-  cleanupDocker();
-});
-afterAll(async () => {
-  await server.stop();
-  cleanupCliTemp();
+let s3: RcloneClient;
+useS3Server((started, client) => {
+  server = started;
+  s3 = client;
 });
 
 const DAY = 86_400_000;

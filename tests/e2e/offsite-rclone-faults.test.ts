@@ -4,13 +4,12 @@
  * file), a read-only target, a wrong password, rclone missing from PATH, a remote rclone.conf lacks,
  * and two hosts sharing one remote folder (each prunes its own; one restores the other's backup).
  */
-import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { cleanupCliTemp, start, tempDir, waitFor } from "../helpers/cli.ts";
+import { start, tempDir, waitFor } from "../helpers/cli.ts";
 import {
   checksums,
-  cleanupDocker,
   createVolume,
   docker,
   fillVolume,
@@ -30,18 +29,14 @@ import {
   runIn,
   sha256,
   startRemote,
+  useRemotes,
 } from "../helpers/rclone-kit.ts";
 import { filesUnder, obscure } from "../helpers/rclone-remote.ts";
 import { FAST, FILL, svcName } from "../helpers/restore-kit.ts";
 
 setDefaultTimeout(170_000);
 
-const remotes: Remote[] = [];
-afterEach(async () => {
-  cleanupDocker();
-  for (const r of remotes.splice(0)) await r.stop();
-});
-afterAll(cleanupCliTemp);
+const remotes = useRemotes();
 
 const COPY = "nas";
 const REMOTE = "box";

@@ -4,21 +4,20 @@
  * and manifest, byte-identical on the server's side; `list` and `verify --offsite` see them; a new
  * machine with only backup.yaml, rclone.conf and services/ restores into a volume it lacks.
  */
-import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { alive } from "../helpers/alive.ts";
-import { cleanupCliTemp } from "../helpers/cli.ts";
-import { checksums, cleanupDocker, createVolume, docker, fillVolume, volumeExists } from "../helpers/docker.ts";
+import { checksums, createVolume, docker, fillVolume, volumeExists } from "../helpers/docker.ts";
 import { filesIn, localBackups, makeProject } from "../helpers/project.ts";
 import {
   confFor,
-  type Remote,
   type RemoteKind,
   rcloneEntry,
   runIn,
   sha256,
   startRemote,
+  useRemotes,
 } from "../helpers/rclone-kit.ts";
 import { accepting, filesUnder, startRcloneServer } from "../helpers/rclone-remote.ts";
 import { FILL, svcName } from "../helpers/restore-kit.ts";
@@ -26,12 +25,7 @@ import { startSshd } from "../helpers/sshd.ts";
 
 setDefaultTimeout(170_000);
 
-const remotes: Remote[] = [];
-afterEach(async () => {
-  cleanupDocker();
-  for (const r of remotes.splice(0)) await r.stop();
-});
-afterAll(cleanupCliTemp);
+const remotes = useRemotes();
 
 const CONTENT = `${FILL}dd if=/dev/urandom of=random.bin bs=64k count=24 2>/dev/null\n`;
 const COPY = "nas";

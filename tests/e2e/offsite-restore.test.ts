@@ -2,34 +2,25 @@
  * `restore` from an offsite copy against the real engine and a real S3 server: a new machine with
  * only backup.yaml, the key file and services/, `--offsite NAME`, and damaged copies.
  */
-import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { cleanupCliTemp, type RunResult } from "../helpers/cli.ts";
-import { checksums, cleanupDocker, docker, fillVolume, isRunning, startedAt, volumeExists } from "../helpers/docker.ts";
-import { BUCKET, copyEntry, expectNoSecret, keyFile } from "../helpers/offsite-kit.ts";
+import type { RunResult } from "../helpers/cli.ts";
+import { checksums, docker, fillVolume, isRunning, startedAt, volumeExists } from "../helpers/docker.ts";
+import { BUCKET, copyEntry, expectNoSecret, keyFile, useS3Server } from "../helpers/offsite-kit.ts";
 import { filesIn, makeProject, mode, readJson } from "../helpers/project.ts";
-import { cleanupApps, FILL, type Listed, type Svc, service, state, tb } from "../helpers/restore-kit.ts";
-import { rcloneClient } from "../helpers/s3-client.ts";
-import { type S3Server, startS3Server } from "../helpers/s3-server.ts";
+import { FILL, type Listed, type Svc, service, state, tb } from "../helpers/restore-kit.ts";
+import type { RcloneClient } from "../helpers/s3-client.ts";
+import type { S3Server } from "../helpers/s3-server.ts";
 
 setDefaultTimeout(150_000);
 
 let server: S3Server;
-let s3: ReturnType<typeof rcloneClient>;
-
-beforeAll(async () => {
-  server = await startS3Server({ buckets: [BUCKET] });
-  s3 = rcloneClient(server);
-});
-afterEach(() => {
-  cleanupApps();
-  cleanupDocker();
-});
-afterAll(async () => {
-  await server.stop();
-  cleanupCliTemp();
+let s3: RcloneClient;
+useS3Server((started, client) => {
+  server = started;
+  s3 = client;
 });
 
 /** The standard content and a few hundred KiB of random bytes, so a wrong byte anywhere shows. */

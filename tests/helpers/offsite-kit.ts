@@ -2,15 +2,38 @@
  * Shared set-up for the offsite end-to-end tests: a credentials file for the test S3 server, a
  * backup.yaml `offsite:` entry pointing at it, and backups planted in a copy with the rclone client.
  */
-import { expect } from "bun:test";
+import { afterAll, afterEach, beforeAll, expect } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import type { RunResult } from "./cli.ts";
-import type { RcloneClient } from "./s3-client.ts";
-import type { S3Server } from "./s3-server.ts";
+import { cleanupCliTemp, type RunResult } from "./cli.ts";
+import { cleanupDocker } from "./docker.ts";
+import { cleanupApps } from "./restore-kit.ts";
+import { type RcloneClient, rcloneClient } from "./s3-client.ts";
+import { type S3Server, startS3Server } from "./s3-server.ts";
 
 /** One bucket per server; each test keeps to its own prefix in it. */
 export const BUCKET = "tbkt";
+
+/**
+ * A test file's S3 server with its bucket, started before its tests and stopped after them, and the
+ * apps, volumes and temporary folders of each test removed after it. `ready` gets the server and a
+ * client of it (rclone's) once it runs.
+ */
+export function useS3Server(ready: (server: S3Server, s3: RcloneClient) => void): void {
+  let server: S3Server | undefined;
+  beforeAll(async () => {
+    server = await startS3Server({ buckets: [BUCKET] });
+    ready(server, rcloneClient(server));
+  });
+  afterEach(() => {
+    cleanupApps();
+    cleanupDocker();
+  });
+  afterAll(async () => {
+    await server?.stop();
+    cleanupCliTemp();
+  });
+}
 
 /** A 0600 key file in `dir` with the server's keys, as a user would write it. */
 export function keyFile(dir: string, server: S3Server): string {

@@ -4,11 +4,12 @@
  * with `rclone_config:`, and the binary run with every secret of the remote checked absent from
  * its output. The files land in the served folder, read back from the server's side.
  */
-import { expect } from "bun:test";
+import { afterAll, afterEach, expect } from "bun:test";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { type RunOptions, type RunResult, start } from "./cli.ts";
+import { cleanupCliTemp, type RunOptions, type RunResult, start } from "./cli.ts";
+import { cleanupDocker } from "./docker.ts";
 import type { Project } from "./project.ts";
 import { obscure, type RcloneServer, startRcloneServer, writeRcloneConf } from "./rclone-remote.ts";
 import { FAST } from "./restore-kit.ts";
@@ -29,6 +30,20 @@ export interface Remote {
   server?: RcloneServer;
   sshd?: Sshd;
   stop(): Promise<void>;
+}
+
+/**
+ * The remotes a test file starts, each stopped after the test that started it (push it here), with
+ * the test's volumes and containers; the temporary folders after the file.
+ */
+export function useRemotes(): Remote[] {
+  const remotes: Remote[] = [];
+  afterEach(async () => {
+    cleanupDocker();
+    for (const r of remotes.splice(0)) await r.stop();
+  });
+  afterAll(cleanupCliTemp);
+  return remotes;
 }
 
 export async function startRemote(kind: RemoteKind, opts: { readOnly?: boolean } = {}): Promise<Remote> {
