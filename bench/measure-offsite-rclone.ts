@@ -25,13 +25,8 @@ import { env, type WebdavServer } from "./webdav.ts";
  */
 export function withRcloneRemote(project: Project, dav: WebdavServer, shm: string): Project {
   const backupDir = fs.mkdtempSync(path.join(shm, "tbbench-backups-"));
-  const copy = withCopy(project, "backup-rclone.yaml", {
-    url: `rclone:${dav.remote}:${PREFIX}`,
-    rclone_config: dav.conf,
-  });
-  const config = JSON.parse(fs.readFileSync(copy.config, "utf8")) as Record<string, unknown>;
-  fs.writeFileSync(copy.config, `${JSON.stringify({ ...config, backup_dir: backupDir }, null, 2)}\n`);
-  return { ...copy, backupDir };
+  const entry = { url: `rclone:${dav.remote}:${PREFIX}`, rclone_config: dav.conf };
+  return withCopy(project, "backup-rclone.yaml", entry, backupDir);
 }
 
 function davOf(ctx: ShapeCtx) {

@@ -22,11 +22,17 @@ export const COPY = "bench";
 export const PREFIX = "tools";
 
 /** The same project with a second config file, `file`, whose only offsite copy is `entry`. */
-export function withCopy(project: Project, file: string, entry: Record<string, unknown>): Project {
+export function withCopy(
+  project: Project,
+  file: string,
+  entry: Record<string, unknown>,
+  backupDir = project.backupDir,
+): Project {
   const base = JSON.parse(fs.readFileSync(project.config, "utf8")) as Record<string, unknown>;
   const config = path.join(project.root, file);
-  fs.writeFileSync(config, JSON.stringify({ ...base, offsite: [{ name: COPY, ...entry }] }, null, 2) + "\n");
-  return { ...project, config };
+  const offsite = [{ name: COPY, ...entry }];
+  fs.writeFileSync(config, JSON.stringify({ ...base, backup_dir: backupDir, offsite }, null, 2) + "\n");
+  return { ...project, config, backupDir };
 }
 
 /** The same project with a copy to the S3 server (credentials in a 0600 file). */

@@ -20,12 +20,8 @@ export function commonFlags(tool: RcloneTool): string[] {
   return ["--contimeout", t, "--timeout", t, "--low-level-retries", "3"];
 }
 
-/** One short rclone command (its arguments an array, never a shell string): its exit code and output. */
-export function runRclone(
-  tool: RcloneTool,
-  args: string[],
-  signal: AbortSignal,
-): Promise<{ code: number; stdout: string }> {
+/** What one short rclone command prints (its arguments an array, never a shell string). */
+export function rcloneOutput(tool: RcloneTool, args: string[], signal: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(tool.bin, [...args, ...commonFlags(tool)], {
       env: envOf(tool),
@@ -37,6 +33,6 @@ export function runRclone(
       stdout += b.toString();
     });
     child.on("error", (e) => reject(signal.aborted ? signal.reason : e));
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout }));
+    child.on("close", () => resolve(stdout));
   });
 }

@@ -3,7 +3,7 @@ import { UsageError } from "../../util/errors.ts";
 import { findOnPath } from "../../util/which.ts";
 import { RcCallError } from "./rc-error.ts";
 import { RcloneServer } from "./rc-server.ts";
-import { runRclone } from "./run.ts";
+import { rcloneOutput } from "./run.ts";
 
 /** The oldest rclone whose commands, flags and remote-control calls we use behave as we rely on. */
 const OLDEST = [1, 53] as const;
@@ -18,8 +18,7 @@ export async function rcloneFor(copy: RcloneCopy, timeoutSeconds: number, signal
   if (!bin)
     throw new UsageError(`${copy.name}: rclone is not on PATH: install it (apt install rclone, or rclone.org/install)`);
   const tool = { bin, config: copy.rcloneConfig, timeoutSeconds };
-  const version = await runRclone(tool, ["version"], signal);
-  const m = /rclone v(\d+)\.(\d+)/.exec(version.stdout);
+  const m = /rclone v(\d+)\.(\d+)/.exec(await rcloneOutput(tool, ["version"], signal));
   const [major, minor] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
   if (major < OLDEST[0] || (major === OLDEST[0] && minor < OLDEST[1]))
     throw new UsageError(
